@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <string.h>
+
+#include "sonde_event.h"
+#include "ingest.h"
+
+struct emit_ctx {
+	struct ingest *ig;
+	struct conn *c;
+};
+
+/* Completes a span with what the connection knows, then hands it out. */
+static void emit_span(void *ctx, struct span *sp)
+{
+	struct emit_ctx *ec = ctx;
+	struct conn *c = ec->c;
+
+	sp->pid = c->key.tgid;
+	memcpy(sp->comm, c->comm, sizeof(sp->comm));
+	sp->local = c->local;
+	sp->peer = c->peer;
+	sp->start_ns = clock_mono_to_real(&ec->ig->clock, sp->start_ns);
+	sp->end_ns = clock_mono_to_real(&ec->ig->clock, sp->end_ns);
+	if (sp->end_ns < sp->start_ns)
+		sp->end_ns = sp->start_ns;
+	ec->ig->out(ec->ig->out_ctx, sp);
+}
+
+static struct http1_sink sink_for(struct ingest *ig, struct emit_ctx *ec, struct conn *c)
+{
+	ec->ig = ig;
+	ec->c = c;
+	return (struct http1_sink){ .emit = emit_span, .ctx = ec, .stats = &ig->stats.http1 };
+}
+
+static void release_conn(void *ctx, struct conn *c, bool evicted)
+{
+	struct ingest *ig = ctx;
+
+	if (evicted) {
+		ig->stats.conns_evicted++;
+		ig->stats.spans_lost_evicted += c->http1.npending;
+	}
+	http1_session_free(&c->http1);
+}
+
+static void close_conn(struct ingest *ig, struct conn *c, uint64_t ts)
+{
+	struct emit_ctx ec;
+	struct http1_sink sink = sink_for(ig, &ec, c);
+
+	http1_session_close(&c->http1, ts, &sink);
+	conn_table_remove(&ig->conns, c, release_conn, ig);
+}
+
+static void set_endpoint(struct span_endpoint *e, uint16_t family, const uint8_t *addr,
+			 uint16_t port)
+{
+	e->family = family;
+	e->port = port;
+	memcpy(e->addr, addr, sizeof(e->addr));
+}
+
+static struct conn *open_conn(struct ingest *ig, struct conn_key key, uint64_t gen, uint8_t role,
+			      uint8_t proto, uint64_t ts)
+{
+	struct conn *c = conn_table_get(&ig->conns, key);
+
+	/* Same fd, new generation: the old connection was closed without us
+	 * seeing it (lost event) and the fd reused. */
+	if (c && c->gen != gen) {
+		close_conn(ig, c, ts);
+		c = NULL;
+	}
+	if (!c) {
+		c = conn_table_insert(&ig->conns, key, release_conn, ig);
+		if (!c)
+			return NULL;
+		c->gen = gen;
+		c->role = role;
+		c->proto = proto;
+		http1_session_init(&c->http1, role != SONDE_ROLE_CLIENT);
+	}
+	c->last_active_ns = ts;
+	return c;
+}
+
+static int on_conn_open(struct ingest *ig, const struct sonde_conn_open *ev)
+{
+	struct conn_key key = { ev->hdr.tgid, ev->hdr.fd };
+	struct conn *c;
+
+	ig->stats.conn_opens++;
+	c = open_conn(ig, key, ev->hdr.conn_gen, ev->role, ev->proto, ev->hdr.ts_ns);
+	if (!c)
+		return -ENOMEM;
+	memcpy(c->comm, ev->comm, sizeof(c->comm));
+	c->comm[sizeof(c->comm) - 1] = '\0';
+	set_endpoint(&c->local, ev->family, ev->local_addr, ev->local_port);
+	set_endpoint(&c->peer, ev->family, ev->remote_addr, ev->remote_port);
+	return 0;
+}
+
+static int on_data(struct ingest *ig, const struct sonde_data *ev, size_t size)
+{
+	struct conn_key key = { ev->hdr.tgid, ev->hdr.fd };
+	struct conn *c = conn_table_get(&ig->conns, key);
+	struct emit_ctx ec;
+	struct http1_sink sink;
+
+	if (ev->captured > size - sizeof(*ev) || ev->total < 0 || ev->captured > (uint64_t)ev->total)
+		return -EINVAL;
+	ig->stats.data_events++;
+	ig->stats.bytes_total += (uint64_t)ev->total;
+	ig->stats.bytes_captured += ev->captured;
+	if (!c || c->gen != ev->hdr.conn_gen) {
+		ig->stats.data_without_open++;
+		c = open_conn(ig, key, ev->hdr.conn_gen, ev->role, ev->proto, ev->hdr.ts_ns);
+		if (!c)
+			return -ENOMEM;
+	}
+	c->last_active_ns = ev->hdr.ts_ns;
+	conn_table_touch(&ig->conns, c);
+	if (c->proto != SONDE_PROTO_HTTP1)
+		return 0;
+	sink = sink_for(ig, &ec, c);
+	http1_session_feed(&c->http1, ev->dir == SONDE_DIR_INGRESS, (const uint8_t *)(ev + 1),
+			   ev->captured, (uint64_t)ev->total, ev->hdr.ts_ns, &sink);
+	return 0;
+}
+
+static void on_conn_close(struct ingest *ig, const struct sonde_conn_close *ev)
+{
+	struct conn_key key = { ev->hdr.tgid, ev->hdr.fd };
+	struct conn *c = conn_table_get(&ig->conns, key);
+
+	ig->stats.conn_closes++;
+	if (c && c->gen == ev->hdr.conn_gen)
+		close_conn(ig, c, ev->hdr.ts_ns);
+}
+
+static void on_proc_exit(struct ingest *ig, const struct sonde_proc_exit *ev)
+{
+	struct conn *c = ig->conns.lru_head;
+
+	ig->stats.proc_exits++;
+	/* Closing ends close-delimited responses and reports unanswered requests,
+	 * exactly as the kernel's own close at exit would. */
+	while (c) {
+		struct conn *next = c->lru_next;
+
+		if (c->key.tgid == ev->hdr.tgid)
+			close_conn(ig, c, ev->hdr.ts_ns);
+		c = next;
+	}
+}
+
+int ingest_event(struct ingest *ig, const void *data, size_t size)
+{
+	const struct sonde_event_hdr *h = data;
+
+	ig->stats.events++;
+	if (size < sizeof(*h))
+		goto malformed;
+	switch (h->type) {
+	case SONDE_EV_CONN_OPEN:
+		if (size < sizeof(struct sonde_conn_open))
+			goto malformed;
+		return on_conn_open(ig, data);
+	case SONDE_EV_DATA:
+		if (size < sizeof(struct sonde_data) || on_data(ig, data, size) == -EINVAL)
+			goto malformed;
+		return 0;
+	case SONDE_EV_CONN_CLOSE:
+		on_conn_close(ig, data);
+		return 0;
+	case SONDE_EV_PROC_EXIT:
+		on_proc_exit(ig, data);
+		return 0;
+	}
+malformed:
+	ig->stats.malformed++;
+	return -EINVAL;
+}
+
+int ingest_init(struct ingest *ig, size_t max_conns, span_out_fn out, void *out_ctx)
+{
+	memset(ig, 0, sizeof(*ig));
+	ig->out = out;
+	ig->out_ctx = out_ctx;
+	clock_offset_measure(&ig->clock);
+	return conn_table_init(&ig->conns, max_conns);
+}
+
+void ingest_destroy(struct ingest *ig)
+{
+	conn_table_destroy(&ig->conns, release_conn, ig);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+#include "format.h"
+#include "output.h"
+
+void output_span(void *ctx, const struct span *sp)
+{
+	struct output *o = ctx;
+	char line[4096];
+	int n;
+
+	o->spans++;
+	if (o->summary)
+		summary_add(o->summary, sp);
+	if (o->format == OUTPUT_JSON)
+		n = format_span_json(sp, line, sizeof(line));
+	else
+		n = format_span_line(sp, line, sizeof(line));
+	if (n < 0) {
+		o->write_errors++;
+		return;
+	}
+	/* One write and a flush per span, so piped readers see it at once. */
+	if (fprintf(o->stream, "%s\n", line) < 0 || fflush(o->stream) == EOF)
+		o->write_errors++;
+}

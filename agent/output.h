@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* Where `sonde trace` puts spans: a stream, line by line, flushed per span. */
+#ifndef SONDE_OUTPUT_H
+#define SONDE_OUTPUT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "span.h"
+#include "summary.h"
+
+enum output_format {
+	OUTPUT_TEXT = 0,
+	OUTPUT_JSON = 1,
+};
+
+struct output {
+	enum output_format format;
+	FILE *stream;
+	struct summary *summary; /* may be NULL */
+	uint64_t spans;
+	uint64_t write_errors;
+};
+
+/* span_out_fn for ingest: prints the span and adds it to the summary. */
+void output_span(void *ctx, const struct span *sp);
+
+#endif /* SONDE_OUTPUT_H */

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* The BPF side's lifecycle: open → settings → load → attach → poll → destroy. */
+#ifndef SONDE_TRACER_H
+#define SONDE_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sonde_event.h"
+
+struct tracer_opts {
+	uint32_t capture_bytes;	   /* payload prefix per syscall */
+	uint32_t kernel_conns;	   /* entries of the kernel connection map */
+	uint32_t ringbuf_bytes;	   /* power of two */
+	bool filter_pid;	   /* only pids added with tracer_add_pid */
+	bool filter_cgroup;	   /* only cgroups added with tracer_add_cgroup */
+	const char *comm;	   /* only threads with this name, or NULL */
+	bool follow_children;	   /* add children of filtered pids */
+	bool verbose;		   /* show libbpf's messages (verifier log) */
+};
+
+/* Called for every ring buffer record; return non-zero to stop the poll. */
+typedef int (*tracer_event_fn)(void *ctx, const void *data, size_t size);
+
+struct tracer;
+
+/* On failure returns NULL with errno set, after logging one line saying why. */
+struct tracer *tracer_open(const struct tracer_opts *opts, tracer_event_fn fn, void *ctx);
+void tracer_close(struct tracer *t);
+int tracer_add_pid(struct tracer *t, uint32_t pid);
+int tracer_add_cgroup(struct tracer *t, uint64_t cgroup_id);
+/* Waits up to timeout_ms for events and consumes all that are pending.
+ * Returns the number consumed or -errno. */
+int tracer_poll(struct tracer *t, int timeout_ms);
+/* Kernel-side counters summed over CPUs (enum sonde_counter). */
+void tracer_counters(struct tracer *t, uint64_t out[SONDE_CNT__MAX]);
+
+#endif /* SONDE_TRACER_H */

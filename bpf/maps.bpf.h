@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* Maps and load-time settings shared by every hook family. */
+#ifndef SONDE_MAPS_BPF_H
+#define SONDE_MAPS_BPF_H
+
+#include "sonde_event.h"
+
+/* Settings written by the agent into .rodata before load. */
+const volatile __u32 targ_self_tgid = 0;     /* the agent itself: never traced */
+const volatile __u32 targ_capture_bytes = SONDE_DEFAULT_CAPTURE;
+const volatile __u32 targ_wakeup_bytes = 256 * 1024; /* wake the agent past this backlog */
+const volatile bool targ_filter_pid = false;  /* follow only tgids in filter_pids */
+const volatile bool targ_filter_cgroup = false; /* follow only cgroup ids in filter_cgroups */
+const volatile bool targ_filter_comm = false; /* follow only threads named targ_comm */
+const volatile bool targ_follow_children = false; /* add forked children of followed tgids */
+const volatile char targ_comm[SONDE_COMM_LEN] = {};
+
+/* Connection state per (tgid, fd). LRU: a lost entry is rediscovered lazily
+ * with a new generation, never attributed to the wrong connection. Also caches
+ * "not a TCP socket" so other fds cost one lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct sonde_conn_key);
+	__type(value, struct sonde_conn_state);
+} conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} filter_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u8);
+} filter_cgroups SEC(".maps");
+
+/* Staging area for one data event: the payload is copied here first because
+ * ring buffer reservations need a constant size; twice the capture cap so the
+ * verifier can prove every iovec copy stays inside. */
+struct data_scratch {
+	struct sonde_data ev;
+	__u8 payload[2 * SONDE_MAX_CAPTURE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct data_scratch);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SONDE_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Per-CPU source of connection generations. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} gen_seq SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &which);
+
+	if (v)
+		*v += 1;
+}
+
+/* Unique across CPUs: a per-CPU sequence with the CPU number in the low bits. */
+static __always_inline __u64 next_gen(void)
+{
+	__u32 zero = 0;
+	__u64 *seq = bpf_map_lookup_elem(&gen_seq, &zero);
+
+	if (!seq)
+		return 0;
+	*seq += 1;
+	return (*seq << 12) | (bpf_get_smp_processor_id() & 0xfff);
+}
+
+/* Asks for a wake-up only when enough is pending, so a busy server costs one
+ * agent wake-up per batch instead of one per event (the agent also polls
+ * with a short timeout, which bounds latency when traffic is light). */
+static __always_inline __u64 wakeup_flag(void)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= targ_wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+#endif /* SONDE_MAPS_BPF_H */

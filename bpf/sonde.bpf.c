@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Syscall-tracepoint capture of TCP payloads. Only sys_exit hooks are used for
+ * data: the arguments are read back from the task's saved user registers
+ * (bpf_task_pt_regs), so one tracepoint per syscall is enough and the entry
+ * path of every other process stays untouched.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "sonde_event.h"
+#include "maps.bpf.h"
+#include "filter.bpf.h"
+#include "sock.bpf.h"
+#include "classify.bpf.h"
+#include "capture.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+#define EINPROGRESS 115
+#define MSG_PEEK 2
+/* A socket whose first payloads never classify is given up on after this many. */
+#define CLASSIFY_ATTEMPTS 3
+
+static __always_inline struct pt_regs *user_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+static __always_inline void fill_hdr(struct sonde_event_hdr *h, __u32 type, __u64 pid_tgid,
+				     __u32 fd, __u64 gen)
+{
+	h->type = type;
+	h->tgid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->fd = fd;
+	h->ts_ns = bpf_ktime_get_ns();
+	h->conn_gen = gen;
+}
+
+/* Records a socket fd the process just accepted or connected. */
+static __always_inline void track_new_socket(__u32 fd, __u8 role)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct sonde_conn_key key = { .tgid = pid_tgid >> 32, .fd = fd };
+	struct sonde_conn_state st = {};
+
+	if (!task_is_traced(key.tgid))
+		return;
+	st.is_socket = fd_to_tcp_sock(fd) != NULL;
+	if (st.is_socket) {
+		st.gen = next_gen();
+		st.role = role;
+		st.attempts = CLASSIFY_ATTEMPTS;
+	}
+	if (bpf_map_update_elem(&conns, &key, &st, BPF_ANY))
+		count(SONDE_CNT_CONN_MAP_FULL);
+}
+
+/* Looks the fd up, learning about it on first sight (sockets opened before
+ * the agent started, or inherited). NULL: not a followed socket. */
+static __always_inline struct sonde_conn_state *conn_lookup(struct sonde_conn_key *key)
+{
+	struct sonde_conn_state *st = bpf_map_lookup_elem(&conns, key);
+	struct sonde_conn_state fresh = {};
+
+	if (st)
+		return st->is_socket && st->proto != SONDE_PROTO_IGNORED ? st : NULL;
+	fresh.is_socket = fd_to_tcp_sock(key->fd) != NULL;
+	if (fresh.is_socket) {
+		fresh.gen = next_gen();
+		fresh.attempts = CLASSIFY_ATTEMPTS;
+	}
+	if (bpf_map_update_elem(&conns, key, &fresh, BPF_NOEXIST) && !bpf_map_lookup_elem(&conns, key))
+		count(SONDE_CNT_CONN_MAP_FULL);
+	if (!fresh.is_socket)
+		return NULL;
+	return bpf_map_lookup_elem(&conns, key);
+}
+
+static __always_inline void emit_conn_open(struct sonde_conn_key *key, struct sonde_conn_state *st,
+					   __u64 pid_tgid)
+{
+	struct sonde_conn_open ev = {};
+	struct sock *sk = fd_to_tcp_sock(key->fd);
+
+	fill_hdr(&ev.hdr, SONDE_EV_CONN_OPEN, pid_tgid, key->fd, st->gen);
+	if (sk)
+		sock_addresses(sk, &ev);
+	ev.role = st->role;
+	ev.proto = st->proto;
+	bpf_get_current_comm(ev.comm, sizeof(ev.comm));
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flag()))
+		count(SONDE_CNT_RB_FULL);
+	else
+		count(SONDE_CNT_EVENTS);
+}
+
+/*
+ * The common path of every read/write-like syscall exit. ubuf is a plain
+ * buffer, or NULL with uiov/iovcnt describing an iovec array.
+ */
+static __always_inline int handle_data(__u32 fd, __s64 ret, __u8 dir, __u8 sys, const void *ubuf,
+				       const struct iovec *uiov, __u64 iovcnt)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct sonde_conn_key key = { .tgid = pid_tgid >> 32, .fd = fd };
+	struct sonde_conn_state *st;
+	struct data_scratch *s;
+	__u32 zero = 0, n = 0;
+
+	if (ret <= 0 || !task_is_traced(key.tgid))
+		return 0;
+	st = conn_lookup(&key);
+	if (!st)
+		return 0;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return 0;
+	if (ubuf)
+		n = capture_buf(s, ubuf, ret);
+	else if (uiov)
+		n = capture_iov(s, uiov, iovcnt, ret);
+
+	if (st->proto == SONDE_PROTO_UNKNOWN) {
+		__u8 proto = 0, role = st->role;
+
+		if (!classify(s->payload, n, dir, &proto, &role)) {
+			if (st->attempts <= 1) {
+				st->proto = SONDE_PROTO_IGNORED;
+				count(SONDE_CNT_CLASSIFY_GIVEUP);
+			} else {
+				st->attempts--;
+			}
+			return 0;
+		}
+		st->proto = proto;
+		st->role = role;
+		emit_conn_open(&key, st, pid_tgid);
+	}
+
+	fill_hdr(&s->ev.hdr, SONDE_EV_DATA, pid_tgid, fd, st->gen);
+	s->ev.total = ret;
+	s->ev.captured = n;
+	s->ev.dir = dir;
+	s->ev.syscall = sys;
+	s->ev.role = st->role;
+	s->ev.proto = st->proto;
+	if (n > SONDE_MAX_CAPTURE)
+		return 0;
+	if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + n, wakeup_flag()))
+		count(SONDE_CNT_RB_FULL);
+	else
+		count(SONDE_CNT_EVENTS);
+	return 0;
+}
+
+static __always_inline int data_exit(struct trace_event_raw_sys_exit *ctx, __u8 dir, __u8 sys)
+{
+	struct pt_regs *regs;
+
+	if (ctx->ret <= 0)
+		return 0;
+	regs = user_regs();
+	return handle_data(PT_REGS_PARM1_CORE_SYSCALL(regs), ctx->ret, dir, sys,
+			   (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs), NULL, 0);
+}
+
+static __always_inline int iov_exit(struct trace_event_raw_sys_exit *ctx, __u8 dir, __u8 sys)
+{
+	struct pt_regs *regs;
+
+	if (ctx->ret <= 0)
+		return 0;
+	regs = user_regs();
+	return handle_data(PT_REGS_PARM1_CORE_SYSCALL(regs), ctx->ret, dir, sys, NULL,
+			   (const struct iovec *)PT_REGS_PARM2_CORE_SYSCALL(regs),
+			   PT_REGS_PARM3_CORE_SYSCALL(regs));
+}
+
+static __always_inline int msg_exit(struct trace_event_raw_sys_exit *ctx, __u8 dir, __u8 sys)
+{
+	struct user_msghdr *umsg;
+	struct user_msghdr msg = {};
+	struct pt_regs *regs;
+
+	if (ctx->ret <= 0)
+		return 0;
+	regs = user_regs();
+	if (dir == SONDE_DIR_INGRESS && (PT_REGS_PARM3_CORE_SYSCALL(regs) & MSG_PEEK))
+		return 0;
+	umsg = (struct user_msghdr *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+	if (bpf_probe_read_user(&msg, sizeof(msg), umsg))
+		return 0;
+	return handle_data(PT_REGS_PARM1_CORE_SYSCALL(regs), ctx->ret, dir, sys, NULL,
+			   msg.msg_iov, msg.msg_iovlen);
+}
+
+SEC("tracepoint/syscalls/sys_exit_read")
+int sys_exit_read(struct trace_event_raw_sys_exit *ctx)
+{
+	return data_exit(ctx, SONDE_DIR_INGRESS, SONDE_SYS_READ);
+}
+
+SEC("tracepoint/syscalls/sys_exit_write")
+int sys_exit_write(struct trace_event_raw_sys_exit *ctx)
+{
+	return data_exit(ctx, SONDE_DIR_EGRESS, SONDE_SYS_WRITE);
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvfrom")
+int sys_exit_recvfrom(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs;
+
+	if (ctx->ret <= 0)
+		return 0;
+	regs = user_regs();
+	if (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK)
+		return 0;
+	return handle_data(PT_REGS_PARM1_CORE_SYSCALL(regs), ctx->ret, SONDE_DIR_INGRESS,
+			   SONDE_SYS_RECVFROM, (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs),
+			   NULL, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendto")
+int sys_exit_sendto(struct trace_event_raw_sys_exit *ctx)
+{
+	return data_exit(ctx, SONDE_DIR_EGRESS, SONDE_SYS_SENDTO);
+}
+
+SEC("tracepoint/syscalls/sys_exit_readv")
+int sys_exit_readv(struct trace_event_raw_sys_exit *ctx)
+{
+	return iov_exit(ctx, SONDE_DIR_INGRESS, SONDE_SYS_READV);
+}
+
+SEC("tracepoint/syscalls/sys_exit_writev")
+int sys_exit_writev(struct trace_event_raw_sys_exit *ctx)
+{
+	return iov_exit(ctx, SONDE_DIR_EGRESS, SONDE_SYS_WRITEV);
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvmsg")
+int sys_exit_recvmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	return msg_exit(ctx, SONDE_DIR_INGRESS, SONDE_SYS_RECVMSG);
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendmsg")
+int sys_exit_sendmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	return msg_exit(ctx, SONDE_DIR_EGRESS, SONDE_SYS_SENDMSG);
+}
+
+/* sendfile moves body bytes from a file: no payload to capture, but the byte
+ * count keeps body sizes and response end times right (nginx static files). */
+SEC("tracepoint/syscalls/sys_exit_sendfile64")
+int sys_exit_sendfile(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct sonde_conn_key key = { .tgid = pid_tgid >> 32 };
+	struct sonde_conn_state *st;
+	struct sonde_data ev = {};
+
+	if (ctx->ret <= 0 || !task_is_traced(key.tgid))
+		return 0;
+	key.fd = PT_REGS_PARM1_CORE_SYSCALL(user_regs());
+	st = bpf_map_lookup_elem(&conns, &key);
+	if (!st || !st->is_socket || st->proto == SONDE_PROTO_UNKNOWN ||
+	    st->proto == SONDE_PROTO_IGNORED)
+		return 0;
+	fill_hdr(&ev.hdr, SONDE_EV_DATA, pid_tgid, key.fd, st->gen);
+	ev.total = ctx->ret;
+	ev.dir = SONDE_DIR_EGRESS;
+	ev.syscall = SONDE_SYS_SENDFILE;
+	ev.role = st->role;
+	ev.proto = st->proto;
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flag()))
+		count(SONDE_CNT_RB_FULL);
+	else
+		count(SONDE_CNT_EVENTS);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int sys_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret >= 0)
+		track_new_socket(ctx->ret, SONDE_ROLE_SERVER);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int sys_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret >= 0)
+		track_new_socket(ctx->ret, SONDE_ROLE_SERVER);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret == 0 || ctx->ret == -EINPROGRESS)
+		track_new_socket(PT_REGS_PARM1_CORE_SYSCALL(user_regs()), SONDE_ROLE_CLIENT);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct sonde_conn_key key = { .tgid = pid_tgid >> 32, .fd = (__u32)ctx->args[0] };
+	struct sonde_conn_state *st = bpf_map_lookup_elem(&conns, &key);
+	struct sonde_conn_close ev = {};
+
+	if (!st)
+		return 0;
+	if (st->is_socket && st->proto != SONDE_PROTO_UNKNOWN && st->proto != SONDE_PROTO_IGNORED) {
+		fill_hdr(&ev.hdr, SONDE_EV_CONN_CLOSE, pid_tgid, key.fd, st->gen);
+		if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flag()))
+			count(SONDE_CNT_RB_FULL);
+		else
+			count(SONDE_CNT_EVENTS);
+	}
+	bpf_map_delete_elem(&conns, &key);
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int sched_process_exit(void *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct sonde_proc_exit ev = {};
+	__u32 tgid = pid_tgid >> 32;
+
+	/* Only the group leader's exit ends the process for our purposes. */
+	if (tgid != (__u32)pid_tgid || !task_is_traced(tgid))
+		return 0;
+	fill_hdr(&ev.hdr, SONDE_EV_PROC_EXIT, pid_tgid, 0, 0);
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_FORCE_WAKEUP))
+		count(SONDE_CNT_RB_FULL);
+	else
+		count(SONDE_CNT_EVENTS);
+	return 0;
+}
+
+/* Follows children of traced processes (sonde trace -- COMMAND). Loaded only
+ * when targ_follow_children is set. Threads share the tgid and are skipped. */
+SEC("raw_tracepoint/sched_process_fork")
+int sched_process_fork(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *child = (struct task_struct *)ctx->args[1];
+	__u32 parent = bpf_get_current_pid_tgid() >> 32;
+	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	__u8 one = 1;
+
+	if (!targ_follow_children || child_tgid == parent)
+		return 0;
+	if (!bpf_map_lookup_elem(&filter_pids, &parent))
+		return 0;
+	if (bpf_map_update_elem(&filter_pids, &child_tgid, &one, BPF_ANY))
+		count(SONDE_CNT_FILTER_ADD_FAIL);
+	return 0;
+}

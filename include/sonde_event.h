@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The only contract between the BPF programs and the agent: the events the
+ * kernel side pushes into the ring buffer and the settings and maps the agent
+ * fills before load. Fixed-width types and explicit padding only, so both
+ * compilers agree on every offset.
+ */
+#ifndef SONDE_EVENT_H
+#define SONDE_EVENT_H
+
+#ifdef __bpf__
+/* vmlinux.h already provides __u8 … __u64 */
+#else
+#include <linux/types.h>
+#endif
+
+/* Upper bound for the payload prefix copied per syscall; the runtime value
+ * (targ_capture_bytes) is at most this. A power of two so BPF can mask. */
+#define SONDE_MAX_CAPTURE 8192
+#define SONDE_DEFAULT_CAPTURE 1024
+#define SONDE_COMM_LEN 16
+
+enum sonde_event_type {
+	SONDE_EV_CONN_OPEN = 1, /* a followed connection was classified */
+	SONDE_EV_DATA = 2,	/* bytes read or written on a followed connection */
+	SONDE_EV_CONN_CLOSE = 3,
+	SONDE_EV_PROC_EXIT = 4,
+};
+
+enum sonde_dir {
+	SONDE_DIR_INGRESS = 0, /* read by the traced process */
+	SONDE_DIR_EGRESS = 1,  /* written by the traced process */
+};
+
+enum sonde_role {
+	SONDE_ROLE_UNKNOWN = 0,
+	SONDE_ROLE_SERVER = 1, /* accepted socket, or inferred from the first payload */
+	SONDE_ROLE_CLIENT = 2, /* connected socket, or inferred */
+};
+
+/* Protocols the kernel classifier can recognise. Adding one: a value here, a
+ * matcher in bpf/classify.bpf.h, a bit in targ_protocols. */
+enum sonde_proto {
+	SONDE_PROTO_UNKNOWN = 0,
+	SONDE_PROTO_HTTP1 = 1,
+	SONDE_PROTO_IGNORED = 255, /* decided: never produce events */
+};
+
+enum sonde_syscall {
+	SONDE_SYS_READ = 1,
+	SONDE_SYS_WRITE,
+	SONDE_SYS_READV,
+	SONDE_SYS_WRITEV,
+	SONDE_SYS_RECVFROM,
+	SONDE_SYS_SENDTO,
+	SONDE_SYS_RECVMSG,
+	SONDE_SYS_SENDMSG,
+	SONDE_SYS_SENDFILE,
+};
+
+struct sonde_event_hdr {
+	__u32 type;  /* enum sonde_event_type */
+	__u32 tgid;  /* process id */
+	__u32 tid;   /* thread id */
+	__u32 fd;
+	__u64 ts_ns; /* bpf_ktime_get_ns() at syscall exit */
+	__u64 conn_gen; /* unique per connection; changes when the fd is reused */
+};
+_Static_assert(sizeof(struct sonde_event_hdr) == 32, "sonde_event_hdr layout");
+
+/* Addresses in network byte order; IPv4 uses the first 4 bytes. */
+struct sonde_conn_open {
+	struct sonde_event_hdr hdr;
+	__u8 local_addr[16];
+	__u8 remote_addr[16];
+	__u16 local_port;  /* host byte order */
+	__u16 remote_port; /* host byte order */
+	__u16 family;	   /* AF_INET or AF_INET6 */
+	__u8 role;	   /* enum sonde_role */
+	__u8 proto;	   /* enum sonde_proto */
+	char comm[SONDE_COMM_LEN];
+};
+_Static_assert(sizeof(struct sonde_conn_open) == 88, "sonde_conn_open layout");
+
+struct sonde_data {
+	struct sonde_event_hdr hdr;
+	__s64 total;	  /* the syscall's return value: bytes moved */
+	__u32 captured;	  /* bytes of payload that follow, <= total */
+	__u8 dir;	  /* enum sonde_dir */
+	__u8 syscall;	  /* enum sonde_syscall */
+	__u8 role;	  /* enum sonde_role, as the kernel knows it */
+	__u8 proto;	  /* enum sonde_proto */
+	/* followed by `captured` bytes of payload */
+};
+_Static_assert(sizeof(struct sonde_data) == 48, "sonde_data layout");
+
+struct sonde_conn_close {
+	struct sonde_event_hdr hdr;
+};
+
+struct sonde_proc_exit {
+	struct sonde_event_hdr hdr;
+};
+
+/* Key of the kernel's connection map. */
+struct sonde_conn_key {
+	__u32 tgid;
+	__u32 fd;
+};
+
+/* Value of the kernel's connection map. */
+struct sonde_conn_state {
+	__u64 gen;
+	__u8 role;     /* enum sonde_role */
+	__u8 proto;    /* enum sonde_proto */
+	__u8 attempts; /* classification attempts left before giving up */
+	__u8 is_socket; /* 1: a TCP socket we follow; 0: not (negative cache) */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct sonde_conn_state) == 16, "sonde_conn_state layout");
+
+/* Kernel-side counters, one per-CPU slot each, summed by the agent. */
+enum sonde_counter {
+	SONDE_CNT_EVENTS = 0,	 /* events submitted */
+	SONDE_CNT_RB_FULL,	 /* events lost: ring buffer full */
+	SONDE_CNT_CAPTURE_FAIL,	 /* payload copy from user memory failed */
+	SONDE_CNT_CLASSIFY_GIVEUP, /* sockets found to speak no known protocol */
+	SONDE_CNT_CONN_MAP_FULL, /* connection map insert failed */
+	SONDE_CNT_FILTER_ADD_FAIL, /* child of a followed process not added */
+	SONDE_CNT__MAX,
+};
+
+#endif /* SONDE_EVENT_H */

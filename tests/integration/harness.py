@@ -1,0 +1,229 @@
+# SPDX-License-Identifier: MIT
+"""Helpers for integration tests: real servers and clients on loopback, the
+real agent, and assertions on the spans it printed."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SONDE = os.environ.get("SONDE", os.path.join(ROOT, "build", "sonde"))
+PYTHON = "/usr/bin/python3"
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise Failure(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+class Sonde:
+    """`sonde trace --output json` running in the background."""
+
+    def __init__(self, *args, env=None):
+        self.args = [SONDE, "trace", "--output", "json", *args]
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=env)
+        self.stdout_lines = []
+        self.stderr_lines = []
+        self.ready = threading.Event()
+        self._t_out = threading.Thread(target=self._read_out, daemon=True)
+        self._t_err = threading.Thread(target=self._read_err, daemon=True)
+        self._t_out.start()
+        self._t_err.start()
+        if not self.ready.wait(30):
+            self.stop()
+            raise Failure("sonde did not start: " + "".join(self.stderr_lines))
+
+    def _read_out(self):
+        for line in self.proc.stdout:
+            self.stdout_lines.append(line)
+
+    def _read_err(self):
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line)
+            if "sonde: tracing" in line:
+                self.ready.set()
+        self.ready.set()
+
+    def spans(self):
+        out = []
+        for line in list(self.stdout_lines):
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                raise Failure(f"sonde printed a line that is not JSON: {line!r}")
+            if "kind" in obj:
+                out.append(obj)
+        return out
+
+    def wait_spans(self, pred, count, timeout=10.0):
+        """Waits until at least `count` spans match pred; returns them."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            got = [s for s in self.spans() if pred(s)]
+            if len(got) >= count:
+                return got
+            time.sleep(0.1)
+        return [s for s in self.spans() if pred(s)]
+
+    def settle(self, quiet=0.6, timeout=10.0):
+        """Waits until no new output arrives for `quiet` seconds."""
+        deadline = time.time() + timeout
+        n, since = len(self.stdout_lines), time.time()
+        while time.time() < deadline:
+            time.sleep(0.1)
+            if len(self.stdout_lines) != n:
+                n, since = len(self.stdout_lines), time.time()
+            elif time.time() - since >= quiet:
+                return
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._t_out.join(5)
+        self._t_err.join(5)
+        return self.proc.returncode
+
+    def stderr(self):
+        return "".join(self.stderr_lines)
+
+
+class Proc:
+    """A background process that is always cleaned up."""
+
+    def __init__(self, args, **kw):
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        self.proc = subprocess.Popen(args, **kw)
+        self.pid = self.proc.pid
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def python_server(port, directory, http11=True):
+    """python3 http.server; HTTP/1.1 keep-alive unless http11 is False."""
+    proto = "HTTP/1.1" if http11 else "HTTP/1.0"
+    code = (
+        "import http.server, functools, sys\n"
+        f"h = functools.partial(http.server.SimpleHTTPRequestHandler, directory={directory!r})\n"
+        f"h.func.protocol_version = {proto!r}\n"
+        "h.func.log_message = lambda *a: None\n"
+        f"http.server.ThreadingHTTPServer(('127.0.0.1', {port}), h).serve_forever()\n"
+    )
+    p = Proc([PYTHON, "-c", code])
+    wait_port(port)
+    return p
+
+
+class Nginx:
+    """nginx, one worker, own prefix; access log counts requests served."""
+
+    def __init__(self, port, root):
+        self.dir = tempfile.mkdtemp(prefix="sonde-nginx-")
+        self.access_log = os.path.join(self.dir, "access.log")
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""
+daemon off;
+worker_processes 1;
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log {self.access_log};
+    client_body_temp_path {self.dir}/body;
+    proxy_temp_path {self.dir}/proxy;
+    fastcgi_temp_path {self.dir}/fastcgi;
+    uwsgi_temp_path {self.dir}/uwsgi;
+    scgi_temp_path {self.dir}/scgi;
+    sendfile on;
+    keepalive_requests 100000;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        location = /status/404 {{ return 404; }}
+        location = /status/500 {{ return 500 "boom"; }}
+        location = /echo {{ return 200 "ok"; }}
+        location = /upload {{ client_max_body_size 50m; return 201 "stored"; }}
+    }}
+}}
+""")
+        self.proc = Proc(["nginx", "-c", conf, "-p", self.dir],
+                         stderr=subprocess.PIPE)
+        wait_port(port)
+        self.master_pid = self.proc.pid
+
+    def worker_pids(self):
+        out = subprocess.run(["pgrep", "-P", str(self.master_pid)],
+                             capture_output=True, text=True).stdout
+        return [int(x) for x in out.split()]
+
+    def served(self):
+        try:
+            with open(self.access_log) as f:
+                return len(f.readlines())
+        except FileNotFoundError:
+            return 0
+
+    def stop(self):
+        self.proc.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def curl(*args, check_rc=True):
+    r = subprocess.run(["curl", "-sS", *args], capture_output=True, text=True, timeout=60)
+    if check_rc and r.returncode != 0:
+        raise Failure(f"curl {' '.join(args)} failed: {r.stderr.strip()}")
+    return r
+
+
+def server_spans(spans, pid=None, path=None):
+    return [s for s in spans if s["kind"] == "server"
+            and (pid is None or s["process.pid"] == pid)
+            and (path is None or s["url.path"] == path)]
+
+
+def client_spans(spans, pid=None, path=None):
+    return [s for s in spans if s["kind"] == "client"
+            and (pid is None or s["process.pid"] == pid)
+            and (path is None or s["url.path"] == path)]

@@ -1,0 +1,437 @@
+# SPDX-License-Identifier: MIT
+"""HTTP/1.x spans from real servers and clients on loopback."""
+
+import os
+import socket
+import subprocess
+import tempfile
+import time
+
+from harness import (PYTHON, Failure, Nginx, Proc, Sonde, check, client_spans, curl,
+                     free_port, python_server, server_spans)
+
+
+def make_docroot():
+    d = tempfile.mkdtemp(prefix="sonde-www-")
+    with open(os.path.join(d, "index.html"), "w") as f:
+        f.write("<h1>hello</h1>\n")
+    with open(os.path.join(d, "big.bin"), "wb") as f:
+        f.write(os.urandom(10 * 1024 * 1024))
+    os.makedirs(os.path.join(d, "items"))
+    for i in range(5):
+        with open(os.path.join(d, "items", str(i)), "w") as f:
+            f.write(f"item {i}\n" * (i + 1))
+    return d
+
+
+DOCROOT = make_docroot()
+
+
+def test_python_server_and_curl_keepalive():
+    """N keep-alive requests: exactly N server spans and N client spans."""
+    port = free_port()
+    srv = python_server(port, DOCROOT)
+    n = 7
+    urls = [f"http://127.0.0.1:{port}/items/{i % 5}?n={i}" for i in range(n)]
+    sonde = Sonde()
+    try:
+        r = curl("-o", "/dev/null", "-w", "%{num_connects}\\n", *urls)
+        check(r.stdout.split()[-1] == "0" or sum(map(int, r.stdout.split())) == 1,
+              f"curl did not reuse one connection: {r.stdout!r}")
+        srv_spans = sonde.wait_spans(lambda s: s["kind"] == "server" and
+                                     s["process.pid"] == srv.pid, n)
+        cli_spans = sonde.wait_spans(lambda s: s["kind"] == "client" and
+                                     s["process.executable.name"] == "curl" and
+                                     s.get("server.port") == port, n)
+        sonde.settle()
+    finally:
+        sonde.stop()
+        srv.stop()
+    srv_spans = server_spans(sonde.spans(), pid=srv.pid)
+    check(len(srv_spans) == n, f"expected {n} server spans, got {len(srv_spans)}")
+    cli = [s for s in client_spans(sonde.spans()) if s.get("server.port") == port]
+    check(len(cli) == n, f"expected {n} client spans, got {len(cli)}")
+    for i, s in enumerate(srv_spans):
+        check(s["http.request.method"] == "GET", f"method {s['http.request.method']}")
+        check(s["url.path"] == f"/items/{i % 5}", f"span {i} path {s['url.path']}")
+        check(s["url.query"] == f"n={i}", f"span {i} query {s.get('url.query')}")
+        check(s["http.response.status_code"] == 200, f"status {s['http.response.status_code']}")
+        check(s["network.protocol.version"] == "1.1", "protocol version")
+        check(s["client.address"] == "127.0.0.1", f"client.address {s.get('client.address')}")
+        check(s["server.port"] == port, f"server.port {s.get('server.port')}")
+        body = len(f"item {i % 5}\n") * (i % 5 + 1)
+        check(s["http.response.body.size"] == body,
+              f"response body size {s['http.response.body.size']} != {body}")
+        check(s["duration_ns"] > 0, "duration is zero")
+        check(s["user_agent.original"].startswith("curl/"), "user agent")
+    for s in cli:
+        check(s["network.peer.address"] == "127.0.0.1", "peer address")
+        check(s["http.response.status_code"] == 200, "client status")
+
+
+def test_nginx_errors_and_methods():
+    """Status codes, error.type, HEAD without body, POST body size."""
+    port = free_port()
+    ngx = Nginx(port, DOCROOT)
+    sonde = Sonde()
+    try:
+        base = f"http://127.0.0.1:{port}"
+        curl("-o", "/dev/null", f"{base}/status/404", f"{base}/status/500", f"{base}/echo")
+        curl("-I", "-o", "/dev/null", f"{base}/index.html")
+        payload = "x" * 3000
+        curl("-o", "/dev/null", "-X", "POST", "--data-binary", payload, f"{base}/upload")
+        workers = ngx.worker_pids()
+        sonde.wait_spans(lambda s: s["kind"] == "server" and s["process.pid"] in workers, 5)
+        sonde.settle()
+    finally:
+        sonde.stop()
+        ngx.stop()
+    spans = [s for s in server_spans(sonde.spans()) if s["process.pid"] in workers]
+    by_path = {s["url.path"]: s for s in spans}
+    check(len(spans) == 5, f"expected 5 nginx spans, got {len(spans)}: {spans}")
+    check(by_path["/status/404"]["http.response.status_code"] == 404, "404")
+    check("error.type" not in by_path["/status/404"], "404 is not a server error")
+    check(by_path["/status/500"]["http.response.status_code"] == 500, "500")
+    check(by_path["/status/500"]["error.type"] == "500", "error.type for 500")
+    head = by_path["/index.html"]
+    check(head["http.request.method"] == "HEAD", "HEAD method")
+    check(head["http.response.body.size"] == 0, "HEAD response has no body")
+    post = by_path["/upload"]
+    check(post["http.request.method"] == "POST", "POST method")
+    check(post["http.request.body.size"] == 3000, f"POST body {post['http.request.body.size']}")
+    check(post["http.response.status_code"] == 201, "POST status")
+    client = [s for s in client_spans(sonde.spans()) if s.get("server.port") == port]
+    check(len(client) == 5, f"expected 5 curl spans, got {len(client)}")
+    check(sum(1 for s in client if "error.type" in s) == 2, "client errors: 404 and 500")
+
+
+def test_large_response_size_and_duration():
+    """A 10 MB file served with sendfile has the right size and a real duration."""
+    port = free_port()
+    ngx = Nginx(port, DOCROOT)
+    sonde = Sonde()
+    try:
+        r = curl("-o", "/dev/null", "-w", "%{time_total} %{size_download}",
+                 "--limit-rate", "50M", f"http://127.0.0.1:{port}/big.bin")
+        total_s, size = r.stdout.split()
+        workers = ngx.worker_pids()
+        sonde.wait_spans(lambda s: s["kind"] == "server" and s["process.pid"] in workers, 1)
+        sonde.wait_spans(lambda s: s["kind"] == "client" and s["url.path"] == "/big.bin", 1)
+        sonde.settle()
+    finally:
+        sonde.stop()
+        ngx.stop()
+    size = int(size)
+    check(size == 10 * 1024 * 1024, f"curl downloaded {size}")
+    srv = [s for s in server_spans(sonde.spans(), path="/big.bin") if s["process.pid"] in workers]
+    cli = client_spans(sonde.spans(), path="/big.bin")
+    check(len(srv) == 1 and len(cli) == 1, f"spans: {len(srv)} server, {len(cli)} client")
+    check(srv[0]["http.response.body.size"] == size, f"server body {srv[0]['http.response.body.size']}")
+    check(cli[0]["http.response.body.size"] == size, f"client body {cli[0]['http.response.body.size']}")
+    # curl's rate limit makes the transfer last ~200 ms; the client span covers it.
+    total_ns = float(total_s) * 1e9
+    check(cli[0]["duration_ns"] > 0.5 * total_ns,
+          f"client span {cli[0]['duration_ns']} ns vs curl {total_ns:.0f} ns")
+    check(cli[0]["duration_ns"] <= total_ns * 1.05 + 5e6, "client span longer than curl's transfer")
+
+
+def test_preexisting_connection():
+    """A keep-alive connection opened before the agent started is traced."""
+    port = free_port()
+    srv = python_server(port, DOCROOT)
+    client_code = (
+        "import http.client, sys\n"
+        f"c = http.client.HTTPConnection('127.0.0.1', {port})\n"
+        "c.request('GET', '/items/1'); c.getresponse().read()\n"
+        "print('ready', flush=True)\n"
+        "for line in sys.stdin:\n"
+        "    c.request('GET', '/items/' + line.strip()); c.getresponse().read()\n"
+        "    print('done', flush=True)\n"
+    )
+    cli = subprocess.Popen([PYTHON, "-c", client_code], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        check(cli.stdout.readline().strip() == "ready", "client did not start")
+        sonde = Sonde()
+        try:
+            for i in (2, 3, 4):
+                cli.stdin.write(f"{i}\n")
+                cli.stdin.flush()
+                check(cli.stdout.readline().strip() == "done", "client request failed")
+            sonde.wait_spans(lambda s: s["kind"] == "server" and s["process.pid"] == srv.pid, 3)
+            sonde.wait_spans(lambda s: s["kind"] == "client" and s["process.pid"] == cli.pid, 3)
+            sonde.settle()
+        finally:
+            sonde.stop()
+    finally:
+        cli.stdin.close()
+        cli.wait(5)
+        srv.stop()
+    srv_spans = server_spans(sonde.spans(), pid=srv.pid)
+    cli_spans = client_spans(sonde.spans(), pid=cli.pid)
+    check([s["url.path"] for s in srv_spans] == ["/items/2", "/items/3", "/items/4"],
+          f"server spans {[s['url.path'] for s in srv_spans]}")
+    check([s["url.path"] for s in cli_spans] == ["/items/2", "/items/3", "/items/4"],
+          f"client spans {[s['url.path'] for s in cli_spans]}")
+    check(all(s["http.response.status_code"] == 200 for s in srv_spans + cli_spans), "status")
+    check(all(s.get("network.peer.port") for s in srv_spans), "addresses of a pre-existing socket")
+
+
+def test_concurrent_connections_wrk():
+    """100 concurrent keep-alive connections: one span per request nginx served."""
+    port = free_port()
+    ngx = Nginx(port, DOCROOT)
+    sonde = Sonde("--max-conns", "4096")
+    try:
+        subprocess.run(["wrk", "-t", "2", "-c", "100", "-d", "2s",
+                        f"http://127.0.0.1:{port}/index.html"],
+                       check=True, capture_output=True, timeout=60)
+        time.sleep(0.5)
+        served = ngx.served()
+        workers = ngx.worker_pids()
+        sonde.wait_spans(lambda s: s["kind"] == "server" and s["process.pid"] in workers,
+                         served, timeout=20)
+        sonde.settle()
+    finally:
+        sonde.stop()
+        ngx.stop()
+    spans = [s for s in server_spans(sonde.spans(), path="/index.html")
+             if s["process.pid"] in workers]
+    check(served > 1000, f"wrk made too few requests ({served})")
+    check(len(spans) == served, f"nginx served {served} requests, sonde saw {len(spans)}\n"
+          + sonde.stderr())
+    peers = {s["network.peer.port"] for s in spans}
+    check(len(peers) >= 100, f"expected 100 distinct client connections, saw {len(peers)}")
+    check(all(s["http.response.status_code"] == 200 for s in spans), "status")
+
+
+def test_pipelined_requests():
+    """Three requests in one write are answered in order: three spans."""
+    port = free_port()
+    ngx = Nginx(port, DOCROOT)
+    sonde = Sonde()
+    try:
+        req = "".join(f"GET /items/{i} HTTP/1.1\r\nHost: localhost\r\n\r\n" for i in range(3))
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(req.encode())
+            data = b""
+            deadline = time.time() + 5
+            while data.count(b"HTTP/1.1 200") < 3 and time.time() < deadline:
+                data += s.recv(65536)
+        workers = ngx.worker_pids()
+        sonde.wait_spans(lambda s: s["kind"] == "server" and s["process.pid"] in workers, 3)
+        sonde.settle()
+    finally:
+        sonde.stop()
+        ngx.stop()
+    spans = [s for s in server_spans(sonde.spans()) if s["process.pid"] in workers]
+    check([s["url.path"] for s in spans] == ["/items/0", "/items/1", "/items/2"],
+          f"paths {[s['url.path'] for s in spans]}")
+    check([s["http.response.body.size"] for s in spans] == [7, 14, 21],
+          f"sizes {[s['http.response.body.size'] for s in spans]}")
+    check(all(s["server.address"] == "localhost" for s in spans), "server.address from Host")
+
+
+def test_non_http_service_is_ignored():
+    """Redis traffic produces no HTTP spans."""
+    port = free_port()
+    redis = Proc(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                  "--save", "", "--appendonly", "no"])
+    try:
+        from harness import wait_port
+        wait_port(port)
+        sonde = Sonde("--stats")
+        try:
+            subprocess.run(["redis-benchmark", "-p", str(port), "-n", "2000", "-q",
+                            "-t", "set,get"], check=True, capture_output=True, timeout=60)
+            sonde.settle()
+        finally:
+            sonde.stop()
+    finally:
+        redis.stop()
+    spans = [s for s in sonde.spans() if s["process.pid"] == redis.pid or
+             s["process.executable.name"].startswith("redis")]
+    check(spans == [], f"redis produced HTTP spans: {spans[:3]}")
+    check("non-HTTP sockets ignored" in sonde.stderr(), "stats line missing")
+
+
+def test_pid_filter():
+    """--pid shows only that process."""
+    p1, p2 = free_port(), free_port()
+    s1, s2 = python_server(p1, DOCROOT), python_server(p2, DOCROOT)
+    sonde = Sonde("--pid", str(s1.pid))
+    try:
+        for _ in range(3):
+            curl("-o", "/dev/null", f"http://127.0.0.1:{p1}/index.html",
+                 f"http://127.0.0.1:{p2}/index.html")
+        sonde.wait_spans(lambda s: True, 3)
+        sonde.settle()
+    finally:
+        sonde.stop()
+        s1.stop()
+        s2.stop()
+    spans = sonde.spans()
+    check(len(spans) == 3, f"expected 3 spans, got {len(spans)}")
+    check(all(s["process.pid"] == s1.pid and s["kind"] == "server" for s in spans),
+          f"spans from other processes: {[(s['process.pid'], s['kind']) for s in spans]}")
+
+
+def test_comm_filter():
+    """--comm selects threads by name."""
+    port = free_port()
+    srv = python_server(port, DOCROOT)
+    sonde = Sonde("--comm", "curl")
+    try:
+        curl("-o", "/dev/null", f"http://127.0.0.1:{port}/index.html")
+        sonde.wait_spans(lambda s: True, 1)
+        sonde.settle()
+    finally:
+        sonde.stop()
+        srv.stop()
+    spans = sonde.spans()
+    check(len(spans) == 1 and spans[0]["kind"] == "client" and
+          spans[0]["process.executable.name"] == "curl", f"spans {spans}")
+
+
+def test_trace_command_and_children():
+    """`sonde trace -- COMMAND` traces the command and its children only."""
+    port = free_port()
+    srv = python_server(port, DOCROOT)
+    url = f"http://127.0.0.1:{port}/items/3"
+    try:
+        r = subprocess.run([os.environ.get("SONDE", "build/sonde"), "trace", "--output", "json",
+                            "--", "sh", "-c", f"curl -s -o /dev/null {url}; "
+                            f"curl -s -o /dev/null {url}; exit 3"],
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        srv.stop()
+    import json
+    spans = [json.loads(l) for l in r.stdout.splitlines() if '"kind"' in l]
+    check(r.returncode == 3, f"exit code of the command not passed on: {r.returncode}")
+    check(len(spans) == 2, f"expected 2 client spans from the children, got {spans}")
+    check(all(s["kind"] == "client" and s["url.path"] == "/items/3" for s in spans), "spans")
+    summary = [json.loads(l) for l in r.stdout.splitlines() if '"summary"' in l]
+    check(any(s.get("count") == 2 and s.get("path") == "/items/3" for s in summary),
+          f"summary {summary}")
+
+
+def test_cgroup_filter():
+    """--cgroup traces processes in a cgroup v2 directory, moved there for real."""
+    root = None
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            parts = line.split()
+            sep = parts.index("-")
+            if parts[sep + 1] == "cgroup2":
+                root = parts[4]
+                break
+    if root is None:
+        raise Failure("no cgroup v2 mount on this machine")
+    cg = os.path.join(root, f"sonde-test-{os.getpid()}")
+    os.makedirs(cg, exist_ok=True)
+    p1, p2 = free_port(), free_port()
+    s1, s2 = python_server(p1, DOCROOT), python_server(p2, DOCROOT)
+    try:
+        with open(os.path.join(cg, "cgroup.procs"), "w") as f:
+            f.write(str(s1.pid))
+        sonde = Sonde("--cgroup", cg)
+        try:
+            curl("-o", "/dev/null", f"http://127.0.0.1:{p1}/index.html",
+                 f"http://127.0.0.1:{p2}/index.html")
+            sonde.wait_spans(lambda s: True, 1)
+            sonde.settle()
+        finally:
+            sonde.stop()
+    finally:
+        s1.stop()
+        s2.stop()
+        time.sleep(0.2)
+        try:
+            os.rmdir(cg)
+        except OSError:
+            pass
+    spans = sonde.spans()
+    check(len(spans) == 1 and spans[0]["process.pid"] == s1.pid, f"spans {spans}")
+
+
+def test_http10_close_delimited():
+    """HTTP/1.0 server closing each connection: spans end at the close."""
+    port = free_port()
+    srv = python_server(port, DOCROOT, http11=False)
+    sonde = Sonde()
+    try:
+        for i in range(3):
+            curl("-o", "/dev/null", "--http1.0", f"http://127.0.0.1:{port}/items/{i}")
+        sonde.wait_spans(lambda s: s["kind"] == "server" and s["process.pid"] == srv.pid, 3)
+        sonde.settle()
+    finally:
+        sonde.stop()
+        srv.stop()
+    spans = server_spans(sonde.spans(), pid=srv.pid)
+    check(len(spans) == 3, f"expected 3 spans, got {len(spans)}")
+    check(all(s["network.protocol.version"] == "1.0" for s in spans), "version 1.0")
+    check([s["http.response.body.size"] for s in spans] == [7, 14, 21], "sizes")
+
+
+def test_text_output_and_summary():
+    """The human output: one line per span, then the per-endpoint summary."""
+    port = free_port()
+    srv = python_server(port, DOCROOT)
+    try:
+        r = subprocess.run([os.environ.get("SONDE", "build/sonde"), "trace", "--", "sh", "-c",
+                            f"for i in 1 2 3 4; do curl -s -o /dev/null "
+                            f"http://127.0.0.1:{port}/items/2; done; "
+                            f"curl -s -o /dev/null http://127.0.0.1:{port}/nope"],
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        srv.stop()
+    lines = r.stdout.splitlines()
+    spans = [l for l in lines if " client " in l and "curl[" in l]
+    check(len(spans) == 5, f"expected 5 span lines:\n{r.stdout}")
+    check("GET /items/2 200" in spans[0], f"line: {spans[0]}")
+    check(f"-> 127.0.0.1:{port}" in spans[0], f"peer in line: {spans[0]}")
+    check("GET /nope 404" in spans[4], f"line: {spans[4]}")
+    rows = [l for l in lines if "/items/2" in l and l not in spans]
+    check(rows and " 4 " in rows[0], f"summary row for /items/2:\n{r.stdout}")
+
+
+def test_errors_are_one_line():
+    """Bad input gives a one-line error and a non-zero exit."""
+    sonde = os.environ.get("SONDE", "build/sonde")
+    r = subprocess.run([sonde, "trace", "--pid", "999999999"], capture_output=True, text=True)
+    check(r.returncode != 0 and "no process with pid 999999999" in r.stderr,
+          f"unknown pid: rc={r.returncode} {r.stderr!r}")
+    check(len(r.stderr.strip().splitlines()) == 1, f"not one line: {r.stderr!r}")
+    r = subprocess.run([sonde, "trace", "--duration", "soon"], capture_output=True, text=True)
+    check(r.returncode == 2 and "invalid --duration" in r.stderr, f"bad duration: {r.stderr!r}")
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        sonde, "trace"], capture_output=True, text=True)
+    check(r.returncode != 0 and "root" in r.stderr, f"non-root: rc={r.returncode} {r.stderr!r}")
+    check(len(r.stderr.strip().splitlines()) == 1, f"not one line: {r.stderr!r}")
+    r = subprocess.run([sonde, "trace", "--cgroup", "/nonexistent"], capture_output=True,
+                       text=True)
+    check(r.returncode != 0 and "cannot use cgroup" in r.stderr, f"bad cgroup: {r.stderr!r}")
+
+
+def test_duration_stops():
+    """--duration ends tracing by itself."""
+    sonde = os.environ.get("SONDE", "build/sonde")
+    t0 = time.time()
+    r = subprocess.run([sonde, "trace", "--duration", "1s"], capture_output=True, text=True,
+                       timeout=30)
+    took = time.time() - t0
+    check(r.returncode == 0, f"rc {r.returncode}: {r.stderr}")
+    check(took < 10, f"took {took:.1f}s")
+
+
+def test_probe():
+    """`sonde probe` reports the kernel's features and that sonde can run."""
+    sonde = os.environ.get("SONDE", "build/sonde")
+    r = subprocess.run([sonde, "probe"], capture_output=True, text=True)
+    check(r.returncode == 0, f"probe failed: {r.stdout}{r.stderr}")
+    for word in ("BTF", "ring buffer", "kprobes", "fentry", "lockdown", "hook set"):
+        check(word.lower() in r.stdout.lower(), f"probe output lacks {word}:\n{r.stdout}")
+    import json
+    r = subprocess.run([sonde, "probe", "--output", "json"], capture_output=True, text=True)
+    obj = json.loads(r.stdout)
+    check(obj["can_run"] is True and obj["btf"] is True, f"probe json {obj}")
