@@ -40,7 +40,7 @@ endif
 PURE_SRCS := agent/proto/http1.c agent/span.c agent/http1_spans.c agent/summary.c \
 	     agent/json.c agent/format.c agent/conn_table.c agent/ingest.c agent/clock.c
 AGENT_SRCS := $(PURE_SRCS) agent/main.c agent/log.c agent/cmd_trace.c agent/cmd_probe.c \
-	      agent/tracer.c agent/mounts.c agent/features.c agent/output.c agent/proc.c
+	      agent/tracer.c agent/mounts.c agent/kernel_features.c agent/output.c agent/proc.c
 PURE_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(PURE_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(AGENT_SRCS))
 BPF_OBJ := $(OUTPUT)/sonde.bpf.o
@@ -101,3 +101,19 @@ format-check:
 clean:
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)
+
+# Coverage-guided fuzzing of the pure parsers (clang's libFuzzer).
+FUZZERS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(wildcard agent/*.h agent/proto/*.h)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(INCLUDES) -Iagent/proto $< $(PURE_SRCS) -lm -o $@
+
+.PHONY: fuzz fuzz-smoke
+fuzz: $(FUZZERS)
+
+# A short run of each fuzzer, part of `make test`.
+fuzz-smoke: $(FUZZERS)
+	$(Q)set -e; for f in $(FUZZERS); do echo "== $$f"; $$f -runs=200000 -seed=1 2>&1 | tail -1; done

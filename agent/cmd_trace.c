@@ -13,7 +13,7 @@
 
 #include "clock.h"
 #include "cmd_trace.h"
-#include "features.h"
+#include "kernel_features.h"
 #include "ingest.h"
 #include "log.h"
 #include "mounts.h"

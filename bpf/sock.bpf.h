@@ -56,12 +56,14 @@ static __always_inline void sock_addresses(struct sock *sk, struct sonde_conn_op
 	ev->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	ev->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
 	ev->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	/* Explicit sizes: the destinations are byte arrays, and BPF_CORE_READ_INTO
+	 * would copy sizeof(element), one byte. */
 	if (ev->family == AF_INET) {
-		BPF_CORE_READ_INTO(ev->local_addr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(ev->remote_addr, sk, __sk_common.skc_daddr);
+		bpf_core_read(ev->local_addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(ev->remote_addr, 4, &sk->__sk_common.skc_daddr);
 	} else {
-		BPF_CORE_READ_INTO(ev->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(ev->remote_addr, sk, __sk_common.skc_v6_daddr);
+		bpf_core_read(ev->local_addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(ev->remote_addr, 16, &sk->__sk_common.skc_v6_daddr);
 	}
 }
 

@@ -11,6 +11,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev \
-	libcmocka-dev pkg-config git ca-certificates \
+	libcmocka-dev libclang-rt-14-dev pkg-config git ca-certificates \
 	curl wrk nginx redis-server python3 jq procps iproute2 >/dev/null
 echo "install-deps: done"

@@ -108,6 +108,7 @@ struct http1_parser {
 	uint64_t body_left;    /* bytes left in the current length or chunk */
 	uint64_t body_bytes;   /* wire bytes of the current body so far */
 	uint64_t last_ts;      /* ts of the last feed that carried bytes of the message */
+	uint64_t head_ts;      /* ts of the feed that carried the head's first byte */
 	char *buf;	       /* partial head or partial chunk line, malloc'd */
 	uint32_t buf_len;
 	uint32_t buf_cap;

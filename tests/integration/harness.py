@@ -80,7 +80,7 @@ class Sonde:
                 obj = json.loads(line)
             except ValueError:
                 raise Failure(f"sonde printed a line that is not JSON: {line!r}")
-            if "kind" in obj:
+            if "kind" in obj and not obj.get("summary"):
                 out.append(obj)
         return out
 

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* The pseudo-filesystems sonde needs, mounted when they are missing. */
+#ifndef SONDE_MOUNTS_H
+#define SONDE_MOUNTS_H
+
+#include <stddef.h>
+
+/* Finds tracefs (mounting it at /sys/kernel/tracing if needed); path gets where. */
+int mounts_ensure_tracefs(char *path, size_t len);
+/* Mounts bpffs at /sys/fs/bpf if nothing is mounted there. */
+int mounts_ensure_bpffs(void);
+/* The cgroup v2 mount point; -ENOENT if there is none. */
+int mounts_cgroup2_path(char *path, size_t len);
+
+#endif /* SONDE_MOUNTS_H */

@@ -1,0 +1,765 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * HTTP/1.x message framing (RFC 9112) over captured syscall prefixes.
+ * See http1.h for the model: heads are parsed, bodies are counted.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http1.h"
+
+/* Longest chunk-size or trailer line kept across syscalls. */
+#define HTTP1_MAX_LINE 1024
+#define HTTP1_MAX_METHOD 16
+
+static const char *const known_methods[] = {
+	"GET ", "HEAD ", "POST ", "PUT ", "DELETE ", "CONNECT ", "OPTIONS ", "TRACE ", "PATCH ",
+};
+
+bool http1_looks_like_start(enum http1_kind kind, const uint8_t *data, size_t len)
+{
+	if (kind == HTTP1_RESPONSE)
+		return len >= 7 && memcmp(data, "HTTP/1.", 7) == 0;
+	for (size_t i = 0; i < sizeof(known_methods) / sizeof(known_methods[0]); i++) {
+		size_t n = strlen(known_methods[i]);
+
+		if (len >= n && memcmp(data, known_methods[i], n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether a fragment too short to judge could still begin a start line. */
+static bool could_be_start(enum http1_kind kind, const uint8_t *data, size_t len)
+{
+	if (kind == HTTP1_RESPONSE) {
+		size_t n = len < 7 ? len : 7;
+
+		return memcmp(data, "HTTP/1.", n) == 0;
+	}
+	for (size_t i = 0; i < len && i <= HTTP1_MAX_METHOD; i++) {
+		if (data[i] == ' ')
+			return i > 0;
+		if (data[i] < 'A' || data[i] > 'Z')
+			return false;
+	}
+	return len <= HTTP1_MAX_METHOD;
+}
+
+void http1_parser_init(struct http1_parser *p, enum http1_kind kind)
+{
+	memset(p, 0, sizeof(*p));
+	p->kind = kind;
+}
+
+void http1_parser_free(struct http1_parser *p)
+{
+	free(p->buf);
+	p->buf = NULL;
+	p->buf_len = p->buf_cap = 0;
+}
+
+/* Appends to the carry-over buffer, up to limit bytes in all. Returns how many
+ * bytes were taken. */
+static size_t buf_append(struct http1_parser *p, const uint8_t *data, size_t len, size_t limit)
+{
+	size_t room = limit > p->buf_len ? limit - p->buf_len : 0;
+	size_t n = len < room ? len : room;
+
+	if (!n)
+		return 0;
+	if (p->buf_len + n > p->buf_cap) {
+		size_t cap = p->buf_cap ? p->buf_cap : 256;
+		char *nb;
+
+		while (cap < p->buf_len + n)
+			cap *= 2;
+		if (cap > limit)
+			cap = limit;
+		nb = realloc(p->buf, cap);
+		if (!nb)
+			return 0;
+		p->buf = nb;
+		p->buf_cap = (uint32_t)cap;
+	}
+	memcpy(p->buf + p->buf_len, data, n);
+	p->buf_len += (uint32_t)n;
+	return n;
+}
+
+static void buf_reset(struct http1_parser *p)
+{
+	/* Keep small buffers for the next message; give large ones back. */
+	if (p->buf_cap > 4096) {
+		free(p->buf);
+		p->buf = NULL;
+		p->buf_cap = 0;
+	}
+	p->buf_len = 0;
+}
+
+static void end_message(struct http1_parser *p, uint32_t flags, uint64_t end_ts,
+			const struct http1_callbacks *cb, void *ctx)
+{
+	struct http1_end end = { .body_bytes = p->body_bytes, .end_ts = end_ts, .flags = flags };
+
+	p->in_message = false;
+	p->body_bytes = 0;
+	p->body_left = 0;
+	p->state = HTTP1_S_IDLE;
+	buf_reset(p);
+	cb->on_end(ctx, &end);
+}
+
+/* ---- head parsing ---- */
+
+static bool ieq(const char *a, size_t alen, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if (alen != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = a[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != lit[i])
+			return false;
+	}
+	return true;
+}
+
+static struct http1_str trim(const char *s, size_t len)
+{
+	while (len && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
+		len--;
+	return (struct http1_str){ s, len };
+}
+
+/* Whether a comma-separated header value contains token (case-insensitive). */
+static bool has_token(struct http1_str v, const char *token)
+{
+	size_t i = 0;
+
+	while (i < v.len) {
+		size_t start = i;
+		struct http1_str t;
+
+		while (i < v.len && v.ptr[i] != ',')
+			i++;
+		t = trim(v.ptr + start, i - start);
+		if (ieq(t.ptr, t.len, token))
+			return true;
+		i++;
+	}
+	return false;
+}
+
+/* Whether the last transfer coding is chunked (RFC 9112 §6.3 rule 4). */
+static bool last_token_is(struct http1_str v, const char *token)
+{
+	size_t i = v.len;
+	struct http1_str t;
+
+	while (i && v.ptr[i - 1] != ',')
+		i--;
+	t = trim(v.ptr + i, v.len - i);
+	return ieq(t.ptr, t.len, token);
+}
+
+/* Content-Length: digits only; -2 marks an invalid value. */
+static int64_t parse_length(struct http1_str v)
+{
+	int64_t n = 0;
+
+	if (!v.len)
+		return -2;
+	for (size_t i = 0; i < v.len; i++) {
+		if (v.ptr[i] < '0' || v.ptr[i] > '9' || n > (INT64_MAX - 9) / 10)
+			return -2;
+		n = n * 10 + (v.ptr[i] - '0');
+	}
+	return n;
+}
+
+static bool parse_version(const char *s, size_t len, uint8_t *minor)
+{
+	if (len != 8 || memcmp(s, "HTTP/1.", 7) != 0 || s[7] < '0' || s[7] > '9')
+		return false;
+	*minor = (uint8_t)(s[7] - '0');
+	return true;
+}
+
+/* Request line: method SP request-target SP HTTP-version (RFC 9112 §3). A cut
+ * line (truncated head) keeps what was seen. */
+static bool parse_request_line(const char *s, size_t len, bool cut, struct http1_head *h)
+{
+	const char *sp1 = memchr(s, ' ', len);
+	const char *sp2;
+
+	if (!sp1 || sp1 == s || sp1 - s > HTTP1_MAX_METHOD)
+		return false;
+	for (const char *c = s; c < sp1; c++)
+		if (*c < 'A' || *c > 'Z')
+			return false;
+	h->method = (struct http1_str){ s, (size_t)(sp1 - s) };
+	sp2 = memchr(sp1 + 1, ' ', len - (size_t)(sp1 + 1 - s));
+	if (!sp2) {
+		if (!cut)
+			return false;
+		h->target = (struct http1_str){ sp1 + 1, len - (size_t)(sp1 + 1 - s) };
+		h->version_minor = 1;
+		return h->target.len > 0;
+	}
+	h->target = (struct http1_str){ sp1 + 1, (size_t)(sp2 - sp1 - 1) };
+	if (!h->target.len)
+		return false;
+	if (!parse_version(sp2 + 1, len - (size_t)(sp2 + 1 - s), &h->version_minor))
+		return cut;
+	return true;
+}
+
+/* Status line: HTTP-version SP 3DIGIT [SP reason] (RFC 9112 §4). */
+static bool parse_status_line(const char *s, size_t len, struct http1_head *h)
+{
+	if (len < 12 || !parse_version(s, 8, &h->version_minor) || s[8] != ' ')
+		return false;
+	for (int i = 9; i < 12; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	if (len > 12 && s[12] != ' ')
+		return false;
+	h->status = (uint16_t)((s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0'));
+	return h->status >= 100;
+}
+
+static void parse_header(const char *s, size_t len, struct http1_head *h, bool *bad_length,
+			 struct http1_str *te)
+{
+	const char *colon = memchr(s, ':', len);
+	struct http1_str name, v;
+
+	if (!colon || colon == s)
+		return; /* not a field line: ignored, as lenient parsers do */
+	name = (struct http1_str){ s, (size_t)(colon - s) };
+	v = trim(colon + 1, len - (size_t)(colon + 1 - s));
+	if (ieq(name.ptr, name.len, "host")) {
+		h->host = v;
+	} else if (ieq(name.ptr, name.len, "user-agent")) {
+		h->user_agent = v;
+	} else if (ieq(name.ptr, name.len, "traceparent")) {
+		h->traceparent = v;
+	} else if (ieq(name.ptr, name.len, "content-type")) {
+		h->content_type = v;
+	} else if (ieq(name.ptr, name.len, "content-length")) {
+		int64_t n = parse_length(v);
+
+		/* Repeated equal values are allowed; differing ones are not (§6.3). */
+		if (n < 0 || (h->content_length >= 0 && h->content_length != n))
+			*bad_length = true;
+		else
+			h->content_length = n;
+	} else if (ieq(name.ptr, name.len, "transfer-encoding")) {
+		*te = v;
+	} else if (ieq(name.ptr, name.len, "connection")) {
+		if (has_token(v, "close"))
+			h->connection_close = true;
+	} else if (ieq(name.ptr, name.len, "upgrade")) {
+		h->upgrade = true;
+	} else if (ieq(name.ptr, name.len, "expect")) {
+		h->expect_continue = ieq(v.ptr, v.len, "100-continue");
+	}
+}
+
+enum framing {
+	FRAME_NONE,	  /* the message ends with its head */
+	FRAME_LENGTH,	  /* Content-Length */
+	FRAME_CHUNKED,
+	FRAME_UNTIL_CLOSE,
+	FRAME_UNKNOWN,	  /* invalid framing headers: count until the next start line */
+};
+
+/*
+ * Parses a head of len bytes (the empty line included unless cut). Returns
+ * false if the start line is not HTTP/1.
+ */
+static bool parse_head(struct http1_parser *p, const char *s, size_t len, bool cut,
+		       struct http1_head *h, enum framing *framing)
+{
+	struct http1_str te = { 0 };
+	bool bad_length = false;
+	size_t pos = 0;
+	bool first = true;
+
+	memset(h, 0, sizeof(*h));
+	h->kind = p->kind;
+	h->content_length = -1;
+	h->truncated = cut;
+	while (pos < len) {
+		const char *nl = memchr(s + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - s) : len;
+		size_t llen = end - pos;
+
+		if (llen && s[pos + llen - 1] == '\r')
+			llen--;
+		if (first) {
+			bool ok = p->kind == HTTP1_REQUEST ?
+					  parse_request_line(s + pos, llen, cut && !nl, h) :
+					  parse_status_line(s + pos, llen, h);
+
+			if (!ok)
+				return false;
+			first = false;
+		} else if (llen == 0) {
+			break; /* end of the head */
+		} else if (nl || !cut) {
+			parse_header(s + pos, llen, h, &bad_length, &te);
+		}
+		pos = end + 1;
+	}
+	if (first)
+		return false;
+	if (te.len)
+		h->chunked = last_token_is(te, "chunked");
+	if (!cut)
+		h->head_bytes = (uint32_t)len;
+
+	if (te.len && h->chunked)
+		*framing = FRAME_CHUNKED; /* Transfer-Encoding overrides Content-Length */
+	else if (te.len)
+		*framing = p->kind == HTTP1_RESPONSE ? FRAME_UNTIL_CLOSE : FRAME_UNKNOWN;
+	else if (bad_length)
+		*framing = FRAME_UNKNOWN;
+	else if (h->content_length > 0)
+		*framing = FRAME_LENGTH;
+	else if (h->content_length == 0 || p->kind == HTTP1_REQUEST)
+		*framing = FRAME_NONE;
+	else
+		*framing = FRAME_UNTIL_CLOSE;
+	if (bad_length)
+		h->content_length = -1;
+	return true;
+}
+
+/* Reports a complete (or cut) head and sets up body framing. */
+static int head_done(struct http1_parser *p, const char *s, size_t len, bool cut, uint64_t ts,
+		     const struct http1_callbacks *cb, void *ctx)
+{
+	struct http1_head h;
+	enum framing framing;
+	int rc;
+
+	if (!parse_head(p, s, len, cut, &h, &framing)) {
+		buf_reset(p);
+		p->state = HTTP1_S_GARBAGE;
+		p->errors++;
+		return -EBADMSG;
+	}
+	h.begin_ts = p->head_ts;
+	p->in_message = true;
+	p->body_bytes = 0;
+	p->last_ts = ts;
+	rc = cb->on_head(ctx, &h);
+	buf_reset(p);
+	if (cut) {
+		p->state = HTTP1_S_LOST_SYNC;
+		return 0;
+	}
+	if (p->kind == HTTP1_RESPONSE) {
+		/* Bodiless responses, RFC 9112 §6.3 rules 1-2. */
+		if (h.status == 101 || rc == HTTP1_HEAD_TUNNEL) {
+			end_message(p, 0, ts, cb, ctx);
+			p->state = HTTP1_S_UPGRADED;
+			return 0;
+		}
+		if (rc == HTTP1_HEAD_NO_BODY || h.status < 200 || h.status == 204 ||
+		    h.status == 304)
+			framing = FRAME_NONE;
+	}
+	switch (framing) {
+	case FRAME_NONE:
+		end_message(p, 0, ts, cb, ctx);
+		break;
+	case FRAME_LENGTH:
+		p->state = HTTP1_S_BODY_LENGTH;
+		p->body_left = (uint64_t)h.content_length;
+		break;
+	case FRAME_CHUNKED:
+		p->state = HTTP1_S_CHUNK_SIZE;
+		break;
+	case FRAME_UNTIL_CLOSE:
+		p->state = HTTP1_S_UNTIL_CLOSE;
+		break;
+	case FRAME_UNKNOWN:
+		p->state = HTTP1_S_LOST_SYNC;
+		break;
+	}
+	return 0;
+}
+
+/* Offset just past the empty line ending a head in s[0..len), or 0. */
+static size_t find_head_end(const char *s, size_t len, size_t from)
+{
+	for (size_t i = from; i < len; i++) {
+		if (s[i] != '\n')
+			continue;
+		if (i + 1 < len && s[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < len && s[i + 1] == '\r' && s[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
+/*
+ * Consumes head bytes from data[*pos..captured). Returns 1 when the head is
+ * complete (and reported), 0 when more is needed, <0 on garbage.
+ */
+static int take_head(struct http1_parser *p, const uint8_t *data, size_t captured, size_t *pos,
+		     uint64_t ts, const struct http1_callbacks *cb, void *ctx)
+{
+	const char *d = (const char *)data + *pos;
+	size_t avail = captured - *pos;
+	size_t end, old, taken;
+
+	if (p->buf_len == 0) {
+		/* Empty lines before a message are ignored (RFC 9112 §2.2). */
+		while (avail && (*d == '\r' || *d == '\n')) {
+			d++;
+			avail--;
+			(*pos)++;
+		}
+		if (!avail)
+			return 0;
+		if (!could_be_start(p->kind, (const uint8_t *)d, avail)) {
+			p->state = HTTP1_S_GARBAGE;
+			p->errors++;
+			return -EBADMSG;
+		}
+		p->head_ts = ts;
+		end = find_head_end(d, avail, 0);
+		if (end) {
+			/* The common case: a whole head in one syscall, parsed in place. */
+			*pos += end;
+			return head_done(p, d, end, false, ts, cb, ctx) ? -EBADMSG : 1;
+		}
+	}
+	old = p->buf_len;
+	taken = buf_append(p, (const uint8_t *)d, avail, HTTP1_MAX_HEAD);
+	p->state = HTTP1_S_HEAD;
+	if (p->buf_len >= 7 && !could_be_start(p->kind, (const uint8_t *)p->buf, p->buf_len)) {
+		buf_reset(p);
+		p->state = HTTP1_S_GARBAGE;
+		p->errors++;
+		return -EBADMSG;
+	}
+	end = find_head_end(p->buf, p->buf_len, old > 2 ? old - 2 : 0);
+	if (end) {
+		*pos += end - old;
+		return head_done(p, p->buf, end, false, ts, cb, ctx) ? -EBADMSG : 1;
+	}
+	*pos += taken;
+	if (taken < avail || p->buf_len >= HTTP1_MAX_HEAD) {
+		/* Longer than we keep: report what we have, count the rest. */
+		if (head_done(p, p->buf, p->buf_len, true, ts, cb, ctx))
+			return -EBADMSG;
+		p->body_bytes += avail - taken;
+		*pos = captured;
+		return 1;
+	}
+	return 0;
+}
+
+/* A chunk-size or trailer line. Returns 1 with *line set when complete, 0 when
+ * more is needed, -1 when the line is too long. */
+static int take_line(struct http1_parser *p, const uint8_t *data, size_t captured, size_t *pos,
+		     const char **line, size_t *len)
+{
+	const char *d = (const char *)data + *pos;
+	size_t avail = captured - *pos;
+	const char *nl = memchr(d, '\n', avail);
+	size_t n = nl ? (size_t)(nl - d) + 1 : avail;
+
+	p->body_bytes += n;
+	*pos += n;
+	if (nl && p->buf_len == 0) {
+		*line = d;
+		*len = n - 1;
+	} else {
+		if (buf_append(p, (const uint8_t *)d, n, HTTP1_MAX_LINE) < n)
+			return -1;
+		if (!nl)
+			return 0;
+		*line = p->buf;
+		*len = p->buf_len - 1;
+	}
+	if (*len && (*line)[*len - 1] == '\r')
+		(*len)--;
+	return 1;
+}
+
+/* chunk-size [ chunk-ext ] (RFC 9112 §7.1); -1 if not hex. */
+static int64_t parse_chunk_size(const char *s, size_t len)
+{
+	int64_t n = 0;
+	size_t i = 0;
+
+	for (; i < len; i++) {
+		char c = s[i];
+		int v;
+
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v = c - 'A' + 10;
+		else
+			break;
+		if (n > (INT64_MAX >> 4))
+			return -1;
+		n = n * 16 + v;
+	}
+	if (i == 0)
+		return -1;
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i < len && s[i] != ';')
+		return -1;
+	return n;
+}
+
+static void lose_sync(struct http1_parser *p)
+{
+	buf_reset(p);
+	p->state = HTTP1_S_LOST_SYNC;
+}
+
+/* Consumes body bytes of the current state. */
+static void take_body(struct http1_parser *p, const uint8_t *data, size_t captured, size_t *pos,
+		      uint64_t ts, const struct http1_callbacks *cb, void *ctx)
+{
+	size_t avail = captured - *pos;
+	const char *line;
+	size_t len;
+	int r;
+
+	p->last_ts = ts;
+	switch (p->state) {
+	case HTTP1_S_BODY_LENGTH:
+	case HTTP1_S_CHUNK_DATA: {
+		size_t n = avail < p->body_left ? avail : (size_t)p->body_left;
+
+		*pos += n;
+		p->body_left -= n;
+		p->body_bytes += n;
+		if (p->body_left)
+			return;
+		if (p->state == HTTP1_S_BODY_LENGTH)
+			end_message(p, 0, ts, cb, ctx);
+		else
+			p->state = HTTP1_S_CHUNK_DATA_CRLF;
+		return;
+	}
+	case HTTP1_S_CHUNK_DATA_CRLF: {
+		char c = (char)data[*pos];
+
+		(*pos)++;
+		p->body_bytes++;
+		if (c == '\n')
+			p->state = HTTP1_S_CHUNK_SIZE;
+		else if (c != '\r')
+			lose_sync(p);
+		return;
+	}
+	case HTTP1_S_CHUNK_SIZE:
+		r = take_line(p, data, captured, pos, &line, &len);
+		if (r < 0) {
+			lose_sync(p);
+		} else if (r > 0) {
+			int64_t size = parse_chunk_size(line, len);
+
+			buf_reset(p);
+			if (size < 0) {
+				lose_sync(p);
+			} else if (size == 0) {
+				p->state = HTTP1_S_TRAILERS;
+			} else {
+				p->body_left = (uint64_t)size;
+				p->state = HTTP1_S_CHUNK_DATA;
+			}
+		}
+		return;
+	case HTTP1_S_TRAILERS:
+		r = take_line(p, data, captured, pos, &line, &len);
+		if (r < 0) {
+			lose_sync(p);
+		} else if (r > 0) {
+			buf_reset(p);
+			if (len == 0)
+				end_message(p, 0, ts, cb, ctx);
+		}
+		return;
+	case HTTP1_S_UNTIL_CLOSE:
+	case HTTP1_S_LOST_SYNC:
+		if (p->in_message)
+			p->body_bytes += avail;
+		*pos = captured;
+		return;
+	default:
+		*pos = captured;
+		return;
+	}
+}
+
+/* Bytes the kernel did not capture: counted where framing allows it. */
+static void take_gap(struct http1_parser *p, uint64_t gap, uint64_t ts,
+		     const struct http1_callbacks *cb, void *ctx)
+{
+	switch (p->state) {
+	case HTTP1_S_BODY_LENGTH:
+	case HTTP1_S_CHUNK_DATA:
+		p->last_ts = ts;
+		if (gap <= p->body_left) {
+			p->body_left -= gap;
+			p->body_bytes += gap;
+			if (!p->body_left) {
+				if (p->state == HTTP1_S_BODY_LENGTH)
+					end_message(p, 0, ts, cb, ctx);
+				else
+					p->state = HTTP1_S_CHUNK_DATA_CRLF;
+			}
+			return;
+		}
+		if (p->state == HTTP1_S_BODY_LENGTH) {
+			/* This message ends inside the gap; the next one's head is unseen. */
+			p->body_bytes += p->body_left;
+			end_message(p, 0, ts, cb, ctx);
+			p->state = HTTP1_S_LOST_SYNC;
+			return;
+		}
+		p->body_bytes += gap;
+		lose_sync(p);
+		return;
+	case HTTP1_S_UNTIL_CLOSE:
+		p->body_bytes += gap;
+		p->last_ts = ts;
+		return;
+	case HTTP1_S_IDLE:
+	case HTTP1_S_GARBAGE:
+		p->state = p->state == HTTP1_S_IDLE ? HTTP1_S_LOST_SYNC : p->state;
+		return;
+	case HTTP1_S_UPGRADED:
+		return;
+	case HTTP1_S_HEAD:
+		/* handled by the caller: the head is cut */
+		return;
+	default: /* chunk lines, CRLF, trailers, already lost */
+		if (p->in_message) {
+			p->body_bytes += gap;
+			p->last_ts = ts;
+		}
+		if (p->state != HTTP1_S_LOST_SYNC)
+			lose_sync(p);
+		return;
+	}
+}
+
+int http1_parser_feed(struct http1_parser *p, const uint8_t *data, size_t captured,
+		      uint64_t total, uint64_t ts, const struct http1_callbacks *cb, void *ctx)
+{
+	uint64_t gap = total > captured ? total - captured : 0;
+	size_t pos = 0;
+	int err = 0;
+
+	if (total < captured)
+		captured = (size_t)total;
+	if (p->state == HTTP1_S_UPGRADED)
+		return 0;
+	if (p->state == HTTP1_S_GARBAGE || p->state == HTTP1_S_LOST_SYNC) {
+		/* Re-synchronise only where a syscall starts a message: the common
+		 * case for servers and clients that write one message per call. */
+		if (!http1_looks_like_start(p->kind, data, captured)) {
+			if (p->in_message) {
+				p->body_bytes += total;
+				p->last_ts = ts;
+			}
+			return 0;
+		}
+		if (p->in_message)
+			end_message(p, HTTP1_END_LOST_SYNC, p->last_ts, cb, ctx);
+		p->state = HTTP1_S_IDLE;
+	}
+
+	while (pos < captured && !err) {
+		switch (p->state) {
+		case HTTP1_S_IDLE:
+		case HTTP1_S_HEAD: {
+			int r = take_head(p, data, captured, &pos, ts, cb, ctx);
+
+			if (r < 0)
+				err = r;
+			break;
+		}
+		case HTTP1_S_GARBAGE:
+		case HTTP1_S_UPGRADED:
+			pos = captured;
+			break;
+		default:
+			take_body(p, data, captured, &pos, ts, cb, ctx);
+			break;
+		}
+	}
+	if (err)
+		return err;
+	if (gap) {
+		if (p->state == HTTP1_S_HEAD) {
+			/* The capture ended inside a head that continues unseen. */
+			if (head_done(p, p->buf, p->buf_len, true, ts, cb, ctx))
+				return -EBADMSG;
+			p->body_bytes += gap;
+		} else {
+			take_gap(p, gap, ts, cb, ctx);
+		}
+	}
+	return 0;
+}
+
+void http1_parser_close(struct http1_parser *p, uint64_t ts, const struct http1_callbacks *cb,
+			void *ctx)
+{
+	(void)ts;
+	if (p->in_message) {
+		uint32_t flags = HTTP1_END_ABORTED;
+
+		if (p->state == HTTP1_S_UNTIL_CLOSE)
+			flags = HTTP1_END_CLOSE_DELIMITED;
+		else if (p->state == HTTP1_S_LOST_SYNC)
+			flags = HTTP1_END_LOST_SYNC;
+		/* The message's last byte went by at last_ts, not at the close. */
+		end_message(p, flags, p->last_ts, cb, ctx);
+	}
+	buf_reset(p);
+	p->state = HTTP1_S_IDLE;
+}
+
+void http1_parser_flush(struct http1_parser *p, const struct http1_callbacks *cb, void *ctx)
+{
+	if (p->state != HTTP1_S_LOST_SYNC || !p->in_message)
+		return;
+	end_message(p, HTTP1_END_LOST_SYNC | HTTP1_END_FLUSHED, p->last_ts, cb, ctx);
+	p->state = HTTP1_S_LOST_SYNC; /* bytes of that message may still arrive */
+}
+
+void http1_parser_upgrade(struct http1_parser *p)
+{
+	buf_reset(p);
+	p->in_message = false;
+	p->state = HTTP1_S_UPGRADED;
+}
