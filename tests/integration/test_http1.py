@@ -13,6 +13,7 @@ from harness import (PYTHON, Failure, Nginx, Proc, Sonde, check, client_spans, c
 
 def make_docroot():
     d = tempfile.mkdtemp(prefix="sonde-www-")
+    os.chmod(d, 0o755)  # nginx workers run as www-data
     with open(os.path.join(d, "index.html"), "w") as f:
         f.write("<h1>hello</h1>\n")
     with open(os.path.join(d, "big.bin"), "wb") as f:
@@ -212,7 +213,7 @@ def test_pipelined_requests():
     sonde = Sonde()
     try:
         req = "".join(f"GET /items/{i} HTTP/1.1\r\nHost: localhost\r\n\r\n" for i in range(3))
-        with socket.create_connection(("127.0.0.1", port)) as s:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
             s.sendall(req.encode())
             data = b""
             deadline = time.time() + 5
