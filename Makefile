@@ -87,7 +87,7 @@ test-unit: $(UNIT_TESTS)
 test-integration: $(OUTPUT)/sonde
 	$(Q)tests/integration/run.sh
 
-test: test-unit test-integration
+test: format-check test-unit fuzz-smoke test-integration
 
 demo: $(OUTPUT)/sonde
 	$(Q)tools/demo.sh
@@ -116,4 +116,4 @@ fuzz: $(FUZZERS)
 
 # A short run of each fuzzer, part of `make test`.
 fuzz-smoke: $(FUZZERS)
-	$(Q)set -e; for f in $(FUZZERS); do echo "== $$f"; $$f -runs=200000 -seed=1 2>&1 | tail -1; done
+	$(Q)set -e; for f in $(FUZZERS); do echo "== $$f"; $$f -max_total_time=15 -seed=1 2>&1 | tail -1; done

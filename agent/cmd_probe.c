@@ -20,7 +20,8 @@ static void print_text(const struct sonde_features *f, const char *missing)
 	row("ring buffer", f->ringbuf, "BPF_MAP_TYPE_RINGBUF");
 	row("tracepoint programs", f->tracepoint_prog, NULL);
 	row("raw tracepoints", f->raw_tracepoint, NULL);
-	row("syscall tracepoints", f->syscall_tracepoints, f->tracefs[0] ? f->tracefs : "no tracefs");
+	row("syscall tracepoints", f->syscall_tracepoints,
+	    f->tracefs[0] ? f->tracefs : "no tracefs");
 	row("bpf_task_pt_regs", f->task_pt_regs, "syscall arguments at exit");
 	row("uprobes", f->uprobes, NULL);
 	row("kprobes", f->kprobes, NULL);

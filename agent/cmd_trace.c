@@ -22,8 +22,8 @@
 #include "summary.h"
 #include "tracer.h"
 
-#define MAX_PIDS 64
-#define POLL_MS 100
+#define MAX_PIDS	      64
+#define POLL_MS		      100
 #define SUMMARY_MAX_ENDPOINTS 1000
 
 struct trace_args {
@@ -52,7 +52,8 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: sonde trace [options] [--pid N]... [--comm NAME] [--cgroup PATH] [-- COMMAND [ARG]...]\n"
+		"usage: sonde trace [options] [--pid N]... [--comm NAME] [--cgroup PATH] [-- "
+		"COMMAND [ARG]...]\n"
 		"\n"
 		"Prints every HTTP/1.x request the selected processes serve or send, one line\n"
 		"per request, and a per-endpoint summary on exit (Ctrl-C or --duration).\n"
@@ -148,7 +149,8 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 			break;
 		case 'c':
 			if (strlen(optarg) >= SONDE_COMM_LEN) {
-				log_error("invalid --comm '%s': process names are at most %d characters",
+				log_error("invalid --comm '%s': process names are at most %d "
+					  "characters",
 					  optarg, SONDE_COMM_LEN - 1);
 				return -EINVAL;
 			}
@@ -231,7 +233,8 @@ static int preflight(const struct trace_args *a, uint64_t *cgroup_id)
 		int err = proc_cgroup_id(a->cgroup, cgroup_id);
 
 		if (err) {
-			log_error("cannot use cgroup '%s': %s (expected a cgroup v2 directory, e.g. under %s)",
+			log_error("cannot use cgroup '%s': %s (expected a cgroup v2 directory, "
+				  "e.g. under %s)",
 				  a->cgroup, strerror(-err),
 				  f.cgroup2_path[0] ? f.cgroup2_path : "/sys/fs/cgroup");
 			return err;
@@ -301,9 +304,9 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 	if (!detailed)
 		return;
 	fprintf(stderr,
-		"  kernel: events %" PRIu64 ", ring buffer full %" PRIu64 ", capture failures %" PRIu64
-		", non-HTTP sockets ignored %" PRIu64 ", connection map full %" PRIu64
-		", child filter full %" PRIu64 "\n",
+		"  kernel: events %" PRIu64 ", ring buffer full %" PRIu64
+		", capture failures %" PRIu64 ", non-HTTP sockets ignored %" PRIu64
+		", connection map full %" PRIu64 ", child filter full %" PRIu64 "\n",
 		k[SONDE_CNT_EVENTS], k[SONDE_CNT_RB_FULL], k[SONDE_CNT_CAPTURE_FAIL],
 		k[SONDE_CNT_CLASSIFY_GIVEUP], k[SONDE_CNT_CONN_MAP_FULL],
 		k[SONDE_CNT_FILTER_ADD_FAIL]);
@@ -315,8 +318,9 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 		s->spans_lost_evicted, s->data_without_open);
 	fprintf(stderr,
 		"  bytes: %" PRIu64 " moved, %" PRIu64 " captured\n"
-		"  http1: spans %" PRIu64 ", parse errors %" PRIu64 ", responses without request %" PRIu64
-		", requests dropped (queue full) %" PRIu64 ", framing lost %" PRIu64 "\n",
+		"  http1: spans %" PRIu64 ", parse errors %" PRIu64
+		", responses without request %" PRIu64 ", requests dropped (queue full) %" PRIu64
+		", framing lost %" PRIu64 "\n",
 		s->bytes_total, s->bytes_captured, s->http1.spans, s->http1.parse_errors,
 		s->http1.orphan_responses, s->http1.pending_dropped, s->http1.lost_sync);
 	if (o->write_errors)
@@ -353,7 +357,8 @@ int cmd_trace(int argc, char **argv)
 		return 1;
 	err = mounts_ensure_tracefs(tracefs, sizeof(tracefs));
 	if (err) {
-		log_error("tracefs is not mounted and mounting it failed: %s (mount it with `mount -t tracefs tracefs /sys/kernel/tracing`)",
+		log_error("tracefs is not mounted and mounting it failed: %s (mount it with `mount "
+			  "-t tracefs tracefs /sys/kernel/tracing`)",
 			  strerror(-err));
 		return 1;
 	}
@@ -404,7 +409,9 @@ int cmd_trace(int argc, char **argv)
 	}
 	/* On stderr in every format: scripts wait for this line before sending traffic. */
 	fprintf(stderr, "sonde: tracing %s; Ctrl-C to stop\n",
-			a.command ? a.command[0] : a.npids || a.comm || a.cgroup ? "selected processes" : "all processes");
+		a.command			? a.command[0]
+		: a.npids || a.comm || a.cgroup ? "selected processes"
+						: "all processes");
 	if (a.duration_ns)
 		deadline = clock_mono_now() + a.duration_ns;
 

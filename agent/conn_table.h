@@ -20,8 +20,8 @@ struct conn_key {
 
 struct conn {
 	struct conn_key key;
-	uint64_t gen; /* kernel generation: a different one is a different connection */
-	uint8_t role; /* enum sonde_role */
+	uint64_t gen;  /* kernel generation: a different one is a different connection */
+	uint8_t role;  /* enum sonde_role */
 	uint8_t proto; /* enum sonde_proto */
 	char comm[SPAN_COMM_LEN];
 	struct span_endpoint local;

@@ -157,8 +157,8 @@ static void on_response_end(void *ctx, const struct http1_end *end)
 	p->sp.end_ns = end->end_ts;
 	if (end->flags & HTTP1_END_LOST_SYNC)
 		p->sp.flags |= SPAN_F_LOST_SYNC;
-	switched = p->sp.status == 101 ||
-		   (p->is_connect && p->sp.status >= 200 && p->sp.status < 300);
+	switched =
+		p->sp.status == 101 || (p->is_connect && p->sp.status >= 200 && p->sp.status < 300);
 	emit(fc->sink, p);
 	free(p);
 	if (switched) {
@@ -197,8 +197,8 @@ void http1_session_free(struct http1_session *s)
 	http1_parser_free(&s->responses);
 }
 
-void http1_session_feed(struct http1_session *s, bool ingress, const uint8_t *data,
-			size_t captured, uint64_t total, uint64_t ts, const struct http1_sink *sink)
+void http1_session_feed(struct http1_session *s, bool ingress, const uint8_t *data, size_t captured,
+			uint64_t total, uint64_t ts, const struct http1_sink *sink)
 {
 	struct feed_ctx fc = { .s = s, .sink = sink };
 	bool requests = ingress == s->server;

@@ -18,10 +18,10 @@
 
 struct http1_stats {
 	uint64_t spans;
-	uint64_t parse_errors;	      /* bytes that were not HTTP/1 */
-	uint64_t orphan_responses;    /* responses with no request seen */
-	uint64_t pending_dropped;     /* requests dropped: too many awaiting a response */
-	uint64_t lost_sync;	      /* messages whose framing was lost in a capture gap */
+	uint64_t parse_errors;	   /* bytes that were not HTTP/1 */
+	uint64_t orphan_responses; /* responses with no request seen */
+	uint64_t pending_dropped;  /* requests dropped: too many awaiting a response */
+	uint64_t lost_sync;	   /* messages whose framing was lost in a capture gap */
 };
 
 /* Receives each finished span; start_ns/end_ns are still kernel monotonic. */
@@ -53,8 +53,8 @@ void http1_session_init(struct http1_session *s, bool server);
 void http1_session_free(struct http1_session *s);
 
 /* One syscall's bytes; ingress is true for bytes the traced process read. */
-void http1_session_feed(struct http1_session *s, bool ingress, const uint8_t *data,
-			size_t captured, uint64_t total, uint64_t ts, const struct http1_sink *sink);
+void http1_session_feed(struct http1_session *s, bool ingress, const uint8_t *data, size_t captured,
+			uint64_t total, uint64_t ts, const struct http1_sink *sink);
 
 /* The connection closed (or its process exited): ends close-delimited
  * responses, and reports requests that never got a response. */

@@ -109,7 +109,8 @@ static int on_data(struct ingest *ig, const struct sonde_data *ev, size_t size)
 	struct emit_ctx ec;
 	struct http1_sink sink;
 
-	if (ev->captured > size - sizeof(*ev) || ev->total < 0 || ev->captured > (uint64_t)ev->total)
+	if (ev->captured > size - sizeof(*ev) || ev->total < 0 ||
+	    ev->captured > (uint64_t)ev->total)
 		return -EINVAL;
 	ig->stats.data_events++;
 	ig->stats.bytes_total += (uint64_t)ev->total;

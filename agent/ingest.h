@@ -16,7 +16,7 @@
 
 struct ingest_stats {
 	uint64_t events;
-	uint64_t malformed;	     /* events too short or of unknown type */
+	uint64_t malformed; /* events too short or of unknown type */
 	uint64_t conn_opens;
 	uint64_t conn_closes;
 	uint64_t proc_exits;

@@ -19,8 +19,8 @@
 #include "mounts.h"
 
 #define CAP_SYS_ADMIN_BIT 21
-#define CAP_PERFMON_BIT 38
-#define CAP_BPF_BIT 39
+#define CAP_PERFMON_BIT	  38
+#define CAP_BPF_BIT	  39
 
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -84,7 +84,7 @@ static bool probe_kprobes(void)
 		return false;
 	attr.size = sizeof(attr);
 	attr.type = (uint32_t)type;
-	attr.config1 = (uint64_t)(uintptr_t)"vfs_read";
+	attr.config1 = (uint64_t)(uintptr_t) "vfs_read";
 	fd = (int)syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0)
 		return false;
@@ -160,7 +160,8 @@ void features_probe(struct sonde_features *f)
 	}
 	if (f->privileged) {
 		f->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
-		f->tracepoint_prog = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, NULL) == 1;
+		f->tracepoint_prog =
+			libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, NULL) == 1;
 		f->raw_tracepoint =
 			libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL) == 1;
 		f->task_pt_regs = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
@@ -178,30 +179,37 @@ const char *features_missing(const struct sonde_features *f, char *buf, size_t l
 {
 	if (!f->privileged)
 		snprintf(buf, len,
-			 "not running as root: sonde needs CAP_BPF and CAP_PERFMON (or root) to load eBPF programs; run it with sudo");
+			 "not running as root: sonde needs CAP_BPF and CAP_PERFMON (or root) to "
+			 "load eBPF programs; run it with sudo");
 	else if (!f->btf)
 		snprintf(buf, len,
-			 "kernel %s has no BTF (/sys/kernel/btf/vmlinux is missing): use a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+			 "kernel %s has no BTF (/sys/kernel/btf/vmlinux is missing): use a kernel "
+			 "built with CONFIG_DEBUG_INFO_BTF=y",
 			 f->kernel_release);
 	else if (!strcmp(f->lockdown, "confidentiality"))
 		snprintf(buf, len,
-			 "kernel lockdown mode 'confidentiality' forbids reading memory from eBPF; boot with lockdown=integrity or none");
+			 "kernel lockdown mode 'confidentiality' forbids reading memory from eBPF; "
+			 "boot with lockdown=integrity or none");
 	else if (!f->ringbuf)
-		snprintf(buf, len, "kernel %s has no BPF ring buffer: sonde needs Linux 5.8 or later",
+		snprintf(buf, len,
+			 "kernel %s has no BPF ring buffer: sonde needs Linux 5.8 or later",
 			 f->kernel_release);
 	else if (!f->tracepoint_prog)
 		snprintf(buf, len, "kernel %s cannot load tracepoint BPF programs",
 			 f->kernel_release);
 	else if (!f->tracefs[0])
 		snprintf(buf, len,
-			 "tracefs is not mounted and could not be mounted: mount it with `mount -t tracefs tracefs /sys/kernel/tracing`");
+			 "tracefs is not mounted and could not be mounted: mount it with `mount -t "
+			 "tracefs tracefs /sys/kernel/tracing`");
 	else if (!f->syscall_tracepoints)
 		snprintf(buf, len,
-			 "kernel %s has no syscall tracepoints (%s/events/syscalls): use a kernel built with CONFIG_FTRACE_SYSCALLS=y",
+			 "kernel %s has no syscall tracepoints (%s/events/syscalls): use a kernel "
+			 "built with CONFIG_FTRACE_SYSCALLS=y",
 			 f->kernel_release, f->tracefs);
 	else if (!f->task_pt_regs)
 		snprintf(buf, len,
-			 "kernel %s lacks the bpf_task_pt_regs helper: sonde needs Linux 5.15 or later",
+			 "kernel %s lacks the bpf_task_pt_regs helper: sonde needs Linux 5.15 or "
+			 "later",
 			 f->kernel_release);
 	else
 		return NULL;

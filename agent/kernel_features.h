@@ -15,14 +15,14 @@ struct sonde_features {
 	bool syscall_tracepoints; /* CONFIG_FTRACE_SYSCALLS: events/syscalls/ */
 	bool task_pt_regs;	  /* bpf_task_pt_regs from tracepoints (5.15) */
 	bool uprobes;
-	bool kprobes;		  /* a kprobe perf event can really be opened */
-	bool fentry;		  /* a fentry program can really be loaded and attached */
+	bool kprobes; /* a kprobe perf event can really be opened */
+	bool fentry;  /* a fentry program can really be loaded and attached */
 	bool cgroup_v2;
 	char cgroup2_path[256];
-	char lockdown[32];	  /* none, integrity, confidentiality, or unknown */
-	char tracefs[256];	  /* "" when unavailable */
+	char lockdown[32]; /* none, integrity, confidentiality, or unknown */
+	char tracefs[256]; /* "" when unavailable */
 	char kernel_release[65];
-	const char *hook_set;	  /* the hooks sonde will use */
+	const char *hook_set; /* the hooks sonde will use */
 };
 
 /* Fills f, mounting tracefs when absent. Never fails: what cannot be known is false. */

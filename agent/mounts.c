@@ -11,7 +11,7 @@
 #include "mounts.h"
 
 #define TRACEFS_MAGIC 0x74726163
-#define BPF_FS_MAGIC 0xcafe4a11
+#define BPF_FS_MAGIC  0xcafe4a11
 
 static bool has_magic(const char *path, long magic)
 {

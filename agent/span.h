@@ -7,12 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SPAN_METHOD_LEN 16
-#define SPAN_TARGET_LEN 512
-#define SPAN_HOST_LEN 256
-#define SPAN_UA_LEN 256
+#define SPAN_METHOD_LEN	     16
+#define SPAN_TARGET_LEN	     512
+#define SPAN_HOST_LEN	     256
+#define SPAN_UA_LEN	     256
 #define SPAN_TRACEPARENT_LEN 64
-#define SPAN_COMM_LEN 16
+#define SPAN_COMM_LEN	     16
 
 enum span_kind {
 	SPAN_SERVER = 0,
@@ -20,10 +20,10 @@ enum span_kind {
 };
 
 enum span_flags {
-	SPAN_F_HEAD_TRUNCATED = 1u << 0, /* capture ended inside a message head */
-	SPAN_F_LOST_SYNC = 1u << 1,	 /* body framing lost: size and end are estimates */
+	SPAN_F_HEAD_TRUNCATED = 1u << 0,   /* capture ended inside a message head */
+	SPAN_F_LOST_SYNC = 1u << 1,	   /* body framing lost: size and end are estimates */
 	SPAN_F_TARGET_TRUNCATED = 1u << 2, /* target longer than SPAN_TARGET_LEN - 1 */
-	SPAN_F_NO_RESPONSE = 1u << 3,	 /* connection ended before a response */
+	SPAN_F_NO_RESPONSE = 1u << 3,	   /* connection ended before a response */
 };
 
 struct span_endpoint {

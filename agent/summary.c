@@ -11,10 +11,10 @@
  * power of two (at most 1.6% relative error) up to 2^32 µs (71 minutes).
  * 1728 four-byte counters: under 7 KiB per endpoint.
  */
-#define SUB_BITS 6
-#define SUB_COUNT (1u << SUB_BITS)
-#define MAX_EXP 31
-#define NBUCKETS (SUB_COUNT + (MAX_EXP - SUB_BITS + 1) * SUB_COUNT)
+#define SUB_BITS     6
+#define SUB_COUNT    (1u << SUB_BITS)
+#define MAX_EXP	     31
+#define NBUCKETS     (SUB_COUNT + (MAX_EXP - SUB_BITS + 1) * SUB_COUNT)
 #define PATH_MAX_LEN 256
 
 struct endpoint {
@@ -216,9 +216,9 @@ size_t summary_folded(const struct summary *s)
 	return s ? s->folded : 0;
 }
 
-bool summary_get(const struct summary *s, enum span_kind kind, const char *method,
-		 const char *path, uint64_t *count, uint64_t *errors, uint64_t *p50_ns,
-		 uint64_t *p95_ns, uint64_t *p99_ns)
+bool summary_get(const struct summary *s, enum span_kind kind, const char *method, const char *path,
+		 uint64_t *count, uint64_t *errors, uint64_t *p50_ns, uint64_t *p95_ns,
+		 uint64_t *p99_ns)
 {
 	size_t slot;
 	const struct endpoint *e = find(s, kind, method, path, strlen(path), &slot);

@@ -23,8 +23,8 @@ void summary_print(const struct summary *s, FILE *out);
 void summary_print_json(const struct summary *s, FILE *out);
 size_t summary_count(const struct summary *s);	/* rows, (other) included */
 size_t summary_folded(const struct summary *s); /* spans folded into (other) */
-bool summary_get(const struct summary *s, enum span_kind kind, const char *method,
-		 const char *path, uint64_t *count, uint64_t *errors, uint64_t *p50_ns,
-		 uint64_t *p95_ns, uint64_t *p99_ns);
+bool summary_get(const struct summary *s, enum span_kind kind, const char *method, const char *path,
+		 uint64_t *count, uint64_t *errors, uint64_t *p50_ns, uint64_t *p95_ns,
+		 uint64_t *p99_ns);
 
 #endif /* SONDE_SUMMARY_H */

@@ -84,8 +84,9 @@ struct tracer *tracer_open(const struct tracer_opts *opts, tracer_event_fn fn, v
 	}
 	err = sonde_bpf__attach(t->skel);
 	if (err) {
-		log_error("failed to attach BPF programs: %s (is tracefs mounted? see `sonde probe`)",
-			  strerror(-err));
+		log_error(
+			"failed to attach BPF programs: %s (is tracefs mounted? see `sonde probe`)",
+			strerror(-err));
 		goto fail;
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);

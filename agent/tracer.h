@@ -10,14 +10,14 @@
 #include "sonde_event.h"
 
 struct tracer_opts {
-	uint32_t capture_bytes;	   /* payload prefix per syscall */
-	uint32_t kernel_conns;	   /* entries of the kernel connection map */
-	uint32_t ringbuf_bytes;	   /* power of two */
-	bool filter_pid;	   /* only pids added with tracer_add_pid */
-	bool filter_cgroup;	   /* only cgroups added with tracer_add_cgroup */
-	const char *comm;	   /* only threads with this name, or NULL */
-	bool follow_children;	   /* add children of filtered pids */
-	bool verbose;		   /* show libbpf's messages (verifier log) */
+	uint32_t capture_bytes; /* payload prefix per syscall */
+	uint32_t kernel_conns;	/* entries of the kernel connection map */
+	uint32_t ringbuf_bytes; /* power of two */
+	bool filter_pid;	/* only pids added with tracer_add_pid */
+	bool filter_cgroup;	/* only cgroups added with tracer_add_cgroup */
+	const char *comm;	/* only threads with this name, or NULL */
+	bool follow_children;	/* add children of filtered pids */
+	bool verbose;		/* show libbpf's messages (verifier log) */
 };
 
 /* Called for every ring buffer record; return non-zero to stop the poll. */

@@ -5,11 +5,11 @@
 
 #include "maps.bpf.h"
 
-#define AF_INET 2
-#define AF_INET6 10
+#define AF_INET	    2
+#define AF_INET6    10
 #define SOCK_STREAM 1
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
+#define S_IFMT	    00170000
+#define S_IFSOCK    0140000
 
 /* current->files->fdt->fd[fd]; NULL when out of range or closed. */
 static __always_inline struct file *fd_to_file(__u32 fd)

@@ -21,7 +21,7 @@
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 #define EINPROGRESS 115
-#define MSG_PEEK 2
+#define MSG_PEEK    2
 /* A socket whose first payloads never classify is given up on after this many. */
 #define CLASSIFY_ATTEMPTS 3
 
@@ -74,7 +74,8 @@ static __always_inline struct sonde_conn_state *conn_lookup(struct sonde_conn_ke
 		fresh.gen = next_gen();
 		fresh.attempts = CLASSIFY_ATTEMPTS;
 	}
-	if (bpf_map_update_elem(&conns, key, &fresh, BPF_NOEXIST) && !bpf_map_lookup_elem(&conns, key))
+	if (bpf_map_update_elem(&conns, key, &fresh, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&conns, key))
 		count(SONDE_CNT_CONN_MAP_FULL);
 	if (!fresh.is_socket)
 		return NULL;
@@ -195,8 +196,8 @@ static __always_inline int msg_exit(struct trace_event_raw_sys_exit *ctx, __u8 d
 	umsg = (struct user_msghdr *)PT_REGS_PARM2_CORE_SYSCALL(regs);
 	if (bpf_probe_read_user(&msg, sizeof(msg), umsg))
 		return 0;
-	return handle_data(PT_REGS_PARM1_CORE_SYSCALL(regs), ctx->ret, dir, sys, NULL,
-			   msg.msg_iov, msg.msg_iovlen);
+	return handle_data(PT_REGS_PARM1_CORE_SYSCALL(regs), ctx->ret, dir, sys, NULL, msg.msg_iov,
+			   msg.msg_iovlen);
 }
 
 SEC("tracepoint/syscalls/sys_exit_read")
@@ -222,8 +223,8 @@ int sys_exit_recvfrom(struct trace_event_raw_sys_exit *ctx)
 	if (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK)
 		return 0;
 	return handle_data(PT_REGS_PARM1_CORE_SYSCALL(regs), ctx->ret, SONDE_DIR_INGRESS,
-			   SONDE_SYS_RECVFROM, (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs),
-			   NULL, 0);
+			   SONDE_SYS_RECVFROM, (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs), NULL,
+			   0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_sendto")

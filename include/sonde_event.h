@@ -16,9 +16,9 @@
 
 /* Upper bound for the payload prefix copied per syscall; the runtime value
  * (targ_capture_bytes) is at most this. A power of two so BPF can mask. */
-#define SONDE_MAX_CAPTURE 8192
+#define SONDE_MAX_CAPTURE     8192
 #define SONDE_DEFAULT_CAPTURE 1024
-#define SONDE_COMM_LEN 16
+#define SONDE_COMM_LEN	      16
 
 enum sonde_event_type {
 	SONDE_EV_CONN_OPEN = 1, /* a followed connection was classified */
@@ -59,11 +59,11 @@ enum sonde_syscall {
 };
 
 struct sonde_event_hdr {
-	__u32 type;  /* enum sonde_event_type */
-	__u32 tgid;  /* process id */
-	__u32 tid;   /* thread id */
+	__u32 type; /* enum sonde_event_type */
+	__u32 tgid; /* process id */
+	__u32 tid;  /* thread id */
 	__u32 fd;
-	__u64 ts_ns; /* bpf_ktime_get_ns() at syscall exit */
+	__u64 ts_ns;	/* bpf_ktime_get_ns() at syscall exit */
 	__u64 conn_gen; /* unique per connection; changes when the fd is reused */
 };
 _Static_assert(sizeof(struct sonde_event_hdr) == 32, "sonde_event_hdr layout");
@@ -84,13 +84,13 @@ _Static_assert(sizeof(struct sonde_conn_open) == 88, "sonde_conn_open layout");
 
 struct sonde_data {
 	struct sonde_event_hdr hdr;
-	__s64 total;	  /* the syscall's return value: bytes moved */
-	__u32 captured;	  /* bytes of payload that follow, <= total */
-	__u8 dir;	  /* enum sonde_dir */
-	__u8 syscall;	  /* enum sonde_syscall */
-	__u8 role;	  /* enum sonde_role, as the kernel knows it */
-	__u8 proto;	  /* enum sonde_proto */
-	/* followed by `captured` bytes of payload */
+	__s64 total;	/* the syscall's return value: bytes moved */
+	__u32 captured; /* bytes of payload that follow, <= total */
+	__u8 dir;	/* enum sonde_dir */
+	__u8 syscall;	/* enum sonde_syscall */
+	__u8 role;	/* enum sonde_role, as the kernel knows it */
+	__u8 proto;	/* enum sonde_proto */
+			/* followed by `captured` bytes of payload */
 };
 _Static_assert(sizeof(struct sonde_data) == 48, "sonde_data layout");
 
@@ -111,9 +111,9 @@ struct sonde_conn_key {
 /* Value of the kernel's connection map. */
 struct sonde_conn_state {
 	__u64 gen;
-	__u8 role;     /* enum sonde_role */
-	__u8 proto;    /* enum sonde_proto */
-	__u8 attempts; /* classification attempts left before giving up */
+	__u8 role;	/* enum sonde_role */
+	__u8 proto;	/* enum sonde_proto */
+	__u8 attempts;	/* classification attempts left before giving up */
 	__u8 is_socket; /* 1: a TCP socket we follow; 0: not (negative cache) */
 	__u32 pad;
 };
@@ -121,11 +121,11 @@ _Static_assert(sizeof(struct sonde_conn_state) == 16, "sonde_conn_state layout")
 
 /* Kernel-side counters, one per-CPU slot each, summed by the agent. */
 enum sonde_counter {
-	SONDE_CNT_EVENTS = 0,	 /* events submitted */
-	SONDE_CNT_RB_FULL,	 /* events lost: ring buffer full */
-	SONDE_CNT_CAPTURE_FAIL,	 /* payload copy from user memory failed */
+	SONDE_CNT_EVENTS = 0,	   /* events submitted */
+	SONDE_CNT_RB_FULL,	   /* events lost: ring buffer full */
+	SONDE_CNT_CAPTURE_FAIL,	   /* payload copy from user memory failed */
 	SONDE_CNT_CLASSIFY_GIVEUP, /* sockets found to speak no known protocol */
-	SONDE_CNT_CONN_MAP_FULL, /* connection map insert failed */
+	SONDE_CNT_CONN_MAP_FULL,   /* connection map insert failed */
 	SONDE_CNT_FILTER_ADD_FAIL, /* child of a followed process not added */
 	SONDE_CNT__MAX,
 };

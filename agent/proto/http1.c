@@ -10,7 +10,7 @@
 #include "http1.h"
 
 /* Longest chunk-size or trailer line kept across syscalls. */
-#define HTTP1_MAX_LINE 1024
+#define HTTP1_MAX_LINE	 1024
 #define HTTP1_MAX_METHOD 16
 
 static const char *const known_methods[] = {
@@ -278,11 +278,11 @@ static void parse_header(const char *s, size_t len, struct http1_head *h, bool *
 }
 
 enum framing {
-	FRAME_NONE,	  /* the message ends with its head */
-	FRAME_LENGTH,	  /* Content-Length */
+	FRAME_NONE,   /* the message ends with its head */
+	FRAME_LENGTH, /* Content-Length */
 	FRAME_CHUNKED,
 	FRAME_UNTIL_CLOSE,
-	FRAME_UNKNOWN,	  /* invalid framing headers: count until the next start line */
+	FRAME_UNKNOWN, /* invalid framing headers: count until the next start line */
 };
 
 /*
@@ -309,9 +309,9 @@ static bool parse_head(struct http1_parser *p, const char *s, size_t len, bool c
 		if (llen && s[pos + llen - 1] == '\r')
 			llen--;
 		if (first) {
-			bool ok = p->kind == HTTP1_REQUEST ?
-					  parse_request_line(s + pos, llen, cut && !nl, h) :
-					  parse_status_line(s + pos, llen, h);
+			bool ok = p->kind == HTTP1_REQUEST
+					  ? parse_request_line(s + pos, llen, cut && !nl, h)
+					  : parse_status_line(s + pos, llen, h);
 
 			if (!ok)
 				return false;
@@ -671,8 +671,8 @@ static void take_gap(struct http1_parser *p, uint64_t gap, uint64_t ts,
 	}
 }
 
-int http1_parser_feed(struct http1_parser *p, const uint8_t *data, size_t captured,
-		      uint64_t total, uint64_t ts, const struct http1_callbacks *cb, void *ctx)
+int http1_parser_feed(struct http1_parser *p, const uint8_t *data, size_t captured, uint64_t total,
+		      uint64_t ts, const struct http1_callbacks *cb, void *ctx)
 {
 	uint64_t gap = total > captured ? total - captured : 0;
 	size_t pos = 0;

@@ -37,7 +37,7 @@ struct http1_str {
 
 struct http1_head {
 	enum http1_kind kind;
-	uint8_t version_minor; /* HTTP/1.<minor> */
+	uint8_t version_minor;	 /* HTTP/1.<minor> */
 	struct http1_str method; /* requests */
 	struct http1_str target; /* requests: request-target as sent */
 	uint16_t status;	 /* responses */
@@ -88,31 +88,31 @@ struct http1_callbacks {
 };
 
 enum http1_state {
-	HTTP1_S_IDLE = 0,   /* between messages */
-	HTTP1_S_HEAD,	    /* inside a head that spans syscalls (buffered) */
-	HTTP1_S_BODY_LENGTH, /* Content-Length body: body_left bytes to go */
-	HTTP1_S_CHUNK_SIZE, /* reading a chunk-size line */
-	HTTP1_S_CHUNK_DATA, /* inside chunk data: body_left bytes to go */
+	HTTP1_S_IDLE = 0,	 /* between messages */
+	HTTP1_S_HEAD,		 /* inside a head that spans syscalls (buffered) */
+	HTTP1_S_BODY_LENGTH,	 /* Content-Length body: body_left bytes to go */
+	HTTP1_S_CHUNK_SIZE,	 /* reading a chunk-size line */
+	HTTP1_S_CHUNK_DATA,	 /* inside chunk data: body_left bytes to go */
 	HTTP1_S_CHUNK_DATA_CRLF, /* the CRLF after chunk data */
-	HTTP1_S_TRAILERS,   /* trailer section after the last chunk */
-	HTTP1_S_UNTIL_CLOSE, /* close-delimited body */
-	HTTP1_S_LOST_SYNC,  /* framing unknown: counting bytes until a start line */
-	HTTP1_S_GARBAGE,    /* bytes are not HTTP/1: skipping until a start line */
-	HTTP1_S_UPGRADED,   /* 101 or tunnel: not HTTP/1 any more */
+	HTTP1_S_TRAILERS,	 /* trailer section after the last chunk */
+	HTTP1_S_UNTIL_CLOSE,	 /* close-delimited body */
+	HTTP1_S_LOST_SYNC,	 /* framing unknown: counting bytes until a start line */
+	HTTP1_S_GARBAGE,	 /* bytes are not HTTP/1: skipping until a start line */
+	HTTP1_S_UPGRADED,	 /* 101 or tunnel: not HTTP/1 any more */
 };
 
 struct http1_parser {
 	enum http1_kind kind;
 	enum http1_state state;
-	bool in_message;       /* a head was reported and its end not yet */
-	uint64_t body_left;    /* bytes left in the current length or chunk */
-	uint64_t body_bytes;   /* wire bytes of the current body so far */
-	uint64_t last_ts;      /* ts of the last feed that carried bytes of the message */
-	uint64_t head_ts;      /* ts of the feed that carried the head's first byte */
-	char *buf;	       /* partial head or partial chunk line, malloc'd */
+	bool in_message;     /* a head was reported and its end not yet */
+	uint64_t body_left;  /* bytes left in the current length or chunk */
+	uint64_t body_bytes; /* wire bytes of the current body so far */
+	uint64_t last_ts;    /* ts of the last feed that carried bytes of the message */
+	uint64_t head_ts;    /* ts of the feed that carried the head's first byte */
+	char *buf;	     /* partial head or partial chunk line, malloc'd */
 	uint32_t buf_len;
 	uint32_t buf_cap;
-	uint32_t errors;       /* garbage or framing errors seen */
+	uint32_t errors; /* garbage or framing errors seen */
 };
 
 void http1_parser_init(struct http1_parser *p, enum http1_kind kind);
@@ -125,8 +125,8 @@ void http1_parser_free(struct http1_parser *p);
  * Returns 0, or -EBADMSG when the bytes are not HTTP/1 (the parser then skips
  * input until a chunk starts with a start line; errors is incremented).
  */
-int http1_parser_feed(struct http1_parser *p, const uint8_t *data, size_t captured,
-		      uint64_t total, uint64_t ts, const struct http1_callbacks *cb, void *ctx);
+int http1_parser_feed(struct http1_parser *p, const uint8_t *data, size_t captured, uint64_t total,
+		      uint64_t ts, const struct http1_callbacks *cb, void *ctx);
 
 /* The connection closed: ends a close-delimited body (CLOSE_DELIMITED), or
  * ends an unfinished message (ABORTED). */

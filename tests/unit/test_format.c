@@ -103,7 +103,8 @@ static void test_json_escapes_hostile_bytes(void **state)
 	strcpy(s.user_agent, "evil\r\n{\"kind\":1}");
 	assert_true(format_span_json(&s, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "\"url.path\":\"/a\\\"b\\\\c\\u0001\xef\xbf\xbd\xc3\xa9\""));
-	assert_non_null(strstr(buf, "\"user_agent.original\":\"evil\\u000d\\u000a{\\\"kind\\\":1}\""));
+	assert_non_null(
+		strstr(buf, "\"user_agent.original\":\"evil\\u000d\\u000a{\\\"kind\\\":1}\""));
 }
 
 static void test_json_overflow_reported(void **state)

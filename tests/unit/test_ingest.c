@@ -68,8 +68,12 @@ static void send_open(struct fixture *f, uint32_t tgid, uint32_t fd, uint64_t ge
 {
 	struct sonde_conn_open ev = { 0 };
 
-	ev.hdr = (struct sonde_event_hdr){ .type = SONDE_EV_CONN_OPEN, .tgid = tgid, .tid = tgid,
-					   .fd = fd, .ts_ns = ts, .conn_gen = gen };
+	ev.hdr = (struct sonde_event_hdr){ .type = SONDE_EV_CONN_OPEN,
+					   .tgid = tgid,
+					   .tid = tgid,
+					   .fd = fd,
+					   .ts_ns = ts,
+					   .conn_gen = gen };
 	ev.family = AF_INET;
 	inet_pton(AF_INET, "127.0.0.1", ev.local_addr);
 	inet_pton(AF_INET, "10.1.2.3", ev.remote_addr);
@@ -90,8 +94,12 @@ static void send_data_total(struct fixture *f, uint32_t tgid, uint32_t fd, uint6
 	struct sonde_data *ev = (struct sonde_data *)buf;
 
 	assert_non_null(buf);
-	ev->hdr = (struct sonde_event_hdr){ .type = SONDE_EV_DATA, .tgid = tgid, .tid = tgid,
-					    .fd = fd, .ts_ns = ts, .conn_gen = gen };
+	ev->hdr = (struct sonde_event_hdr){ .type = SONDE_EV_DATA,
+					    .tgid = tgid,
+					    .tid = tgid,
+					    .fd = fd,
+					    .ts_ns = ts,
+					    .conn_gen = gen };
 	ev->total = total;
 	ev->captured = (uint32_t)n;
 	ev->dir = dir;
@@ -111,8 +119,9 @@ static void send_close(struct fixture *f, uint32_t tgid, uint32_t fd, uint64_t g
 {
 	struct sonde_conn_close ev = { 0 };
 
-	ev.hdr = (struct sonde_event_hdr){ .type = SONDE_EV_CONN_CLOSE, .tgid = tgid, .fd = fd,
-					   .ts_ns = ts, .conn_gen = gen };
+	ev.hdr = (struct sonde_event_hdr){
+		.type = SONDE_EV_CONN_CLOSE, .tgid = tgid, .fd = fd, .ts_ns = ts, .conn_gen = gen
+	};
 	assert_int_equal(ingest_event(&f->ig, &ev, sizeof(ev)), 0);
 }
 
@@ -171,8 +180,7 @@ static void test_body_sizes_from_syscall_totals(void **state)
 	send_data(f, 100, 5, 1, SONDE_DIR_INGRESS, 2000, REQ);
 	/* 1 MiB body: the kernel captured only the head. */
 	send_data_total(f, 100, 5, 1, SONDE_DIR_EGRESS, 3000,
-			"HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n",
-			44 + 1000);
+			"HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n", 44 + 1000);
 	assert_int_equal(f->out.n, 0);
 	send_data_total(f, 100, 5, 1, SONDE_DIR_EGRESS, 5000, "", 1048576 - 1000);
 	assert_int_equal(f->out.n, 1);
@@ -213,7 +221,8 @@ static void test_interim_100_continue(void **state)
 
 	send_open(f, 100, 5, 1, SONDE_ROLE_SERVER, 1000);
 	send_data(f, 100, 5, 1, SONDE_DIR_INGRESS, 2000,
-		  "POST /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+		  "POST /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: "
+		  "4\r\n\r\n");
 	send_data(f, 100, 5, 1, SONDE_DIR_EGRESS, 2500, "HTTP/1.1 100 Continue\r\n\r\n");
 	assert_int_equal(f->out.n, 0);
 	send_data(f, 100, 5, 1, SONDE_DIR_INGRESS, 3000, "abcd");
@@ -337,10 +346,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_server_exchange, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_exchange, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_body_sizes_from_syscall_totals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_body_sizes_from_syscall_totals, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive_and_pipelining, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interim_100_continue, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_close_delimited_and_no_response, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_delimited_and_no_response, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_fd_reuse_new_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_orphan_response_and_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eviction_is_counted, setup, teardown),
