@@ -561,10 +561,12 @@ static void take_body(struct http1_parser *p, const uint8_t *data, size_t captur
 		p->body_bytes += n;
 		if (p->body_left)
 			return;
-		if (p->state == HTTP1_S_BODY_LENGTH)
+		if (p->state == HTTP1_S_BODY_LENGTH) {
 			end_message(p, 0, ts, cb, ctx);
-		else
+		} else {
 			p->state = HTTP1_S_CHUNK_DATA_CRLF;
+			p->body_left = 2;
+		}
 		return;
 	}
 	case HTTP1_S_CHUNK_DATA_CRLF: {
@@ -572,6 +574,8 @@ static void take_body(struct http1_parser *p, const uint8_t *data, size_t captur
 
 		(*pos)++;
 		p->body_bytes++;
+		if (p->body_left)
+			p->body_left--;
 		if (c == '\n')
 			p->state = HTTP1_S_CHUNK_SIZE;
 		else if (c != '\r')
@@ -618,56 +622,58 @@ static void take_body(struct http1_parser *p, const uint8_t *data, size_t captur
 	}
 }
 
-/* Bytes the kernel did not capture: counted where framing allows it. */
+/*
+ * Bytes the kernel did not capture: counted where framing allows it. A gap
+ * may cover the rest of a chunk and its CRLF (one write per chunk is common),
+ * or the rest of a body and then unseen bytes of the next message.
+ */
 static void take_gap(struct http1_parser *p, uint64_t gap, uint64_t ts,
 		     const struct http1_callbacks *cb, void *ctx)
 {
-	switch (p->state) {
-	case HTTP1_S_BODY_LENGTH:
-	case HTTP1_S_CHUNK_DATA:
-		p->last_ts = ts;
-		if (gap <= p->body_left) {
-			p->body_left -= gap;
-			p->body_bytes += gap;
-			if (!p->body_left) {
-				if (p->state == HTTP1_S_BODY_LENGTH)
-					end_message(p, 0, ts, cb, ctx);
-				else
-					p->state = HTTP1_S_CHUNK_DATA_CRLF;
+	while (gap) {
+		uint64_t n;
+
+		switch (p->state) {
+		case HTTP1_S_BODY_LENGTH:
+		case HTTP1_S_CHUNK_DATA:
+		case HTTP1_S_CHUNK_DATA_CRLF:
+			n = gap < p->body_left ? gap : p->body_left;
+			gap -= n;
+			p->body_left -= n;
+			p->body_bytes += n;
+			p->last_ts = ts;
+			if (p->body_left)
+				break;
+			if (p->state == HTTP1_S_BODY_LENGTH) {
+				end_message(p, 0, ts, cb, ctx);
+			} else if (p->state == HTTP1_S_CHUNK_DATA) {
+				p->state = HTTP1_S_CHUNK_DATA_CRLF;
+				p->body_left = 2; /* assumed CRLF: it is unseen */
+			} else {
+				p->state = HTTP1_S_CHUNK_SIZE;
 			}
-			return;
-		}
-		if (p->state == HTTP1_S_BODY_LENGTH) {
-			/* This message ends inside the gap; the next one's head is unseen. */
-			p->body_bytes += p->body_left;
-			end_message(p, 0, ts, cb, ctx);
-			p->state = HTTP1_S_LOST_SYNC;
-			return;
-		}
-		p->body_bytes += gap;
-		lose_sync(p);
-		return;
-	case HTTP1_S_UNTIL_CLOSE:
-		p->body_bytes += gap;
-		p->last_ts = ts;
-		return;
-	case HTTP1_S_IDLE:
-	case HTTP1_S_GARBAGE:
-		p->state = p->state == HTTP1_S_IDLE ? HTTP1_S_LOST_SYNC : p->state;
-		return;
-	case HTTP1_S_UPGRADED:
-		return;
-	case HTTP1_S_HEAD:
-		/* handled by the caller: the head is cut */
-		return;
-	default: /* chunk lines, CRLF, trailers, already lost */
-		if (p->in_message) {
+			break;
+		case HTTP1_S_UNTIL_CLOSE:
 			p->body_bytes += gap;
 			p->last_ts = ts;
+			return;
+		case HTTP1_S_IDLE:
+			/* the next message starts unseen */
+			p->state = HTTP1_S_LOST_SYNC;
+			return;
+		case HTTP1_S_GARBAGE:
+		case HTTP1_S_UPGRADED:
+		case HTTP1_S_HEAD: /* handled by the caller: the head is cut */
+			return;
+		default: /* a chunk-size line, trailers, or already lost */
+			if (p->in_message) {
+				p->body_bytes += gap;
+				p->last_ts = ts;
+			}
+			if (p->state != HTTP1_S_LOST_SYNC)
+				lose_sync(p);
+			return;
 		}
-		if (p->state != HTTP1_S_LOST_SYNC)
-			lose_sync(p);
-		return;
 	}
 }
 

@@ -437,3 +437,108 @@ def test_probe():
     r = subprocess.run([sonde, "probe", "--output", "json"], capture_output=True, text=True)
     obj = json.loads(r.stdout)
     check(obj["can_run"] is True and obj["btf"] is True, f"probe json {obj}")
+
+
+def test_ipv6_loopback():
+    """IPv6 sockets: addresses read from the socket are IPv6."""
+    port = free_port()
+    code = (
+        "import http.server, socket\n"
+        "class S(http.server.ThreadingHTTPServer): address_family = socket.AF_INET6\n"
+        "h = http.server.SimpleHTTPRequestHandler\n"
+        "h.protocol_version = 'HTTP/1.1'\n"
+        "h.log_message = lambda *a: None\n"
+        f"S(('::1', {port}), h).serve_forever()\n"
+    )
+    srv = Proc([PYTHON, "-c", code], cwd=DOCROOT)
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("::1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        sonde = Sonde("--pid", str(srv.pid))
+        try:
+            curl("-g", "-o", "/dev/null", f"http://[::1]:{port}/index.html")
+            sonde.wait_spans(lambda s: True, 1)
+            sonde.settle()
+        finally:
+            sonde.stop()
+    finally:
+        srv.stop()
+    spans = sonde.spans()
+    check(len(spans) == 1, f"spans {spans}")
+    s = spans[0]
+    check(s["client.address"] == "::1" and s["network.local.address"] == "::1",
+          f"addresses {s.get('client.address')} {s.get('network.local.address')}")
+    check(s["server.address"] == "::1" and s["server.port"] == port,
+          f"server {s.get('server.address')}:{s.get('server.port')}")
+
+
+CHUNKED_SERVER = """
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Trailer", "X-Checksum")
+        self.end_headers()
+        for part in (b"a" * 100, b"b" * 3000, b"c" * 5):
+            self.wfile.write(b"%x;ext=1\\r\\n" % len(part) + part + b"\\r\\n")
+            self.wfile.flush()
+        self.wfile.write(b"0\\r\\nX-Checksum: 42\\r\\n\\r\\n")
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"""
+
+
+def test_chunked_response_with_trailers():
+    """Chunked bodies written chunk by chunk: one span, wire size, then keep-alive goes on."""
+    port = free_port()
+    srv = Proc([PYTHON, "-c", CHUNKED_SERVER, str(port)])
+    from harness import wait_port
+    wait_port(port)
+    sonde = Sonde("--pid", str(srv.pid))
+    try:
+        r = curl("-o", "/dev/null", "-o", "/dev/null", "-w", "%{size_download}\\n",
+                 f"http://127.0.0.1:{port}/a", f"http://127.0.0.1:{port}/b")
+        check(r.stdout.split() == ["3105", "3105"], f"curl got {r.stdout!r}")
+        sonde.wait_spans(lambda s: True, 2)
+        sonde.settle()
+    finally:
+        sonde.stop()
+        srv.stop()
+    spans = sonde.spans()
+    check([s["url.path"] for s in spans] == ["/a", "/b"], f"spans {spans}")
+    # wire bytes after the head: three chunks with size lines and CRLFs, the
+    # last chunk, one trailer field and the final CRLF
+    wire = sum(len(f"{n:x};ext=1\r\n") + n + 2 for n in (100, 3000, 5)) + len(
+        "0\r\nX-Checksum: 42\r\n\r\n")
+    check(all(s["http.response.body.size"] == wire for s in spans),
+          f"sizes {[s['http.response.body.size'] for s in spans]} != {wire}")
+    check(all("sonde.truncated" not in s for s in spans), "marked truncated")
+
+
+def test_small_capture_still_gives_spans():
+    """With a 64-byte capture, heads are cut: method, path and status still right."""
+    port = free_port()
+    ngx = Nginx(port, DOCROOT)
+    sonde = Sonde("--capture-bytes", "64")
+    try:
+        for i in range(3):
+            curl("-o", "/dev/null", "-H", "X-Padding: " + "p" * 200,
+                 f"http://127.0.0.1:{port}/items/{i}")
+        workers = ngx.worker_pids()
+        sonde.wait_spans(lambda s: s["kind"] == "server" and s["process.pid"] in workers, 3)
+        sonde.settle()
+    finally:
+        sonde.stop()
+        ngx.stop()
+    spans = [s for s in server_spans(sonde.spans()) if s["process.pid"] in workers]
+    check([s["url.path"] for s in spans] == ["/items/0", "/items/1", "/items/2"],
+          f"paths {[s['url.path'] for s in spans]}")
+    check(all(s["http.response.status_code"] == 200 for s in spans), "status")
+    check(all(s.get("sonde.truncated") is True for s in spans), "truncation not flagged")
