@@ -396,6 +396,8 @@ int cmd_trace(int argc, char **argv)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* `sonde trace | head`: a closed pipe ends tracing cleanly instead of killing us. */
+	signal(SIGPIPE, SIG_IGN);
 	if (a.command) {
 		child = spawn_held(a.command, &release_fd);
 		if (child < 0 || tracer_add_pid(t, (uint32_t)child)) {
@@ -416,7 +418,7 @@ int cmd_trace(int argc, char **argv)
 		deadline = clock_mono_now() + a.duration_ns;
 
 	err = 0;
-	while (!stop_requested) {
+	while (!stop_requested && !out.closed) {
 		int n = tracer_poll(t, POLL_MS);
 
 		if (n < 0) {
@@ -442,7 +444,7 @@ int cmd_trace(int argc, char **argv)
 	while (tracer_poll(t, 0) > 0)
 		;
 	tracer_counters(t, counters);
-	if (out.summary) {
+	if (out.summary && !out.closed) {
 		if (a.format == OUTPUT_JSON)
 			summary_print_json(out.summary, stdout);
 		else

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
+
 #include "format.h"
 #include "output.h"
 
@@ -20,6 +22,9 @@ void output_span(void *ctx, const struct span *sp)
 		return;
 	}
 	/* One write and a flush per span, so piped readers see it at once. */
-	if (fprintf(o->stream, "%s\n", line) < 0 || fflush(o->stream) == EOF)
+	if (fprintf(o->stream, "%s\n", line) < 0 || fflush(o->stream) == EOF) {
 		o->write_errors++;
+		if (errno == EPIPE)
+			o->closed = true;
+	}
 }

@@ -3,6 +3,7 @@
 #ifndef SONDE_OUTPUT_H
 #define SONDE_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -20,6 +21,7 @@ struct output {
 	struct summary *summary; /* may be NULL */
 	uint64_t spans;
 	uint64_t write_errors;
+	bool closed; /* the reader went away (EPIPE): nothing more can be shown */
 };
 
 /* span_out_fn for ingest: prints the span and adds it to the summary. */
