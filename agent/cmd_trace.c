@@ -426,6 +426,7 @@ int cmd_trace(int argc, char **argv)
 			err = 1;
 			break;
 		}
+		output_flush(&out);
 		clock_offset_refresh(&ig.clock, clock_mono_now());
 		if (deadline && clock_mono_now() >= deadline)
 			break;

@@ -21,10 +21,15 @@ void output_span(void *ctx, const struct span *sp)
 		o->write_errors++;
 		return;
 	}
-	/* One write and a flush per span, so piped readers see it at once. */
-	if (fprintf(o->stream, "%s\n", line) < 0 || fflush(o->stream) == EOF) {
+	if (fprintf(o->stream, "%s\n", line) < 0) {
 		o->write_errors++;
 		if (errno == EPIPE)
 			o->closed = true;
 	}
+}
+
+void output_flush(struct output *o)
+{
+	if (fflush(o->stream) == EOF && errno == EPIPE)
+		o->closed = true;
 }

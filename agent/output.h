@@ -26,5 +26,8 @@ struct output {
 
 /* span_out_fn for ingest: prints the span and adds it to the summary. */
 void output_span(void *ctx, const struct span *sp);
+/* Called after every batch of events (at least every poll interval), so a
+ * piped reader sees each span within 100 ms without a write per span. */
+void output_flush(struct output *o);
 
 #endif /* SONDE_OUTPUT_H */

@@ -30,6 +30,13 @@ static __always_inline struct pt_regs *user_regs(void)
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
+/* The cheap checks first: a failed syscall or a process filtered out costs
+ * no register reads and no map lookup beyond the filter's own. */
+static __always_inline bool exit_wanted(long ret)
+{
+	return ret > 0 && task_is_traced(bpf_get_current_pid_tgid() >> 32);
+}
+
 static __always_inline void fill_hdr(struct sonde_event_hdr *h, __u32 type, __u64 pid_tgid,
 				     __u32 fd, __u64 gen)
 {
@@ -113,7 +120,7 @@ static __always_inline int handle_data(__u32 fd, __s64 ret, __u8 dir, __u8 sys, 
 	struct data_scratch *s;
 	__u32 zero = 0, n = 0;
 
-	if (ret <= 0 || !task_is_traced(key.tgid))
+	if (ret <= 0)
 		return 0;
 	st = conn_lookup(&key);
 	if (!st)
@@ -163,7 +170,7 @@ static __always_inline int data_exit(struct trace_event_raw_sys_exit *ctx, __u8 
 {
 	struct pt_regs *regs;
 
-	if (ctx->ret <= 0)
+	if (!exit_wanted(ctx->ret))
 		return 0;
 	regs = user_regs();
 	return handle_data(PT_REGS_PARM1_CORE_SYSCALL(regs), ctx->ret, dir, sys,
@@ -174,7 +181,7 @@ static __always_inline int iov_exit(struct trace_event_raw_sys_exit *ctx, __u8 d
 {
 	struct pt_regs *regs;
 
-	if (ctx->ret <= 0)
+	if (!exit_wanted(ctx->ret))
 		return 0;
 	regs = user_regs();
 	return handle_data(PT_REGS_PARM1_CORE_SYSCALL(regs), ctx->ret, dir, sys, NULL,
@@ -188,7 +195,7 @@ static __always_inline int msg_exit(struct trace_event_raw_sys_exit *ctx, __u8 d
 	struct user_msghdr msg = {};
 	struct pt_regs *regs;
 
-	if (ctx->ret <= 0)
+	if (!exit_wanted(ctx->ret))
 		return 0;
 	regs = user_regs();
 	if (dir == SONDE_DIR_INGRESS && (PT_REGS_PARM3_CORE_SYSCALL(regs) & MSG_PEEK))
@@ -217,7 +224,7 @@ int sys_exit_recvfrom(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pt_regs *regs;
 
-	if (ctx->ret <= 0)
+	if (!exit_wanted(ctx->ret))
 		return 0;
 	regs = user_regs();
 	if (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK)
