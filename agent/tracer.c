@@ -13,11 +13,17 @@
 #include "log.h"
 #include "tracer.h"
 
+/* Events handled per tracer_poll() at most. libbpf 1.1 keeps consuming while
+ * producers keep producing; without a budget an overloaded agent would never
+ * get back to its loop (signals, --duration, output flushes). */
+#define POLL_BUDGET 8192
+
 struct tracer {
 	struct sonde_bpf *skel;
 	struct ring_buffer *rb;
 	tracer_event_fn fn;
 	void *ctx;
+	int budget;
 };
 
 static bool libbpf_verbose;
@@ -33,8 +39,12 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
+	int err = t->fn(t->ctx, data, size);
 
-	return t->fn(t->ctx, data, size);
+	if (err)
+		return err;
+	/* libbpf has already consumed this sample: stopping here loses nothing. */
+	return --t->budget > 0 ? 0 : -EAGAIN;
 }
 
 static void set_settings(struct sonde_bpf *skel, const struct tracer_opts *o)
@@ -132,14 +142,16 @@ int tracer_add_cgroup(struct tracer *t, uint64_t cgroup_id)
 
 int tracer_poll(struct tracer *t, int timeout_ms)
 {
-	int n = ring_buffer__poll(t->rb, timeout_ms);
+	int n;
 
-	if (n < 0)
-		return n == -EINTR ? 0 : n;
+	t->budget = POLL_BUDGET;
+	n = ring_buffer__poll(t->rb, timeout_ms);
 	/* The kernel side only wakes us past a backlog threshold; pick up what
 	 * arrived without a wake-up too. */
-	if (n == 0)
+	if (n == 0 || n == -EINTR)
 		n = ring_buffer__consume(t->rb);
+	if (n == -EAGAIN)
+		return POLL_BUDGET;
 	return n;
 }
 

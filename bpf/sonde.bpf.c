@@ -22,8 +22,11 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 #define EINPROGRESS 115
 #define MSG_PEEK    2
-/* A socket whose first payloads never classify is given up on after this many. */
+/* A socket whose first payloads never classify is given up on after this many.
+ * Sockets found already open may be in the middle of a body: they get more
+ * chances to reach a message boundary. */
 #define CLASSIFY_ATTEMPTS 3
+#define CLASSIFY_ATTEMPTS_LATE 16
 
 static __always_inline struct pt_regs *user_regs(void)
 {
@@ -79,7 +82,7 @@ static __always_inline struct sonde_conn_state *conn_lookup(struct sonde_conn_ke
 	fresh.is_socket = fd_to_tcp_sock(key->fd) != NULL;
 	if (fresh.is_socket) {
 		fresh.gen = next_gen();
-		fresh.attempts = CLASSIFY_ATTEMPTS;
+		fresh.attempts = CLASSIFY_ATTEMPTS_LATE;
 	}
 	if (bpf_map_update_elem(&conns, key, &fresh, BPF_NOEXIST) &&
 	    !bpf_map_lookup_elem(&conns, key))
