@@ -9,6 +9,9 @@
 
 #include "sonde_event.h"
 
+/* Bytes the classifier looks at. */
+#define CLASSIFY_BYTES 8
+
 enum msg_shape {
 	SHAPE_NONE = 0,
 	SHAPE_REQUEST = 1,
@@ -24,7 +27,7 @@ static __always_inline bool starts_with4(const __u8 *b, char c0, char c1, char c
  * a status line with "HTTP/1.". Eight bytes are enough to tell. */
 static __always_inline enum msg_shape http1_shape(const __u8 *b, __u32 len)
 {
-	if (len < 8)
+	if (len < CLASSIFY_BYTES)
 		return SHAPE_NONE;
 	if (starts_with4(b, 'H', 'T', 'T', 'P') && b[4] == '/' && b[5] == '1' && b[6] == '.')
 		return SHAPE_RESPONSE;

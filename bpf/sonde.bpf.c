@@ -25,8 +25,8 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* A socket whose first payloads never classify is given up on after this many.
  * Sockets found already open may be in the middle of a body: they get more
  * chances to reach a message boundary. */
-#define CLASSIFY_ATTEMPTS 3
-#define CLASSIFY_ATTEMPTS_LATE 16
+#define CLASSIFY_ATTEMPTS      3
+#define CLASSIFY_ATTEMPTS_LATE 255
 
 static __always_inline struct pt_regs *user_regs(void)
 {
@@ -110,6 +110,26 @@ static __always_inline void emit_conn_open(struct sonde_conn_key *key, struct so
 		count(SONDE_CNT_EVENTS);
 }
 
+/* Classifies from the first bytes of the payload only: an unclassified
+ * socket costs an 8-byte read per syscall, not a capture. */
+static __always_inline bool classify_user(const void *ubuf, const struct iovec *uiov, __s64 ret,
+					  __u8 dir, __u8 *proto, __u8 *role)
+{
+	__u8 head[CLASSIFY_BYTES] = {};
+	struct iovec iov0;
+
+	if (ret < CLASSIFY_BYTES)
+		return false;
+	if (!ubuf && uiov) {
+		if (bpf_probe_read_user(&iov0, sizeof(iov0), uiov) || iov0.iov_len < CLASSIFY_BYTES)
+			return false;
+		ubuf = iov0.iov_base;
+	}
+	if (!ubuf || bpf_probe_read_user(head, sizeof(head), ubuf))
+		return false;
+	return classify(head, sizeof(head), dir, proto, role);
+}
+
 /*
  * The common path of every read/write-like syscall exit. ubuf is a plain
  * buffer, or NULL with uiov/iovcnt describing an iovec array.
@@ -128,18 +148,10 @@ static __always_inline int handle_data(__u32 fd, __s64 ret, __u8 dir, __u8 sys, 
 	st = conn_lookup(&key);
 	if (!st)
 		return 0;
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!s)
-		return 0;
-	if (ubuf)
-		n = capture_buf(s, ubuf, ret);
-	else if (uiov)
-		n = capture_iov(s, uiov, iovcnt, ret);
-
 	if (st->proto == SONDE_PROTO_UNKNOWN) {
 		__u8 proto = 0, role = st->role;
 
-		if (!classify(s->payload, n, dir, &proto, &role)) {
+		if (!classify_user(ubuf, uiov, ret, dir, &proto, &role)) {
 			if (st->attempts <= 1) {
 				st->proto = SONDE_PROTO_IGNORED;
 				count(SONDE_CNT_CLASSIFY_GIVEUP);
@@ -152,6 +164,13 @@ static __always_inline int handle_data(__u32 fd, __s64 ret, __u8 dir, __u8 sys, 
 		st->role = role;
 		emit_conn_open(&key, st, pid_tgid);
 	}
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return 0;
+	if (ubuf)
+		n = capture_buf(s, ubuf, ret);
+	else if (uiov)
+		n = capture_iov(s, uiov, iovcnt, ret);
 
 	fill_hdr(&s->ev.hdr, SONDE_EV_DATA, pid_tgid, fd, st->gen);
 	s->ev.total = ret;

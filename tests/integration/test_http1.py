@@ -542,3 +542,41 @@ def test_small_capture_still_gives_spans():
           f"paths {[s['url.path'] for s in spans]}")
     check(all(s["http.response.status_code"] == 200 for s in spans), "status")
     check(all(s.get("sonde.truncated") is True for s in spans), "truncation not flagged")
+
+
+def test_preexisting_connection_mid_body():
+    """Tracing starts in the middle of a response body: the next exchange is traced."""
+    port = free_port()
+    srv = python_server(port, DOCROOT)
+    client_code = (
+        "import http.client, sys, time\n"
+        f"c = http.client.HTTPConnection('127.0.0.1', {port})\n"
+        "c.request('GET', '/big.bin'); r = c.getresponse()\n"
+        "r.read(256 * 1024)\n"
+        "print('ready', flush=True)\n"
+        "sys.stdin.readline()\n"
+        "while r.read(64 * 1024): pass\n"
+        "c.request('GET', '/items/4'); c.getresponse().read()\n"
+        "print('done', flush=True)\n"
+    )
+    cli = subprocess.Popen([PYTHON, "-c", client_code], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        check(cli.stdout.readline().strip() == "ready", "client did not start")
+        sonde = Sonde("--stats")
+        try:
+            cli.stdin.write("go\n")
+            cli.stdin.flush()
+            check(cli.stdout.readline().strip() == "done", "client failed")
+            sonde.wait_spans(lambda s: s["url.path"] == "/items/4", 2)
+            sonde.settle()
+        finally:
+            sonde.stop()
+    finally:
+        cli.wait(10)
+        srv.stop()
+    spans = [s for s in sonde.spans() if s["process.pid"] in (srv.pid, cli.pid)]
+    check(sorted((s["kind"], s["url.path"]) for s in spans) ==
+          [("client", "/items/4"), ("server", "/items/4")],
+          f"spans {[(s['kind'], s['url.path']) for s in spans]}\n{sonde.stderr()}")
+    check(all(s["http.response.body.size"] == 35 for s in spans), "sizes")

@@ -77,8 +77,8 @@ static void on_end(void *ctx, const struct http1_end *e)
 
 static const struct http1_callbacks cbs = { .on_head = on_head, .on_end = on_end };
 
-static int feed(struct http1_parser *p, struct log *l, const char *data, size_t len,
-		uint64_t total, uint64_t ts)
+static int feed(struct http1_parser *p, struct log *l, const char *data, size_t len, uint64_t total,
+		uint64_t ts)
 {
 	return http1_parser_feed(p, (const uint8_t *)data, len, total, ts, &cbs, l);
 }
@@ -87,7 +87,7 @@ struct sample {
 	const char *name;
 	enum http1_kind kind;
 	const char *bytes;
-	int head_return;   /* on_head's answer for responses */
+	int head_return;    /* on_head's answer for responses */
 	const char *expect; /* the log */
 };
 
@@ -107,8 +107,7 @@ static const struct sample corpus[] = {
 	  "5;name=val\r\nhello\r\n"
 	  "A\r\n0123456789\r\n"
 	  "0\r\nX-Trailer: yes\r\nX-Other: 1\r\n\r\n",
-	  0,
-	  "RESP 200 1.1 host= ua= tp= ct= cl=-1 chunked hb=53|END body=67 flags=0|" },
+	  0, "RESP 200 1.1 host= ua= tp= ct= cl=-1 chunked hb=53|END body=67 flags=0|" },
 	{ "head response has no body", HTTP1_RESPONSE,
 	  "HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n", HTTP1_HEAD_NO_BODY,
 	  "RESP 200 1.1 host= ua= tp= ct= cl=500 hb=40|END body=0 flags=0|" },
@@ -162,7 +161,8 @@ static void test_corpus_whole(void **state)
 
 		run_whole(&corpus[i], &l);
 		if (strcmp(l.text, corpus[i].expect))
-			fail_msg("%s:\n got  %s\n want %s", corpus[i].name, l.text, corpus[i].expect);
+			fail_msg("%s:\n got  %s\n want %s", corpus[i].name, l.text,
+				 corpus[i].expect);
 	}
 }
 
@@ -202,7 +202,8 @@ static void test_corpus_one_byte_at_a_time(void **state)
 			assert_int_equal(feed(&p, &l, s->bytes + k, 1, 1, k + 1), 0);
 		http1_parser_free(&p);
 		if (strcmp(l.text, s->expect))
-			fail_msg("%s byte by byte:\n got  %s\n want %s", s->name, l.text, s->expect);
+			fail_msg("%s byte by byte:\n got  %s\n want %s", s->name, l.text,
+				 s->expect);
 	}
 }
 
@@ -288,8 +289,8 @@ static void test_capture_gap_over_chunk_size_line_loses_sync(void **state)
 	assert_int_equal(l.heads, 2);
 	assert_int_equal(l.ends, 2);
 	assert_string_equal(strstr(l.text, "END"), "END body=550 flags=2|"
-						  "RESP 200 1.1 host= ua= tp= ct= cl=0 hb=38|"
-						  "END body=0 flags=0|");
+						   "RESP 200 1.1 host= ua= tp= ct= cl=0 hb=38|"
+						   "END body=0 flags=0|");
 	http1_parser_free(&p);
 }
 
@@ -481,8 +482,9 @@ static void test_random_input_never_crashes(void **state)
 			for (size_t i = 0; i < len; i++)
 				buf[i] = (uint8_t)rnd(&seed);
 			if (len > 0 && rnd(&seed) % 2) {
-				const char *src = corpus[rnd(&seed) % (sizeof(corpus) /
-								       sizeof(corpus[0]))].bytes;
+				const char *src =
+					corpus[rnd(&seed) % (sizeof(corpus) / sizeof(corpus[0]))]
+						.bytes;
 				size_t n = strlen(src), at = rnd(&seed) % len;
 
 				if (n > len - at)
