@@ -112,24 +112,6 @@ void conn_table_remove(struct conn_table *t, struct conn *c, conn_release_fn rel
 	unlink_and_free(t, c, release, ctx, false);
 }
 
-size_t conn_table_remove_tgid(struct conn_table *t, uint32_t tgid, conn_release_fn release,
-			      void *ctx)
-{
-	struct conn *c = t->lru_head;
-	size_t removed = 0;
-
-	while (c) {
-		struct conn *next = c->lru_next;
-
-		if (c->key.tgid == tgid) {
-			unlink_and_free(t, c, release, ctx, false);
-			removed++;
-		}
-		c = next;
-	}
-	return removed;
-}
-
 void conn_table_destroy(struct conn_table *t, conn_release_fn release, void *ctx)
 {
 	while (t->lru_head)

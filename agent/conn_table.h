@@ -59,8 +59,5 @@ struct conn *conn_table_insert(struct conn_table *t, struct conn_key key, conn_r
 /* Marks c most recently used. */
 void conn_table_touch(struct conn_table *t, struct conn *c);
 void conn_table_remove(struct conn_table *t, struct conn *c, conn_release_fn release, void *ctx);
-/* Removes every connection of a process. Returns how many. */
-size_t conn_table_remove_tgid(struct conn_table *t, uint32_t tgid, conn_release_fn release,
-			      void *ctx);
 
 #endif /* SONDE_CONN_TABLE_H */

@@ -104,10 +104,7 @@ static __always_inline void emit_conn_open(struct sonde_conn_key *key, struct so
 	ev.role = st->role;
 	ev.proto = st->proto;
 	bpf_get_current_comm(ev.comm, sizeof(ev.comm));
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flag()))
-		count(SONDE_CNT_RB_FULL);
-	else
-		count(SONDE_CNT_EVENTS);
+	submit(&ev, sizeof(ev), wakeup_flag());
 }
 
 /* Classifies from the first bytes of the payload only: an unclassified
@@ -181,10 +178,7 @@ static __always_inline int handle_data(__u32 fd, __s64 ret, __u8 dir, __u8 sys, 
 	s->ev.proto = st->proto;
 	if (n > SONDE_MAX_CAPTURE)
 		return 0;
-	if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + n, wakeup_flag()))
-		count(SONDE_CNT_RB_FULL);
-	else
-		count(SONDE_CNT_EVENTS);
+	submit(s, sizeof(s->ev) + n, wakeup_flag());
 	return 0;
 }
 
@@ -309,10 +303,7 @@ int sys_exit_sendfile(struct trace_event_raw_sys_exit *ctx)
 	ev.syscall = SONDE_SYS_SENDFILE;
 	ev.role = st->role;
 	ev.proto = st->proto;
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flag()))
-		count(SONDE_CNT_RB_FULL);
-	else
-		count(SONDE_CNT_EVENTS);
+	submit(&ev, sizeof(ev), wakeup_flag());
 	return 0;
 }
 
@@ -352,10 +343,7 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	if (st->is_socket && st->proto != SONDE_PROTO_UNKNOWN && st->proto != SONDE_PROTO_IGNORED) {
 		fill_hdr(&ev.hdr, SONDE_EV_CONN_CLOSE, pid_tgid, key.fd, st->gen);
-		if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flag()))
-			count(SONDE_CNT_RB_FULL);
-		else
-			count(SONDE_CNT_EVENTS);
+		submit(&ev, sizeof(ev), wakeup_flag());
 	}
 	bpf_map_delete_elem(&conns, &key);
 	return 0;
@@ -372,10 +360,7 @@ int sched_process_exit(void *ctx)
 	if (tgid != (__u32)pid_tgid || !task_is_traced(tgid))
 		return 0;
 	fill_hdr(&ev.hdr, SONDE_EV_PROC_EXIT, pid_tgid, 0, 0);
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_FORCE_WAKEUP))
-		count(SONDE_CNT_RB_FULL);
-	else
-		count(SONDE_CNT_EVENTS);
+	submit(&ev, sizeof(ev), BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
