@@ -580,3 +580,23 @@ def test_preexisting_connection_mid_body():
           [("client", "/items/4"), ("server", "/items/4")],
           f"spans {[(s['kind'], s['url.path']) for s in spans]}\n{sonde.stderr()}")
     check(all(s["http.response.body.size"] == 35 for s in spans), "sizes")
+
+
+def test_mounts_tracefs_when_missing():
+    """Without tracefs (in a private mount namespace), sonde mounts it and traces."""
+    sonde = os.environ.get("SONDE", "build/sonde")
+    port = free_port()
+    srv = python_server(port, DOCROOT)
+    script = (
+        "umount /sys/kernel/debug/tracing 2>/dev/null; umount /sys/kernel/tracing 2>/dev/null; "
+        "test -e /sys/kernel/tracing/events && { echo 'tracefs still mounted'; exit 9; }; "
+        f"{sonde} trace --output json --pid {srv.pid} --duration 3s & "
+        f"sleep 1.5; curl -s -o /dev/null http://127.0.0.1:{port}/items/1; wait"
+    )
+    try:
+        r = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True,
+                           text=True, timeout=60)
+    finally:
+        srv.stop()
+    check(r.returncode == 0, f"rc {r.returncode}: {r.stdout}{r.stderr}")
+    check('"url.path":"/items/1"' in r.stdout, f"no span:\n{r.stdout}{r.stderr}")
