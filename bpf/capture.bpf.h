@@ -39,30 +39,33 @@ static __always_inline __u32 capture_buf(struct data_scratch *s, const void *ubu
 static __always_inline __u32 capture_iov(struct data_scratch *s, const struct iovec *uiov,
 					 __u64 iovcnt, __s64 total)
 {
+	struct iovec iovs[SONDE_MAX_IOV];
 	__u64 limit = capture_limit(total);
 	__u64 off = 0;
 
+	if (iovcnt > SONDE_MAX_IOV)
+		iovcnt = SONDE_MAX_IOV;
+	/* One read for the whole array: a helper call costs more than the bytes. */
+	if (!iovcnt || bpf_probe_read_user(iovs, iovcnt * sizeof(iovs[0]), uiov)) {
+		count(SONDE_CNT_CAPTURE_FAIL);
+		return 0;
+	}
 #pragma unroll
 	for (int i = 0; i < SONDE_MAX_IOV; i++) {
-		struct iovec iov;
 		__u64 n;
 
 		if (i >= iovcnt || off >= limit)
 			break;
-		if (bpf_probe_read_user(&iov, sizeof(iov), &uiov[i])) {
-			count(SONDE_CNT_CAPTURE_FAIL);
-			break;
-		}
 		/* 64-bit arithmetic throughout: a bound checked on a 32-bit copy
 		 * does not carry over to the register passed to the helper. */
-		n = iov.iov_len;
+		n = iovs[i].iov_len;
 		if (n > limit - off)
 			n = limit - off;
 		if (n > SONDE_MAX_CAPTURE)
 			break;
 		/* off < limit <= SONDE_MAX_CAPTURE: the mask only informs the verifier. */
 		off &= SONDE_MAX_CAPTURE - 1;
-		if (bpf_probe_read_user(s->payload + off, n, iov.iov_base)) {
+		if (bpf_probe_read_user(s->payload + off, n, iovs[i].iov_base)) {
 			count(SONDE_CNT_CAPTURE_FAIL);
 			break;
 		}

@@ -104,13 +104,12 @@ static __always_inline __u64 wakeup_flag(void)
 	return BPF_RB_NO_WAKEUP;
 }
 
-/* Copies an event into the ring buffer, counting what was sent and lost. */
+/* Copies an event into the ring buffer. Only losses are counted here: the
+ * agent counts what arrives, and a counter per event would cost a lookup. */
 static __always_inline void submit(void *ev, __u64 size, __u64 flags)
 {
 	if (bpf_ringbuf_output(&events, ev, size, flags))
 		count(SONDE_CNT_RB_FULL);
-	else
-		count(SONDE_CNT_EVENTS);
 }
 
 #endif /* SONDE_MAPS_BPF_H */

@@ -28,6 +28,8 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define CLASSIFY_ATTEMPTS      3
 #define CLASSIFY_ATTEMPTS_LATE 255
 
+/* A BTF pointer: PT_REGS_PARMn_SYSCALL reads from it are plain (probe-mem)
+ * loads, not helper calls. */
 static __always_inline struct pt_regs *user_regs(void)
 {
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
@@ -189,8 +191,8 @@ static __always_inline int data_exit(struct trace_event_raw_sys_exit *ctx, __u8 
 	if (!exit_wanted(ctx->ret))
 		return 0;
 	regs = user_regs();
-	return handle_data(PT_REGS_PARM1_CORE_SYSCALL(regs), ctx->ret, dir, sys,
-			   (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs), NULL, 0);
+	return handle_data(PT_REGS_PARM1_SYSCALL(regs), ctx->ret, dir, sys,
+			   (const void *)PT_REGS_PARM2_SYSCALL(regs), NULL, 0);
 }
 
 static __always_inline int iov_exit(struct trace_event_raw_sys_exit *ctx, __u8 dir, __u8 sys)
@@ -200,9 +202,9 @@ static __always_inline int iov_exit(struct trace_event_raw_sys_exit *ctx, __u8 d
 	if (!exit_wanted(ctx->ret))
 		return 0;
 	regs = user_regs();
-	return handle_data(PT_REGS_PARM1_CORE_SYSCALL(regs), ctx->ret, dir, sys, NULL,
-			   (const struct iovec *)PT_REGS_PARM2_CORE_SYSCALL(regs),
-			   PT_REGS_PARM3_CORE_SYSCALL(regs));
+	return handle_data(PT_REGS_PARM1_SYSCALL(regs), ctx->ret, dir, sys, NULL,
+			   (const struct iovec *)PT_REGS_PARM2_SYSCALL(regs),
+			   PT_REGS_PARM3_SYSCALL(regs));
 }
 
 static __always_inline int msg_exit(struct trace_event_raw_sys_exit *ctx, __u8 dir, __u8 sys)
@@ -214,12 +216,12 @@ static __always_inline int msg_exit(struct trace_event_raw_sys_exit *ctx, __u8 d
 	if (!exit_wanted(ctx->ret))
 		return 0;
 	regs = user_regs();
-	if (dir == SONDE_DIR_INGRESS && (PT_REGS_PARM3_CORE_SYSCALL(regs) & MSG_PEEK))
+	if (dir == SONDE_DIR_INGRESS && (PT_REGS_PARM3_SYSCALL(regs) & MSG_PEEK))
 		return 0;
-	umsg = (struct user_msghdr *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+	umsg = (struct user_msghdr *)PT_REGS_PARM2_SYSCALL(regs);
 	if (bpf_probe_read_user(&msg, sizeof(msg), umsg))
 		return 0;
-	return handle_data(PT_REGS_PARM1_CORE_SYSCALL(regs), ctx->ret, dir, sys, NULL, msg.msg_iov,
+	return handle_data(PT_REGS_PARM1_SYSCALL(regs), ctx->ret, dir, sys, NULL, msg.msg_iov,
 			   msg.msg_iovlen);
 }
 
@@ -243,11 +245,10 @@ int sys_exit_recvfrom(struct trace_event_raw_sys_exit *ctx)
 	if (!exit_wanted(ctx->ret))
 		return 0;
 	regs = user_regs();
-	if (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK)
+	if (PT_REGS_PARM4_SYSCALL(regs) & MSG_PEEK)
 		return 0;
-	return handle_data(PT_REGS_PARM1_CORE_SYSCALL(regs), ctx->ret, SONDE_DIR_INGRESS,
-			   SONDE_SYS_RECVFROM, (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs), NULL,
-			   0);
+	return handle_data(PT_REGS_PARM1_SYSCALL(regs), ctx->ret, SONDE_DIR_INGRESS,
+			   SONDE_SYS_RECVFROM, (const void *)PT_REGS_PARM2_SYSCALL(regs), NULL, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_sendto")
@@ -292,7 +293,7 @@ int sys_exit_sendfile(struct trace_event_raw_sys_exit *ctx)
 
 	if (ctx->ret <= 0 || !task_is_traced(key.tgid))
 		return 0;
-	key.fd = PT_REGS_PARM1_CORE_SYSCALL(user_regs());
+	key.fd = PT_REGS_PARM1_SYSCALL(user_regs());
 	st = bpf_map_lookup_elem(&conns, &key);
 	if (!st || !st->is_socket || st->proto == SONDE_PROTO_UNKNOWN ||
 	    st->proto == SONDE_PROTO_IGNORED)
@@ -327,7 +328,7 @@ SEC("tracepoint/syscalls/sys_exit_connect")
 int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
 	if (ctx->ret == 0 || ctx->ret == -EINPROGRESS)
-		track_new_socket(PT_REGS_PARM1_CORE_SYSCALL(user_regs()), SONDE_ROLE_CLIENT);
+		track_new_socket(PT_REGS_PARM1_SYSCALL(user_regs()), SONDE_ROLE_CLIENT);
 	return 0;
 }
 
