@@ -304,12 +304,11 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 	if (!detailed)
 		return;
 	fprintf(stderr,
-		"  kernel: events %" PRIu64 ", ring buffer full %" PRIu64
-		", capture failures %" PRIu64 ", non-HTTP sockets ignored %" PRIu64
-		", connection map full %" PRIu64 ", child filter full %" PRIu64 "\n",
-		k[SONDE_CNT_EVENTS], k[SONDE_CNT_RB_FULL], k[SONDE_CNT_CAPTURE_FAIL],
-		k[SONDE_CNT_CLASSIFY_GIVEUP], k[SONDE_CNT_CONN_MAP_FULL],
-		k[SONDE_CNT_FILTER_ADD_FAIL]);
+		"  kernel: ring buffer full %" PRIu64 ", capture failures %" PRIu64
+		", non-HTTP sockets ignored %" PRIu64 ", connection map full %" PRIu64
+		", child filter full %" PRIu64 "\n",
+		k[SONDE_CNT_RB_FULL], k[SONDE_CNT_CAPTURE_FAIL], k[SONDE_CNT_CLASSIFY_GIVEUP],
+		k[SONDE_CNT_CONN_MAP_FULL], k[SONDE_CNT_FILTER_ADD_FAIL]);
 	fprintf(stderr,
 		"  agent: events %" PRIu64 " (malformed %" PRIu64 "), connections opened %" PRIu64
 		", closed %" PRIu64 ", evicted %" PRIu64 " (requests lost %" PRIu64

@@ -121,8 +121,7 @@ _Static_assert(sizeof(struct sonde_conn_state) == 16, "sonde_conn_state layout")
 
 /* Kernel-side counters, one per-CPU slot each, summed by the agent. */
 enum sonde_counter {
-	SONDE_CNT_EVENTS = 0,	   /* events submitted */
-	SONDE_CNT_RB_FULL,	   /* events lost: ring buffer full */
+	SONDE_CNT_RB_FULL = 0,	   /* events lost: ring buffer full */
 	SONDE_CNT_CAPTURE_FAIL,	   /* payload copy from user memory failed */
 	SONDE_CNT_CLASSIFY_GIVEUP, /* sockets found to speak no known protocol */
 	SONDE_CNT_CONN_MAP_FULL,   /* connection map insert failed */
