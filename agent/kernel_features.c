@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -121,13 +122,12 @@ static bool probe_fentry(void)
 	return link >= 0;
 }
 
-static void read_lockdown(char *buf, size_t len)
+static void read_lockdown_file(char *buf, size_t len)
 {
 	FILE *f = fopen("/sys/kernel/security/lockdown", "re");
 	char line[128];
 	char *l, *r;
 
-	snprintf(buf, len, "unknown");
 	if (!f)
 		return;
 	/* "none [integrity] confidentiality": the bracketed one is in force */
@@ -136,6 +136,20 @@ static void read_lockdown(char *buf, size_t len)
 		snprintf(buf, len, "%s", l + 1);
 	}
 	fclose(f);
+}
+
+static void read_lockdown(char *buf, size_t len, bool may_mount)
+{
+	snprintf(buf, len, "unknown");
+	if (access("/sys/kernel/security/lockdown", F_OK) == 0 || !may_mount) {
+		read_lockdown_file(buf, len);
+		return;
+	}
+	/* securityfs is often not mounted in containers: mount it just to look. */
+	if (mount("securityfs", "/sys/kernel/security", "securityfs", MS_RDONLY, NULL))
+		return;
+	read_lockdown_file(buf, len);
+	umount("/sys/kernel/security");
 }
 
 void features_probe(struct sonde_features *f)
@@ -149,7 +163,7 @@ void features_probe(struct sonde_features *f)
 	f->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 	if (uname(&u) == 0)
 		snprintf(f->kernel_release, sizeof(f->kernel_release), "%s", u.release);
-	read_lockdown(f->lockdown, sizeof(f->lockdown));
+	read_lockdown(f->lockdown, sizeof(f->lockdown), f->privileged);
 	f->cgroup_v2 = mounts_cgroup2_path(f->cgroup2_path, sizeof(f->cgroup2_path)) == 0;
 	f->uprobes = exists("/sys/bus/event_source/devices/uprobe/type");
 	if (mounts_ensure_tracefs(f->tracefs, sizeof(f->tracefs)))
