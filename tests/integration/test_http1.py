@@ -600,3 +600,50 @@ def test_mounts_tracefs_when_missing():
         srv.stop()
     check(r.returncode == 0, f"rc {r.returncode}: {r.stdout}{r.stderr}")
     check('"url.path":"/items/1"' in r.stdout, f"no span:\n{r.stdout}{r.stderr}")
+
+
+def test_hostile_traffic():
+    """Malformed and oversized requests: spans for what is HTTP, no crash, errors counted."""
+    port = free_port()
+    ngx = Nginx(port, DOCROOT)
+    sonde = Sonde("--stats")
+    import random
+    rng = random.Random(7)
+    try:
+        def exchange(payload, read=True):
+            with socket.create_connection(("127.0.0.1", port), timeout=3) as s:
+                s.sendall(payload)
+                if read:
+                    try:
+                        while s.recv(65536):
+                            pass
+                    except OSError:
+                        pass
+        # a valid request, then binary junk on the same connection
+        exchange(b"GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n" + bytes(rng.randrange(256)
+                                                                     for _ in range(3000)))
+        # a 20 KB header: nginx answers 400 (or 494); the capture is cut
+        exchange(b"GET /items/2 HTTP/1.1\r\nHost: x\r\nCookie: " + b"c" * 20000 + b"\r\n\r\n")
+        # a request line with control characters and a lying Content-Length
+        exchange(b"POST /items/3\x01\x02 HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\nab")
+        # a request that stops in the middle of its head
+        exchange(b"GET /items/4 HTTP/1.1\r\nHost: x\r\nX-Unfinished: y", read=False)
+        curl("-o", "/dev/null", f"http://127.0.0.1:{port}/items/0")
+        workers = ngx.worker_pids()
+        sonde.wait_spans(lambda s: s["kind"] == "server" and s["url.path"] == "/items/0"
+                         and s["process.pid"] in workers, 1)
+        sonde.settle()
+        alive = sonde.proc.poll() is None
+    finally:
+        rc = sonde.stop()
+        ngx.stop()
+    check(alive, f"sonde died: {sonde.stderr()}")
+    check(rc == 0, f"sonde exit code {rc}: {sonde.stderr()}")
+    spans = [s for s in server_spans(sonde.spans()) if s["process.pid"] in workers]
+    paths = [s["url.path"] for s in spans]
+    check("/items/1" in paths and "/items/0" in paths, f"paths {paths}")
+    first = next(s for s in spans if s["url.path"] == "/items/1")
+    check(first["http.response.status_code"] == 200, "valid request before the junk")
+    big = [s for s in spans if s["url.path"] == "/items/2"]
+    check(big and big[0]["http.response.status_code"] >= 400, f"oversized head: {big}")
+    check("parse errors" in sonde.stderr(), "stats printed")
