@@ -13,7 +13,7 @@ for i in 1 2 3; do echo "{\"cart\": $i}" >"$www/api/cart/$i"; done
 
 echo "+ sonde trace --duration 5s -- python3 -m http.server $port"
 build/sonde trace --duration 5s -- /usr/bin/python3 -m http.server "$port" \
-	--bind 127.0.0.1 --directory "$www" 2>&1 | grep -v 'HTTP/1.[01]" [0-9]' &
+	--bind 127.0.0.1 --directory "$www" 2>&1 | grep -v '^127.0.0.1 - - ' &
 sonde_pid=$!
 
 for _ in $(seq 50); do
