@@ -312,9 +312,9 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 	fprintf(stderr,
 		"  agent: events %" PRIu64 " (malformed %" PRIu64 "), connections opened %" PRIu64
 		", closed %" PRIu64 ", evicted %" PRIu64 " (requests lost %" PRIu64
-		"), data without open %" PRIu64 "\n",
+		"), replaced without close %" PRIu64 ", data without open %" PRIu64 "\n",
 		s->events, s->malformed, s->conn_opens, s->conn_closes, s->conns_evicted,
-		s->spans_lost_evicted, s->data_without_open);
+		s->spans_lost_evicted, s->conns_replaced, s->data_without_open);
 	fprintf(stderr,
 		"  bytes: %" PRIu64 " moved, %" PRIu64 " captured\n"
 		"  http1: spans %" PRIu64 ", parse errors %" PRIu64

@@ -70,6 +70,7 @@ static struct conn *open_conn(struct ingest *ig, struct conn_key key, uint64_t g
 	/* Same fd, new generation: the old connection was closed without us
 	 * seeing it (lost event) and the fd reused. */
 	if (c && c->gen != gen) {
+		ig->stats.conns_replaced++;
 		close_conn(ig, c, ts);
 		c = NULL;
 	}

@@ -25,6 +25,8 @@ struct ingest_stats {
 	uint64_t bytes_captured;     /* of which were copied to the agent */
 	uint64_t data_without_open;  /* connection learnt from data alone (its open was lost) */
 	uint64_t conns_evicted;	     /* connection table full: least recent dropped */
+	uint64_t conns_replaced;     /* fd seen with a new generation and no close: the
+				      * kernel map evicted it or the close was lost */
 	uint64_t spans_lost_evicted; /* requests in flight on evicted connections */
 	struct http1_stats http1;
 };

@@ -265,6 +265,7 @@ static void test_fd_reuse_new_generation(void **state)
 	/* close lost; fd 5 reused by a new connection */
 	send_open(f, 100, 5, 2, SONDE_ROLE_SERVER, 3000);
 	assert_int_equal(f->out.n, 1);
+	assert_int_equal(f->ig.stats.conns_replaced, 1);
 	assert_true(f->out.spans[0].flags & SPAN_F_NO_RESPONSE);
 	/* A late event of the old generation cannot touch the new connection. */
 	send_close(f, 100, 5, 1, 3500);
