@@ -10,7 +10,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-	make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev \
+	make gcc clang clang-format llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev \
 	libcmocka-dev libclang-rt-14-dev pkg-config git ca-certificates \
 	curl wrk nginx redis-server python3 jq procps iproute2 >/dev/null
 echo "install-deps: done"
