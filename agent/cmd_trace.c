@@ -441,8 +441,11 @@ int cmd_trace(int argc, char **argv)
 		stop_child(child);
 	else if (child_done && WIFEXITED(child_status))
 		err = WEXITSTATUS(child_status);
+	else if (child_done && WIFSIGNALED(child_status))
+		err = 128 + WTERMSIG(child_status); /* as a shell reports it */
 	while (tracer_poll(t, 0) > 0)
 		;
+	output_flush(&out);
 	tracer_counters(t, counters);
 	if (out.summary && !out.closed) {
 		if (a.format == OUTPUT_JSON)

@@ -317,6 +317,9 @@ def test_trace_command_and_children():
     summary = [json.loads(l) for l in r.stdout.splitlines() if '"summary"' in l]
     check(any(s.get("count") == 2 and s.get("path") == "/items/3" for s in summary),
           f"summary {summary}")
+    r = subprocess.run([os.environ.get("SONDE", "build/sonde"), "trace", "--", "sh", "-c",
+                        "kill -9 $$"], capture_output=True, text=True, timeout=30)
+    check(r.returncode == 137, f"a command killed by SIGKILL should give 137: {r.returncode}")
 
 
 def test_cgroup_filter():
