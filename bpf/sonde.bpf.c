@@ -42,6 +42,13 @@ static __always_inline bool exit_wanted(long ret)
 	return ret > 0 && task_is_traced(bpf_get_current_pid_tgid() >> 32);
 }
 
+/* A followed socket whose protocol is known: its events go to the agent. */
+static __always_inline bool conn_is_classified(const struct sonde_conn_state *st)
+{
+	return st->is_socket && st->proto != SONDE_PROTO_UNKNOWN &&
+	       st->proto != SONDE_PROTO_IGNORED;
+}
+
 static __always_inline void fill_hdr(struct sonde_event_hdr *h, __u32 type, __u64 pid_tgid,
 				     __u32 fd, __u64 gen)
 {
@@ -130,7 +137,7 @@ static __always_inline bool classify_user(const void *ubuf, const struct iovec *
 }
 
 /*
- * The common path of every read/write-like syscall exit. ubuf is a plain
+ * The common path of every read/write-like syscall exit, after exit_wanted(). ubuf is a plain
  * buffer, or NULL with uiov/iovcnt describing an iovec array.
  */
 static __always_inline int handle_data(__u32 fd, __s64 ret, __u8 dir, __u8 sys, const void *ubuf,
@@ -142,6 +149,8 @@ static __always_inline int handle_data(__u32 fd, __s64 ret, __u8 dir, __u8 sys, 
 	struct data_scratch *s;
 	__u32 zero = 0, n = 0;
 
+	/* Callers checked this already; repeated so the verifier knows ret is
+	 * positive where it bounds the capture size. */
 	if (ret <= 0)
 		return 0;
 	st = conn_lookup(&key);
@@ -291,12 +300,11 @@ int sys_exit_sendfile(struct trace_event_raw_sys_exit *ctx)
 	struct sonde_conn_state *st;
 	struct sonde_data ev = {};
 
-	if (ctx->ret <= 0 || !task_is_traced(key.tgid))
+	if (!exit_wanted(ctx->ret))
 		return 0;
 	key.fd = PT_REGS_PARM1_SYSCALL(user_regs());
 	st = bpf_map_lookup_elem(&conns, &key);
-	if (!st || !st->is_socket || st->proto == SONDE_PROTO_UNKNOWN ||
-	    st->proto == SONDE_PROTO_IGNORED)
+	if (!st || !conn_is_classified(st))
 		return 0;
 	fill_hdr(&ev.hdr, SONDE_EV_DATA, pid_tgid, key.fd, st->gen);
 	ev.total = ctx->ret;
@@ -342,7 +350,7 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 
 	if (!st)
 		return 0;
-	if (st->is_socket && st->proto != SONDE_PROTO_UNKNOWN && st->proto != SONDE_PROTO_IGNORED) {
+	if (conn_is_classified(st)) {
 		fill_hdr(&ev.hdr, SONDE_EV_CONN_CLOSE, pid_tgid, key.fd, st->gen);
 		submit(&ev, sizeof(ev), wakeup_flag());
 	}
