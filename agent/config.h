@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `sonde run` configuration: OpenTelemetry variables first (OTEL_*), SONDE_* for
+ * what OpenTelemetry has no name for, a YAML file, and flags.
+ * Precedence: flag > environment > file > default.
+ *
+ * Every setting has one dotted key (its path in the YAML file), at most one
+ * environment variable and at most one flag; the table behind config_settings()
+ * is the single list of them. Pure code: the file loader reads one file, nothing
+ * else touches the system, and the environment is passed in.
+ */
+#ifndef SONDE_CONFIG_H
+#define SONDE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_URL_LEN	 512
+#define CONFIG_PATH_LEN	 256
+#define CONFIG_KEY_LEN	 128
+#define CONFIG_VALUE_LEN 256
+#define CONFIG_MAX_KV	 32
+#define CONFIG_MAX_PIDS	 64
+#define CONFIG_COMM_LEN	 16
+#define CONFIG_ERR_LEN	 512
+
+enum otlp_protocol {
+	OTLP_PROTOCOL_HTTP_PROTOBUF = 0,
+	OTLP_PROTOCOL_GRPC,
+};
+
+enum otlp_compression {
+	OTLP_COMPRESSION_NONE = 0,
+	OTLP_COMPRESSION_GZIP,
+};
+
+enum traces_exporter {
+	TRACES_EXPORTER_AUTO = 0, /* otlp when an endpoint is configured, else console */
+	TRACES_EXPORTER_OTLP,
+	TRACES_EXPORTER_CONSOLE,
+	TRACES_EXPORTER_NONE,
+};
+
+enum metrics_exporter {
+	METRICS_EXPORTER_AUTO = 0, /* otlp when an endpoint is configured, else none */
+	METRICS_EXPORTER_OTLP,
+	METRICS_EXPORTER_NONE, /* also "prometheus": the pull endpoint only */
+};
+
+enum sampler_kind {
+	SAMPLER_ALWAYS_ON = 0,
+	SAMPLER_ALWAYS_OFF,
+	SAMPLER_TRACEIDRATIO,
+	SAMPLER_PARENTBASED_ALWAYS_ON,
+	SAMPLER_PARENTBASED_ALWAYS_OFF,
+	SAMPLER_PARENTBASED_TRACEIDRATIO,
+};
+
+struct config_kv {
+	char key[CONFIG_KEY_LEN];
+	char value[CONFIG_VALUE_LEN];
+};
+
+struct config_kv_list {
+	struct config_kv items[CONFIG_MAX_KV];
+	int n;
+};
+
+/* One layer of OTLP exporter settings as given (generic, or per signal). A field
+ * counts only when its has_ flag is set. */
+struct otlp_settings {
+	char endpoint[CONFIG_URL_LEN];
+	enum otlp_protocol protocol;
+	struct config_kv_list headers;
+	uint32_t timeout_ms;
+	enum otlp_compression compression;
+	char certificate[CONFIG_PATH_LEN];
+	bool insecure;
+	bool has_endpoint, has_protocol, has_headers, has_timeout, has_compression, has_certificate,
+		has_insecure;
+};
+
+/* What one signal's exporter uses, resolved by config_finish(). */
+struct otlp_target {
+	/* http/protobuf: the full URL to POST to (…/v1/traces or …/v1/metrics).
+	 * grpc: scheme://host:port (the method path is added by the transport). */
+	char url[CONFIG_URL_LEN];
+	enum otlp_protocol protocol;
+	struct config_kv_list headers;
+	uint32_t timeout_ms;
+	enum otlp_compression compression;
+	char certificate[CONFIG_PATH_LEN]; /* CA file for TLS, "" = system store */
+	bool insecure;			   /* TLS without verifying the server */
+};
+
+struct sonde_config {
+	/* OTLP, as given */
+	struct otlp_settings otlp;	   /* OTEL_EXPORTER_OTLP_* */
+	struct otlp_settings otlp_traces;  /* OTEL_EXPORTER_OTLP_TRACES_* */
+	struct otlp_settings otlp_metrics; /* OTEL_EXPORTER_OTLP_METRICS_* */
+
+	enum traces_exporter traces_exporter;
+	enum metrics_exporter metrics_exporter;
+
+	enum sampler_kind sampler;
+	double sampler_arg; /* ratio in [0, 1] for the traceidratio samplers */
+
+	uint32_t bsp_max_queue_size;	    /* spans waiting for export */
+	uint32_t bsp_max_export_batch_size; /* spans per export request */
+	uint32_t bsp_schedule_delay_ms;	    /* longest wait before a partial batch goes */
+	uint32_t metric_export_interval_ms;
+
+	struct config_kv_list resource_attributes; /* added to every resource */
+
+	uint16_t prometheus_port; /* 0 = no Prometheus endpoint */
+	char prometheus_address[64];
+
+	uint32_t route_limit;	      /* distinct http.route values per service */
+	uint32_t metric_series_limit; /* metric series in all */
+	uint32_t capture_bytes;
+	bool capture_query; /* export url.query (off: query strings never leave the node) */
+	uint32_t max_conns;
+
+	uint32_t pids[CONFIG_MAX_PIDS];
+	int npids;
+	char comm[CONFIG_COMM_LEN];
+	char cgroup[CONFIG_PATH_LEN];
+
+	int log_level; /* enum log_level */
+
+	/* Resolved by config_finish() */
+	struct otlp_target traces_target;
+	struct otlp_target metrics_target;
+};
+
+/* How config_set() reads a setting's text (config_parse.c). */
+enum config_type {
+	CONFIG_T_STRING,	   /* min..max characters */
+	CONFIG_T_URL,		   /* http:// or https:// URL; "host:port" gets http:// */
+	CONFIG_T_UINT,		   /* integer in min..max, stored in `size` bytes (2 or 4) */
+	CONFIG_T_BOOL,		   /* a flag given without a value means true */
+	CONFIG_T_RATIO,		   /* number in [0, 1] */
+	CONFIG_T_ENUM,		   /* one of names[], stored as its index */
+	CONFIG_T_PROTOCOL,	   /* enum otlp_protocol */
+	CONFIG_T_METRICS_EXPORTER, /* comma list as OpenTelemetry allows; otlp wins */
+	CONFIG_T_KV,		   /* "k=v,k2=v2", or a mapping in YAML */
+	CONFIG_T_PIDS,		   /* "1,2", or a sequence in YAML; a repeated flag appends */
+	CONFIG_T_ADDRESS,	   /* IPv4 or IPv6 literal */
+};
+
+/* One row of the settings table. */
+struct config_setting {
+	const char *key;	  /* YAML path, e.g. "exporter.otlp.endpoint" */
+	const char *env;	  /* e.g. "OTEL_EXPORTER_OTLP_ENDPOINT", or NULL */
+	const char *flag;	  /* long option without "--", e.g. "otlp-endpoint", or NULL */
+	const char *default_text; /* for --help and the README */
+	const char *help;
+
+	/* Where and how config_set() stores it */
+	enum config_type type;
+	size_t offset, size;	  /* the field in struct sonde_config */
+	size_t has_offset;	  /* its has_ flag in an otlp_settings layer, 0 = none */
+	long long min, max;	  /* range of a number, or length of a string */
+	const char *const *names; /* an enum's spellings by value, NULL-terminated;
+				   * "" = a value that cannot be written (auto) */
+};
+
+/* The table of settings, for --help and documentation. */
+const struct config_setting *config_settings(size_t *count);
+
+/* The row for a dotted key, or NULL. */
+const struct config_setting *config_find(const char *key);
+
+/* Defaults. */
+void config_init(struct sonde_config *c);
+
+/*
+ * Sets one setting by its dotted key. `origin` names where the value came from
+ * and is what error messages show ("OTEL_TRACES_SAMPLER_ARG", "--sampler-arg",
+ * "traces.sampler_arg"; the YAML loader puts "sonde.yaml:12: " in front of the
+ * message). Returns 0, or -EINVAL with a one-line reason in err
+ * ("invalid OTEL_TRACES_SAMPLER_ARG=2: not a number between 0 and 1").
+ */
+int config_set(struct sonde_config *c, const char *key, const char *value, const char *origin,
+	       char *err, size_t errlen);
+
+/* Like config_set(), but a list (select.pids, headers, resource attributes)
+ * grows instead of being replaced: repeated --pid flags, YAML sequences and maps. */
+int config_add(struct sonde_config *c, const char *key, const char *value, const char *origin,
+	       char *err, size_t errlen);
+
+/* Applies every known variable found in envp (NULL-terminated "NAME=value"). */
+int config_load_env(struct sonde_config *c, char *const envp[], char *err, size_t errlen);
+
+/* Applies a YAML document (nested maps whose paths are the keys). `name` is the
+ * file name used in messages. Unknown keys are errors. */
+int config_load_yaml_text(struct sonde_config *c, const char *text, size_t len, const char *name,
+			  char *err, size_t errlen);
+int config_load_yaml_file(struct sonde_config *c, const char *path, char *err, size_t errlen);
+
+/* Resolves defaults that depend on other settings (endpoints, exporters) and
+ * checks settings against each other. */
+int config_finish(struct sonde_config *c, char *err, size_t errlen);
+
+/*
+ * Everything in order: defaults, the file (--config FILE or SONDE_CONFIG), the
+ * environment, then the flags in argv (argv[0] is the subcommand and is skipped;
+ * "--name value" and "--name=value"), then config_finish(). Returns 0, -EINVAL
+ * with err set (or the -errno of a config file that cannot be read), or 1 when
+ * argv asked for --help (nothing else is done).
+ */
+int config_load_all(struct sonde_config *c, int argc, char **argv, char *const envp[], char *err,
+		    size_t errlen);
+
+/* "k1=v1,k2=v2" with %XX escapes in values (the OTEL_*_HEADERS and
+ * OTEL_RESOURCE_ATTRIBUTES format). Appends to list. */
+int config_parse_kv_list(struct config_kv_list *list, const char *text, char *why, size_t whylen);
+
+#endif /* SONDE_CONFIG_H */
