@@ -156,6 +156,8 @@ static void on_proc_exit(struct ingest *ig, const struct sonde_proc_exit *ev)
 			close_conn(ig, c, ev->hdr.ts_ns);
 		c = next;
 	}
+	if (ig->exit_out)
+		ig->exit_out(ig->out_ctx, ev->hdr.tgid, ev->hdr.ts_ns);
 }
 
 int ingest_event(struct ingest *ig, const void *data, size_t size)

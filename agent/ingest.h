@@ -39,6 +39,8 @@ struct ingest {
 	struct ingest_stats stats;
 	span_out_fn out;
 	void *out_ctx;
+	/* Optional: told when a process exited (after its connections closed). */
+	void (*exit_out)(void *ctx, uint32_t tgid, uint64_t ts_mono);
 };
 
 int ingest_init(struct ingest *ig, size_t max_conns, span_out_fn out, void *out_ctx);

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "exporter.h"
+#include "log.h"
+#include "otlp_transport.h"
+#include "trace_context.h"
+
+struct exporter {
+	struct exporter_opts opts;
+	struct otlp_transport *traces, *metrics;
+
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	bool stopping;
+	uint64_t stop_deadline_mono; /* after it, queued work is dropped */
+
+	/* Span ring, guarded by lock. */
+	struct export_span *ring;
+	uint32_t head, count;
+	uint64_t oldest_mono; /* when the oldest queued span arrived */
+
+	/* Latest metrics snapshot not yet sent, guarded by lock. */
+	uint8_t *metrics_body;
+	size_t metrics_len;
+
+	struct exporter_stats stats; /* guarded by lock */
+	struct id_rng jitter;	     /* exporter thread only */
+};
+
+static uint64_t ms_to_ns(uint64_t ms)
+{
+	return ms * 1000000ull;
+}
+
+bool exporter_offer_span(struct exporter *e, const struct export_span *es)
+{
+	bool taken = false;
+
+	pthread_mutex_lock(&e->lock);
+	if (e->count < e->opts.queue_size && !e->stopping) {
+		struct export_span *slot = &e->ring[(e->head + e->count) % e->opts.queue_size];
+
+		*slot = *es;
+		resource_get(slot->res);
+		if (e->count == 0)
+			e->oldest_mono = clock_mono_now();
+		e->count++;
+		e->stats.spans_queued++;
+		taken = true;
+		if (e->count >= e->opts.batch_size)
+			pthread_cond_signal(&e->wake);
+	} else {
+		e->stats.spans_dropped_full++;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return taken;
+}
+
+void exporter_offer_metrics(struct exporter *e, uint8_t *body, size_t len)
+{
+	uint8_t *old;
+
+	if (!e->metrics) {
+		free(body);
+		return;
+	}
+	pthread_mutex_lock(&e->lock);
+	old = e->metrics_body;
+	if (old)
+		e->stats.metric_exports_failed++; /* superseded before it could go */
+	e->metrics_body = body;
+	e->metrics_len = len;
+	pthread_cond_signal(&e->wake);
+	pthread_mutex_unlock(&e->lock);
+	free(old);
+}
+
+/* Waits on the condition until abs_mono or a wake-up; lock held. */
+static void wait_until(struct exporter *e, uint64_t abs_mono)
+{
+	uint64_t now = clock_mono_now();
+	struct timespec ts;
+
+	if (abs_mono <= now)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + (abs_mono - now);
+
+	ts.tv_sec = (time_t)(t / 1000000000ull);
+	ts.tv_nsec = (long)(t % 1000000000ull);
+	pthread_cond_timedwait(&e->wake, &e->lock, &ts);
+}
+
+/* Sends body, retrying retryable failures until success, a permanent failure,
+ * the retry budget, or the stop deadline. Called without the lock. */
+static bool send_with_retry(struct exporter *e, struct otlp_transport *t, const uint8_t *body,
+			    size_t len, const char *what)
+{
+	uint64_t start = clock_mono_now();
+	uint64_t backoff = ms_to_ns(e->opts.backoff_initial_ms);
+	struct export_outcome out;
+
+	for (;;) {
+		uint64_t delay, now;
+		bool give_up;
+
+		otlp_transport_send(t, body, len, &out);
+		pthread_mutex_lock(&e->lock);
+		e->stats.requests++;
+		if (out.result == EXPORT_OK) {
+			pthread_mutex_unlock(&e->lock);
+			return true;
+		}
+		e->stats.request_failures++;
+		snprintf(e->stats.last_error, sizeof(e->stats.last_error), "%s: %s", what,
+			 out.detail);
+		now = clock_mono_now();
+		/* Full jitter on top of half the backoff: spreads agents that all
+		 * lost the same collector. */
+		delay = backoff / 2 + id_rng_next(&e->jitter) % (backoff / 2 + 1);
+		if (out.retry_after_ms)
+			delay = ms_to_ns(out.retry_after_ms);
+		give_up = out.result == EXPORT_FAIL ||
+			  now + delay - start > ms_to_ns(e->opts.retry_max_elapsed_ms) ||
+			  (e->stopping && now + delay > e->stop_deadline_mono);
+		if (give_up) {
+			pthread_mutex_unlock(&e->lock);
+			log_warn("export of %s failed: %s%s", what, out.detail,
+				 out.result == EXPORT_RETRY ? " (retries exhausted)" : "");
+			return false;
+		}
+		e->stats.retries++;
+		log_debug("export of %s: %s, retrying in %llu ms", what, out.detail,
+			  (unsigned long long)(delay / 1000000));
+		wait_until(e, now + delay);
+		pthread_mutex_unlock(&e->lock);
+		backoff *= 2;
+		if (backoff > ms_to_ns(e->opts.backoff_max_ms))
+			backoff = ms_to_ns(e->opts.backoff_max_ms);
+	}
+}
+
+static void export_spans(struct exporter *e, struct export_span *batch, uint32_t n)
+{
+	uint8_t *body = NULL;
+	size_t len = 0;
+	bool ok = false;
+
+	if (otlp_encode_traces(batch, n, e->opts.with_query, &body, &len) == 0)
+		ok = send_with_retry(e, e->traces, body, len, "spans");
+	else
+		log_warn("cannot encode %u spans: out of memory", n);
+	free(body);
+	pthread_mutex_lock(&e->lock);
+	if (ok)
+		e->stats.spans_exported += n;
+	else
+		e->stats.spans_dropped_failed += n;
+	pthread_mutex_unlock(&e->lock);
+	for (uint32_t i = 0; i < n; i++)
+		resource_put(batch[i].res);
+}
+
+static void *exporter_main(void *arg)
+{
+	struct exporter *e = arg;
+	struct export_span *batch = calloc(e->opts.batch_size, sizeof(*batch));
+
+	if (!batch) {
+		log_error("exporter: out of memory");
+		return NULL;
+	}
+	pthread_mutex_lock(&e->lock);
+	for (;;) {
+		uint64_t now = clock_mono_now();
+		bool batch_ready = e->count >= e->opts.batch_size ||
+				   (e->count && now - e->oldest_mono >=
+							ms_to_ns(e->opts.batch_delay_ms)) ||
+				   (e->count && e->stopping);
+
+		if (e->stopping && now >= e->stop_deadline_mono)
+			break;
+		if (e->metrics_body) {
+			uint8_t *body = e->metrics_body;
+			size_t len = e->metrics_len;
+			bool ok;
+
+			e->metrics_body = NULL;
+			pthread_mutex_unlock(&e->lock);
+			ok = send_with_retry(e, e->metrics, body, len, "metrics");
+			free(body);
+			pthread_mutex_lock(&e->lock);
+			e->stats.metric_exports += ok;
+			e->stats.metric_exports_failed += !ok;
+			continue;
+		}
+		if (batch_ready) {
+			uint32_t n = e->count < e->opts.batch_size ? e->count : e->opts.batch_size;
+
+			for (uint32_t i = 0; i < n; i++)
+				batch[i] = e->ring[(e->head + i) % e->opts.queue_size];
+			e->head = (e->head + n) % e->opts.queue_size;
+			e->count -= n;
+			e->oldest_mono = clock_mono_now(); /* the rest waited at most this long */
+			pthread_mutex_unlock(&e->lock);
+			export_spans(e, batch, n);
+			pthread_mutex_lock(&e->lock);
+			continue;
+		}
+		if (e->stopping)
+			break;
+		wait_until(e, e->count ? e->oldest_mono + ms_to_ns(e->opts.batch_delay_ms)
+				       : now + ms_to_ns(1000));
+	}
+	/* Whatever is left at the deadline is dropped, and counted. */
+	e->stats.spans_dropped_failed += e->count;
+	for (uint32_t i = 0; i < e->count; i++)
+		resource_put(e->ring[(e->head + i) % e->opts.queue_size].res);
+	e->count = 0;
+	pthread_mutex_unlock(&e->lock);
+	free(batch);
+	return NULL;
+}
+
+struct exporter *exporter_start(const struct exporter_opts *opts)
+{
+	struct exporter *e = calloc(1, sizeof(*e));
+	int err = -ENOMEM;
+
+	if (!e)
+		return NULL;
+	e->opts = *opts;
+	if (!e->opts.backoff_initial_ms)
+		e->opts.backoff_initial_ms = 1000;
+	if (!e->opts.backoff_max_ms)
+		e->opts.backoff_max_ms = 5000;
+	if (!e->opts.retry_max_elapsed_ms)
+		e->opts.retry_max_elapsed_ms = 30000;
+	if (e->opts.batch_size > e->opts.queue_size)
+		e->opts.batch_size = e->opts.queue_size;
+	id_rng_seed(&e->jitter, clock_mono_now() ^ (uintptr_t)e);
+	pthread_mutex_init(&e->lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&e->wake, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	e->ring = calloc(e->opts.queue_size, sizeof(*e->ring));
+	if (!e->ring)
+		goto fail;
+	err = -EINVAL;
+	if (opts->traces && !(e->traces = otlp_transport_new(opts->traces, OTLP_SIGNAL_TRACES)))
+		goto fail;
+	if (opts->metrics &&
+	    !(e->metrics = otlp_transport_new(opts->metrics, OTLP_SIGNAL_METRICS)))
+		goto fail;
+	err = -pthread_create(&e->thread, NULL, exporter_main, e);
+	if (err) {
+		log_error("cannot start the exporter thread: %s", strerror(-err));
+		goto fail;
+	}
+	return e;
+fail:
+	otlp_transport_free(e->traces);
+	otlp_transport_free(e->metrics);
+	free(e->ring);
+	free(e);
+	errno = -err;
+	return NULL;
+}
+
+void exporter_stop(struct exporter *e, uint32_t deadline_ms, struct exporter_stats *final)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->stopping = true;
+	e->stop_deadline_mono = clock_mono_now() + ms_to_ns(deadline_ms);
+	pthread_cond_signal(&e->wake);
+	pthread_mutex_unlock(&e->lock);
+	pthread_join(e->thread, NULL);
+	if (final)
+		exporter_get_stats(e, final);
+	otlp_transport_free(e->traces);
+	otlp_transport_free(e->metrics);
+	free(e->metrics_body);
+	free(e->ring);
+	pthread_mutex_destroy(&e->lock);
+	pthread_cond_destroy(&e->wake);
+	free(e);
+}
+
+void exporter_get_stats(struct exporter *e, struct exporter_stats *out)
+{
+	pthread_mutex_lock(&e->lock);
+	*out = e->stats;
+	out->queue_depth = e->count;
+	pthread_mutex_unlock(&e->lock);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The export pipeline: a bounded span queue and a metrics slot, drained by one
+ * exporter thread that batches (size and time), encodes OTLP, sends, and
+ * retries what the collector calls retryable with exponential backoff and
+ * jitter, honouring Retry-After. The main thread never waits on the network:
+ * offering a span takes a mutex for a copy, and a full queue drops (counted).
+ */
+#ifndef SONDE_EXPORTER_H
+#define SONDE_EXPORTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "otlp_encode.h"
+
+struct exporter_opts {
+	const struct otlp_target *traces;  /* NULL: spans are not exported */
+	const struct otlp_target *metrics; /* NULL: metrics are not pushed */
+	uint32_t queue_size;		   /* spans */
+	uint32_t batch_size;		   /* spans per request */
+	uint32_t batch_delay_ms;	   /* longest a span waits for a batch to fill */
+	bool with_query;		   /* export url.query */
+	/* Retry policy; 0 picks the default (1 s, 5 s, 30 s). */
+	uint32_t backoff_initial_ms, backoff_max_ms, retry_max_elapsed_ms;
+};
+
+struct exporter_stats {
+	uint64_t spans_queued;
+	uint64_t spans_exported;
+	uint64_t spans_dropped_full;   /* the queue was full */
+	uint64_t spans_dropped_failed; /* the collector refused, or retries ran out */
+	uint64_t requests;	       /* export requests sent (both signals) */
+	uint64_t request_failures;     /* requests that did not succeed, retries included */
+	uint64_t retries;
+	uint64_t metric_exports;
+	uint64_t metric_exports_failed;
+	uint64_t queue_depth;
+	char last_error[320];
+};
+
+struct exporter;
+
+/* Starts the thread. NULL with errno set (and a log line) on failure. */
+struct exporter *exporter_start(const struct exporter_opts *opts);
+/* Main thread. Copies es and takes a reference on es->res; false when dropped. */
+bool exporter_offer_span(struct exporter *e, const struct export_span *es);
+/* Main thread. Takes ownership of body (malloc'ed). A snapshot not yet sent is
+ * replaced: cumulative metrics make the newer one enough. */
+void exporter_offer_metrics(struct exporter *e, uint8_t *body, size_t len);
+/* Sends what is queued, giving up after deadline_ms (a send in flight may
+ * take up to its timeout more), stops the thread and frees e. The final
+ * figures go to *final when it is not NULL. */
+void exporter_stop(struct exporter *e, uint32_t deadline_ms, struct exporter_stats *final);
+void exporter_get_stats(struct exporter *e, struct exporter_stats *out);
+
+#endif /* SONDE_EXPORTER_H */

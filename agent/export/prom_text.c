@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prom_text.h"
+
+void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (sb->failed)
+		return;
+	for (;;) {
+		size_t room = sb->cap - sb->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(sb->buf ? sb->buf + sb->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			sb->failed = 1;
+			return;
+		}
+		if ((size_t)n < room) {
+			sb->len += (size_t)n;
+			return;
+		}
+		size_t cap = sb->cap ? sb->cap * 2 : 4096;
+
+		while (cap - sb->len <= (size_t)n)
+			cap *= 2;
+		char *nb = realloc(sb->buf, cap);
+
+		if (!nb) {
+			sb->failed = 1;
+			return;
+		}
+		sb->buf = nb;
+		sb->cap = cap;
+	}
+}
+
+void strbuf_free(struct strbuf *sb)
+{
+	free(sb->buf);
+	*sb = (struct strbuf){ 0 };
+}
+
+/* Label values escape backslash, double quote and line feed. */
+static void label(struct strbuf *sb, const char *name, const char *value, bool *first)
+{
+	strbuf_printf(sb, "%s%s=\"", *first ? "" : ",", name);
+	*first = false;
+	for (const char *p = value; *p; p++) {
+		if (*p == '\\')
+			strbuf_printf(sb, "\\\\");
+		else if (*p == '"')
+			strbuf_printf(sb, "\\\"");
+		else if (*p == '\n')
+			strbuf_printf(sb, "\\n");
+		else
+			strbuf_printf(sb, "%c", *p);
+	}
+	strbuf_printf(sb, "\"");
+}
+
+static void series_labels(struct strbuf *sb, const struct series_key *k)
+{
+	char num[8];
+	bool first = true;
+
+	label(sb, "service_name", k->res->service_name, &first);
+	label(sb, "service_instance_id", k->res->instance_id, &first);
+	if (k->overflow) {
+		label(sb, "otel_metric_overflow", "true", &first);
+		return;
+	}
+	label(sb, "http_request_method", k->method, &first);
+	if (k->status) {
+		snprintf(num, sizeof(num), "%u", k->status);
+		label(sb, "http_response_status_code", num, &first);
+	}
+	if (k->route[0])
+		label(sb, "http_route", k->route, &first);
+	if (k->error_type[0])
+		label(sb, "error_type", k->error_type, &first);
+	label(sb, "url_scheme", "http", &first);
+	label(sb, "network_protocol_name", "http", &first);
+	if (k->server_address[0]) {
+		label(sb, "server_address", k->server_address, &first);
+		snprintf(num, sizeof(num), "%u", k->server_port);
+		label(sb, "server_port", num, &first);
+	}
+}
+
+struct family {
+	const char *name;
+	const char *help;
+	enum span_kind kind;
+	int which; /* 0 duration, 1 request size, 2 response size */
+};
+
+static const struct family families[] = {
+	{ "http_server_request_duration_seconds", "Duration of HTTP server requests.", SPAN_SERVER,
+	  0 },
+	{ "http_server_request_body_size_bytes", "Size of HTTP server request bodies.", SPAN_SERVER,
+	  1 },
+	{ "http_server_response_body_size_bytes", "Size of HTTP server response bodies.",
+	  SPAN_SERVER, 2 },
+	{ "http_client_request_duration_seconds", "Duration of HTTP client requests.", SPAN_CLIENT,
+	  0 },
+	{ "http_client_request_body_size_bytes", "Size of HTTP client request bodies.", SPAN_CLIENT,
+	  1 },
+	{ "http_client_response_body_size_bytes", "Size of HTTP client response bodies.",
+	  SPAN_CLIENT, 2 },
+};
+
+static const struct histogram *hist_of(const struct series *s, int which)
+{
+	return which == 0 ? &s->duration : which == 1 ? &s->req_size : &s->resp_size;
+}
+
+static void render_family(struct strbuf *sb, const struct metrics *m, const struct family *f)
+{
+	const double *bounds = f->which == 0 ? metrics_duration_bounds : metrics_size_bounds;
+	int nb = f->which == 0 ? DURATION_BOUNDS : SIZE_BOUNDS;
+	bool header = false;
+
+	for (const struct series *s = metrics_first(m); s; s = s->list_next) {
+		const struct histogram *h = hist_of(s, f->which);
+		uint64_t cumulative = 0;
+
+		if (s->key.kind != f->kind || !h->count)
+			continue;
+		if (!header) {
+			strbuf_printf(sb, "# HELP %s %s\n# TYPE %s histogram\n", f->name, f->help,
+				      f->name);
+			header = true;
+		}
+		/* Prometheus buckets are cumulative ("le"); OTLP's are not. */
+		for (int i = 0; i <= nb; i++) {
+			cumulative += h->buckets[i];
+			strbuf_printf(sb, "%s_bucket{", f->name);
+			series_labels(sb, &s->key);
+			if (i < nb)
+				strbuf_printf(sb, ",le=\"%g\"} %llu\n", bounds[i],
+					      (unsigned long long)cumulative);
+			else
+				strbuf_printf(sb, ",le=\"+Inf\"} %llu\n",
+					      (unsigned long long)cumulative);
+		}
+		strbuf_printf(sb, "%s_sum{", f->name);
+		series_labels(sb, &s->key);
+		strbuf_printf(sb, "} %.17g\n%s_count{", h->sum, f->name);
+		series_labels(sb, &s->key);
+		strbuf_printf(sb, "} %llu\n", (unsigned long long)h->count);
+	}
+}
+
+/* "sonde.spans.dropped" → "sonde_spans_dropped_total" for counters. */
+static void health_name(char *out, size_t len, const struct health_metric *h)
+{
+	size_t i = 0;
+
+	for (; h->name[i] && i + 1 < len; i++)
+		out[i] = h->name[i] == '.' ? '_' : h->name[i];
+	out[i] = '\0';
+	if (!h->gauge)
+		strncat(out, "_total", len - strlen(out) - 1);
+}
+
+void prom_render(struct strbuf *sb, const struct metrics *m, const struct health_metric *health,
+		 size_t nhealth)
+{
+	char name[128];
+
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		render_family(sb, m, &families[i]);
+	for (size_t i = 0; i < nhealth; i++) {
+		health_name(name, sizeof(name), &health[i]);
+		strbuf_printf(sb, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name,
+			      health[i].description, name, health[i].gauge ? "gauge" : "counter",
+			      name, (unsigned long long)health[i].value);
+	}
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "clock.h"
+#include "log.h"
+#include "pipeline.h"
+
+#define MAX_PROCESSES 4096 /* resources cached at once */
+#define MAX_SERVICES  1024 /* services with their own route set */
+#define QUEUE_DEADLINE_MS 5000
+
+int pipeline_init(struct pipeline *p, const struct sonde_config *cfg)
+{
+	struct exporter_opts eo = { 0 };
+	uint64_t seed = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->cfg = cfg;
+	p->start_ns = clock_real_now();
+	p->sampler = (struct sampler){ .kind = cfg->sampler, .ratio = cfg->sampler_arg };
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = clock_real_now() ^ clock_mono_now();
+	id_rng_seed(&p->rng, seed);
+	p->console = (struct output){ .format = OUTPUT_TEXT, .stream = stdout };
+	pthread_mutex_init(&p->metrics_lock, NULL);
+	atomic_store(&p->last_loop_mono, clock_mono_now());
+
+	p->resources = resource_cache_new(MAX_PROCESSES, &cfg->resource_attributes);
+	p->routes = route_registry_new(cfg->route_limit, MAX_SERVICES);
+	p->metrics = metrics_new(cfg->metric_series_limit);
+	if (!p->resources || !p->routes || !p->metrics) {
+		log_error("out of memory");
+		pipeline_destroy(p);
+		return -ENOMEM;
+	}
+	if (cfg->traces_exporter == TRACES_EXPORTER_OTLP)
+		eo.traces = &cfg->traces_target;
+	if (cfg->metrics_exporter == METRICS_EXPORTER_OTLP)
+		eo.metrics = &cfg->metrics_target;
+	if (eo.traces || eo.metrics) {
+		eo.queue_size = cfg->bsp_max_queue_size;
+		eo.batch_size = cfg->bsp_max_export_batch_size;
+		eo.batch_delay_ms = cfg->bsp_schedule_delay_ms;
+		eo.with_query = cfg->capture_query;
+		p->exporter = exporter_start(&eo);
+		if (!p->exporter) {
+			pipeline_destroy(p);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+void pipeline_destroy(struct pipeline *p)
+{
+	exporter_stop(p->exporter, QUEUE_DEADLINE_MS, NULL);
+	p->exporter = NULL;
+	metrics_free(p->metrics);
+	route_registry_free(p->routes);
+	resource_cache_free(p->resources);
+	pthread_mutex_destroy(&p->metrics_lock);
+	p->metrics = NULL;
+	p->routes = NULL;
+	p->resources = NULL;
+}
+
+void pipeline_span(void *ctx, const struct span *sp)
+{
+	struct pipeline *p = ctx;
+	struct resource *res = resource_cache_get(p->resources, sp->pid, sp->comm);
+	struct export_span es;
+	struct traceparent tp;
+	char route[ROUTE_LEN];
+	const char *admitted;
+
+	p->spans++;
+	if (!res)
+		return;
+	route_template(sp->target, span_path_len(sp), route, sizeof(route));
+	admitted = route_registry_admit(p->routes, res->service_name, route);
+
+	pthread_mutex_lock(&p->metrics_lock);
+	metrics_record(p->metrics, res, sp, admitted);
+	pthread_mutex_unlock(&p->metrics_lock);
+
+	switch (p->cfg->traces_exporter) {
+	case TRACES_EXPORTER_CONSOLE:
+		output_span(&p->console, sp);
+		return;
+	case TRACES_EXPORTER_OTLP:
+		break;
+	default:
+		return;
+	}
+	trace_ids_make(&es.ids, sp->traceparent[0] && !traceparent_parse(sp->traceparent, &tp)
+					? &tp
+					: NULL,
+		       &p->sampler, &p->rng);
+	if (!es.ids.sampled) {
+		p->unsampled++;
+		return;
+	}
+	es.span = *sp;
+	es.res = res;
+	snprintf(es.route, sizeof(es.route), "%s", admitted);
+	exporter_offer_span(p->exporter, &es);
+}
+
+void pipeline_exit(void *ctx, uint32_t tgid, uint64_t ts_mono)
+{
+	struct pipeline *p = ctx;
+
+	/* Under the lock: metrics_expire reads the exited flag. */
+	pthread_mutex_lock(&p->metrics_lock);
+	resource_cache_exit(p->resources, tgid, ts_mono);
+	pthread_mutex_unlock(&p->metrics_lock);
+}
+
+void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t events_lost)
+{
+	uint64_t now = clock_mono_now();
+	/* Series of processes gone for two export intervals (at least a minute)
+	 * have been exported and scraped: drop them so memory does not grow with
+	 * process churn. */
+	uint64_t grace = 2ull * p->cfg->metric_export_interval_ms * 1000000ull;
+
+	if (grace < 60000000000ull)
+		grace = 60000000000ull;
+	pthread_mutex_lock(&p->metrics_lock);
+	p->health = (struct pipeline_health){
+		.events = ig->stats.events,
+		.events_lost = events_lost,
+		.parse_errors = ig->stats.http1.parse_errors,
+		.spans = p->spans,
+		.spans_unsampled = p->unsampled,
+		.conns_evicted = ig->stats.conns_evicted,
+		.routes_overflowed = route_registry_overflows(p->routes),
+	};
+	if (now > grace)
+		metrics_expire(p->metrics, now - grace);
+	pthread_mutex_unlock(&p->metrics_lock);
+	atomic_store(&p->last_loop_mono, now);
+}
+
+size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_t max)
+{
+	struct exporter_stats es = { 0 };
+	struct metrics_stats ms;
+	size_t n = 0;
+
+	if (p->exporter)
+		exporter_get_stats(p->exporter, &es);
+	metrics_stats(p->metrics, &ms);
+	const struct health_metric all[] = {
+		{ "sonde.events.read", "Ring buffer events read.", "{event}", false,
+		  p->health.events },
+		{ "sonde.events.lost", "Events the kernel dropped because the ring buffer was full.",
+		  "{event}", false, p->health.events_lost },
+		{ "sonde.parse.errors", "Protocol parse errors.", "{error}", false,
+		  p->health.parse_errors },
+		{ "sonde.spans", "Spans built from traffic.", "{span}", false, p->health.spans },
+		{ "sonde.spans.unsampled", "Spans the sampler did not keep.", "{span}", false,
+		  p->health.spans_unsampled },
+		{ "sonde.spans.exported", "Spans the collector accepted.", "{span}", false,
+		  es.spans_exported },
+		{ "sonde.spans.dropped", "Spans dropped: export queue full or export failed.",
+		  "{span}", false, es.spans_dropped_full + es.spans_dropped_failed },
+		{ "sonde.export.requests", "OTLP export requests sent.", "{request}", false,
+		  es.requests },
+		{ "sonde.export.failures", "OTLP export requests that failed.", "{request}", false,
+		  es.request_failures },
+		{ "sonde.export.queue.depth", "Spans waiting in the export queue.", "{span}", true,
+		  es.queue_depth },
+		{ "sonde.metric.series", "RED metric series held.", "{series}", true, ms.series },
+		{ "sonde.metric.overflows", "Requests counted in an overflow series.", "{request}",
+		  false, ms.overflowed },
+		{ "sonde.routes.overflowed", "Requests whose route was folded past the cap.",
+		  "{request}", false, p->health.routes_overflowed },
+		{ "sonde.connections.evicted", "Connections dropped from a full table.",
+		  "{connection}", false, p->health.conns_evicted },
+	};
+
+	for (; n < max && n < sizeof(all) / sizeof(all[0]); n++)
+		out[n] = all[n];
+	return n;
+}
+
+void pipeline_push_metrics(struct pipeline *p)
+{
+	struct health_metric health[32];
+	uint8_t *body = NULL;
+	size_t len = 0, n;
+	int err;
+
+	if (!p->exporter || p->cfg->metrics_exporter != METRICS_EXPORTER_OTLP)
+		return;
+	pthread_mutex_lock(&p->metrics_lock);
+	n = pipeline_health_list(p, health, 32);
+	err = otlp_encode_metrics(p->metrics, health, n, resource_cache_self(p->resources),
+				  p->start_ns, clock_real_now(), &body, &len);
+	pthread_mutex_unlock(&p->metrics_lock);
+	if (err) {
+		log_warn("cannot encode metrics: out of memory");
+		return;
+	}
+	exporter_offer_metrics(p->exporter, body, len);
+}
+
+void pipeline_render_prom(void *ctx, struct strbuf *sb)
+{
+	struct pipeline *p = ctx;
+	struct health_metric health[32];
+	size_t n;
+
+	pthread_mutex_lock(&p->metrics_lock);
+	n = pipeline_health_list(p, health, 32);
+	prom_render(sb, p->metrics, health, n);
+	pthread_mutex_unlock(&p->metrics_lock);
+}
+
+int pipeline_healthy(void *ctx, char *why, size_t len)
+{
+	struct pipeline *p = ctx;
+	uint64_t last = atomic_load(&p->last_loop_mono);
+	uint64_t now = clock_mono_now();
+
+	/* The event loop turns every 100 ms; 5 s without a turn means it is stuck. */
+	if (now > last && now - last > 5000000000ull) {
+		snprintf(why, len, "event loop stalled for %llu ms",
+			 (unsigned long long)((now - last) / 1000000));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What `sonde run` does with each finished span, on the main thread: find the
+ * process's resource, template the route, count it in the RED metrics, decide
+ * sampling and hand it to the exporter (or print it). Also the agent's health
+ * figures, which the Prometheus thread and the OTLP metrics read.
+ */
+#ifndef SONDE_PIPELINE_H
+#define SONDE_PIPELINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "exporter.h"
+#include "ingest.h"
+#include "metrics.h"
+#include "output.h"
+#include "prom_text.h"
+#include "resource.h"
+#include "route.h"
+#include "trace_context.h"
+
+/* Counters the main thread publishes for other threads (under metrics_lock). */
+struct pipeline_health {
+	uint64_t events;
+	uint64_t events_lost; /* kernel: ring buffer full */
+	uint64_t parse_errors;
+	uint64_t spans;
+	uint64_t spans_unsampled;
+	uint64_t conns_evicted;
+	uint64_t routes_overflowed;
+};
+
+struct pipeline {
+	const struct sonde_config *cfg;
+	struct resource_cache *resources;
+	struct route_registry *routes;
+	struct metrics *metrics;
+	pthread_mutex_t metrics_lock; /* metrics and health */
+	struct pipeline_health health;
+	struct exporter *exporter; /* NULL unless traces or metrics go to OTLP */
+	struct output console;	   /* traces.exporter = console */
+	struct sampler sampler;
+	struct id_rng rng;
+	uint64_t spans, unsampled;
+	uint64_t start_ns; /* wall clock */
+	atomic_uint_fast64_t last_loop_mono; /* for /healthz */
+};
+
+int pipeline_init(struct pipeline *p, const struct sonde_config *cfg);
+void pipeline_destroy(struct pipeline *p);
+/* span_out_fn */
+void pipeline_span(void *ctx, const struct span *sp);
+/* ingest exit_out */
+void pipeline_exit(void *ctx, uint32_t tgid, uint64_t ts_mono);
+/* Publishes the main thread's counters; call once per loop. */
+void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t events_lost);
+/* Encodes a metrics snapshot and hands it to the exporter (when pushing). */
+void pipeline_push_metrics(struct pipeline *p);
+/* Health metrics as a list; fills up to max and returns the count. Caller
+ * holds metrics_lock. */
+size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_t max);
+/* prom_render_fn and prom_health_fn */
+void pipeline_render_prom(void *ctx, struct strbuf *sb);
+int pipeline_healthy(void *ctx, char *why, size_t len);
+
+#endif /* SONDE_PIPELINE_H */

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resource.h"
+
+static struct resource_attr *find(struct resource *r, const char *key)
+{
+	for (int i = 0; i < r->nattrs; i++)
+		if (strcmp(r->attrs[i].key, key) == 0)
+			return &r->attrs[i];
+	return NULL;
+}
+
+/* First writer wins: callers add attributes from the strongest source down. */
+static struct resource_attr *add(struct resource *r, const char *key, const char *value)
+{
+	struct resource_attr *a = find(r, key);
+
+	if (a || r->nattrs >= RESOURCE_MAX_ATTRS || !value || !value[0])
+		return a;
+	a = &r->attrs[r->nattrs++];
+	snprintf(a->key, sizeof(a->key), "%s", key);
+	snprintf(a->value, sizeof(a->value), "%s", value);
+	return a;
+}
+
+static void add_list(struct resource *r, const struct config_kv_list *l)
+{
+	for (int i = 0; l && i < l->n; i++)
+		add(r, l->items[i].key, l->items[i].value);
+}
+
+/* Finds NAME=value in a NUL-separated environment block. */
+static const char *env_lookup(const char *env, size_t len, const char *name, size_t *vlen)
+{
+	size_t nlen = strlen(name);
+
+	for (size_t i = 0; i < len;) {
+		const char *e = env + i;
+		size_t elen = strnlen(e, len - i);
+
+		if (elen > nlen && memcmp(e, name, nlen) == 0 && e[nlen] == '=') {
+			*vlen = elen - nlen - 1;
+			return e + nlen + 1;
+		}
+		i += elen + 1;
+	}
+	return NULL;
+}
+
+static void env_copy(const char *env, size_t len, const char *name, char *out, size_t outlen)
+{
+	size_t vlen = 0;
+	const char *v = env ? env_lookup(env, len, name, &vlen) : NULL;
+
+	out[0] = '\0';
+	if (!v)
+		return;
+	if (vlen >= outlen)
+		vlen = outlen - 1;
+	memcpy(out, v, vlen);
+	out[vlen] = '\0';
+}
+
+struct resource *resource_new(uint32_t pid, const char *exe, const char *host,
+			      const char *environ, size_t environ_len,
+			      const struct config_kv_list *agent_attrs, const char *version)
+{
+	struct resource *r = calloc(1, sizeof(*r));
+	struct config_kv_list own = { 0 };
+	char text[1024], pidbuf[16], instance[CONFIG_VALUE_LEN];
+	struct resource_attr *a;
+
+	if (!r)
+		return NULL;
+	atomic_init(&r->refs, 1);
+	r->pid = pid;
+
+	/* Facts about the process and the host come first: nothing overrides them. */
+	if (pid) {
+		snprintf(pidbuf, sizeof(pidbuf), "%u", pid);
+		a = add(r, "process.pid", pidbuf);
+		if (a)
+			a->is_int = true;
+		add(r, "process.executable.name", exe);
+	}
+	add(r, "host.name", host);
+	add(r, "telemetry.sdk.name", "sonde");
+	add(r, "telemetry.sdk.version", version);
+	add(r, "telemetry.distro.name", "sonde");
+	add(r, "telemetry.distro.version", version);
+
+	/* Then what the process says about itself (OpenTelemetry SDK variables). */
+	env_copy(environ, environ_len, "OTEL_SERVICE_NAME", text, sizeof(text));
+	add(r, "service.name", text);
+	env_copy(environ, environ_len, "OTEL_RESOURCE_ATTRIBUTES", text, sizeof(text));
+	if (text[0]) {
+		char why[64];
+
+		/* A malformed list in someone else's environment is not our error:
+		 * what parsed before the bad entry is kept. */
+		config_parse_kv_list(&own, text, why, sizeof(why));
+		add_list(r, &own);
+	}
+	/* Then what the agent adds to every resource, then defaults. */
+	add_list(r, agent_attrs);
+	add(r, "service.name", exe && exe[0] ? exe : "unknown_service");
+	snprintf(instance, sizeof(instance), "%s:%u", host ? host : "", pid);
+	add(r, "service.instance.id", instance);
+
+	r->service_name = find(r, "service.name")->value;
+	r->instance_id = find(r, "service.instance.id")->value;
+	return r;
+}
+
+void resource_get(struct resource *r)
+{
+	if (r)
+		atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
+}
+
+void resource_put(struct resource *r)
+{
+	if (r && atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1)
+		free(r);
+}
+
+const char *resource_attr(const struct resource *r, const char *key)
+{
+	for (int i = 0; i < r->nattrs; i++)
+		if (strcmp(r->attrs[i].key, key) == 0)
+			return r->attrs[i].value;
+	return NULL;
+}

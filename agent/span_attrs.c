@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <string.h>
+
+#include "format.h"
+#include "span_attrs.h"
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+size_t utf8_sanitize(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, o = 0;
+
+	if (dstlen == 0)
+		return 0;
+	while (i < n && s[i]) {
+		size_t k = utf8_seq_len(s + i, n - i);
+		const char *piece = (const char *)s + i;
+		size_t plen = k;
+
+		if (k == 0) {
+			piece = "\xef\xbf\xbd"; /* U+FFFD */
+			plen = 3;
+			k = 1;
+		}
+		if (o + plen > dstlen - 1)
+			break;
+		memcpy(dst + o, piece, plen);
+		o += plen;
+		i += k;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+static const char *keep(struct span_attrs *a, const char *s, size_t n)
+{
+	char *dst = a->scratch + a->used;
+	size_t room = sizeof(a->scratch) - a->used;
+	size_t len;
+
+	if (room < 2)
+		return "";
+	len = utf8_sanitize(dst, room, s, n);
+	a->used += len + 1;
+	return dst;
+}
+
+static void add_str(struct span_attrs *a, const char *key, const char *s, size_t n)
+{
+	if (a->n >= SPAN_ATTRS_MAX)
+		return;
+	a->items[a->n++] = (struct attr){ .key = key, .type = ATTR_STR, .str = keep(a, s, n) };
+}
+
+static void add_int(struct span_attrs *a, const char *key, int64_t v)
+{
+	if (a->n >= SPAN_ATTRS_MAX)
+		return;
+	a->items[a->n++] = (struct attr){ .key = key, .type = ATTR_INT, .num = v };
+}
+
+void span_server_endpoint(const struct span *sp, char *addr, size_t len, uint16_t *port)
+{
+	const struct span_endpoint *srv = sp->kind == SPAN_SERVER ? &sp->local : &sp->peer;
+
+	if (sp->host[0]) {
+		const char *host;
+		size_t n = format_split_host(sp->host, &host, port);
+
+		if (n >= len)
+			n = len - 1;
+		memcpy(addr, host, n);
+		addr[n] = '\0';
+		if (sp->kind == SPAN_CLIENT && srv->family)
+			*port = srv->port; /* what was really connected to */
+		else if (!*port)
+			*port = srv->family ? srv->port : 80;
+	} else {
+		span_endpoint_addr(srv, addr, len);
+		*port = srv->port;
+	}
+}
+
+void span_error_type(const struct span *sp, char *buf, size_t len)
+{
+	if (!span_is_error(sp))
+		buf[0] = '\0';
+	else if (sp->status)
+		snprintf(buf, len, "%u", sp->status);
+	else
+		snprintf(buf, len, "no_response");
+}
+
+static void add_endpoint(struct span_attrs *a, const char *addr_key, const char *port_key,
+			 const struct span_endpoint *e)
+{
+	char addr[64];
+
+	if (!e->family)
+		return;
+	span_endpoint_addr(e, addr, sizeof(addr));
+	add_str(a, addr_key, addr, strlen(addr));
+	if (port_key)
+		add_int(a, port_key, e->port);
+}
+
+void span_attrs_build(struct span_attrs *out, const struct span *sp, const char *route,
+		      bool with_query)
+{
+	const char *query = span_query(sp);
+	char server[SPAN_HOST_LEN], err[16], version[8];
+	uint16_t port;
+
+	out->n = 0;
+	out->used = 0;
+	add_str(out, "http.request.method", sp->method, strlen(sp->method));
+	add_str(out, "url.path", sp->target, span_path_len(sp));
+	if (query && with_query)
+		add_str(out, "url.query", query, strlen(query));
+	add_str(out, "url.scheme", "http", 4);
+	if (route)
+		add_str(out, "http.route", route, strlen(route));
+	if (sp->status)
+		add_int(out, "http.response.status_code", sp->status);
+	add_str(out, "network.protocol.name", "http", 4);
+	snprintf(version, sizeof(version), "1.%u", sp->version_minor);
+	add_str(out, "network.protocol.version", version, strlen(version));
+	span_server_endpoint(sp, server, sizeof(server), &port);
+	add_str(out, "server.address", server, strlen(server));
+	add_int(out, "server.port", port);
+	if (sp->kind == SPAN_SERVER)
+		add_endpoint(out, "client.address", "client.port", &sp->peer);
+	add_endpoint(out, "network.peer.address", "network.peer.port", &sp->peer);
+	add_int(out, "http.request.body.size", (int64_t)sp->request_body_bytes);
+	if (sp->status)
+		add_int(out, "http.response.body.size", (int64_t)sp->response_body_bytes);
+	if (sp->user_agent[0])
+		add_str(out, "user_agent.original", sp->user_agent, strlen(sp->user_agent));
+	span_error_type(sp, err, sizeof(err));
+	if (err[0])
+		add_str(out, "error.type", err, strlen(err));
+}
