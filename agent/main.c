@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd_probe.h"
+#include "cmd_run.h"
 #include "cmd_trace.h"
 
 static int cmd_version(int argc, char **argv)
@@ -19,6 +20,7 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	const char *help;
 } commands[] = {
+	{ "run", cmd_run, "the node agent: export spans and RED metrics (OTLP, Prometheus)" },
 	{ "trace", cmd_trace, "print HTTP requests of processes live, and a summary" },
 	{ "probe", cmd_probe, "show what this kernel supports and which hooks sonde uses" },
 	{ "version", cmd_version, "print the version" },
