@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "resource.h"
+#include "span_attrs.h"
 
 static struct resource_attr *find(struct resource *r, const char *key)
 {
@@ -13,16 +14,23 @@ static struct resource_attr *find(struct resource *r, const char *key)
 	return NULL;
 }
 
-/* First writer wins: callers add attributes from the strongest source down. */
+/* First writer wins: callers add attributes from the strongest source down.
+ * The last two slots are kept for service.name and service.instance.id, which
+ * come last as defaults: a process listing many attributes of its own must not
+ * crowd out its identity. */
 static struct resource_attr *add(struct resource *r, const char *key, const char *value)
 {
 	struct resource_attr *a = find(r, key);
+	bool identity = !strcmp(key, "service.name") || !strcmp(key, "service.instance.id");
+	int room = identity ? RESOURCE_MAX_ATTRS : RESOURCE_MAX_ATTRS - 2;
 
-	if (a || r->nattrs >= RESOURCE_MAX_ATTRS || !value || !value[0])
+	if (a || r->nattrs >= room || !value || !value[0])
 		return a;
+	/* OTLP strings must be UTF-8, and a collector rejects the whole request
+	 * over one bad byte: environments and executable names can hold any. */
 	a = &r->attrs[r->nattrs++];
-	snprintf(a->key, sizeof(a->key), "%s", key);
-	snprintf(a->value, sizeof(a->value), "%s", value);
+	utf8_sanitize(a->key, sizeof(a->key), key, strlen(key));
+	utf8_sanitize(a->value, sizeof(a->value), value, strlen(value));
 	return a;
 }
 
@@ -64,9 +72,9 @@ static void env_copy(const char *env, size_t len, const char *name, char *out, s
 	out[vlen] = '\0';
 }
 
-struct resource *resource_new(uint32_t pid, const char *exe, const char *host,
-			      const char *environ, size_t environ_len,
-			      const struct config_kv_list *agent_attrs, const char *version)
+struct resource *resource_new(uint32_t pid, const char *exe, const char *host, const char *environ,
+			      size_t environ_len, const struct config_kv_list *agent_attrs,
+			      const char *version)
 {
 	struct resource *r = calloc(1, sizeof(*r));
 	struct config_kv_list own = { 0 };

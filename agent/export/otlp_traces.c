@@ -15,18 +15,19 @@ typedef Opentelemetry__Proto__Trace__V1__Span otlp_span;
 typedef Opentelemetry__Proto__Trace__V1__Status otlp_status;
 
 /* "GET /users/{id}": the semantic conventions' {method} {target} with the
- * route as target. */
+ * route as target. The route is templated from the raw path, so it is made
+ * valid UTF-8 here (each bad byte may become 3). */
 static char *span_name(struct arena *a, const struct export_span *es)
 {
 	size_t ml = strlen(es->span.method), rl = strlen(es->route);
-	char *name = arena_alloc(a, ml + rl + 2);
+	char *name = arena_alloc(a, ml + 3 * rl + 2);
 
 	if (!name)
 		return NULL;
 	memcpy(name, es->span.method, ml);
 	if (rl) {
 		name[ml] = ' ';
-		memcpy(name + ml + 1, es->route, rl);
+		utf8_sanitize(name + ml + 1, 3 * rl + 1, es->route, rl);
 	}
 	return name;
 }
@@ -133,7 +134,8 @@ int otlp_encode_traces(const struct export_span *spans, size_t n, bool with_quer
 	req.resource_spans = rs;
 	if (a.failed)
 		goto out;
-	*outlen = opentelemetry__proto__trace__v1__export_trace_service_request__get_packed_size(&req);
+	*outlen = opentelemetry__proto__trace__v1__export_trace_service_request__get_packed_size(
+		&req);
 	*out = malloc(*outlen ? *outlen : 1);
 	if (!*out)
 		goto out;

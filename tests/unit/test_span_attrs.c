@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: MIT */
+/* A span's semantic-convention attributes: valid UTF-8, server.address and port. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "span_attrs.h"
+
+#define FFFD "\xef\xbf\xbd"
+
+/* A strict UTF-8 check written apart from the code under test (RFC 3629 §4). */
+static bool valid_utf8(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		unsigned char c = *s;
+		size_t n;
+		uint32_t lo = 0x80, hi = 0xbf;
+
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3;
+		else
+			return false;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+		else if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+		if (s[1] < lo || s[1] > hi)
+			return false;
+		for (size_t i = 2; i <= n; i++)
+			if (s[i] < 0x80 || s[i] > 0xbf)
+				return false;
+		s += n + 1;
+	}
+	return true;
+}
+
+static void assert_sanitized(const char *src, size_t n, const char *want)
+{
+	char out[64];
+	size_t len = utf8_sanitize(out, sizeof(out), src, n);
+
+	if (strcmp(out, want) != 0)
+		fail_msg("sanitized %zu bytes: got '%s', want '%s'", n, out, want);
+	assert_int_equal(len, strlen(want));
+	assert_true(valid_utf8(out));
+}
+
+#define SANITIZED(lit, want) assert_sanitized(lit, sizeof(lit) - 1, want)
+
+static void test_utf8_valid_text_unchanged(void **state)
+{
+	(void)state;
+	SANITIZED("/items/42", "/items/42");
+	SANITIZED("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		  "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	/* the highest code point, U+10FFFF, and the last before the surrogates */
+	SANITIZED("\xf4\x8f\xbf\xbf\xed\x9f\xbf", "\xf4\x8f\xbf\xbf\xed\x9f\xbf");
+	SANITIZED("", "");
+}
+
+static void test_utf8_invalid_bytes_replaced(void **state)
+{
+	(void)state;
+	/* Latin-1 é in a path */
+	SANITIZED("/caf\xe9", "/caf" FFFD);
+	SANITIZED("\x80x", FFFD "x");
+	SANITIZED("\xff\xfe", FFFD FFFD);
+	/* overlong forms of '/' (a classic path-traversal disguise) */
+	SANITIZED("\xc0\xaf", FFFD FFFD);
+	SANITIZED("\xe0\x80\xaf", FFFD FFFD FFFD);
+	SANITIZED("\xf0\x80\x80\xaf", FFFD FFFD FFFD FFFD);
+	/* UTF-16 surrogates U+D800 and U+DFFF */
+	SANITIZED("a\xed\xa0\x80z", "a" FFFD FFFD FFFD "z");
+	SANITIZED("\xed\xbf\xbf", FFFD FFFD FFFD);
+	/* past U+10FFFF */
+	SANITIZED("\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD);
+	SANITIZED("\xf8\x88\x80\x80\x80", FFFD FFFD FFFD FFFD FFFD);
+}
+
+static void test_utf8_truncated_sequences(void **state)
+{
+	static const char *const cut[] = { "a\xe2\x82", "a\xe2\x82(", "a\xf0\x9f\x98", "a\xc3" };
+	char out[32];
+
+	(void)state;
+	/* how many U+FFFD a cut sequence becomes is a matter of taste; that the
+	 * result is valid, keeps what came before and after, and drops no
+	 * character silently is not */
+	for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+		size_t n = strlen(cut[i]);
+
+		utf8_sanitize(out, sizeof(out), cut[i], n);
+		assert_true(valid_utf8(out));
+		assert_int_equal(out[0], 'a');
+		assert_non_null(strstr(out, FFFD));
+		if (cut[i][n - 1] == '(')
+			assert_int_equal(out[strlen(out) - 1], '(');
+	}
+	/* the length given is the end: a valid sequence cut by it is not read on */
+	SANITIZED("a\xc3\xa9", "a\xc3\xa9");
+	assert_int_equal(utf8_sanitize(out, sizeof(out), "a\xc3\xa9", 2), 4);
+	assert_string_equal(out, "a" FFFD);
+	/* NUL ends the string */
+	assert_int_equal(utf8_sanitize(out, sizeof(out), "ab\0cd", 5), 2);
+	assert_string_equal(out, "ab");
+}
+
+static void test_utf8_output_truncated_at_characters(void **state)
+{
+	char out[8];
+
+	(void)state;
+	memset(out, 'X', sizeof(out));
+	assert_int_equal(utf8_sanitize(out, 4, "a\xc3\xa9\xe2\x82\xac", 6), 3);
+	assert_string_equal(out, "a\xc3\xa9");
+	assert_int_equal(utf8_sanitize(out, 3, "a\xc3\xa9", 3), 1);
+	assert_string_equal(out, "a");
+	/* a replacement character is not split either */
+	assert_int_equal(utf8_sanitize(out, 4, "a\xff", 2), 1);
+	assert_string_equal(out, "a");
+	assert_int_equal(utf8_sanitize(out, 5, "a\xff", 2), 4);
+	assert_string_equal(out, "a" FFFD);
+	assert_int_equal(utf8_sanitize(out, 1, "abc", 3), 0);
+	assert_string_equal(out, "");
+	memset(out, 'X', sizeof(out));
+	assert_int_equal(utf8_sanitize(out, 0, "abc", 3), 0);
+	assert_int_equal(out[0], 'X');
+}
+
+static struct span base(enum span_kind kind, const char *host)
+{
+	struct span s = { 0 };
+
+	s.kind = kind;
+	strcpy(s.method, "GET");
+	strcpy(s.target, "/");
+	s.status = 200;
+	snprintf(s.host, sizeof(s.host), "%s", host);
+	return s;
+}
+
+static void endpoint(struct span_endpoint *e, int family, const char *addr, uint16_t port)
+{
+	e->family = (uint16_t)family;
+	e->port = port;
+	inet_pton(family, addr, e->addr);
+}
+
+static void assert_server(const struct span *sp, const char *addr, uint16_t port)
+{
+	char got[SPAN_HOST_LEN];
+	uint16_t got_port = 12345;
+
+	span_server_endpoint(sp, got, sizeof(got), &got_port);
+	assert_string_equal(got, addr);
+	assert_int_equal(got_port, port);
+}
+
+static void test_server_from_host_header(void **state)
+{
+	struct span s;
+
+	(void)state;
+	s = base(SPAN_SERVER, "shop.example:8443");
+	endpoint(&s.local, AF_INET, "10.0.0.1", 8080);
+	assert_server(&s, "shop.example", 8443);
+	/* no port in Host: the port the server listens on, else HTTP's default */
+	s = base(SPAN_SERVER, "shop.example");
+	endpoint(&s.local, AF_INET, "10.0.0.1", 8080);
+	assert_server(&s, "shop.example", 8080);
+	s = base(SPAN_SERVER, "shop.example");
+	assert_server(&s, "shop.example", 80);
+	/* IPv6 literals, RFC 3986 §3.2.2 */
+	s = base(SPAN_SERVER, "[::1]:8080");
+	assert_server(&s, "::1", 8080);
+	s = base(SPAN_SERVER, "[2001:db8::1]");
+	endpoint(&s.local, AF_INET6, "2001:db8::1", 9000);
+	assert_server(&s, "2001:db8::1", 9000);
+	/* a client reports the port it really connected to (a proxy, a tunnel) */
+	s = base(SPAN_CLIENT, "api.example.com:8443");
+	endpoint(&s.peer, AF_INET, "192.0.2.7", 3128);
+	assert_server(&s, "api.example.com", 3128);
+	s = base(SPAN_CLIENT, "api.example.com:8443");
+	assert_server(&s, "api.example.com", 8443);
+}
+
+static void test_server_from_socket(void **state)
+{
+	struct span s;
+	char small[8];
+	uint16_t port;
+
+	(void)state;
+	s = base(SPAN_SERVER, "");
+	endpoint(&s.local, AF_INET, "127.0.0.1", 8080);
+	endpoint(&s.peer, AF_INET, "10.9.9.9", 50000);
+	assert_server(&s, "127.0.0.1", 8080);
+	s = base(SPAN_CLIENT, "");
+	endpoint(&s.local, AF_INET, "127.0.0.1", 50000);
+	endpoint(&s.peer, AF_INET6, "::ffff:10.0.0.9", 5432);
+	assert_server(&s, "10.0.0.9", 5432);
+	s = base(SPAN_CLIENT, "");
+	endpoint(&s.peer, AF_INET6, "fd00::5", 443);
+	assert_server(&s, "fd00::5", 443);
+
+	/* a long Host in a short buffer: cut, terminated */
+	s = base(SPAN_SERVER, "very-long-host.example.com:81");
+	span_server_endpoint(&s, small, sizeof(small), &port);
+	assert_string_equal(small, "very-lo");
+	assert_int_equal(port, 81);
+}
+
+static void test_error_type(void **state)
+{
+	struct span s;
+	char buf[16];
+
+	(void)state;
+	s = base(SPAN_SERVER, "");
+	s.status = 503;
+	span_error_type(&s, buf, sizeof(buf));
+	assert_string_equal(buf, "503");
+	s.status = 404;
+	span_error_type(&s, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	s.kind = SPAN_CLIENT;
+	span_error_type(&s, buf, sizeof(buf));
+	assert_string_equal(buf, "404");
+	s.status = 0;
+	span_error_type(&s, buf, sizeof(buf));
+	assert_string_equal(buf, "no_response");
+}
+
+static const struct attr *find_attr(const struct span_attrs *a, const char *key)
+{
+	for (int i = 0; i < a->n; i++)
+		if (strcmp(a->items[i].key, key) == 0)
+			return &a->items[i];
+	return NULL;
+}
+
+static void assert_str_attr(const struct span_attrs *a, const char *key, const char *want)
+{
+	const struct attr *at = find_attr(a, key);
+
+	if (!at)
+		fail_msg("no attribute %s", key);
+	assert_int_equal(at->type, ATTR_STR);
+	assert_string_equal(at->str, want);
+}
+
+static void assert_int_attr(const struct span_attrs *a, const char *key, int64_t want)
+{
+	const struct attr *at = find_attr(a, key);
+
+	if (!at)
+		fail_msg("no attribute %s", key);
+	assert_int_equal(at->type, ATTR_INT);
+	assert_int_equal(at->num, want);
+}
+
+static void test_attrs_of_server_span(void **state)
+{
+	struct span s = base(SPAN_SERVER, "shop.example:8443");
+	struct span_attrs a;
+
+	(void)state;
+	strcpy(s.method, "POST");
+	strcpy(s.target, "/caf\xe9/42?q=\xff&x=1#frag");
+	s.status = 502;
+	s.request_body_bytes = 12;
+	s.response_body_bytes = 0;
+	strcpy(s.user_agent, "curl/8.5.0");
+	endpoint(&s.local, AF_INET, "10.0.0.1", 8443);
+	endpoint(&s.peer, AF_INET6, "::ffff:10.0.0.9", 51000);
+
+	span_attrs_build(&a, &s, "/caf\xe9/{id}", false);
+	assert_str_attr(&a, "http.request.method", "POST");
+	assert_str_attr(&a, "url.path", "/caf" FFFD "/42");
+	assert_null(find_attr(&a, "url.query"));
+	assert_str_attr(&a, "url.scheme", "http");
+	assert_str_attr(&a, "http.route", "/caf" FFFD "/{id}");
+	assert_int_attr(&a, "http.response.status_code", 502);
+	assert_str_attr(&a, "network.protocol.name", "http");
+	assert_str_attr(&a, "network.protocol.version", "1.0");
+	assert_str_attr(&a, "server.address", "shop.example");
+	assert_int_attr(&a, "server.port", 8443);
+	assert_str_attr(&a, "client.address", "10.0.0.9");
+	assert_int_attr(&a, "client.port", 51000);
+	assert_str_attr(&a, "network.peer.address", "10.0.0.9");
+	assert_int_attr(&a, "http.request.body.size", 12);
+	assert_int_attr(&a, "http.response.body.size", 0);
+	assert_str_attr(&a, "user_agent.original", "curl/8.5.0");
+	assert_str_attr(&a, "error.type", "502");
+
+	span_attrs_build(&a, &s, NULL, true);
+	assert_str_attr(&a, "url.query", "q=" FFFD "&x=1#frag");
+	assert_null(find_attr(&a, "http.route"));
+}
+
+static void test_attrs_of_client_span_without_response(void **state)
+{
+	struct span s = base(SPAN_CLIENT, "");
+	struct span_attrs a;
+
+	(void)state;
+	s.status = 0;
+	s.flags = SPAN_F_NO_RESPONSE;
+	s.version_minor = 1;
+	endpoint(&s.peer, AF_INET, "192.0.2.1", 80);
+	span_attrs_build(&a, &s, "/", false);
+	assert_null(find_attr(&a, "http.response.status_code"));
+	assert_null(find_attr(&a, "http.response.body.size"));
+	assert_null(find_attr(&a, "client.address"));
+	assert_null(find_attr(&a, "user_agent.original"));
+	assert_str_attr(&a, "server.address", "192.0.2.1");
+	assert_int_attr(&a, "server.port", 80);
+	assert_str_attr(&a, "network.protocol.version", "1.1");
+	assert_str_attr(&a, "error.type", "no_response");
+}
+
+static void test_attrs_fit_with_longest_fields(void **state)
+{
+	struct span s = base(SPAN_SERVER, "");
+	struct span_attrs a;
+
+	(void)state;
+	/* every string field full of bytes that each become 3 */
+	memset(s.target, '\xff', sizeof(s.target) - 1);
+	s.target[0] = '/';
+	memset(s.host, '\xfe', sizeof(s.host) - 1);
+	memset(s.user_agent, '\xfd', sizeof(s.user_agent) - 1);
+	span_attrs_build(&a, &s, NULL, true);
+	assert_true(a.used <= sizeof(a.scratch));
+	for (int i = 0; i < a.n; i++)
+		if (a.items[i].type == ATTR_STR)
+			assert_true(valid_utf8(a.items[i].str));
+	assert_int_attr(&a, "http.response.status_code", 200);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_utf8_valid_text_unchanged),
+		cmocka_unit_test(test_utf8_invalid_bytes_replaced),
+		cmocka_unit_test(test_utf8_truncated_sequences),
+		cmocka_unit_test(test_utf8_output_truncated_at_characters),
+		cmocka_unit_test(test_server_from_host_header),
+		cmocka_unit_test(test_server_from_socket),
+		cmocka_unit_test(test_error_type),
+		cmocka_unit_test(test_attrs_of_server_span),
+		cmocka_unit_test(test_attrs_of_client_span_without_response),
+		cmocka_unit_test(test_attrs_fit_with_longest_fields),
+	};
+
+	return cmocka_run_group_tests_name("span_attrs", tests, NULL, NULL);
+}
