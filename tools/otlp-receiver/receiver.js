@@ -169,6 +169,7 @@ function takeAction() {
 }
 
 function record(line) {
+	line.time_ms = Date.now(); // lets tests measure retry delays
 	stats.total++;
 	stats[line.transport]++;
 	stats[line.result]++;
