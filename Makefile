@@ -40,7 +40,8 @@ endif
 PURE_SRCS := agent/proto/http1.c agent/span.c agent/http1_spans.c agent/summary.c \
 	     agent/json.c agent/format.c agent/conn_table.c agent/ingest.c agent/clock.c
 AGENT_SRCS := $(PURE_SRCS) agent/main.c agent/log.c agent/cmd_trace.c agent/cmd_probe.c \
-	      agent/tracer.c agent/mounts.c agent/kernel_features.c agent/output.c agent/proc.c
+	      agent/tracer.c agent/mounts.c agent/kernel_features.c agent/output.c agent/proc.c \
+	      agent/prog_stats.c
 PURE_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(PURE_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(AGENT_SRCS))
 BPF_OBJ := $(OUTPUT)/sonde.bpf.o
