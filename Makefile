@@ -53,7 +53,7 @@ UNIT_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Wshadow \
 	       $(INCLUDES) -Iagent/proto
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test test-unit test-integration demo format format-check
+.PHONY: all clean test test-unit test-integration demo format format-check vmtest
 
 all: $(OUTPUT)/sonde
 
@@ -88,7 +88,24 @@ test-unit: $(UNIT_TESTS)
 test-integration: $(OUTPUT)/sonde
 	$(Q)tests/integration/run.sh
 
-test: format-check test-unit fuzz-smoke test-integration
+test: format-check test-unit fuzz-smoke test-integration vmtest
+
+# The kernel matrix (vmtest.toml): tools/vmtest boots each kernel under qemu
+# with the static agent and the test server; the host kernel runs the same
+# checks directly. VMTEST_ARGS='-f 6.12' picks targets.
+STATIC_OUTPUT := build-static
+VM_SERVER := $(OUTPUT)/vm/http_server
+
+$(VM_SERVER): tests/vm/http_server.c
+	$(call msg,CC-VM,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -static $< -o $@
+
+vmtest: $(VM_SERVER)
+	$(Q)$(MAKE) --no-print-directory STATIC=1 SANITIZE= OUTPUT=$(STATIC_OUTPUT) \
+		$(STATIC_OUTPUT)/sonde
+	$(Q)tools/vmtest --sonde $(STATIC_OUTPUT)/sonde --server $(VM_SERVER) \
+		--logs $(OUTPUT)/vmtest $(VMTEST_ARGS)
 
 demo: $(OUTPUT)/sonde
 	$(Q)tools/demo.sh
