@@ -143,12 +143,11 @@ int cmd_probe(int argc, char **argv)
 			printf("usage: sonde probe [--programs] [--output json]\n\n"
 			       "Shows what this kernel offers and which hooks sonde uses;\n"
 			       "exits 1 with the reason when sonde cannot run here.\n\n"
-			       "  --programs  also load and attach every BPF program sonde uses "
-			       "here,\n"
-			       "              and show each one's hook and verified instruction "
-			       "count\n"
-			       "              (exits 1, with the verifier log, if one is "
-			       "rejected)\n");
+			       "  --programs    also load and attach every BPF program sonde\n"
+			       "                uses here; show each one's hook and verified\n"
+			       "                instruction count (a rejected program: exit 1,\n"
+			       "                with the verifier log)\n"
+			       "  --output json one JSON object\n");
 			return 0;
 		} else {
 			fprintf(stderr, "sonde: unknown probe option '%s' (try --help)\n", argv[i]);
