@@ -102,7 +102,9 @@ server http_server GET /missing 404 1.1 0 10 - ok
 client busybox GET /missing 404 1.1 0 10 404 ok
 SPANS
 if cmp -s "$tmp/want" "$tmp/got"; then
-	echo "spans: all $(wc -l <"$tmp/want") as expected ($(grep -c '^server' "$tmp/got") server, $(grep -c '^client' "$tmp/got") client)"
+	servers=$(grep -c '^server' "$tmp/got")
+	clients=$(grep -c '^client' "$tmp/got")
+	echo "spans: all $(wc -l <"$tmp/want") as expected ($servers server, $clients client)"
 else
 	fail "spans differ from the expected ones (- expected, + sonde's)"
 	diff -u "$tmp/want" "$tmp/got" | tail -n +3

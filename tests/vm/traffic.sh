@@ -46,11 +46,21 @@ expect "wget POST /items" 0 $?
 $bb wget -q -O /dev/null "$url/fail"
 expect "wget /fail" 1 $?
 # Two pipelined requests on one keep-alive connection.
-printf 'GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /missing HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' |
-	$bb nc 127.0.0.1 "${url##*:}" >"$dir/pipelined"
+{
+	printf 'GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'
+	printf 'GET /missing HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'
+} | $bb nc 127.0.0.1 "${url##*:}" >"$dir/pipelined"
 expect "nc pipelined" 0 $?
 
-[ "$(cat "$dir/hello")" = hello ] || { echo "traffic: /hello body differs"; status=1; }
-[ "$(wc -c <"$dir/big")" -eq 100000 ] || { echo "traffic: /big is not 100000 bytes"; status=1; }
-[ "$(grep -c '^HTTP/1.1 ' "$dir/pipelined")" -eq 2 ] || { echo "traffic: nc got no 2 responses"; status=1; }
+check() { # what, condition...
+	what=$1
+	shift
+	if ! "$@"; then
+		echo "traffic: $what"
+		status=1
+	fi
+}
+check "/hello body differs" [ "$(cat "$dir/hello")" = hello ]
+check "/big is not 100000 bytes" [ "$(wc -c <"$dir/big")" -eq 100000 ]
+check "nc did not get 2 responses" [ "$(grep -c '^HTTP/1.1 ' "$dir/pipelined")" -eq 2 ]
 exit $status
