@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # sonde build. `make` builds build/sonde; `make test` runs unit and integration
-# tests; `make STATIC=1` links statically (for VM tests); `make SANITIZE=1`
-# adds ASan/UBSan to the agent and unit tests; `V=1` shows commands.
+# tests; `make SANITIZE=1` adds ASan/UBSan to the agent and unit tests; `V=1`
+# shows commands.
 
 OUTPUT ?= build
 ARCH ?= $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
@@ -24,10 +24,6 @@ PURE_LIBS := -lyaml -lprotobuf-c -lz -lm
 ifeq ($(SANITIZE),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
-endif
-ifeq ($(STATIC),1)
-LDFLAGS += -static
-LIBS += -lzstd
 endif
 
 ifeq ($(V),1)
@@ -53,7 +49,7 @@ PURE_SRCS := agent/proto/http1.c agent/span.c agent/http1_spans.c agent/summary.
 	     agent/export/gzip.c
 AGENT_SRCS := $(PURE_SRCS) agent/main.c agent/log.c agent/cmd_trace.c agent/cmd_probe.c \
 	      agent/tracer.c agent/mounts.c agent/kernel_features.c agent/output.c agent/proc.c \
-	      agent/cmd_run.c agent/pipeline.c agent/resource_cache.c \
+	      agent/prog_stats.c agent/cmd_run.c agent/pipeline.c agent/resource_cache.c \
 	      agent/export/exporter.c agent/export/otlp_transport.c agent/export/prom_server.c
 PURE_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(PURE_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(AGENT_SRCS)) $(PROTO_SRCS:.c=.o)
@@ -66,7 +62,7 @@ UNIT_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSONDE_VERSION='"test"' -g -O1 -Wall -W
 	       $(INCLUDES) -Iagent/proto
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test test-unit test-integration demo format format-check
+.PHONY: all clean test test-unit test-integration demo format format-check vmtest
 
 all: $(OUTPUT)/sonde
 
@@ -113,7 +109,22 @@ test-unit: $(UNIT_TESTS)
 test-integration: $(OUTPUT)/sonde
 	$(Q)tests/integration/run.sh
 
-test: format-check test-unit fuzz-smoke test-integration
+test: format-check test-unit fuzz-smoke test-integration vmtest
+
+# The kernel matrix (vmtest.toml): tools/vmtest boots each kernel under qemu
+# with the agent (and the shared libraries it links) and the static test
+# server; the host kernel runs the same checks directly. VMTEST_ARGS='-f 6.12'
+# picks targets.
+VM_SERVER := $(OUTPUT)/vm/http_server
+
+$(VM_SERVER): tests/vm/http_server.c
+	$(call msg,CC-VM,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -static $< -o $@
+
+vmtest: $(OUTPUT)/sonde $(VM_SERVER)
+	$(Q)tools/vmtest --sonde $(OUTPUT)/sonde --server $(VM_SERVER) \
+		--logs $(OUTPUT)/vmtest $(VMTEST_ARGS)
 
 demo: $(OUTPUT)/sonde
 	$(Q)tools/demo.sh

@@ -169,3 +169,9 @@ void json_null(struct json_buf *j, const char *k)
 	key(j, k);
 	put(j, "null", 4);
 }
+
+void json_raw(struct json_buf *j, const char *k, const char *raw)
+{
+	key(j, k);
+	put(j, raw, strlen(raw));
+}

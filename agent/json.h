@@ -26,5 +26,8 @@ void json_i64(struct json_buf *j, const char *key, int64_t val);
 void json_double(struct json_buf *j, const char *key, double val);
 void json_bool(struct json_buf *j, const char *key, bool val);
 void json_null(struct json_buf *j, const char *key);
+/* Writes raw as the value, verbatim: raw must already be valid JSON (an array
+ * built from objects of other json_bufs, say); this writer has no nesting. */
+void json_raw(struct json_buf *j, const char *key, const char *raw);
 
 #endif /* SONDE_JSON_H */

@@ -155,6 +155,11 @@ int tracer_poll(struct tracer *t, int timeout_ms)
 	return n;
 }
 
+struct bpf_object *tracer_bpf_object(struct tracer *t)
+{
+	return t->skel->obj;
+}
+
 void tracer_counters(struct tracer *t, uint64_t out[SONDE_CNT__MAX])
 {
 	int ncpu = libbpf_num_possible_cpus();

@@ -24,6 +24,7 @@ struct tracer_opts {
 typedef int (*tracer_event_fn)(void *ctx, const void *data, size_t size);
 
 struct tracer;
+struct bpf_object;
 
 /* On failure returns NULL with errno set, after logging one line saying why. */
 struct tracer *tracer_open(const struct tracer_opts *opts, tracer_event_fn fn, void *ctx);
@@ -33,6 +34,8 @@ int tracer_add_cgroup(struct tracer *t, uint64_t cgroup_id);
 /* Waits up to timeout_ms for events and consumes all that are pending.
  * Returns the number consumed or -errno. */
 int tracer_poll(struct tracer *t, int timeout_ms);
+/* The loaded BPF object, for reading program statistics (prog_stats.c). */
+struct bpf_object *tracer_bpf_object(struct tracer *t);
 /* Kernel-side counters summed over CPUs (enum sonde_counter). */
 void tracer_counters(struct tracer *t, uint64_t out[SONDE_CNT__MAX]);
 

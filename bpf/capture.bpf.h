@@ -63,6 +63,12 @@ static __always_inline __u32 capture_iov(struct data_scratch *s, const struct io
 			n = limit - off;
 		if (n > SONDE_MAX_CAPTURE)
 			break;
+		/* n lives across the helper call (off += n), so clang spills it, and
+		 * did so before the check above. The 6.1 verifier keeps no bounds
+		 * for an unbounded scalar spilled to the stack (6.12's does) and
+		 * rejected the reloaded size: "R2 min value is negative" (found by
+		 * the kernel matrix). The barrier makes the checked n the one spilled. */
+		barrier_var(n);
 		/* off < limit <= SONDE_MAX_CAPTURE: the mask only informs the verifier. */
 		off &= SONDE_MAX_CAPTURE - 1;
 		if (bpf_probe_read_user(s->payload + off, n, iovs[i].iov_base)) {

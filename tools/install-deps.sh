@@ -12,5 +12,6 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	make gcc clang clang-format llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev \
 	libcmocka-dev libclang-rt-14-dev pkg-config git ca-certificates \
-	curl wrk nginx redis-server python3 jq procps iproute2 >/dev/null
+	curl wrk nginx redis-server python3 jq procps iproute2 \
+	qemu-system-x86 busybox-static cpio >/dev/null
 echo "install-deps: done"

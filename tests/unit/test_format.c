@@ -163,6 +163,25 @@ static void test_split_host(void **state)
 	assert_int_equal(port, 81);
 }
 
+/* `sonde probe --programs --output json` nests an array this way. */
+static void test_json_raw_value(void **state)
+{
+	char buf[128];
+	struct json_buf j;
+
+	(void)state;
+	json_begin(&j, buf, sizeof(buf));
+	json_str(&j, "kernel", "6.1");
+	json_raw(&j, "programs", "[{\"name\":\"a\"},{}]");
+	json_bool(&j, "ok", true);
+	assert_true(json_end(&j) > 0);
+	assert_string_equal(buf,
+			    "{\"kernel\":\"6.1\",\"programs\":[{\"name\":\"a\"},{}],\"ok\":true}");
+	json_begin(&j, buf, 16);
+	json_raw(&j, "programs", "[1,2,3,4,5,6,7,8]");
+	assert_int_equal(json_end(&j), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_console_line),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_split_host),
+		cmocka_unit_test(test_json_raw_value),
 	};
 
 	return cmocka_run_group_tests_name("format", tests, NULL, NULL);
