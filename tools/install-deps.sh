@@ -13,5 +13,13 @@ apt-get install -y -qq --no-install-recommends \
 	make gcc clang clang-format llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev \
 	libcmocka-dev libclang-rt-14-dev pkg-config git ca-certificates \
 	curl wrk nginx redis-server python3 jq procps iproute2 \
-	qemu-system-x86 busybox-static cpio >/dev/null
+	qemu-system-x86 busybox-static cpio \
+	protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev libyaml-dev \
+	prometheus >/dev/null
+# The test OTLP receiver runs on Node.js (these machines have Node 20; Debian's
+# own nodejs is the fallback) with pinned npm packages.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+bash "$(dirname "$0")/otlp-receiver/install.sh"
 echo "install-deps: done"

@@ -33,7 +33,11 @@ struct exporter {
 
 	struct exporter_stats stats; /* guarded by lock */
 	struct id_rng jitter;	     /* exporter thread only */
+	uint64_t last_warn_mono;     /* exporter thread only: warnings are rate-limited */
+	uint64_t unwarned;	     /* failures since the last warning */
 };
+
+#define WARN_INTERVAL_NS (60 * 1000000000ull)
 
 static uint64_t ms_to_ns(uint64_t ms)
 {
@@ -99,6 +103,27 @@ static void wait_until(struct exporter *e, uint64_t abs_mono)
 	pthread_cond_timedwait(&e->wake, &e->lock, &ts);
 }
 
+/* A collector that stays down must not flood the log: the first failure is
+ * reported, then at most one line a minute with how many there were. */
+static void warn_failure(struct exporter *e, const char *what, const struct export_outcome *out)
+{
+	uint64_t now = clock_mono_now();
+
+	if (e->last_warn_mono && now - e->last_warn_mono < WARN_INTERVAL_NS) {
+		e->unwarned++;
+		return;
+	}
+	char more[64] = "";
+
+	if (e->unwarned)
+		snprintf(more, sizeof(more), " (and %llu more failures in the last minute)",
+			 (unsigned long long)e->unwarned);
+	log_warn("export of %s failed: %s%s%s", what, out->detail,
+		 out->result == EXPORT_RETRY ? ", retries exhausted" : "", more);
+	e->last_warn_mono = now;
+	e->unwarned = 0;
+}
+
 /* Sends body, retrying retryable failures until success, a permanent failure,
  * the retry budget, or the stop deadline. Called without the lock. */
 static bool send_with_retry(struct exporter *e, struct otlp_transport *t, const uint8_t *body,
@@ -133,8 +158,7 @@ static bool send_with_retry(struct exporter *e, struct otlp_transport *t, const 
 			  (e->stopping && now + delay > e->stop_deadline_mono);
 		if (give_up) {
 			pthread_mutex_unlock(&e->lock);
-			log_warn("export of %s failed: %s%s", what, out.detail,
-				 out.result == EXPORT_RETRY ? " (retries exhausted)" : "");
+			warn_failure(e, what, &out);
 			return false;
 		}
 		e->stats.retries++;
