@@ -118,14 +118,15 @@ static void describe(const struct sonde_config *c, const struct prom_server *ps)
 
 	if (c->traces_exporter == TRACES_EXPORTER_OTLP)
 		snprintf(traces, sizeof(traces), "%s (%s)", c->traces_target.url,
-			 c->traces_target.protocol == OTLP_PROTOCOL_GRPC ? "grpc" : "http/protobuf");
+			 c->traces_target.protocol == OTLP_PROTOCOL_GRPC ? "grpc"
+									 : "http/protobuf");
 	else
 		snprintf(traces, sizeof(traces), "%s",
 			 c->traces_exporter == TRACES_EXPORTER_CONSOLE ? "console" : "none");
 	if (c->metrics_exporter == METRICS_EXPORTER_OTLP)
 		snprintf(metrics, sizeof(metrics), "%s (%s)", c->metrics_target.url,
 			 c->metrics_target.protocol == OTLP_PROTOCOL_GRPC ? "grpc"
-									 : "http/protobuf");
+									  : "http/protobuf");
 	else
 		snprintf(metrics, sizeof(metrics), "none");
 	fprintf(stderr, "sonde: running; traces → %s; metrics → %s; prometheus → ", traces,

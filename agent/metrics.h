@@ -21,8 +21,8 @@
 /* Semantic-convention advice for http.*.request.duration, in seconds. */
 #define DURATION_BOUNDS 14
 /* OpenTelemetry SDK default boundaries, used for body sizes in bytes. */
-#define SIZE_BOUNDS	15
-#define MAX_BOUNDS	15
+#define SIZE_BOUNDS 15
+#define MAX_BOUNDS  15
 
 extern const double metrics_duration_bounds[DURATION_BOUNDS];
 extern const double metrics_size_bounds[SIZE_BOUNDS];
@@ -47,7 +47,7 @@ struct series_key {
 
 struct series {
 	struct series_key key;
-	uint64_t start_ns; /* wall clock: when the series began counting */
+	uint64_t start_ns;	    /* wall clock: when the series began counting */
 	struct histogram duration;  /* seconds */
 	struct histogram req_size;  /* bytes */
 	struct histogram resp_size; /* bytes */

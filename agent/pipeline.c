@@ -8,8 +8,8 @@
 #include "log.h"
 #include "pipeline.h"
 
-#define MAX_PROCESSES 4096 /* resources cached at once */
-#define MAX_SERVICES  1024 /* services with their own route set */
+#define MAX_PROCESSES	  4096 /* resources cached at once */
+#define MAX_SERVICES	  1024 /* services with their own route set */
 #define QUEUE_DEADLINE_MS 5000
 
 int pipeline_init(struct pipeline *p, const struct sonde_config *cfg)
@@ -95,9 +95,8 @@ void pipeline_span(void *ctx, const struct span *sp)
 	default:
 		return;
 	}
-	trace_ids_make(&es.ids, sp->traceparent[0] && !traceparent_parse(sp->traceparent, &tp)
-					? &tp
-					: NULL,
+	trace_ids_make(&es.ids,
+		       sp->traceparent[0] && !traceparent_parse(sp->traceparent, &tp) ? &tp : NULL,
 		       &p->sampler, &p->rng);
 	if (!es.ids.sampled) {
 		p->unsampled++;
@@ -157,8 +156,9 @@ size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_
 	const struct health_metric all[] = {
 		{ "sonde.events.read", "Ring buffer events read.", "{event}", false,
 		  p->health.events },
-		{ "sonde.events.lost", "Events the kernel dropped because the ring buffer was full.",
-		  "{event}", false, p->health.events_lost },
+		{ "sonde.events.lost",
+		  "Events the kernel dropped because the ring buffer was full.", "{event}", false,
+		  p->health.events_lost },
 		{ "sonde.parse.errors", "Protocol parse errors.", "{error}", false,
 		  p->health.parse_errors },
 		{ "sonde.spans", "Spans built from traffic.", "{span}", false, p->health.spans },

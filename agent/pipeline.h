@@ -45,7 +45,7 @@ struct pipeline {
 	struct sampler sampler;
 	struct id_rng rng;
 	uint64_t spans, unsampled;
-	uint64_t start_ns; /* wall clock */
+	uint64_t start_ns;		     /* wall clock */
 	atomic_uint_fast64_t last_loop_mono; /* for /healthz */
 };
 

@@ -28,7 +28,7 @@ struct resource {
 	atomic_uint refs;
 	uint32_t pid;
 	bool exited;
-	uint64_t exited_ns; /* monotonic */
+	uint64_t exited_ns;	  /* monotonic */
 	const char *service_name; /* points into attrs */
 	const char *instance_id;  /* points into attrs */
 	struct resource_attr attrs[RESOURCE_MAX_ATTRS];
@@ -40,9 +40,9 @@ struct resource {
  * environment (may be NULL), exe its executable's base name, host this host's
  * name. Returns a resource with one reference, or NULL when out of memory.
  */
-struct resource *resource_new(uint32_t pid, const char *exe, const char *host,
-			      const char *environ, size_t environ_len,
-			      const struct config_kv_list *agent_attrs, const char *version);
+struct resource *resource_new(uint32_t pid, const char *exe, const char *host, const char *environ,
+			      size_t environ_len, const struct config_kv_list *agent_attrs,
+			      const char *version);
 void resource_get(struct resource *r);
 void resource_put(struct resource *r);
 const char *resource_attr(const struct resource *r, const char *key);

@@ -227,8 +227,7 @@ static struct route_set *service_set(struct route_registry *rr, const char *serv
 	return rr->slots[i].routes;
 }
 
-const char *route_registry_admit(struct route_registry *rr, const char *service,
-				 const char *route)
+const char *route_registry_admit(struct route_registry *rr, const char *service, const char *route)
 {
 	return route_set_admit(service_set(rr, service), route);
 }

@@ -36,8 +36,7 @@ struct route_registry;
 
 struct route_registry *route_registry_new(uint32_t per_service_limit, uint32_t max_services);
 void route_registry_free(struct route_registry *rr);
-const char *route_registry_admit(struct route_registry *rr, const char *service,
-				 const char *route);
+const char *route_registry_admit(struct route_registry *rr, const char *service, const char *route);
 /* Templates folded into ROUTE_OVERFLOW, over every service. */
 uint64_t route_registry_overflows(const struct route_registry *rr);
 

@@ -139,8 +139,8 @@ static bool parent_based(enum sampler_kind k)
 	       k == SAMPLER_PARENTBASED_TRACEIDRATIO;
 }
 
-void trace_ids_make(struct trace_ids *ids, const struct traceparent *tp,
-		    const struct sampler *smp, struct id_rng *rng)
+void trace_ids_make(struct trace_ids *ids, const struct traceparent *tp, const struct sampler *smp,
+		    struct id_rng *rng)
 {
 	memset(ids, 0, sizeof(*ids));
 	if (tp) {

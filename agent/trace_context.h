@@ -48,8 +48,8 @@ struct sampler {
  * Fills ids for a new span: trace id and parent from traceparent when given
  * (tp may be NULL), else a new trace; a new span id; and the sampling decision.
  */
-void trace_ids_make(struct trace_ids *ids, const struct traceparent *tp,
-		    const struct sampler *smp, struct id_rng *rng);
+void trace_ids_make(struct trace_ids *ids, const struct traceparent *tp, const struct sampler *smp,
+		    struct id_rng *rng);
 
 /* The traceidratio decision alone: deterministic in the trace id, so every
  * agent on the path of a trace decides the same. */

@@ -205,10 +205,10 @@ static void *exporter_main(void *arg)
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
 		uint64_t now = clock_mono_now();
-		bool batch_ready = e->count >= e->opts.batch_size ||
-				   (e->count && now - e->oldest_mono >=
-							ms_to_ns(e->opts.batch_delay_ms)) ||
-				   (e->count && e->stopping);
+		bool batch_ready =
+			e->count >= e->opts.batch_size ||
+			(e->count && now - e->oldest_mono >= ms_to_ns(e->opts.batch_delay_ms)) ||
+			(e->count && e->stopping);
 
 		if (e->stopping && now >= e->stop_deadline_mono)
 			break;
@@ -286,8 +286,7 @@ struct exporter *exporter_start(const struct exporter_opts *opts)
 	err = -EINVAL;
 	if (opts->traces && !(e->traces = otlp_transport_new(opts->traces, OTLP_SIGNAL_TRACES)))
 		goto fail;
-	if (opts->metrics &&
-	    !(e->metrics = otlp_transport_new(opts->metrics, OTLP_SIGNAL_METRICS)))
+	if (opts->metrics && !(e->metrics = otlp_transport_new(opts->metrics, OTLP_SIGNAL_METRICS)))
 		goto fail;
 	err = -pthread_create(&e->thread, NULL, exporter_main, e);
 	if (err) {

@@ -22,7 +22,8 @@ otlp_kv *otlp_kv_str(struct arena *a, const char *key, const char *value)
 	otlp_kv *kv = kv_new(a, key);
 
 	if (kv) {
-		kv->value->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
+		kv->value->value_case =
+			OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
 		kv->value->string_value = (char *)value;
 	}
 	return kv;
@@ -33,7 +34,8 @@ otlp_kv *otlp_kv_int(struct arena *a, const char *key, int64_t value)
 	otlp_kv *kv = kv_new(a, key);
 
 	if (kv) {
-		kv->value->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
+		kv->value->value_case =
+			OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
 		kv->value->int_value = value;
 	}
 	return kv;
@@ -44,7 +46,8 @@ otlp_kv *otlp_kv_bool(struct arena *a, const char *key, bool value)
 	otlp_kv *kv = kv_new(a, key);
 
 	if (kv) {
-		kv->value->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE;
+		kv->value->value_case =
+			OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE;
 		kv->value->bool_value = value;
 	}
 	return kv;

@@ -43,8 +43,8 @@ int otlp_encode_traces(const struct export_span *spans, size_t n, bool with_quer
  * the agent's health metrics under `self`, stamped `now_ns` (wall clock).
  * agent_start_ns is the start of the health counters.
  */
-int otlp_encode_metrics(const struct metrics *m, const struct health_metric *health,
-			size_t nhealth, struct resource *self, uint64_t agent_start_ns,
-			uint64_t now_ns, uint8_t **out, size_t *outlen);
+int otlp_encode_metrics(const struct metrics *m, const struct health_metric *health, size_t nhealth,
+			struct resource *self, uint64_t agent_start_ns, uint64_t now_ns,
+			uint8_t **out, size_t *outlen);
 
 #endif /* SONDE_OTLP_ENCODE_H */

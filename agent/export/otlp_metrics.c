@@ -19,7 +19,8 @@ typedef Opentelemetry__Proto__Metrics__V1__Sum otlp_sum;
 typedef Opentelemetry__Proto__Metrics__V1__Gauge otlp_gauge;
 typedef Opentelemetry__Proto__Metrics__V1__NumberDataPoint otlp_npoint;
 
-#define CUMULATIVE OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE
+#define CUMULATIVE \
+	OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE
 
 enum red_metric {
 	RED_DURATION = 0,
@@ -140,7 +141,8 @@ static int encode_resource_red(struct arena *a, const struct metrics *mx,
 			otlp_histogram *oh;
 
 			for (const struct series *s = metrics_first(mx); s; s = s->list_next)
-				npoints += s->key.res == res && s->key.kind == (enum span_kind)kind &&
+				npoints += s->key.res == res &&
+					   s->key.kind == (enum span_kind)kind &&
 					   series_hist(s, m)->count;
 			if (!npoints)
 				continue;
@@ -171,8 +173,8 @@ static int encode_resource_red(struct arena *a, const struct metrics *mx,
 	return 0;
 }
 
-static otlp_metric *health_metric(struct arena *a, const struct health_metric *h,
-				  uint64_t start_ns, uint64_t now_ns)
+static otlp_metric *health_metric(struct arena *a, const struct health_metric *h, uint64_t start_ns,
+				  uint64_t now_ns)
 {
 	otlp_metric *om = new_metric(a, h->name, h->description, h->unit);
 	otlp_npoint *p = arena_alloc(a, sizeof(*p));
@@ -235,12 +237,13 @@ static resource_metrics *new_resource_metrics(struct arena *a, const struct reso
 	return rm->resource && sm->scope ? rm : NULL;
 }
 
-int otlp_encode_metrics(const struct metrics *m, const struct health_metric *health,
-			size_t nhealth, struct resource *self, uint64_t agent_start_ns,
-			uint64_t now_ns, uint8_t **out, size_t *outlen)
+int otlp_encode_metrics(const struct metrics *m, const struct health_metric *health, size_t nhealth,
+			struct resource *self, uint64_t agent_start_ns, uint64_t now_ns,
+			uint8_t **out, size_t *outlen)
 {
 	struct arena a = { 0 };
-	metrics_request req = OPENTELEMETRY__PROTO__METRICS__V1__EXPORT_METRICS_SERVICE_REQUEST__INIT;
+	metrics_request req =
+		OPENTELEMETRY__PROTO__METRICS__V1__EXPORT_METRICS_SERVICE_REQUEST__INIT;
 	struct metrics_stats st;
 	resource_metrics **rms;
 	scope_metrics *sm;
@@ -284,8 +287,9 @@ int otlp_encode_metrics(const struct metrics *m, const struct health_metric *hea
 	req.resource_metrics = rms;
 	if (a.failed)
 		goto out;
-	*outlen = opentelemetry__proto__metrics__v1__export_metrics_service_request__get_packed_size(
-		&req);
+	*outlen =
+		opentelemetry__proto__metrics__v1__export_metrics_service_request__get_packed_size(
+			&req);
 	*out = malloc(*outlen ? *outlen : 1);
 	if (!*out)
 		goto out;

@@ -14,8 +14,8 @@
 #include "log.h"
 #include "prom_server.h"
 
-#define REQUEST_MAX	   4096
-#define CLIENT_TIMEOUT_MS  2000
+#define REQUEST_MAX	  4096
+#define CLIENT_TIMEOUT_MS 2000
 
 struct prom_server {
 	int listen_fd;
@@ -102,7 +102,8 @@ static void serve(struct prom_server *s, int fd)
 	} else if (strcmp(path, "/metrics") == 0) {
 		s->render(s->ctx, &sb);
 		if (sb.failed)
-			respond(fd, 500, "Internal Server Error", "text/plain", "out of memory\n", 14);
+			respond(fd, 500, "Internal Server Error", "text/plain", "out of memory\n",
+				14);
 		else
 			respond(fd, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
 				sb.buf ? sb.buf : "", sb.len);

@@ -53,13 +53,15 @@ class Receiver:
                                      headers={"Content-Type": "application/json"})
         urllib.request.urlopen(req, timeout=5).read()
 
-    def requests(self, signal_name=None):
+    def requests(self, signal_name=None, accepted_only=False):
+        """Decoded requests; accepted_only keeps those answered with success."""
         try:
             with open(self.out) as f:
                 lines = [json.loads(line) for line in f if line.strip()]
         except FileNotFoundError:
             return []
-        return [r for r in lines if signal_name is None or r.get("signal") == signal_name]
+        return [r for r in lines if (signal_name is None or r.get("signal") == signal_name)
+                and (not accepted_only or r.get("result") == "ok")]
 
     def stop(self):
         if self.proc.poll() is None:
@@ -198,7 +200,7 @@ def attrs(obj):
 def spans_of(receiver, service=None):
     """Every span the receiver decoded: (resource attrs, span, span attrs)."""
     out = []
-    for req in receiver.requests("traces"):
+    for req in receiver.requests("traces", accepted_only=True):
         for rs in req["body"].get("resourceSpans", []):
             res = attrs(rs.get("resource", {}))
             if service and res.get("service.name") != service:
@@ -212,7 +214,7 @@ def spans_of(receiver, service=None):
 def latest_metrics(receiver, service=None):
     """name → list of (resource attrs, point attrs, point) from the newest
     metrics request (metrics are cumulative: the newest has everything)."""
-    reqs = receiver.requests("metrics")
+    reqs = receiver.requests("metrics", accepted_only=True)
     out = {}
     if not reqs:
         return out
@@ -240,3 +242,25 @@ def wait_for(pred, timeout=15.0, what="condition"):
 
 __all__ = ["Receiver", "SondeRun", "items_server", "get", "attrs", "spans_of",
            "latest_metrics", "wait_for", "check", "free_port", "Failure"]
+
+
+def burst(port, paths):
+    """GETs every path on one keep-alive connection; returns the statuses."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    statuses = []
+    for p in paths:
+        conn.request("GET", p)
+        r = conn.getresponse()
+        r.read()
+        statuses.append(r.status)
+    conn.close()
+    return statuses
+
+
+def prom_value(text, name):
+    """The value of an unlabelled sample in a Prometheus exposition, or None."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None

@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: MIT
+"""A real Prometheus 2.42 scrapes `sonde run`'s /metrics; PromQL over what it
+stored gives the expected request counts, error ratio, rate and latency, and
+`promtool check metrics` accepts the exposition."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.parse
+
+from harness import Proc, free_port, wait_port
+from otlp import SondeRun, burst, check, get, items_server, wait_for
+
+
+class Prometheus:
+    def __init__(self, target_port):
+        self.dir = tempfile.mkdtemp(prefix="sonde-prom-")
+        self.port = free_port()
+        conf = os.path.join(self.dir, "prometheus.yml")
+        with open(conf, "w") as f:
+            f.write(f"""global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: sonde
+    static_configs:
+      - targets: ['127.0.0.1:{target_port}']
+""")
+        self.proc = Proc(["prometheus", f"--config.file={conf}",
+                          f"--storage.tsdb.path={self.dir}/data",
+                          f"--web.listen-address=127.0.0.1:{self.port}"])
+        wait_port(self.port, timeout=30)
+
+    def query(self, q):
+        url = (f"http://127.0.0.1:{self.port}/api/v1/query?"
+               + urllib.parse.urlencode({"query": q}))
+        status, body = get(url)
+        check(status == 200, f"query {q}: HTTP {status} {body[:200]!r}")
+        result = json.loads(body)["data"]["result"]
+        return [float(r["value"][1]) for r in result]
+
+    def stop(self):
+        self.proc.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def test_prometheus_scrapes_red_metrics():
+    port, metrics_port = free_port(), free_port()
+    svc = items_server(port, env={"OTEL_SERVICE_NAME": "checkout"})
+    agent = SondeRun("--pid", str(svc.pid), "--prometheus-port", str(metrics_port),
+                     "--prometheus-address", "127.0.0.1")
+    prom = Prometheus(metrics_port)
+    count = 'http_server_request_duration_seconds_count{service_name="checkout"}'
+    try:
+        # Poll for the first scrape instead of sleeping: it comes after ~6 s.
+        wait_for(lambda: prom.query('up{job="sonde"}') == [1.0], timeout=40,
+                 what="Prometheus to scrape sonde")
+        burst(port, [f"/items/{n}" for n in range(1, 26)])
+        wait_for(lambda: prom.query(f"sum({count})") == [25.0], timeout=20,
+                 what="25 requests in Prometheus")
+        time.sleep(2.5)  # two more scrapes, so rate() has an increase to see
+        burst(port, [f"/items/{n}" for n in range(26, 51)])
+        wait_for(lambda: prom.query(f"sum({count})") == [50.0], timeout=20,
+                 what="50 requests in Prometheus")
+
+        ratio = prom.query(
+            'sum(http_server_request_duration_seconds_count{service_name="checkout",'
+            'http_response_status_code="500"}) / sum(' + count + ')')
+        check(ratio == [0.2], f"error ratio {ratio}: 10 of 50 answered 500")
+        errors = prom.query('sum(http_server_request_duration_seconds_count{'
+                            'service_name="checkout",error_type="500"})')
+        check(errors == [10.0], f"error.type=500 count {errors}")
+        routes = prom.query(f'count(count by (http_route) ({count}))')
+        check(routes == [1.0], f"{routes} routes: /items/N templates to /items/{{id}}")
+        rate = prom.query(f"sum(rate({count}[1m]))")
+        check(len(rate) == 1 and rate[0] > 0, f"rate {rate}")
+        p50 = prom.query('histogram_quantile(0.5, sum by (le) ('
+                         'http_server_request_duration_seconds_bucket{service_name="checkout"}))')
+        check(len(p50) == 1 and 0 < p50[0] <= 0.1, f"median latency {p50} s")
+        up = prom.query('sonde_spans_total{job="sonde"}')
+        check(up and up[0] >= 50, f"sonde_spans_total {up}")
+
+        status, body = get(f"http://127.0.0.1:{metrics_port}/metrics")
+        r = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
+                           timeout=30)
+        check(r.returncode == 0, f"promtool check metrics: {r.stdout!r} {r.stderr!r}")
+    finally:
+        prom.stop()
+        agent.stop()
+        svc.stop()
