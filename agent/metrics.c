@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,11 +73,12 @@ static uint64_t key_hash(const struct series_key *k)
 {
 	uint64_t h = 1469598103934665603ull;
 	uintptr_t r = (uintptr_t)k->res;
-	uint32_t small[4] = { k->kind, k->overflow, k->status, k->server_port };
+	uint32_t small[5] = { k->kind, k->overflow, k->status, k->server_port, k->tls };
 
 	h = mix(h, &r, sizeof(r));
 	h = mix(h, small, sizeof(small));
 	h = mix(h, k->method, strlen(k->method));
+	h = mix(h, k->protocol_version, strlen(k->protocol_version));
 	h = mix(h, k->route, strlen(k->route));
 	h = mix(h, k->error_type, strlen(k->error_type));
 	return mix(h, k->server_address, strlen(k->server_address));
@@ -85,6 +87,7 @@ static uint64_t key_hash(const struct series_key *k)
 static bool key_eq(const struct series_key *a, const struct series_key *b)
 {
 	return a->res == b->res && a->kind == b->kind && a->overflow == b->overflow &&
+	       a->tls == b->tls && !strcmp(a->protocol_version, b->protocol_version) &&
 	       a->status == b->status && a->server_port == b->server_port &&
 	       !strcmp(a->method, b->method) && !strcmp(a->route, b->route) &&
 	       !strcmp(a->error_type, b->error_type) &&
@@ -98,6 +101,12 @@ void metrics_key(struct series_key *k, struct resource *res, const struct span *
 	k->res = res;
 	k->kind = sp->kind;
 	k->status = sp->status;
+	k->tls = (sp->flags & SPAN_F_TLS) != 0;
+	if (sp->version_major == 2)
+		snprintf(k->protocol_version, sizeof(k->protocol_version), "2");
+	else
+		snprintf(k->protocol_version, sizeof(k->protocol_version), "1.%u",
+			 sp->version_minor % 10);
 	memcpy(k->method, sp->method, sizeof(k->method));
 	k->method[sizeof(k->method) - 1] = '\0';
 	if (route)

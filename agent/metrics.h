@@ -37,9 +37,11 @@ struct series_key {
 	struct resource *res;
 	enum span_kind kind;
 	bool overflow;
+	bool tls;	 /* url.scheme https */
 	uint16_t status; /* 0: no response */
 	uint16_t server_port;
 	char method[SPAN_METHOD_LEN];
+	char protocol_version[4]; /* network.protocol.version: "1.1", "2" */
 	char route[ROUTE_LEN];
 	char error_type[16];
 	char server_address[128]; /* client series only */

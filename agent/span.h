@@ -24,6 +24,7 @@ enum span_flags {
 	SPAN_F_LOST_SYNC = 1u << 1,	   /* body framing lost: size and end are estimates */
 	SPAN_F_TARGET_TRUNCATED = 1u << 2, /* target longer than SPAN_TARGET_LEN - 1 */
 	SPAN_F_NO_RESPONSE = 1u << 3,	   /* connection ended before a response */
+	SPAN_F_TLS = 1u << 4,		   /* seen as plaintext through a TLS library */
 };
 
 struct span_endpoint {
@@ -41,6 +42,7 @@ struct span {
 	char method[SPAN_METHOD_LEN];
 	char target[SPAN_TARGET_LEN]; /* request-target: path and query */
 	uint16_t status;	      /* 0 when there was no response */
+	uint8_t version_major;	      /* 1, or 2 for HTTP/2 (0 is read as 1) */
 	uint8_t version_minor;	      /* HTTP/1.<minor> */
 	uint64_t request_body_bytes;
 	uint64_t response_body_bytes;

@@ -151,13 +151,19 @@ void span_attrs_build(struct span_attrs *out, const struct span *sp, const char 
 	add_str(out, "url.path", sp->target, span_path_len(sp));
 	if (query && with_query)
 		add_str(out, "url.query", query, strlen(query));
-	add_str(out, "url.scheme", "http", 4);
+	if (sp->flags & SPAN_F_TLS)
+		add_str(out, "url.scheme", "https", 5);
+	else
+		add_str(out, "url.scheme", "http", 4);
 	if (route)
 		add_str(out, "http.route", route, strlen(route));
 	if (sp->status)
 		add_int(out, "http.response.status_code", sp->status);
 	add_str(out, "network.protocol.name", "http", 4);
-	snprintf(version, sizeof(version), "1.%u", sp->version_minor);
+	if (sp->version_major == 2)
+		snprintf(version, sizeof(version), "2");
+	else
+		snprintf(version, sizeof(version), "1.%u", sp->version_minor);
 	add_str(out, "network.protocol.version", version, strlen(version));
 	span_server_endpoint(sp, server, sizeof(server), &port);
 	add_str(out, "server.address", server, strlen(server));

@@ -43,6 +43,7 @@ enum sonde_role {
 enum sonde_proto {
 	SONDE_PROTO_UNKNOWN = 0,
 	SONDE_PROTO_HTTP1 = 1,
+	SONDE_PROTO_HTTP2 = 2,	   /* h2c or h2 over TLS (issue 6) */
 	SONDE_PROTO_IGNORED = 255, /* decided: never produce events */
 };
 
@@ -56,6 +57,10 @@ enum sonde_syscall {
 	SONDE_SYS_RECVMSG,
 	SONDE_SYS_SENDMSG,
 	SONDE_SYS_SENDFILE,
+	/* Plaintext from TLS libraries (uprobes, issue 5): the payload is what the
+	 * application read or wrote, the fd is the socket underneath. */
+	SONDE_SYS_TLS_READ,
+	SONDE_SYS_TLS_WRITE,
 };
 
 struct sonde_event_hdr {

@@ -56,7 +56,7 @@ static const struct histogram *series_hist(const struct series *s, enum red_metr
  * attributes, a subset of the span's). */
 static otlp_kv **series_attrs(struct arena *a, const struct series_key *k, size_t *n)
 {
-	otlp_kv **kvs = arena_alloc(a, sizeof(*kvs) * 8);
+	otlp_kv **kvs = arena_alloc(a, sizeof(*kvs) * 10);
 
 	*n = 0;
 	if (!kvs)
@@ -72,8 +72,9 @@ static otlp_kv **series_attrs(struct arena *a, const struct series_key *k, size_
 		kvs[(*n)++] = otlp_kv_str(a, "http.route", (char *)k->route);
 	if (k->error_type[0])
 		kvs[(*n)++] = otlp_kv_str(a, "error.type", (char *)k->error_type);
-	kvs[(*n)++] = otlp_kv_str(a, "url.scheme", "http");
+	kvs[(*n)++] = otlp_kv_str(a, "url.scheme", k->tls ? "https" : "http");
 	kvs[(*n)++] = otlp_kv_str(a, "network.protocol.name", "http");
+	kvs[(*n)++] = otlp_kv_str(a, "network.protocol.version", (char *)k->protocol_version);
 	if (k->server_address[0]) {
 		kvs[(*n)++] = otlp_kv_str(a, "server.address", (char *)k->server_address);
 		kvs[(*n)++] = otlp_kv_int(a, "server.port", k->server_port);

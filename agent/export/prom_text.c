@@ -86,8 +86,9 @@ static void series_labels(struct strbuf *sb, const struct series_key *k)
 		label(sb, "http_route", k->route, &first);
 	if (k->error_type[0])
 		label(sb, "error_type", k->error_type, &first);
-	label(sb, "url_scheme", "http", &first);
+	label(sb, "url_scheme", k->tls ? "https" : "http", &first);
 	label(sb, "network_protocol_name", "http", &first);
+	label(sb, "network_protocol_version", k->protocol_version, &first);
 	if (k->server_address[0]) {
 		label(sb, "server_address", k->server_address, &first);
 		snprintf(num, sizeof(num), "%u", k->server_port);

@@ -76,7 +76,7 @@ static void assert_lines_well_formed(const char *text)
 #define SHOP_LABELS                                                                              \
 	"service_name=\"shop\",service_instance_id=\"node-1:1234\",http_request_method=\"GET\"," \
 	"http_response_status_code=\"200\",http_route=\"/items/{id}\",url_scheme=\"http\","      \
-	"network_protocol_name=\"http\""
+	"network_protocol_name=\"http\",network_protocol_version=\"1.0\""
 
 static void test_server_histogram_lines(void **state)
 {
@@ -156,12 +156,14 @@ static void test_client_families_and_errors(void **state)
 			   "service_instance_id=\"node-1:1234\",http_request_method=\"GET\","
 			   "http_response_status_code=\"503\",http_route=\"/pay\","
 			   "error_type=\"503\",url_scheme=\"http\",network_protocol_name=\"http\","
-			   "server_address=\"pay.internal\",server_port=\"9000\"} 1\n");
+			   "network_protocol_version=\"1.0\",server_address=\"pay.internal\","
+			   "server_port=\"9000\"} 1\n");
 	/* no response: no status code label, and no response size */
 	assert_has(sb.buf, "http_client_request_duration_seconds_count{service_name=\"shop\","
 			   "service_instance_id=\"node-1:1234\",http_request_method=\"GET\","
 			   "http_route=\"/pay\",error_type=\"no_response\",url_scheme=\"http\","
-			   "network_protocol_name=\"http\",server_address=\"pay.internal\","
+			   "network_protocol_name=\"http\",network_protocol_version=\"1.0\","
+			   "server_address=\"pay.internal\","
 			   "server_port=\"9000\"} 1\n");
 	assert_int_equal(occurrences(sb.buf, "http_client_response_body_size_bytes_count{"), 1);
 	strbuf_free(&sb);
@@ -183,7 +185,8 @@ static void test_label_escaping(void **state)
 			   "service_name=\"say \\\"hi\\\"\\\\now\","
 			   "service_instance_id=\"node-1:1234\",http_request_method=\"GET\","
 			   "http_response_status_code=\"200\",http_route=\"/a\\\"b\\\\c\\nd\","
-			   "url_scheme=\"http\",network_protocol_name=\"http\"} 1\n");
+			   "url_scheme=\"http\",network_protocol_name=\"http\","
+			   "network_protocol_version=\"1.0\"} 1\n");
 	strbuf_free(&sb);
 	metrics_free(m);
 	resource_put(res);
