@@ -33,6 +33,11 @@ scrape_configs:
                           f"--storage.tsdb.path={self.dir}/data",
                           f"--web.listen-address=127.0.0.1:{self.port}"])
         wait_port(self.port, timeout=30)
+        # The web port opens before the storage is ready: /-/ready says when.
+        deadline = time.time() + 30
+        while get(f"http://127.0.0.1:{self.port}/-/ready")[0] != 200:
+            check(time.time() < deadline, "Prometheus did not become ready")
+            time.sleep(0.2)
 
     def query(self, q):
         url = (f"http://127.0.0.1:{self.port}/api/v1/query?"
