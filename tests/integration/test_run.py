@@ -279,3 +279,144 @@ def test_precedence_flag_env_file():
     finally:
         svc.stop()
         os.unlink(conf.name)
+
+
+class TlsProxy:
+    """nginx terminating TLS in front of the receiver: OTLP/HTTP on one port and
+    OTLP/gRPC (HTTP/2) on another, with a self-signed certificate for 127.0.0.1."""
+
+    def __init__(self, rcv):
+        import shutil as _shutil
+        self._rm = _shutil.rmtree
+        self.dir = tempfile.mkdtemp(prefix="sonde-tls-")
+        self.cert = os.path.join(self.dir, "cert.pem")
+        key = os.path.join(self.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                        "-keyout", key, "-out", self.cert, "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        self.http_port, self.grpc_port = free_port(), free_port()
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""
+daemon off;
+worker_processes 1;
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {self.dir}/body;
+    proxy_temp_path {self.dir}/proxy;
+    fastcgi_temp_path {self.dir}/fastcgi;
+    uwsgi_temp_path {self.dir}/uwsgi;
+    scgi_temp_path {self.dir}/scgi;
+    ssl_certificate {self.cert};
+    ssl_certificate_key {key};
+    server {{
+        listen 127.0.0.1:{self.http_port} ssl;
+        location / {{ proxy_pass http://127.0.0.1:{rcv.http_port}; }}
+    }}
+    server {{
+        listen 127.0.0.1:{self.grpc_port} ssl http2;
+        location / {{ grpc_pass grpc://127.0.0.1:{rcv.grpc_port}; }}
+    }}
+}}
+""")
+        from harness import Proc, wait_port
+        self.proc = Proc(["nginx", "-c", conf, "-p", self.dir])
+        wait_port(self.http_port)
+        wait_port(self.grpc_port)
+
+    def stop(self):
+        self.proc.stop()
+        self._rm(self.dir, ignore_errors=True)
+
+
+def test_otlp_over_tls_with_ca_file_and_insecure():
+    port = free_port()
+    svc = items_server(port)
+    rcv = Receiver()
+    proxy = TlsProxy(rcv)
+    try:
+        cases = [
+            ("http/protobuf", proxy.http_port, {"OTEL_EXPORTER_OTLP_CERTIFICATE": proxy.cert},
+             "/items/1"),
+            ("grpc", proxy.grpc_port, {"OTEL_EXPORTER_OTLP_CERTIFICATE": proxy.cert},
+             "/items/2"),
+            ("http/protobuf", proxy.http_port, {"OTEL_EXPORTER_OTLP_INSECURE": "true"},
+             "/items/3"),
+            ("grpc", proxy.grpc_port, {"OTEL_EXPORTER_OTLP_INSECURE": "true"}, "/items/4"),
+        ]
+        for protocol, tls_port, extra, path in cases:
+            env = dict(FAST, OTEL_EXPORTER_OTLP_ENDPOINT=f"https://127.0.0.1:{tls_port}",
+                       OTEL_EXPORTER_OTLP_PROTOCOL=protocol, **extra)
+            agent = SondeRun("--pid", str(svc.pid), "--prometheus-port", "0", env=env)
+            try:
+                get(f"http://127.0.0.1:{port}{path}")
+                wait_for(lambda: path in {a["url.path"] for _, _, a in spans_of(rcv)},
+                         what=f"{path} over TLS ({protocol}, {extra})")
+            finally:
+                agent.stop()
+        # Without the CA file the self-signed collector is refused, and said so.
+        env = dict(FAST, OTEL_EXPORTER_OTLP_ENDPOINT=f"https://127.0.0.1:{proxy.http_port}")
+        agent = SondeRun("--pid", str(svc.pid), "--prometheus-port", "0", env=env)
+        try:
+            get(f"http://127.0.0.1:{port}/items/6")
+            wait_for(lambda: "certificate" in agent.stderr().lower(),
+                     what="a certificate error on stderr")
+            check("/items/6" not in {a["url.path"] for _, _, a in spans_of(rcv)},
+                  "an unverified collector got the span")
+        finally:
+            agent.stop()
+    finally:
+        proxy.stop()
+        svc.stop()
+        rcv.stop()
+
+
+def test_client_spans_and_metrics():
+    """A long-lived Python client calling the items service: CLIENT spans named
+    after the route, server.address/port on spans and client metrics, and the
+    executable's name as service.name when the process sets none."""
+    port = free_port()
+    svc = items_server(port)
+    rcv = Receiver()
+    code = ("import sys, time, urllib.request\n"
+            "time.sleep(1.5)\n"
+            "for n in (1, 5, 7):\n"
+            "    try:\n"
+            f"        urllib.request.urlopen('http://localhost:{port}/items/%d' % n).read()\n"
+            "    except Exception:\n"
+            "        pass\n"
+            "time.sleep(30)\n")
+    from harness import PYTHON, Proc
+    client = Proc([PYTHON, "-c", code])
+    agent = SondeRun("--pid", str(client.pid), "--prometheus-port", "0",
+                     env=dict(FAST, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint()))
+    try:
+        spans = wait_for(lambda: len(spans_of(rcv)) >= 3 and spans_of(rcv), timeout=20,
+                         what="3 client spans")
+        for res, sp, a in spans:
+            check(sp["kind"] == "SPAN_KIND_CLIENT", f"kind {sp['kind']}")
+            check(sp["name"] == "GET /items/{id}", f"name {sp['name']}")
+            check(a["server.address"] == "localhost" and a["server.port"] == port,
+                  f"server {a.get('server.address')}:{a.get('server.port')}")
+            check(res["service.name"] == res["process.executable.name"],
+                  f"service.name {res['service.name']} without OTEL_SERVICE_NAME")
+            failed = a["url.path"] == "/items/5"
+            check((sp["status"].get("code") == "STATUS_CODE_ERROR") == failed,
+                  f"{a['url.path']} status {sp['status']}")
+
+        def client_metrics():
+            m = latest_metrics(rcv).get("http.client.request.duration", [])
+            return m if sum(int(p["count"]) for _, _, p, _ in m) == 3 else None
+        points = wait_for(client_metrics, what="client duration metrics")
+        for _, pa, _, _ in points:
+            check(pa["server.address"] == "localhost" and pa["server.port"] == port,
+                  f"client metric attributes {pa}")
+    finally:
+        agent.stop()
+        client.stop()
+        svc.stop()
+        rcv.stop()
