@@ -54,6 +54,9 @@ AGENT_SRCS := $(PURE_SRCS) agent/main.c agent/log.c agent/cmd_trace.c agent/cmd_
 PURE_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(PURE_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(AGENT_SRCS)) $(PROTO_SRCS:.c=.o)
 BPF_OBJ := $(OUTPUT)/sonde.bpf.o
+# BPF_HOOKS_ONLY=1 (with its own OUTPUT): the same hooks with one-lookup bodies,
+# the floor `make bench` compares against (bench/hooks_only.bpf.c).
+BPF_SRC := $(if $(filter 1,$(BPF_HOOKS_ONLY)),bench/hooks_only.bpf.c,bpf/sonde.bpf.c)
 SKEL := $(OUTPUT)/sonde.skel.h
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -86,7 +89,7 @@ $(OUTPUT)/proto/%.pb-c.c $(OUTPUT)/proto/%.pb-c.h: proto/%.proto
 	$(Q)mkdir -p $(OUTPUT)/proto
 	$(Q)protoc-c --c_out=$(OUTPUT)/proto -Iproto $<
 
-$(BPF_OBJ): bpf/sonde.bpf.c $(wildcard bpf/*.bpf.h) include/sonde_event.h $(VMLINUX)/vmlinux.h
+$(BPF_OBJ): $(BPF_SRC) $(wildcard bpf/*.bpf.h) include/sonde_event.h $(VMLINUX)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(OUTPUT)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
@@ -156,3 +159,27 @@ fuzz: $(FUZZERS)
 # A short run of each fuzzer, part of `make test`.
 fuzz-smoke: $(FUZZERS)
 	$(Q)set -e; for f in $(FUZZERS); do echo "== $$f"; $$f -max_total_time=15 -seed=1 2>&1 | tail -1; done
+
+# Benchmarks (bench/README in the README's Benchmarks section): not part of
+# `make test`. bench-quick is the same harness with short runs.
+BENCH_MICRO := $(OUTPUT)/bench/micro
+# The HPACK case is built once HTTP/2 has landed and bench/micro_hpack.c exists.
+BENCH_HPACK := $(and $(wildcard agent/proto/hpack.h),$(wildcard bench/micro_hpack.c))
+
+$(BENCH_MICRO): bench/micro.c $(BENCH_HPACK) $(PURE_SRCS) $(PROTO_SRCS) $(PROTO_HDRS) \
+		$(wildcard agent/*.h agent/*/*.h)
+	$(call msg,CC-BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -DSONDE_VERSION='"bench"' -O2 -g -Wall -Wextra -Werror \
+		-Wshadow -Wno-missing-field-initializers $(if $(BENCH_HPACK),-DSONDE_BENCH_HPACK) \
+		$(INCLUDES) -Iagent/proto bench/micro.c $(BENCH_HPACK) $(PURE_SRCS) \
+		$(PROTO_SRCS) $(PURE_LIBS) -o $@
+
+# The hooks-only agent, in its own output directory.
+hooks-sonde:
+	$(Q)$(MAKE) --no-print-directory BPF_HOOKS_ONLY=1 OUTPUT=build-hooks
+
+.PHONY: bench bench-quick hooks-sonde
+bench bench-quick: $(OUTPUT)/sonde hooks-sonde $(BENCH_MICRO)
+	$(Q)bench/run.py $(if $(filter bench-quick,$@),--quick) --sonde $(OUTPUT)/sonde \
+		--hooks-sonde build-hooks/sonde --micro $(BENCH_MICRO) $(BENCH_ARGS)

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Hot paths of the agent in isolation, for `make bench`: each case runs many
+ * times in batches and prints the median nanoseconds per operation over the
+ * batches, so one preempted batch on a noisy machine does not move the figure.
+ * Links the pure code only: no BPF, no I/O.
+ *
+ * usage: micro [--quick]; one line per case: "name ns_per_op what".
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sonde_event.h"
+#include "http1.h"
+#include "ingest.h"
+#include "otlp_encode.h"
+#include "resource.h"
+#include "trace_context.h"
+
+#define BATCHES 31
+
+/* What wrk and a browser-like client send, and nginx's answer to the bench. */
+static const char request[] = "GET /api/items/12345?limit=10 HTTP/1.1\r\n"
+			      "Host: 127.0.0.1:18080\r\n"
+			      "User-Agent: Mozilla/5.0 (X11; Linux x86_64) bench/1.0\r\n"
+			      "Accept: */*\r\n"
+			      "Accept-Encoding: gzip, deflate\r\n"
+			      "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"
+			      "\r\n";
+static const char response[] = "HTTP/1.1 200 OK\r\n"
+			       "Server: nginx/1.22.1\r\n"
+			       "Date: Thu, 26 Nov 2026 16:00:00 GMT\r\n"
+			       "Content-Type: text/plain\r\n"
+			       "Content-Length: 13\r\n"
+			       "Connection: keep-alive\r\n"
+			       "\r\n"
+			       "hello, bench\n";
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+typedef void (*bench_fn)(void *ctx, size_t iters);
+
+/* Median over BATCHES of ns per operation; ops_per_iter operations per iteration. */
+static double run_case(bench_fn fn, void *ctx, size_t iters, size_t ops_per_iter)
+{
+	double per_op[BATCHES];
+
+	fn(ctx, iters / 10 + 1); /* warm caches and the allocator */
+	for (int b = 0; b < BATCHES; b++) {
+		uint64_t t0 = now_ns();
+
+		fn(ctx, iters);
+		per_op[b] = (double)(now_ns() - t0) / (double)(iters * ops_per_iter);
+	}
+	qsort(per_op, BATCHES, sizeof(per_op[0]), cmp_double);
+	return per_op[BATCHES / 2];
+}
+
+/* --- HTTP/1: one request head through the incremental parser --- */
+
+struct parse_ctx {
+	struct http1_parser p;
+	uint64_t heads;
+};
+
+static int on_head(void *ctx, const struct http1_head *h)
+{
+	struct parse_ctx *pc = ctx;
+
+	pc->heads += h->method.len;
+	return 0;
+}
+
+static void on_end(void *ctx, const struct http1_end *e)
+{
+	(void)ctx;
+	(void)e;
+}
+
+static void bench_http1_parse(void *ctx, size_t iters)
+{
+	static const struct http1_callbacks cb = { .on_head = on_head, .on_end = on_end };
+	struct parse_ctx *pc = ctx;
+
+	for (size_t i = 0; i < iters; i++)
+		http1_parser_feed(&pc->p, (const uint8_t *)request, sizeof(request) - 1,
+				  sizeof(request) - 1, i, &cb, pc);
+}
+
+/* --- ingest: the request and response events of one exchange → one span --- */
+
+struct ingest_ctx {
+	struct ingest ig;
+	uint8_t req_ev[sizeof(struct sonde_data) + sizeof(request)];
+	uint8_t resp_ev[sizeof(struct sonde_data) + sizeof(response)];
+	uint64_t spans;
+	uint64_t ts;
+};
+
+static void count_span(void *ctx, const struct span *sp)
+{
+	struct ingest_ctx *ic = ctx;
+
+	ic->spans += sp->status;
+}
+
+static void data_event(uint8_t *buf, const char *payload, size_t len, uint8_t dir)
+{
+	struct sonde_data d = {
+		.hdr = { .type = SONDE_EV_DATA, .tgid = 4242, .tid = 4242, .fd = 7, .conn_gen = 1 },
+		.total = (int64_t)len,
+		.captured = (uint32_t)len,
+		.dir = dir,
+		.syscall = dir == SONDE_DIR_INGRESS ? SONDE_SYS_RECVFROM : SONDE_SYS_WRITEV,
+		.role = SONDE_ROLE_SERVER,
+		.proto = SONDE_PROTO_HTTP1,
+	};
+
+	memcpy(buf, &d, sizeof(d));
+	memcpy(buf + sizeof(d), payload, len);
+}
+
+static int ingest_setup(struct ingest_ctx *ic)
+{
+	struct sonde_conn_open open = {
+		.hdr = { .type = SONDE_EV_CONN_OPEN, .tgid = 4242, .tid = 4242, .fd = 7,
+			 .conn_gen = 1 },
+		.local_port = 18080,
+		.remote_port = 51234,
+		.family = AF_INET,
+		.role = SONDE_ROLE_SERVER,
+		.proto = SONDE_PROTO_HTTP1,
+		.comm = "nginx",
+	};
+
+	if (ingest_init(&ic->ig, 16384, count_span, ic))
+		return -1;
+	memcpy(open.local_addr, "\x7f\0\0\x01", 4);
+	memcpy(open.remote_addr, "\x7f\0\0\x01", 4);
+	data_event(ic->req_ev, request, sizeof(request) - 1, SONDE_DIR_INGRESS);
+	data_event(ic->resp_ev, response, sizeof(response) - 1, SONDE_DIR_EGRESS);
+	return ingest_event(&ic->ig, &open, sizeof(open));
+}
+
+static void bench_ingest(void *ctx, size_t iters)
+{
+	struct ingest_ctx *ic = ctx;
+	struct sonde_data *req = (struct sonde_data *)ic->req_ev;
+	struct sonde_data *resp = (struct sonde_data *)ic->resp_ev;
+
+	for (size_t i = 0; i < iters; i++) {
+		req->hdr.ts_ns = ++ic->ts * 1000;
+		ingest_event(&ic->ig, ic->req_ev, sizeof(*req) + sizeof(request) - 1);
+		resp->hdr.ts_ns = ++ic->ts * 1000;
+		ingest_event(&ic->ig, ic->resp_ev, sizeof(*resp) + sizeof(response) - 1);
+	}
+}
+
+/* --- OTLP: a batch of spans of one process → ExportTraceServiceRequest --- */
+
+#define OTLP_BATCH 512
+
+struct otlp_ctx {
+	struct export_span spans[OTLP_BATCH];
+	size_t bytes;
+};
+
+static int otlp_setup(struct otlp_ctx *oc)
+{
+	static const struct config_kv_list none;
+	static const char env[] = "OTEL_SERVICE_NAME=bench-api";
+	struct resource *res = resource_new(4242, "nginx", "bench-host", env, sizeof(env), &none,
+					    "bench");
+	struct sampler smp = { .kind = SAMPLER_ALWAYS_ON, .ratio = 1.0 };
+	struct id_rng rng;
+
+	if (!res)
+		return -1;
+	id_rng_seed(&rng, 42);
+	for (size_t i = 0; i < OTLP_BATCH; i++) {
+		struct export_span *es = &oc->spans[i];
+		struct span *s = &es->span;
+
+		memset(es, 0, sizeof(*es));
+		s->kind = SPAN_SERVER;
+		s->pid = 4242;
+		snprintf(s->comm, sizeof(s->comm), "nginx");
+		s->start_ns = 1795635721123456789ull + i * 1000000;
+		s->end_ns = s->start_ns + 812000;
+		snprintf(s->method, sizeof(s->method), "GET");
+		snprintf(s->target, sizeof(s->target), "/api/items/%zu?limit=10", i);
+		s->status = i % 10 ? 200 : 500;
+		s->version_minor = 1;
+		s->response_body_bytes = 13;
+		s->local = (struct span_endpoint){ .family = AF_INET, .port = 18080 };
+		s->peer = (struct span_endpoint){ .family = AF_INET, .port = 51234 };
+		memcpy(s->local.addr, "\x7f\0\0\x01", 4);
+		memcpy(s->peer.addr, "\x7f\0\0\x01", 4);
+		snprintf(s->host, sizeof(s->host), "127.0.0.1:18080");
+		snprintf(s->user_agent, sizeof(s->user_agent), "Mozilla/5.0 bench/1.0");
+		es->res = res;
+		trace_ids_make(&es->ids, NULL, &smp, &rng);
+		snprintf(es->route, sizeof(es->route), "/api/items/{id}");
+	}
+	return 0;
+}
+
+static void bench_otlp(void *ctx, size_t iters)
+{
+	struct otlp_ctx *oc = ctx;
+
+	for (size_t i = 0; i < iters; i++) {
+		uint8_t *out = NULL;
+		size_t len = 0;
+
+		if (otlp_encode_traces(oc->spans, OTLP_BATCH, false, &out, &len) == 0)
+			oc->bytes = len;
+		free(out);
+	}
+}
+
+#ifdef SONDE_BENCH_HPACK
+/* bench/micro_hpack.c, built once agent/proto/hpack.h exists: ns per header block. */
+double bench_hpack_ns(int quick);
+#endif
+
+int main(int argc, char **argv)
+{
+	int quick = argc > 1 && !strcmp(argv[1], "--quick");
+	size_t scale = quick ? 1 : 5;
+	static struct parse_ctx pc;
+	static struct ingest_ctx ic;
+	static struct otlp_ctx oc;
+
+	http1_parser_init(&pc.p, HTTP1_REQUEST);
+	printf("http1_parse %.1f ns per request head parsed (%zu bytes)\n",
+	       run_case(bench_http1_parse, &pc, 2000 * scale, 1), sizeof(request) - 1);
+	http1_parser_free(&pc.p);
+
+	if (ingest_setup(&ic)) {
+		fprintf(stderr, "micro: ingest setup failed\n");
+		return 1;
+	}
+	printf("ingest_exchange %.1f ns per request+response events to span\n",
+	       run_case(bench_ingest, &ic, 1000 * scale, 1));
+	ingest_destroy(&ic.ig);
+
+#ifdef SONDE_BENCH_HPACK
+	printf("hpack_decode %.1f ns per header block decoded\n", bench_hpack_ns(quick));
+#else
+	printf("hpack_decode n/a until HTTP/2 lands\n");
+#endif
+
+	if (otlp_setup(&oc)) {
+		fprintf(stderr, "micro: out of memory\n");
+		return 1;
+	}
+	printf("otlp_encode %.1f ns per span encoded (batches of %d)\n",
+	       run_case(bench_otlp, &oc, 2 * scale, OTLP_BATCH), OTLP_BATCH);
+	resource_put(oc.spans[0].res);
+	return 0;
+}
