@@ -26,11 +26,11 @@ static __always_inline int one_lookup(void)
 	return bpf_map_lookup_elem(&conns, &key) ? 1 : 0;
 }
 
-#define HOOK(sec, name)                     \
-	SEC(sec)                            \
-	int name(void *ctx)                 \
-	{                                   \
-		return one_lookup() & 0;    \
+#define HOOK(sec, name)                  \
+	SEC(sec)                         \
+	int name(void *ctx)              \
+	{                                \
+		return one_lookup() & 0; \
 	}
 
 HOOK("tracepoint/syscalls/sys_exit_read", sys_exit_read)

@@ -23,13 +23,14 @@
 #define BATCHES 31
 
 /* What wrk and a browser-like client send, and nginx's answer to the bench. */
-static const char request[] = "GET /api/items/12345?limit=10 HTTP/1.1\r\n"
-			      "Host: 127.0.0.1:18080\r\n"
-			      "User-Agent: Mozilla/5.0 (X11; Linux x86_64) bench/1.0\r\n"
-			      "Accept: */*\r\n"
-			      "Accept-Encoding: gzip, deflate\r\n"
-			      "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"
-			      "\r\n";
+static const char request[] =
+	"GET /api/items/12345?limit=10 HTTP/1.1\r\n"
+	"Host: 127.0.0.1:18080\r\n"
+	"User-Agent: Mozilla/5.0 (X11; Linux x86_64) bench/1.0\r\n"
+	"Accept: */*\r\n"
+	"Accept-Encoding: gzip, deflate\r\n"
+	"traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"
+	"\r\n";
 static const char response[] = "HTTP/1.1 200 OK\r\n"
 			       "Server: nginx/1.22.1\r\n"
 			       "Date: Thu, 26 Nov 2026 16:00:00 GMT\r\n"
@@ -139,7 +140,10 @@ static void data_event(uint8_t *buf, const char *payload, size_t len, uint8_t di
 static int ingest_setup(struct ingest_ctx *ic)
 {
 	struct sonde_conn_open open = {
-		.hdr = { .type = SONDE_EV_CONN_OPEN, .tgid = 4242, .tid = 4242, .fd = 7,
+		.hdr = { .type = SONDE_EV_CONN_OPEN,
+			 .tgid = 4242,
+			 .tid = 4242,
+			 .fd = 7,
 			 .conn_gen = 1 },
 		.local_port = 18080,
 		.remote_port = 51234,
@@ -185,8 +189,8 @@ static int otlp_setup(struct otlp_ctx *oc)
 {
 	static const struct config_kv_list none;
 	static const char env[] = "OTEL_SERVICE_NAME=bench-api";
-	struct resource *res = resource_new(4242, "nginx", "bench-host", env, sizeof(env), &none,
-					    "bench");
+	struct resource *res =
+		resource_new(4242, "nginx", "bench-host", env, sizeof(env), &none, "bench");
 	struct sampler smp = { .kind = SAMPLER_ALWAYS_ON, .ratio = 1.0 };
 	struct id_rng rng;
 
