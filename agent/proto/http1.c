@@ -403,16 +403,21 @@ static int head_done(struct http1_parser *p, const char *s, size_t len, bool cut
 	return 0;
 }
 
-/* Offset just past the empty line ending a head in s[0..len), or 0. */
+/* Offset just past the empty line ending a head in s[0..len), or 0. Jumps from
+ * line end to line end with memchr, which is vectorised: a byte-at-a-time scan
+ * was the agent's largest cost per request with metrics only (make bench). */
 static size_t find_head_end(const char *s, size_t len, size_t from)
 {
-	for (size_t i = from; i < len; i++) {
-		if (s[i] != '\n')
-			continue;
+	const char *nl = s + from, *end = s + len;
+
+	while (nl < end && (nl = memchr(nl, '\n', (size_t)(end - nl)))) {
+		size_t i = (size_t)(nl - s);
+
 		if (i + 1 < len && s[i + 1] == '\n')
 			return i + 2;
 		if (i + 2 < len && s[i + 1] == '\r' && s[i + 2] == '\n')
 			return i + 3;
+		nl++;
 	}
 	return 0;
 }
