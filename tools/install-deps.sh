@@ -12,7 +12,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	make gcc clang clang-format llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev \
 	libcmocka-dev libclang-rt-14-dev pkg-config git ca-certificates \
-	curl wrk nginx redis-server python3 jq procps iproute2 \
+	curl wrk nghttp2-client openssl util-linux nginx redis-server python3 jq procps iproute2 \
 	qemu-system-x86 busybox-static cpio \
 	protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev libyaml-dev \
 	prometheus >/dev/null
