@@ -17,6 +17,7 @@
 #include "sock.bpf.h"
 #include "classify.bpf.h"
 #include "capture.bpf.h"
+#include "tls.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -155,6 +156,9 @@ static __always_inline int handle_data(__u32 fd, __s64 ret, __u8 dir, __u8 sys, 
 		return 0;
 	st = conn_lookup(&key);
 	if (!st)
+		return 0;
+	/* A TLS socket's syscalls move ciphertext: its plaintext comes from uprobes. */
+	if (sys < SONDE_SYS_TLS_READ && tls_ciphertext(st, pid_tgid, fd, dir, ubuf, uiov, ret))
 		return 0;
 	if (st->proto == SONDE_PROTO_UNKNOWN) {
 		__u8 proto = 0, role = st->role;
@@ -391,3 +395,8 @@ int sched_process_fork(struct bpf_raw_tracepoint_args *ctx)
 		count(SONDE_CNT_FILTER_ADD_FAIL);
 	return 0;
 }
+
+/* TLS: uprobes on OpenSSL and Go crypto/tls, built on the helpers above. */
+#include "tls_openssl.bpf.h"
+#include "tls_go.bpf.h"
+#include "tls_exec.bpf.h"

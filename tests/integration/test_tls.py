@@ -1,0 +1,156 @@
+# SPDX-License-Identifier: MIT
+"""HTTPS traced as plaintext through TLS library uprobes, with real peers on
+loopback: every request is one span with url.scheme=https, and the ciphertext
+under it produces nothing."""
+
+import os
+import subprocess
+import tempfile
+
+from harness import PYTHON, Sonde, check, client_spans, curl, free_port, server_spans
+from tls_peers import TlsNginx, parse_errors, trace_command
+
+
+def make_docroot():
+    d = tempfile.mkdtemp(prefix="sonde-www-tls-")
+    os.chmod(d, 0o755)
+    for i in range(5):
+        with open(os.path.join(d, str(i)), "w") as f:
+            f.write(f"item {i}\n" * (i + 1))
+    with open(os.path.join(d, "big.bin"), "wb") as f:
+        f.write(os.urandom(300 * 1000))
+    return d
+
+
+DOCROOT = make_docroot()
+
+
+def check_https(spans, what):
+    for s in spans:
+        check(s["url.scheme"] == "https", f"{what}: url.scheme {s['url.scheme']}: {s}")
+        check(s["network.protocol.version"] == "1.1", f"{what}: version {s}")
+        check(s["duration_ns"] > 0, f"{what}: no duration {s}")
+        check("sonde.truncated" not in s, f"{what}: truncated {s}")
+
+
+def test_tls_nginx_server_and_curl_client():
+    """N requests over one TLS connection: N nginx server spans and N curl client
+    spans, with the right method, path, status, sizes, addresses and https."""
+    port = free_port()
+    ngx = TlsNginx(port, DOCROOT)
+    workers = ngx.worker_pids()
+    n = 6
+    base = f"https://127.0.0.1:{port}"
+    urls = [f"{base}/{i % 5}?n={i}" for i in range(n - 1)] + [f"{base}/status/404"]
+    sonde = Sonde("--stats", "--comm", "curl", *[a for w in workers for a in ("--pid", str(w))])
+    try:
+        r = curl("-k", "--http1.1", "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null",
+                 "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null",
+                 "-w", "%{num_connects} %{local_port}\\n", *urls)
+        check(sum(int(l.split()[0]) for l in r.stdout.splitlines()) == 1,
+              f"curl did not reuse one connection: {r.stdout!r}")
+        curl_port = int(r.stdout.split()[1])
+        sonde.wait_spans(lambda s: s.get("server.port") == port, 2 * n)
+        sonde.settle()
+    finally:
+        sonde.stop()
+        ngx.stop()
+    spans = [s for s in sonde.spans() if s.get("server.port") == port]
+    srv = server_spans(spans)
+    cli = client_spans(spans)
+    check(len(srv) == n, f"expected {n} nginx spans, got {len(srv)}: {srv}")
+    check(len(cli) == n, f"expected {n} curl spans, got {len(cli)}: {cli}")
+    check(all(s["process.pid"] in workers for s in srv), "server spans from the worker")
+    for i, (s, c) in enumerate(zip(srv, cli)):
+        path = f"/{i % 5}" if i < n - 1 else "/status/404"
+        for sp in (s, c):
+            check(sp["http.request.method"] == "GET", f"method {sp}")
+            check(sp["url.path"] == path, f"span {i}: path {sp['url.path']} != {path}")
+        status = 200 if i < n - 1 else 404
+        check(s["http.response.status_code"] == status, f"server status {s}")
+        check(c["http.response.status_code"] == status, f"client status {c}")
+        if i < n - 1:
+            body = len(f"item {i % 5}\n") * (i % 5 + 1)
+            check(s["url.query"] == f"n={i}", f"query {s}")
+            check(s["http.response.body.size"] == body, f"server body size {s}")
+            check(c["http.response.body.size"] == body, f"client body size {c}")
+        check(s["client.address"] == "127.0.0.1" and s["client.port"] == curl_port,
+              f"server span's client address: {s}")
+        check(c["network.peer.port"] == port and c["network.local.port"] == curl_port,
+              f"client span's addresses: {c}")
+        check(s["user_agent.original"].startswith("curl/"), "user agent")
+    check(cli[-1]["error.type"] == "404", f"client 404 is an error: {cli[-1]}")
+    check_https(spans, "nginx/curl")
+    check(len(spans) == len(sonde.spans()), f"spans from elsewhere: {sonde.spans()}")
+    check("parse errors 0" in sonde.stderr(), f"ciphertext was parsed: {sonde.stderr()}")
+
+
+def test_tls_post_and_large_response():
+    """A POST body and a 300 kB response through SSL_write/SSL_read pieces."""
+    port = free_port()
+    ngx = TlsNginx(port, DOCROOT)
+    base = f"https://127.0.0.1:{port}"
+    try:
+        spans, r = trace_command(
+            "sh", "-c", f"head -c 5000 /dev/zero | "
+            f"curl -sk --http1.1 -o /dev/null --data-binary @- {base}/upload && "
+            f"curl -sk --http1.1 -o /dev/null {base}/big.bin")
+    finally:
+        ngx.stop()
+    spans = [s for s in spans if s.get("server.port") == port and
+             s.get("process.executable.name") == "curl"]
+    posts = [s for s in spans if s["http.request.method"] == "POST"]
+    check(len(posts) == 1 and posts[0]["http.request.body.size"] == 5000 and
+          posts[0]["http.response.status_code"] == 201, f"{posts}")
+    big = [s for s in spans if s["url.path"] == "/big.bin"]
+    check(len(big) == 1 and big[0]["http.response.body.size"] == 300 * 1000, f"{big}")
+    check_https(spans, "post/large")
+    check(parse_errors(r.stderr) == 0, r.stderr)
+
+
+def test_tls_python_ssl_client():
+    """Python's ssl module (SSL_read_ex/SSL_write_ex), started by sonde: N spans."""
+    port = free_port()
+    ngx = TlsNginx(port, DOCROOT)
+    code = (
+        "import http.client, ssl\n"
+        "ctx = ssl._create_unverified_context()\n"
+        f"c = http.client.HTTPSConnection('127.0.0.1', {port}, context=ctx)\n"
+        "for i in range(5):\n"
+        "    c.request('GET', f'/{i}', headers={'User-Agent': 'py-ssl'})\n"
+        "    c.getresponse().read()\n"
+        "c.request('POST', '/upload', body=b'x' * 1234)\n"
+        "c.getresponse().read()\n"
+    )
+    try:
+        spans, r = trace_command(PYTHON, "-c", code)
+    finally:
+        ngx.stop()
+    check(r.returncode == 0, f"python failed: {r.stderr}")
+    cli = client_spans(spans)
+    check(len(cli) == 6, f"expected 6 python spans, got {len(cli)}: {cli}")
+    for i, s in enumerate(cli[:5]):
+        check(s["url.path"] == f"/{i}" and s["http.response.status_code"] == 200, f"{s}")
+        check(s["http.response.body.size"] == len(f"item {i}\n") * (i + 1), f"{s}")
+        check(s["user_agent.original"] == "py-ssl", f"{s}")
+        check(s["server.port"] == port and s["network.peer.address"] == "127.0.0.1", f"{s}")
+    check(cli[5]["http.request.method"] == "POST" and
+          cli[5]["http.request.body.size"] == 1234, f"{cli[5]}")
+    check_https(cli, "python")
+    check(len(cli) == len(spans), f"other spans: {spans}")
+    check(parse_errors(r.stderr) == 0, r.stderr)
+
+
+def test_tls_ciphertext_without_uprobes_gives_nothing():
+    """With --no-tls the same HTTPS traffic produces no span and no parse error:
+    TLS records are recognised and left alone."""
+    port = free_port()
+    ngx = TlsNginx(port, DOCROOT)
+    try:
+        spans, r = trace_command("curl", "-sk", "--http1.1", "-o", "/dev/null",
+                                 f"https://127.0.0.1:{port}/1", args=("--no-tls",))
+    finally:
+        ngx.stop()
+    check(r.returncode == 0, f"curl failed: {r.stderr}")
+    check(spans == [], f"spans from ciphertext: {spans}")
+    check(parse_errors(r.stderr) == 0, r.stderr)
