@@ -55,7 +55,7 @@ AGENT_SRCS := $(PURE_SRCS) agent/main.c agent/log.c agent/cmd_trace.c agent/cmd_
 	      agent/tracer.c agent/mounts.c agent/kernel_features.c agent/output.c agent/proc.c \
 	      agent/prog_stats.c agent/cmd_run.c agent/pipeline.c agent/resource_cache.c \
 	      agent/export/exporter.c agent/export/otlp_transport.c agent/export/prom_server.c \
-	      $(ELF_SRCS) agent/tls_attach.c
+	      $(ELF_SRCS) agent/tls_attach.c agent/tls_report.c
 PURE_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(PURE_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(AGENT_SRCS)) $(PROTO_SRCS:.c=.o)
 BPF_OBJ := $(OUTPUT)/sonde.bpf.o

@@ -20,6 +20,7 @@
 #include "output.h"
 #include "proc.h"
 #include "summary.h"
+#include "tls_report.h"
 #include "tracer.h"
 
 #define MAX_PIDS	      64
@@ -300,7 +301,7 @@ static bool any_pid_alive(const struct trace_args *a)
 }
 
 static void print_stats(const struct ingest *ig, const struct output *o,
-			const uint64_t k[SONDE_CNT__MAX], bool detailed)
+			const uint64_t k[SONDE_CNT__MAX], bool detailed, const struct tracer *t)
 {
 	const struct ingest_stats *s = &ig->stats;
 
@@ -332,6 +333,7 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 	if (o->write_errors)
 		fprintf(stderr, "  output: %" PRIu64 " spans could not be written\n",
 			o->write_errors);
+	tls_report_text(stderr, "  ", tracer_tls(t), k[SONDE_CNT_TLS_NO_FD]);
 }
 
 static int on_event(void *ctx, const void *data, size_t size)
@@ -463,7 +465,7 @@ int cmd_trace(int argc, char **argv)
 			summary_print(out.summary, stdout);
 		fflush(stdout);
 	}
-	print_stats(&ig, &out, counters, a.stats);
+	print_stats(&ig, &out, counters, a.stats, t);
 out:
 	tracer_close(t);
 	ingest_destroy(&ig);

@@ -102,8 +102,10 @@ static int scan_symbols(struct elf_file *ef, Elf64_Word type, const char *const 
 		GElf_Sym sym;
 		const char *name;
 
-		if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_value ||
-		    (GELF_ST_TYPE(sym.st_info) != STT_FUNC && GELF_ST_TYPE(sym.st_info) != STT_OBJECT))
+		if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF ||
+		    !sym.st_value ||
+		    (GELF_ST_TYPE(sym.st_info) != STT_FUNC &&
+		     GELF_ST_TYPE(sym.st_info) != STT_OBJECT))
 			continue;
 		name = elf_strptr(ef->elf, shdr.sh_link, sym.st_name);
 		if (!name)
@@ -120,8 +122,7 @@ static int scan_symbols(struct elf_file *ef, Elf64_Word type, const char *const 
 	return found;
 }
 
-int elf_file_find_syms(struct elf_file *ef, const char *const *names, size_t n,
-		       struct elf_sym *out)
+int elf_file_find_syms(struct elf_file *ef, const char *const *names, size_t n, struct elf_sym *out)
 {
 	int found;
 
@@ -166,8 +167,7 @@ static const uint8_t *section_bytes(Elf_Scn *scn, size_t *size)
 	return data->d_buf;
 }
 
-const uint8_t *elf_file_section(struct elf_file *ef, const char *name, size_t *size,
-				uint64_t *addr)
+const uint8_t *elf_file_section(struct elf_file *ef, const char *name, size_t *size, uint64_t *addr)
 {
 	GElf_Shdr shdr;
 	Elf_Scn *scn = find_section(ef, name, &shdr);

@@ -32,8 +32,8 @@ static int copy_version(const uint8_t *s, uint64_t n, char *out, size_t len)
 	return 0;
 }
 
-int go_buildinfo_version(const uint8_t *sec, size_t size, go_read_fn read_at, void *ctx,
-			 char *out, size_t len)
+int go_buildinfo_version(const uint8_t *sec, size_t size, go_read_fn read_at, void *ctx, char *out,
+			 size_t len)
 {
 	uint8_t ptr, flags, hdr[16], str[64];
 	uint64_t addr, n = 0;

@@ -15,8 +15,8 @@
 typedef int (*go_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
 
 /* Writes "go1.19.8" (say) into out. 0, or -EINVAL when sec is no build info. */
-int go_buildinfo_version(const uint8_t *sec, size_t size, go_read_fn read_at, void *ctx,
-			 char *out, size_t len);
+int go_buildinfo_version(const uint8_t *sec, size_t size, go_read_fn read_at, void *ctx, char *out,
+			 size_t len);
 
 /* Major and minor of "go1.19.8", "go1.21rc2", "go1.22": 0, or -EINVAL. */
 int go_version_parse(const char *v, unsigned *major, unsigned *minor);

@@ -20,6 +20,7 @@
 #define MAX_PROCS  4096 /* processes followed (using a hooked file, or rescans pending) */
 #define MAX_SEEN   4096 /* binaries looked at and found to need no hook */
 #define PROC_FILES 8	/* hooked files per process */
+#define MAX_GONE   16	/* unhooked files still listed */
 
 /* After an exec, /proc/PID/maps is read again this long after the previous
  * look: the dynamic loader maps libssl after the exec, Python's ssl module
@@ -31,8 +32,13 @@ static const uint64_t rescan_ms[] = { 20, 100, 400, 1500 };
 /* Where distributions keep the system's libssl: attached at start-up, so a
  * process that loads it later is traced from its first call. */
 static const char *const system_lib_dirs[] = {
-	"/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/lib64",
-	"/usr/lib",		     "/lib",		      "/usr/local/lib",
+	"/usr/lib/x86_64-linux-gnu",
+	"/lib/x86_64-linux-gnu",
+	"/usr/lib64",
+	"/lib64",
+	"/usr/lib",
+	"/lib",
+	"/usr/local/lib",
 };
 
 struct tls_file {
@@ -70,6 +76,8 @@ struct tls_attach {
 	size_t seen_next;
 	bool cookie_used[GO_TLS_MAX_BINARIES];
 	uint64_t failures;
+	struct tls_hook_info gone[MAX_GONE];
+	size_t ngone;
 };
 
 struct tls_attach *tls_attach_new(struct bpf_program *const progs[TLS_PROG__MAX], int offsets_fd,
@@ -84,6 +92,20 @@ struct tls_attach *tls_attach_new(struct bpf_program *const progs[TLS_PROG__MAX]
 	ta->select = select;
 	ta->ctx = ctx;
 	return ta;
+}
+
+static void describe(const struct tls_file *f, struct tls_hook_info *h)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->path, sizeof(h->path), "%s", f->path);
+	h->kind = f->target->kind;
+	h->uprobes = f->nlinks;
+	h->processes = f->users;
+	h->system = f->system;
+	snprintf(h->go_version, sizeof(h->go_version), "%s", f->target->go_version);
+	h->layout_source = f->target->layout_source;
+	h->symtab = f->target->symtab;
+	h->active = true;
 }
 
 static void detach(struct tls_attach *ta, struct tls_file *f)
@@ -272,6 +294,10 @@ static void release_files(struct tls_attach *ta, struct tls_proc *p)
 		struct tls_file *f = &ta->files[p->files[i]];
 
 		if (--f->users == 0 && !f->system) {
+			struct tls_hook_info *h = &ta->gone[ta->ngone++ % MAX_GONE];
+
+			describe(f, h);
+			h->active = false;
 			log_info("tls: unhooked %s (no traced process uses it)", f->path);
 			detach(ta, f);
 		}
@@ -418,8 +444,8 @@ void tls_attach_tick(struct tls_attach *ta, uint64_t now_ns)
 			continue;
 		scan_proc(ta, p, false);
 		p->rescans++;
-		p->rescan_at = p->rescans < NRESCANS ? now_ns + rescan_ms[p->rescans] * 1000000ull
-						      : 0;
+		p->rescan_at =
+			p->rescans < NRESCANS ? now_ns + rescan_ms[p->rescans] * 1000000ull : 0;
 		/* Nothing found and nothing more to look for: forget it. */
 		if (!p->rescan_at && !p->nfiles)
 			p->pid = 0;
@@ -430,25 +456,18 @@ size_t tls_attach_list(const struct tls_attach *ta, struct tls_hook_info *out, s
 {
 	size_t n = 0;
 
-	for (size_t i = 0; ta && i < MAX_FILES; i++) {
-		const struct tls_file *f = &ta->files[i];
-		struct tls_hook_info *h;
-
-		if (!f->used)
+	if (!ta)
+		return 0;
+	for (size_t i = 0; i < MAX_FILES; i++) {
+		if (!ta->files[i].used)
 			continue;
-		if (n < max) {
-			h = &out[n];
-			memset(h, 0, sizeof(*h));
-			snprintf(h->path, sizeof(h->path), "%s", f->path);
-			h->kind = f->target->kind;
-			h->uprobes = f->nlinks;
-			h->processes = f->users;
-			h->system = f->system;
-			snprintf(h->go_version, sizeof(h->go_version), "%s",
-				 f->target->go_version);
-			h->layout_source = f->target->layout_source;
-			h->symtab = f->target->symtab;
-		}
+		if (n < max)
+			describe(&ta->files[i], &out[n]);
+		n++;
+	}
+	for (size_t i = 0; i < ta->ngone && i < MAX_GONE; i++) {
+		if (n < max)
+			out[n] = ta->gone[(ta->ngone - 1 - i) % MAX_GONE];
 		n++;
 	}
 	return n;

@@ -50,9 +50,11 @@ struct tls_hook_info {
 	char go_version[32];
 	const char *layout_source;
 	bool symtab; /* Go: functions from the symbol table (else from .gopclntab) */
+	bool active; /* false: unhooked since (its last user exited) */
 };
 
-/* The files hooked now, at most max; returns how many there are. */
+/* The files hooked now, then the last ones unhooked; at most max written.
+ * Returns how many there are. */
 size_t tls_attach_list(const struct tls_attach *ta, struct tls_hook_info *out, size_t max);
 /* Uprobes that failed to attach since the start. */
 uint64_t tls_attach_failures(const struct tls_attach *ta);

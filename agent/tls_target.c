@@ -46,9 +46,12 @@ const char *tls_kind_name(enum tls_kind k)
 const char *tls_prog_func(enum tls_prog p)
 {
 	static const char *const names[TLS_PROG__MAX] = {
-		[TLS_PROG_SSL_READ] = "SSL_read",	[TLS_PROG_SSL_READ_RET] = "SSL_read",
-		[TLS_PROG_SSL_READ_EX] = "SSL_read_ex", [TLS_PROG_SSL_READ_EX_RET] = "SSL_read_ex",
-		[TLS_PROG_SSL_WRITE] = "SSL_write",	[TLS_PROG_SSL_WRITE_RET] = "SSL_write",
+		[TLS_PROG_SSL_READ] = "SSL_read",
+		[TLS_PROG_SSL_READ_RET] = "SSL_read",
+		[TLS_PROG_SSL_READ_EX] = "SSL_read_ex",
+		[TLS_PROG_SSL_READ_EX_RET] = "SSL_read_ex",
+		[TLS_PROG_SSL_WRITE] = "SSL_write",
+		[TLS_PROG_SSL_WRITE_RET] = "SSL_write",
 		[TLS_PROG_SSL_WRITE_EX] = "SSL_write_ex",
 		[TLS_PROG_SSL_WRITE_EX_RET] = "SSL_write_ex",
 		[TLS_PROG_SSL_SET_FD] = "SSL_set_fd",
@@ -149,9 +152,9 @@ static int hook_go_func(struct elf_file *ef, const char *name, enum tls_prog ret
 	free(code);
 	if (n <= 0 || n > TLS_GO_MAX_RETS) {
 		snprintf(why, why_len, "%s: %s", name,
-			 n == 0	   ? "no RET instruction"
-			 : n > 0   ? "too many RET instructions"
-				   : "machine code does not decode");
+			 n == 0	 ? "no RET instruction"
+			 : n > 0 ? "too many RET instructions"
+				 : "machine code does not decode");
 		return -EINVAL;
 	}
 	if (elf_file_offset(ef, f.entry, &off) || add(t, TLS_PROG_GO_ENTER, false, off, name))

@@ -39,8 +39,8 @@ enum tls_prog {
 };
 
 /* RETs per Go function we hook at most; crypto/tls's have a handful. */
-#define TLS_GO_MAX_RETS	 32
-#define TLS_MAX_UPROBES	 (2 * (1 + TLS_GO_MAX_RETS) + 16)
+#define TLS_GO_MAX_RETS	  32
+#define TLS_MAX_UPROBES	  (2 * (1 + TLS_GO_MAX_RETS) + 16)
 #define TLS_FUNC_NAME_LEN 40
 
 struct tls_uprobe {

@@ -72,8 +72,7 @@ static __always_inline bool tls_record(const __u8 *b)
 {
 	__u16 len = (__u16)b[3] << 8 | b[4];
 
-	return b[0] >= 20 && b[0] <= 24 && b[1] == 3 && b[2] <= 4 && len > 0 &&
-	       len <= 16384 + 2048;
+	return b[0] >= 20 && b[0] <= 24 && b[1] == 3 && b[2] <= 4 && len > 0 && len <= 16384 + 2048;
 }
 
 /* Whether a payload starts with a TLS record: 5 bytes, from a buffer or the

@@ -65,7 +65,9 @@ int go_tls_enter(struct pt_regs *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct go_call_key k = { .tgid = pid_tgid >> 32, .g = ctx->r14 };
-	struct go_call c = { .conn = ctx->ax, .buf = ctx->bx, .cookie = bpf_get_attach_cookie(ctx) };
+	struct go_call c = { .conn = ctx->ax,
+			     .buf = ctx->bx,
+			     .cookie = bpf_get_attach_cookie(ctx) };
 
 	if (!task_is_traced(k.tgid))
 		return 0;

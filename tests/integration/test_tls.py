@@ -4,8 +4,10 @@ loopback: every request is one span with url.scheme=https, and the ciphertext
 under it produces nothing."""
 
 import os
+import shutil
 import subprocess
 import tempfile
+import time
 
 from harness import PYTHON, Sonde, check, client_spans, curl, free_port, server_spans
 from tls_peers import TlsNginx, parse_errors, trace_command
@@ -154,3 +156,46 @@ def test_tls_ciphertext_without_uprobes_gives_nothing():
     check(r.returncode == 0, f"curl failed: {r.stderr}")
     check(spans == [], f"spans from ciphertext: {spans}")
     check(parse_errors(r.stderr) == 0, r.stderr)
+
+
+def test_tls_process_started_later_in_another_mount_namespace():
+    """nginx started after sonde, in its own mount namespace, with a copy of
+    libssl (another inode than the system's) at a path that only exists in
+    that namespace: hooked through its exec and /proc/PID/root within a
+    second, traced, and unhooked when it exits; --stats says so."""
+    libdir = tempfile.mkdtemp(prefix="sonde-libssl-")
+    mnt = tempfile.mkdtemp(prefix="sonde-ns-")  # empty outside the namespace
+    shutil.copy("/usr/lib/x86_64-linux-gnu/libssl.so.3", libdir)
+    private = os.path.join(mnt, "libssl.so.3")
+    wrap = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            f"mount --bind {libdir} {mnt} && LD_LIBRARY_PATH={mnt} exec \"$0\" \"$@\""]
+    port = free_port()
+    sonde = Sonde("--stats", "-v", "--comm", "nginx")
+    ngx = None
+    try:
+        ngx = TlsNginx(port, DOCROOT, wrap=wrap)
+        workers = ngx.worker_pids()
+        check(not os.path.exists(private), "the private libssl is visible to sonde")
+        with open(f"/proc/{workers[0]}/maps") as f:
+            check(private in f.read(), "nginx does not use the private libssl")
+        time.sleep(1.0)
+        curl("-k", "--http1.1", "-o", "/dev/null", "-o", "/dev/null",
+             f"https://127.0.0.1:{port}/1", f"https://127.0.0.1:{port}/echo")
+        sonde.wait_spans(lambda s: s.get("server.port") == port, 2)
+        ngx.stop()
+        ngx = None
+        time.sleep(0.5)
+    finally:
+        sonde.stop()
+        if ngx:
+            ngx.stop()
+        shutil.rmtree(libdir, ignore_errors=True)
+        os.rmdir(mnt)
+    spans = [s for s in server_spans(sonde.spans()) if s.get("server.port") == port]
+    check([s["url.path"] for s in spans] == ["/1", "/echo"], f"spans {spans}")
+    check(all(s["process.pid"] in workers for s in spans), f"not from the workers: {spans}")
+    check_https(spans, "late nginx")
+    err = sonde.stderr()
+    check(f"tls: hooked {private} (openssl, 9 uprobes)" in err, err)
+    check(f"tls: unhooked {private}" in err, err)
+    check(f"    {private}: openssl, 9 uprobes, unhooked: its processes exited" in err, err)

@@ -26,7 +26,7 @@ def make_cert(directory):
 class TlsNginx:
     """nginx serving HTTP/1.1 over TLS only, one worker."""
 
-    def __init__(self, port, root):
+    def __init__(self, port, root, wrap=()):
         self.dir = tempfile.mkdtemp(prefix="sonde-nginx-tls-")
         os.chmod(self.dir, 0o755)
         cert, key = make_cert(self.dir)
@@ -58,7 +58,7 @@ http {{
     }}
 }}
 """)
-        self.proc = Proc(["nginx", "-c", conf, "-p", self.dir], stderr=subprocess.PIPE)
+        self.proc = Proc([*wrap, "nginx", "-c", conf, "-p", self.dir], stderr=subprocess.PIPE)
         wait_port(port)
         self.master_pid = self.proc.pid
 
