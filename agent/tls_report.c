@@ -39,13 +39,15 @@ void tls_report_text(FILE *f, const char *indent, const struct tls_attach *ta, u
 			h[i].uprobes);
 		if (h[i].kind == TLS_KIND_GO)
 			fprintf(f, ", functions from %s, offsets from %s",
-				h[i].symtab ? "the symbol table" : ".gopclntab", h[i].layout_source);
+				h[i].symtab ? "the symbol table" : ".gopclntab",
+				h[i].layout_source);
 		if (!h[i].active)
 			fprintf(f, ", unhooked: its processes exited\n");
 		else if (h[i].system)
-			fprintf(f, ", for every process, %u traced using it\n", h[i].processes);
+			fprintf(f, ", for every process (traced processes using it: %u)\n",
+				h[i].processes);
 		else
-			fprintf(f, ", %u traced processes\n", h[i].processes);
+			fprintf(f, ", traced processes using it: %u\n", h[i].processes);
 	}
 	free(h);
 }

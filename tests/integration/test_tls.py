@@ -9,8 +9,9 @@ import subprocess
 import tempfile
 import time
 
-from harness import PYTHON, Sonde, check, client_spans, curl, free_port, server_spans
-from tls_peers import TlsNginx, parse_errors, trace_command
+from harness import (PYTHON, Proc, Sonde, check, client_spans, curl, free_port, server_spans,
+                     wait_port)
+from tls_peers import TlsNginx, make_cert, parse_errors, trace_command
 
 
 def make_docroot():
@@ -199,3 +200,82 @@ def test_tls_process_started_later_in_another_mount_namespace():
     check(f"tls: hooked {private} (openssl, 9 uprobes)" in err, err)
     check(f"tls: unhooked {private}" in err, err)
     check(f"    {private}: openssl, 9 uprobes, unhooked: its processes exited" in err, err)
+
+
+NODE_SERVER = """
+const https = require('https'), fs = require('fs');
+const [port, key, cert] = process.argv.slice(2);
+https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (req, res) => {
+  let n = 0;
+  req.on('data', (c) => n += c.length);
+  req.on('end', () => {
+    const body = 'node ' + req.url + ' ' + n;
+    res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-length': body.length });
+    res.end(body);
+  });
+}).listen(+port, '127.0.0.1');
+"""
+
+NODE_CLIENT = """
+const https = require('https');
+const port = +process.argv[2];
+const agent = new https.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+let i = 0;
+function next() {
+  if (i === 4) { agent.destroy(); return; }
+  https.get({ host: '127.0.0.1', port, path: '/n' + i++, agent }, (res) => {
+    res.resume();
+    res.on('end', next);
+  });
+}
+next();
+"""
+
+
+def node_exports_openssl():
+    out = subprocess.run(["nm", "-D", "--defined-only", "/usr/bin/node"],
+                         capture_output=True, text=True).stdout.split()
+    return "SSL_read" in out and "SSL_write" in out
+
+
+def test_tls_node_server_and_client():
+    """Node.js carries its own OpenSSL (found by its exported SSL_read/SSL_write)
+    and feeds it through memory BIOs: an https server started after sonde, with
+    curl and a Node https client: N server spans and N client spans."""
+    check(node_exports_openssl(), "/usr/bin/node does not export SSL_read: linked to libssl?")
+    d = tempfile.mkdtemp(prefix="sonde-node-")
+    cert, key = make_cert(d)
+    port = free_port()
+    sonde = Sonde("--stats", "--comm", "node")
+    srv = None
+    try:
+        srv = Proc(["node", "-e", NODE_SERVER, "-", str(port), key, cert])
+        wait_port(port)
+        time.sleep(0.5)
+        curl("-k", "-o", "/dev/null", "-o", "/dev/null", f"https://127.0.0.1:{port}/a",
+             f"https://127.0.0.1:{port}/missing")
+        curl("-k", "-o", "/dev/null", "--data-binary", "x" * 2000, f"https://127.0.0.1:{port}/p")
+        subprocess.run(["node", "-e", NODE_CLIENT, "-", str(port)], check=True, timeout=30)
+        sonde.wait_spans(lambda s: s.get("server.port") == port, 11)
+        sonde.settle()
+    finally:
+        sonde.stop()
+        if srv:
+            srv.stop()
+        shutil.rmtree(d, ignore_errors=True)
+    spans = [s for s in sonde.spans() if s.get("server.port") == port]
+    srv_spans = server_spans(spans, pid=srv.pid)
+    node_cli = [s for s in client_spans(spans) if s["process.executable.name"] == "node"]
+    paths = ["/a", "/missing", "/p"] + [f"/n{i}" for i in range(4)]
+    check([s["url.path"] for s in srv_spans] == paths, f"server spans {srv_spans}")
+    check([s["url.path"] for s in node_cli] == paths[3:], f"client spans {spans}")
+    check([s["http.response.status_code"] for s in srv_spans] == [200, 404] + [200] * 5,
+          f"statuses {srv_spans}")
+    check(srv_spans[2]["http.request.method"] == "POST" and
+          srv_spans[2]["http.request.body.size"] == 2000, f"POST {srv_spans[2]}")
+    for s in srv_spans:
+        body = len(f"node {s['url.path']} {2000 if s['url.path'] == '/p' else 0}")
+        check(s["http.response.body.size"] == body, f"body size {s}")
+        check(s["client.address"] == "127.0.0.1", f"client address {s}")
+    check_https(spans, "node")
+    check(len(spans) == 11, f"expected 11 spans, got {len(spans)}: {spans}")
