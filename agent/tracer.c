@@ -14,6 +14,7 @@
 #include "log.h"
 #include "mounts.h"
 #include "proc.h"
+#include "reorder.h"
 #include "tls_attach.h"
 #include "tracer.h"
 
@@ -21,6 +22,11 @@
  * producers keep producing; without a budget an overloaded agent would never
  * get back to its loop (signals, --duration, output flushes). */
 #define POLL_BUDGET 8192
+/* With TLS uprobes, events are put back in timestamp order (TLS writes are
+ * stamped at the call's entry and reach the ring at its return); those stamped
+ * less than this before the poll wait for the next one, in case an earlier
+ * one is still on its way. */
+#define REORDER_HOLD_NS 20000000ull
 
 struct tracer {
 	struct sonde_bpf *skel;
@@ -30,6 +36,7 @@ struct tracer {
 	int budget;
 	struct tracer_opts opts;
 	struct tls_attach *tls; /* NULL when TLS is off */
+	struct reorder reorder; /* used with TLS */
 };
 
 static bool libbpf_verbose;
@@ -40,6 +47,17 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	if (!libbpf_verbose || level == LIBBPF_DEBUG)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
+}
+
+static int dispatch(void *ctx, const void *data, size_t size)
+{
+	struct tracer *t = ctx;
+	const struct sonde_event_hdr *h = data;
+	int err = t->fn(t->ctx, data, size);
+
+	if (size >= sizeof(*h) && h->type == SONDE_EV_PROC_EXIT && t->tls)
+		tls_attach_exit(t->tls, h->tgid);
+	return err;
 }
 
 static int on_sample(void *ctx, void *data, size_t size)
@@ -54,9 +72,10 @@ static int on_sample(void *ctx, void *data, size_t size)
 			tls_attach_exec(t->tls, h->tgid, clock_mono_now());
 		return 0;
 	}
-	err = t->fn(t->ctx, data, size);
-	if (size >= sizeof(*h) && h->type == SONDE_EV_PROC_EXIT && t->tls)
-		tls_attach_exit(t->tls, h->tgid);
+	if (t->tls)
+		err = reorder_push(&t->reorder, data, size);
+	else
+		err = dispatch(t, data, size);
 	if (err)
 		return err;
 	/* libbpf has already consumed this sample: stopping here loses nothing. */
@@ -218,6 +237,7 @@ void tracer_close(struct tracer *t)
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
+	reorder_free(&t->reorder);
 	tls_attach_free(t->tls);
 	sonde_bpf__destroy(t->skel);
 	free(t);
@@ -255,8 +275,15 @@ int tracer_poll(struct tracer *t, int timeout_ms)
 	if (n == 0 || n == -EINTR)
 		n = ring_buffer__consume(t->rb);
 	if (n == -EAGAIN)
-		return POLL_BUDGET;
-	return n;
+		n = POLL_BUDGET;
+	if (n < 0 || !t->tls)
+		return n;
+	if (n > 0) {
+		reorder_flush(&t->reorder, clock_mono_now() - REORDER_HOLD_NS, dispatch, t);
+		return n;
+	}
+	/* Nothing new: whatever is held cannot be overtaken any more. */
+	return (int)reorder_flush(&t->reorder, UINT64_MAX, dispatch, t);
 }
 
 void tracer_start_tls(struct tracer *t)

@@ -23,6 +23,7 @@ struct tls_call {
 	__u64 buf;
 	__u64 len_ptr; /* SSL_*_ex: where the byte count is written; 0 otherwise */
 	__u64 gen;     /* of the socket the library used during the call */
+	__u64 ts;      /* when the call began */
 	__s32 fd;      /* that socket, or -1 */
 	__u8 dir;      /* enum sonde_dir */
 	__u8 sys;      /* SONDE_SYS_TLS_READ or _WRITE */

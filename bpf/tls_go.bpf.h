@@ -23,6 +23,7 @@ struct go_call {
 	__u64 conn;
 	__u64 buf;
 	__u64 cookie;
+	__u64 ts; /* when the call began */
 };
 
 struct {
@@ -65,9 +66,12 @@ int go_tls_enter(struct pt_regs *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct go_call_key k = { .tgid = pid_tgid >> 32, .g = ctx->r14 };
-	struct go_call c = { .conn = ctx->ax,
-			     .buf = ctx->bx,
-			     .cookie = bpf_get_attach_cookie(ctx) };
+	struct go_call c = {
+		.conn = ctx->ax,
+		.buf = ctx->bx,
+		.cookie = bpf_get_attach_cookie(ctx),
+		.ts = bpf_ktime_get_ns(),
+	};
 
 	if (!task_is_traced(k.tgid))
 		return 0;
@@ -100,7 +104,7 @@ static __always_inline int go_tls_return(struct pt_regs *ctx, __u8 dir, __u8 sys
 		count(SONDE_CNT_TLS_NO_FD);
 		return 0;
 	}
-	return tls_plaintext(fd, n, dir, sys, (const void *)c.buf);
+	return tls_plaintext(fd, n, dir, sys, (const void *)c.buf, c.ts);
 }
 
 SEC("uprobe")

@@ -20,6 +20,7 @@ static __always_inline int ssl_enter(void *ssl, const void *buf, void *len_ptr, 
 		.fd = -1,
 		.dir = dir,
 		.sys = sys,
+		.ts = bpf_ktime_get_ns(),
 	};
 
 	if (!task_is_traced(pid_tgid >> 32))
@@ -80,7 +81,7 @@ static __always_inline int ssl_return(int ret)
 		count(SONDE_CNT_TLS_NO_FD);
 		return 0;
 	}
-	return tls_plaintext(fd, n, c.dir, c.sys, (const void *)c.buf);
+	return tls_plaintext(fd, n, c.dir, c.sys, (const void *)c.buf, c.ts);
 }
 
 SEC("uprobe")

@@ -11,7 +11,7 @@ import time
 
 from harness import (PYTHON, Proc, Sonde, check, client_spans, curl, free_port, server_spans,
                      wait_port)
-from tls_peers import TlsNginx, make_cert, parse_errors, trace_command
+from tls_peers import TlsNginx, go_binaries, make_cert, parse_errors, trace_command
 
 
 def make_docroot():
@@ -279,3 +279,62 @@ def test_tls_node_server_and_client():
         check(s["client.address"] == "127.0.0.1", f"client address {s}")
     check_https(spans, "node")
     check(len(spans) == 11, f"expected 11 spans, got {len(spans)}: {spans}")
+
+
+def go_https(kind):
+    """A Go 1.19 HTTPS server started after sonde, curl and a Go client: N + 1
+    server and N client spans; --stats says how the functions and offsets were
+    found."""
+    binary = go_binaries()[kind]
+    d = tempfile.mkdtemp(prefix="sonde-go-cert-")
+    cert, key = make_cert(d)
+    port = free_port()
+    n = 6
+    sonde = Sonde("--stats", "--comm", os.path.basename(binary))
+    srv = None
+    try:
+        srv = Proc([binary, "server", str(port), cert, key])
+        wait_port(port)
+        time.sleep(0.5)
+        curl("-k", "-o", "/dev/null", f"https://127.0.0.1:{port}/missing")
+        subprocess.run([binary, "client", str(port), str(n)], check=True, timeout=30)
+        sonde.wait_spans(lambda s: s.get("server.port") == port, 2 * n + 1)
+        sonde.settle()
+    finally:
+        sonde.stop()
+        if srv:
+            srv.stop()
+        shutil.rmtree(d, ignore_errors=True)
+    spans = [s for s in sonde.spans() if s.get("server.port") == port]
+    srv_spans = server_spans(spans, pid=srv.pid)
+    cli = client_spans(spans)
+    paths = ["/missing"] + [f"/g{i}" for i in range(n - 1)] + ["/post"]
+    check([s["url.path"] for s in srv_spans] == paths, f"server spans {srv_spans}")
+    check([s["url.path"] for s in cli] == paths[1:], f"client spans {cli}")
+    for s in srv_spans + cli:
+        post = s["url.path"] == "/post"
+        body = f"go {s['url.path']} {3000 if post else 0}"
+        check(s["http.request.method"] == ("POST" if post else "GET"), f"method {s}")
+        check(s["http.request.body.size"] == (3000 if post else 0), f"request body {s}")
+        check(s["http.response.status_code"] == (404 if s["url.path"] == "/missing" else 200),
+              f"status {s}")
+        check(s["http.response.body.size"] == len(body), f"response body {s}")
+        check(s["network.peer.address"] == "127.0.0.1", f"peer {s}")
+    check_https(spans, f"go {kind}")
+    check(len(spans) == 2 * n + 1, f"expected {2 * n + 1} spans, got {len(spans)}: {spans}")
+    err = sonde.stderr()
+    check("parse errors 0" in err and "responses without request 0" in err, err)
+    return err
+
+
+def test_tls_go_with_symbols():
+    """Functions from the symbol table, offsets from DWARF."""
+    err = go_https("symtab")
+    check("go go1.19" in err and "functions from the symbol table, offsets from dwarf" in err,
+          err)
+
+
+def test_tls_go_stripped():
+    """-ldflags=-s -w: functions from .gopclntab, offsets from the Go version table."""
+    err = go_https("stripped")
+    check("functions from .gopclntab, offsets from go version table" in err, err)
