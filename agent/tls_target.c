@@ -12,7 +12,9 @@
 
 #define GO_READ	 "crypto/tls.(*Conn).Read"
 #define GO_WRITE "crypto/tls.(*Conn).Write"
-#define GO_ITAB	 "go:itab.*net.TCPConn,net.Conn"
+/* go.itab. until Go 1.19, go:itab. since 1.20 */
+#define GO_ITAB_119 "go.itab.*net.TCPConn,net.Conn"
+#define GO_ITAB_120 "go:itab.*net.TCPConn,net.Conn"
 
 /* OpenSSL functions, with the programs for their entry and return. */
 static const struct {
@@ -172,8 +174,8 @@ static int hook_go_func(struct elf_file *ef, const char *name, enum tls_prog ret
 static int inspect_go(struct elf_file *ef, const char *path, struct tls_target *t, char *why,
 		      size_t why_len)
 {
-	const char *itab = GO_ITAB;
-	struct elf_sym sym;
+	const char *itab[] = { GO_ITAB_119, GO_ITAB_120 };
+	struct elf_sym sym[2];
 	const uint8_t *info;
 	unsigned major, minor;
 	size_t size;
@@ -211,8 +213,8 @@ static int inspect_go(struct elf_file *ef, const char *path, struct tls_target *
 		return 0;
 	}
 	/* The itab's address is only known before relocation in non-PIE binaries. */
-	if (!elf_file_is_dyn(ef) && elf_file_find_syms(ef, &itab, 1, &sym) == 1)
-		t->tcp_itab = sym.addr;
+	if (!elf_file_is_dyn(ef) && elf_file_find_syms(ef, itab, 2, sym) > 0)
+		t->tcp_itab = sym[0].addr ? sym[0].addr : sym[1].addr;
 	t->kind = TLS_KIND_GO;
 	return 0;
 }
