@@ -57,9 +57,9 @@ const char *tls_prog_func(enum tls_prog p)
 		[TLS_PROG_SSL_WRITE_EX] = "SSL_write_ex",
 		[TLS_PROG_SSL_WRITE_EX_RET] = "SSL_write_ex",
 		[TLS_PROG_SSL_SET_FD] = "SSL_set_fd",
-		[TLS_PROG_GO_ENTER] = GO_READ "/Write",
-		[TLS_PROG_GO_READ_RET] = GO_READ " RET",
-		[TLS_PROG_GO_WRITE_RET] = GO_WRITE " RET",
+		[TLS_PROG_GO_ENTER] = "crypto/tls Read,Write",
+		[TLS_PROG_GO_READ_RET] = "crypto/tls Read RETs",
+		[TLS_PROG_GO_WRITE_RET] = "crypto/tls Write RETs",
 	};
 
 	return p < TLS_PROG__MAX ? names[p] : "";

@@ -116,7 +116,7 @@ static bool pid_selected(void *ctx, uint32_t pid)
 
 	if (pid == (uint32_t)getpid())
 		return false;
-	if (!o->filter_pid && !o->filter_cgroup && !o->comm)
+	if (o->tls_all || (!o->filter_pid && !o->filter_cgroup && !o->comm))
 		return true;
 	if (o->filter_pid &&
 	    !bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.filter_pids), &pid, &one))
@@ -295,6 +295,14 @@ void tracer_start_tls(struct tracer *t)
 const struct tls_attach *tracer_tls(const struct tracer *t)
 {
 	return t->tls;
+}
+
+const char *tracer_uprobe_func(struct tracer *t, const struct bpf_program *prog)
+{
+	for (int i = 0; i < TLS_PROG__MAX; i++)
+		if (tls_prog(t->skel, i) == prog)
+			return tls_prog_func(i);
+	return NULL;
 }
 
 struct bpf_object *tracer_bpf_object(struct tracer *t)
