@@ -338,3 +338,31 @@ def test_tls_go_stripped():
     """-ldflags=-s -w: functions from .gopclntab, offsets from the Go version table."""
     err = go_https("stripped")
     check("functions from .gopclntab, offsets from go version table" in err, err)
+
+
+def test_tls_sonde_run_metrics_say_https():
+    """`sonde run` hooks TLS too: RED metrics of HTTPS requests to nginx carry
+    url_scheme="https" on the Prometheus endpoint."""
+    from otlp import SondeRun, get, wait_for
+
+    port, prom = free_port(), free_port()
+    ngx = TlsNginx(port, DOCROOT)
+    agent = SondeRun("--pid", str(ngx.worker_pids()[0]), "--prometheus-port", str(prom),
+                     "--traces-exporter", "none")
+    try:
+        curl("-k", "--http1.1", "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null",
+             f"https://127.0.0.1:{port}/1", f"https://127.0.0.1:{port}/2",
+             f"https://127.0.0.1:{port}/status/500")
+
+        def scraped():
+            text = get(f"http://127.0.0.1:{prom}/metrics")[1].decode()
+            lines = [l for l in text.splitlines()
+                     if l.startswith("http_server_request_duration_seconds_count{")]
+            total = sum(float(l.rsplit(" ", 1)[1]) for l in lines)
+            return lines if total >= 3 else None
+        lines = wait_for(scraped, what="3 requests counted")
+    finally:
+        agent.stop()
+        ngx.stop()
+    check(all('url_scheme="https"' in l for l in lines), f"{lines}")
+    check(any('http_response_status_code="500"' in l for l in lines), f"{lines}")
