@@ -17,9 +17,13 @@ CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	  -DSONDE_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(VMLINUX) -Iinclude -Ibpf
-LIBS := -lbpf -lelf -lcurl -lyaml -lprotobuf-c -lz -lpthread -lm
+LIBS := -lbpf -lelf -ldw -lcapstone -lcurl -lyaml -lprotobuf-c -lz -lpthread -lm
 # What the pure code needs (unit tests, fuzzers).
 PURE_LIBS := -lyaml -lprotobuf-c -lz -lm
+# Reading binaries for TLS uprobes: unit tested on binaries the tests build.
+ELF_SRCS := agent/elf_file.c agent/go_pclntab.c agent/go_buildinfo.c agent/go_layout.c \
+	    agent/x86_ret.c agent/tls_target.c
+ELF_LIBS := -lelf -ldw -lcapstone
 
 ifeq ($(SANITIZE),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -46,11 +50,12 @@ PURE_SRCS := agent/proto/http1.c agent/span.c agent/http1_spans.c agent/summary.
 	     $(wildcard agent/config*.c) agent/route.c agent/trace_context.c agent/span_attrs.c \
 	     agent/resource.c agent/metrics.c agent/export/arena.c agent/export/otlp_common.c \
 	     agent/export/otlp_traces.c agent/export/otlp_metrics.c agent/export/prom_text.c \
-	     agent/export/gzip.c
+	     agent/export/gzip.c agent/reorder.c
 AGENT_SRCS := $(PURE_SRCS) agent/main.c agent/log.c agent/cmd_trace.c agent/cmd_probe.c \
 	      agent/tracer.c agent/mounts.c agent/kernel_features.c agent/output.c agent/proc.c \
 	      agent/prog_stats.c agent/cmd_run.c agent/pipeline.c agent/resource_cache.c \
-	      agent/export/exporter.c agent/export/otlp_transport.c agent/export/prom_server.c
+	      agent/export/exporter.c agent/export/otlp_transport.c agent/export/prom_server.c \
+	      $(ELF_SRCS) agent/tls_attach.c agent/tls_report.c
 PURE_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(PURE_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(AGENT_SRCS)) $(PROTO_SRCS:.c=.o)
 BPF_OBJ := $(OUTPUT)/sonde.bpf.o
@@ -101,10 +106,11 @@ $(SKEL): $(BPF_OBJ)
 	$(Q)$(BPFTOOL) gen skeleton $< name sonde_bpf > $@
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(PURE_SRCS) $(PROTO_SRCS) $(PROTO_HDRS) \
-		       $(wildcard agent/*.h agent/*/*.h)
+		       $(ELF_SRCS) $(wildcard agent/*.h agent/*/*.h)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(UNIT_CFLAGS) $< $(PURE_SRCS) $(PROTO_SRCS) -lcmocka $(PURE_LIBS) -o $@
+	$(Q)$(CC) $(UNIT_CFLAGS) $< $(PURE_SRCS) $(PROTO_SRCS) $(ELF_SRCS) -lcmocka $(PURE_LIBS) \
+		$(ELF_LIBS) -o $@
 
 test-unit: $(UNIT_TESTS)
 	$(Q)set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done

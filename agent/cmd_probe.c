@@ -53,6 +53,7 @@ static void print_programs_text(const struct prog_stats *st)
 		       p->attach, verified, p->xlated_insns, p->jited_bytes);
 	}
 	printf("  %-65s %9" PRIu64 "\n", "total verified instructions", st->verified_total);
+	printf("%s", st->tls_text);
 }
 
 /* A JSON array of one object per program, into buf; -1 when it does not fit. */
@@ -114,6 +115,7 @@ static void print_json(const struct sonde_features *f, const char *missing,
 	if (st && programs_json(st, progs, sizeof(progs)) > 0) {
 		json_raw(&j, "programs", progs);
 		json_u64(&j, "verified_insns_total", st->verified_total);
+		json_raw(&j, "tls_hooks", st->tls_json);
 	}
 	json_bool(&j, "can_run", missing == NULL);
 	if (missing)

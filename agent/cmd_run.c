@@ -98,6 +98,7 @@ static int setup_tracer(const struct sonde_config *c, struct ingest *ig, struct 
 	topts.filter_cgroup = c->cgroup[0] != '\0';
 	topts.comm = c->comm[0] ? c->comm : NULL;
 	topts.verbose = c->log_level >= LOG_LEVEL_DEBUG;
+	topts.tls = true;
 	t = tracer_open(&topts, on_event, ig);
 	if (!t)
 		return -errno;
@@ -108,6 +109,7 @@ static int setup_tracer(const struct sonde_config *c, struct ingest *ig, struct 
 		tracer_close(t);
 		return -EINVAL;
 	}
+	tracer_start_tls(t);
 	*out = t;
 	return 0;
 }

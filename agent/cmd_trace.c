@@ -20,6 +20,7 @@
 #include "output.h"
 #include "proc.h"
 #include "summary.h"
+#include "tls_report.h"
 #include "tracer.h"
 
 #define MAX_PIDS	      64
@@ -39,6 +40,7 @@ struct trace_args {
 	bool stats;
 	bool summary;
 	bool verbose;
+	bool tls;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -69,6 +71,7 @@ static void usage(FILE *f)
 		"      --max-conns N      connections tracked at once (default 16384)\n"
 		"      --stats            print agent counters on exit\n"
 		"      --no-summary       do not print the summary on exit\n"
+		"      --no-tls           do not hook TLS libraries (HTTPS is then not seen)\n"
 		"  -v, --verbose          show libbpf messages and debug logs\n"
 		"  -h, --help             show this help\n",
 		SONDE_MAX_CAPTURE, SONDE_DEFAULT_CAPTURE);
@@ -112,7 +115,7 @@ static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 
 static int parse_args(int argc, char **argv, struct trace_args *a)
 {
-	enum { OPT_CAPTURE = 256, OPT_MAX_CONNS, OPT_STATS, OPT_NO_SUMMARY };
+	enum { OPT_CAPTURE = 256, OPT_MAX_CONNS, OPT_STATS, OPT_NO_SUMMARY, OPT_NO_TLS };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "comm", required_argument, NULL, 'c' },
@@ -123,6 +126,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
+		{ "no-tls", no_argument, NULL, OPT_NO_TLS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -131,7 +135,8 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 
 	*a = (struct trace_args){ .capture_bytes = SONDE_DEFAULT_CAPTURE,
 				  .max_conns = 16384,
-				  .summary = true };
+				  .summary = true,
+				  .tls = true };
 	optind = 1;
 	/* '+': stop at the first non-option, so COMMAND keeps its own options. */
 	while ((c = getopt_long(argc, argv, "+p:c:g:d:o:vh", opts, NULL)) != -1) {
@@ -195,6 +200,9 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 			break;
 		case OPT_NO_SUMMARY:
 			a->summary = false;
+			break;
+		case OPT_NO_TLS:
+			a->tls = false;
 			break;
 		case 'v':
 			a->verbose = true;
@@ -293,7 +301,7 @@ static bool any_pid_alive(const struct trace_args *a)
 }
 
 static void print_stats(const struct ingest *ig, const struct output *o,
-			const uint64_t k[SONDE_CNT__MAX], bool detailed)
+			const uint64_t k[SONDE_CNT__MAX], bool detailed, const struct tracer *t)
 {
 	const struct ingest_stats *s = &ig->stats;
 
@@ -325,6 +333,7 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 	if (o->write_errors)
 		fprintf(stderr, "  output: %" PRIu64 " spans could not be written\n",
 			o->write_errors);
+	tls_report_text(stderr, "  ", tracer_tls(t), k[SONDE_CNT_TLS_NO_FD]);
 }
 
 static int on_event(void *ctx, const void *data, size_t size)
@@ -380,6 +389,7 @@ int cmd_trace(int argc, char **argv)
 	topts.comm = a.comm;
 	topts.follow_children = a.command != NULL;
 	topts.verbose = a.verbose;
+	topts.tls = a.tls;
 	t = tracer_open(&topts, on_event, &ig);
 	if (!t) {
 		err = 1;
@@ -392,6 +402,7 @@ int cmd_trace(int argc, char **argv)
 		err = 1;
 		goto out;
 	}
+	tracer_start_tls(t);
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -454,7 +465,7 @@ int cmd_trace(int argc, char **argv)
 			summary_print(out.summary, stdout);
 		fflush(stdout);
 	}
-	print_stats(&ig, &out, counters, a.stats);
+	print_stats(&ig, &out, counters, a.stats, t);
 out:
 	tracer_close(t);
 	ingest_destroy(&ig);

@@ -100,7 +100,7 @@ static void json_server(struct json_buf *j, const struct span *sp)
 		if (sp->kind == SPAN_CLIENT && srv->family)
 			port = srv->port; /* what was really connected to */
 		else if (!port)
-			port = srv->family ? srv->port : 80;
+			port = srv->family ? srv->port : sp->flags & SPAN_F_TLS ? 443 : 80;
 		json_u64(j, "server.port", port);
 	} else {
 		json_endpoint(j, "server.address", "server.port", srv);
@@ -134,6 +134,7 @@ int format_span_json(const struct span *sp, char *buf, size_t len)
 	json_strn(&j, "url.path", sp->target, span_path_len(sp));
 	if (query)
 		json_str(&j, "url.query", query);
+	json_str(&j, "url.scheme", sp->flags & SPAN_F_TLS ? "https" : "http");
 	if (sp->status)
 		json_u64(&j, "http.response.status_code", sp->status);
 	json_str(&j, "network.protocol.name", "http");

@@ -17,6 +17,8 @@ static void emit_span(void *ctx, struct span *sp)
 	struct conn *c = ec->c;
 
 	sp->pid = c->key.tgid;
+	if (c->tls)
+		sp->flags |= SPAN_F_TLS;
 	memcpy(sp->comm, c->comm, sizeof(sp->comm));
 	sp->local = c->local;
 	sp->peer = c->peer;
@@ -123,6 +125,8 @@ static int on_data(struct ingest *ig, const struct sonde_data *ev, size_t size)
 			return -ENOMEM;
 	}
 	c->last_active_ns = ev->hdr.ts_ns;
+	if (ev->syscall == SONDE_SYS_TLS_READ || ev->syscall == SONDE_SYS_TLS_WRITE)
+		c->tls = true;
 	conn_table_touch(&ig->conns, c);
 	if (c->proto != SONDE_PROTO_HTTP1)
 		return 0;

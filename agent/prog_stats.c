@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "prog_stats.h"
+#include "tls_report.h"
 #include "tracer.h"
 
 /* "tracepoint/syscalls/sys_exit_read" -> "tracepoint", "syscalls/sys_exit_read":
@@ -55,8 +56,11 @@ int prog_stats_collect(struct prog_stats *st)
 		.filter_cgroup = true,
 		.comm = "sonde-probe",
 		.follow_children = true,
+		.tls = true,
+		.tls_all = true,
 		.verbose = true, /* a rejected program's verifier log is the point */
 	};
+	FILE *f;
 	struct bpf_program *prog;
 	struct tracer *t;
 	int err = 0;
@@ -65,6 +69,7 @@ int prog_stats_collect(struct prog_stats *st)
 	t = tracer_open(&opts, NULL, NULL);
 	if (!t)
 		return -errno;
+	tracer_start_tls(t);
 	bpf_object__for_each_program(prog, tracer_bpf_object(t))
 	{
 		struct prog_stat *ps;
@@ -79,9 +84,19 @@ int prog_stats_collect(struct prog_stats *st)
 		err = read_stat(prog, ps);
 		if (err)
 			break;
+		/* Uprobes are attached by the agent, not by section name. */
+		if (tracer_uprobe_func(t, prog))
+			snprintf(ps->attach, sizeof(ps->attach), "%s", tracer_uprobe_func(t, prog));
 		st->verified_total += ps->verified_insns;
 		st->n++;
 	}
+	f = fmemopen(st->tls_text, sizeof(st->tls_text), "w");
+	if (f) {
+		tls_report_text(f, "", tracer_tls(t), 0);
+		fclose(f);
+	}
+	if (tls_report_json(st->tls_json, sizeof(st->tls_json), tracer_tls(t)) < 0)
+		snprintf(st->tls_json, sizeof(st->tls_json), "[]");
 	tracer_close(t);
 	return err;
 }

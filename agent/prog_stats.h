@@ -21,12 +21,16 @@ struct prog_stats {
 	struct prog_stat progs[PROG_STATS_MAX];
 	size_t n;
 	uint64_t verified_total;
+	char tls_text[8192]; /* the TLS hooks attached meanwhile (tls_report.h) */
+	char tls_json[8192];
 };
 
 /*
  * Loads and attaches every program `sonde trace` can use on this kernel, with
  * every option that adds code turned on (pid, cgroup and comm filters, following
  * children), reads each program's statistics into st, and unloads them again.
+ * TLS uprobes are attached to every TLS library `sonde trace` would hook now
+ * (Go programs only when a Go binary with crypto/tls is running).
  * Returns 0 or -errno, after libbpf has printed why (for a rejected program, the
  * verifier log).
  */

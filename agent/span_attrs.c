@@ -108,7 +108,7 @@ void span_server_endpoint(const struct span *sp, char *addr, size_t len, uint16_
 		if (sp->kind == SPAN_CLIENT && srv->family)
 			*port = srv->port; /* what was really connected to */
 		else if (!*port)
-			*port = srv->family ? srv->port : 80;
+			*port = srv->family ? srv->port : sp->flags & SPAN_F_TLS ? 443 : 80;
 	} else {
 		span_endpoint_addr(srv, addr, len);
 		*port = srv->port;

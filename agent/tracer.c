@@ -10,13 +10,23 @@
 #include <bpf/libbpf.h>
 
 #include "sonde.skel.h"
+#include "clock.h"
 #include "log.h"
+#include "mounts.h"
+#include "proc.h"
+#include "reorder.h"
+#include "tls_attach.h"
 #include "tracer.h"
 
 /* Events handled per tracer_poll() at most. libbpf 1.1 keeps consuming while
  * producers keep producing; without a budget an overloaded agent would never
  * get back to its loop (signals, --duration, output flushes). */
 #define POLL_BUDGET 8192
+/* With TLS uprobes, events are put back in timestamp order (TLS writes are
+ * stamped at the call's entry and reach the ring at its return); those stamped
+ * less than this before the poll wait for the next one, in case an earlier
+ * one is still on its way. */
+#define REORDER_HOLD_NS 20000000ull
 
 struct tracer {
 	struct sonde_bpf *skel;
@@ -24,6 +34,9 @@ struct tracer {
 	tracer_event_fn fn;
 	void *ctx;
 	int budget;
+	struct tracer_opts opts;
+	struct tls_attach *tls; /* NULL when TLS is off */
+	struct reorder reorder; /* used with TLS */
 };
 
 static bool libbpf_verbose;
@@ -36,15 +49,99 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return vfprintf(stderr, fmt, ap);
 }
 
+static int dispatch(void *ctx, const void *data, size_t size)
+{
+	struct tracer *t = ctx;
+	const struct sonde_event_hdr *h = data;
+	int err = t->fn(t->ctx, data, size);
+
+	if (size >= sizeof(*h) && h->type == SONDE_EV_PROC_EXIT && t->tls)
+		tls_attach_exit(t->tls, h->tgid);
+	return err;
+}
+
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
-	int err = t->fn(t->ctx, data, size);
+	const struct sonde_event_hdr *h = data;
+	int err;
 
+	/* Process lifecycle events also drive the TLS uprobes; exec is theirs alone. */
+	if (size >= sizeof(*h) && h->type == SONDE_EV_PROC_EXEC) {
+		if (t->tls)
+			tls_attach_exec(t->tls, h->tgid, clock_mono_now());
+		return 0;
+	}
+	if (t->tls)
+		err = reorder_push(&t->reorder, data, size);
+	else
+		err = dispatch(t, data, size);
 	if (err)
 		return err;
 	/* libbpf has already consumed this sample: stopping here loses nothing. */
 	return --t->budget > 0 ? 0 : -EAGAIN;
+}
+
+/* The program of each enum tls_prog. */
+static struct bpf_program *tls_prog(struct sonde_bpf *skel, int which)
+{
+	struct bpf_program *const progs[TLS_PROG__MAX] = {
+		[TLS_PROG_SSL_READ] = skel->progs.ssl_read,
+		[TLS_PROG_SSL_READ_RET] = skel->progs.ssl_read_ret,
+		[TLS_PROG_SSL_READ_EX] = skel->progs.ssl_read_ex,
+		[TLS_PROG_SSL_READ_EX_RET] = skel->progs.ssl_read_ex_ret,
+		[TLS_PROG_SSL_WRITE] = skel->progs.ssl_write,
+		[TLS_PROG_SSL_WRITE_RET] = skel->progs.ssl_write_ret,
+		[TLS_PROG_SSL_WRITE_EX] = skel->progs.ssl_write_ex,
+		[TLS_PROG_SSL_WRITE_EX_RET] = skel->progs.ssl_write_ex_ret,
+		[TLS_PROG_SSL_SET_FD] = skel->progs.ssl_set_fd,
+		[TLS_PROG_GO_ENTER] = skel->progs.go_tls_enter,
+		[TLS_PROG_GO_READ_RET] = skel->progs.go_tls_read_ret,
+		[TLS_PROG_GO_WRITE_RET] = skel->progs.go_tls_write_ret,
+	};
+
+	return progs[which];
+}
+
+/* The BPF filters' choice, made in userspace for processes already running
+ * (the start-up scan for TLS libraries). */
+static bool pid_selected(void *ctx, uint32_t pid)
+{
+	struct tracer *t = ctx;
+	const struct tracer_opts *o = &t->opts;
+	char comm[SONDE_COMM_LEN], line[512], path[PATH_MAX], root[256];
+	uint64_t cg;
+	uint8_t one;
+	FILE *f;
+
+	if (pid == (uint32_t)getpid())
+		return false;
+	if (o->tls_all || (!o->filter_pid && !o->filter_cgroup && !o->comm))
+		return true;
+	if (o->filter_pid &&
+	    !bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.filter_pids), &pid, &one))
+		return true;
+	if (o->comm && !proc_comm(pid, comm, sizeof(comm)) && !strcmp(comm, o->comm))
+		return true;
+	if (!o->filter_cgroup || mounts_cgroup2_path(root, sizeof(root)))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(path, sizeof(path), "%s%s", root, line + 3);
+		if (!proc_cgroup_id(path, &cg) &&
+		    !bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.filter_cgroups), &cg, &one)) {
+			fclose(f);
+			return true;
+		}
+	}
+	fclose(f);
+	return false;
 }
 
 static void set_settings(struct sonde_bpf *skel, const struct tracer_opts *o)
@@ -65,6 +162,10 @@ static void set_settings(struct sonde_bpf *skel, const struct tracer_opts *o)
 		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
 	/* Forks only matter when following a command's children. */
 	bpf_program__set_autoload(skel->progs.sched_process_fork, o->follow_children);
+	skel->rodata->targ_tls = o->tls;
+	for (int i = 0; i < TLS_PROG__MAX; i++)
+		bpf_program__set_autoload(tls_prog(skel, i), o->tls);
+	bpf_program__set_autoload(skel->progs.sched_process_exec, o->tls);
 }
 
 struct tracer *tracer_open(const struct tracer_opts *opts, tracer_event_fn fn, void *ctx)
@@ -78,6 +179,12 @@ struct tracer *tracer_open(const struct tracer_opts *opts, tracer_event_fn fn, v
 	libbpf_set_print(libbpf_log);
 	t->fn = fn;
 	t->ctx = ctx;
+	t->opts = *opts;
+	/* TLS needs uprobes; without them the rest works as before. */
+	if (t->opts.tls && access("/sys/bus/event_source/devices/uprobe/type", F_OK)) {
+		log_warn("this kernel has no uprobes: HTTPS is not traced");
+		t->opts.tls = false;
+	}
 
 	t->skel = sonde_bpf__open();
 	if (!t->skel) {
@@ -85,7 +192,7 @@ struct tracer *tracer_open(const struct tracer_opts *opts, tracer_event_fn fn, v
 		log_error("failed to open BPF object: %s", strerror(-err));
 		goto fail;
 	}
-	set_settings(t->skel, opts);
+	set_settings(t->skel, &t->opts);
 	err = sonde_bpf__load(t->skel);
 	if (err) {
 		log_error("failed to load BPF programs: %s%s", strerror(-err),
@@ -98,6 +205,19 @@ struct tracer *tracer_open(const struct tracer_opts *opts, tracer_event_fn fn, v
 			"failed to attach BPF programs: %s (is tracefs mounted? see `sonde probe`)",
 			strerror(-err));
 		goto fail;
+	}
+	if (t->opts.tls) {
+		struct bpf_program *progs[TLS_PROG__MAX];
+
+		for (int i = 0; i < TLS_PROG__MAX; i++)
+			progs[i] = tls_prog(t->skel, i);
+		t->tls = tls_attach_new(progs, bpf_map__fd(t->skel->maps.go_tls_offsets),
+					pid_selected, t);
+		if (!t->tls) {
+			err = -ENOMEM;
+			log_error("out of memory");
+			goto fail;
+		}
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
 	if (!t->rb) {
@@ -117,6 +237,8 @@ void tracer_close(struct tracer *t)
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
+	reorder_free(&t->reorder);
+	tls_attach_free(t->tls);
 	sonde_bpf__destroy(t->skel);
 	free(t);
 }
@@ -145,14 +267,42 @@ int tracer_poll(struct tracer *t, int timeout_ms)
 	int n;
 
 	t->budget = POLL_BUDGET;
+	if (t->tls)
+		tls_attach_tick(t->tls, clock_mono_now());
 	n = ring_buffer__poll(t->rb, timeout_ms);
 	/* The kernel side only wakes us past a backlog threshold; pick up what
 	 * arrived without a wake-up too. */
 	if (n == 0 || n == -EINTR)
 		n = ring_buffer__consume(t->rb);
 	if (n == -EAGAIN)
-		return POLL_BUDGET;
-	return n;
+		n = POLL_BUDGET;
+	if (n < 0 || !t->tls)
+		return n;
+	if (n > 0) {
+		reorder_flush(&t->reorder, clock_mono_now() - REORDER_HOLD_NS, dispatch, t);
+		return n;
+	}
+	/* Nothing new: whatever is held cannot be overtaken any more. */
+	return (int)reorder_flush(&t->reorder, UINT64_MAX, dispatch, t);
+}
+
+void tracer_start_tls(struct tracer *t)
+{
+	if (t->tls)
+		tls_attach_start(t->tls, clock_mono_now());
+}
+
+const struct tls_attach *tracer_tls(const struct tracer *t)
+{
+	return t->tls;
+}
+
+const char *tracer_uprobe_func(struct tracer *t, const struct bpf_program *prog)
+{
+	for (int i = 0; i < TLS_PROG__MAX; i++)
+		if (tls_prog(t->skel, i) == prog)
+			return tls_prog_func(i);
+	return NULL;
 }
 
 struct bpf_object *tracer_bpf_object(struct tracer *t)

@@ -17,6 +17,8 @@ struct tracer_opts {
 	bool filter_cgroup;	/* only cgroups added with tracer_add_cgroup */
 	const char *comm;	/* only threads with this name, or NULL */
 	bool follow_children;	/* add children of filtered pids */
+	bool tls;		/* load the TLS uprobes (see tracer_start_tls) */
+	bool tls_all;		/* hook the TLS libraries of every process, filters or not */
 	bool verbose;		/* show libbpf's messages (verifier log) */
 };
 
@@ -25,6 +27,8 @@ typedef int (*tracer_event_fn)(void *ctx, const void *data, size_t size);
 
 struct tracer;
 struct bpf_object;
+struct tls_attach;
+struct bpf_program;
 
 /* On failure returns NULL with errno set, after logging one line saying why. */
 struct tracer *tracer_open(const struct tracer_opts *opts, tracer_event_fn fn, void *ctx);
@@ -34,6 +38,14 @@ int tracer_add_cgroup(struct tracer *t, uint64_t cgroup_id);
 /* Waits up to timeout_ms for events and consumes all that are pending.
  * Returns the number consumed or -errno. */
 int tracer_poll(struct tracer *t, int timeout_ms);
+/* With opts.tls: finds the TLS libraries of the selected processes and hooks
+ * them; processes started later are hooked as they exec. Call once the pid
+ * and cgroup filters are in. */
+void tracer_start_tls(struct tracer *t);
+/* What is hooked (agent/tls_attach.h), or NULL when TLS is off. */
+const struct tls_attach *tracer_tls(const struct tracer *t);
+/* The function a TLS uprobe program hooks ("SSL_read"…), or NULL for others. */
+const char *tracer_uprobe_func(struct tracer *t, const struct bpf_program *prog);
 /* The loaded BPF object, for reading program statistics (prog_stats.c). */
 struct bpf_object *tracer_bpf_object(struct tracer *t);
 /* Kernel-side counters summed over CPUs (enum sonde_counter). */

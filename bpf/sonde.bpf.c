@@ -17,6 +17,7 @@
 #include "sock.bpf.h"
 #include "classify.bpf.h"
 #include "capture.bpf.h"
+#include "tls.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -138,10 +139,11 @@ static __always_inline bool classify_user(const void *ubuf, const struct iovec *
 
 /*
  * The common path of every read/write-like syscall exit, after exit_wanted(). ubuf is a plain
- * buffer, or NULL with uiov/iovcnt describing an iovec array.
+ * buffer, or NULL with uiov/iovcnt describing an iovec array. ts: the event's time, 0 for now
+ * (TLS writes are stamped at the call's entry, see bpf/tls_plaintext.bpf.h).
  */
-static __always_inline int handle_data(__u32 fd, __s64 ret, __u8 dir, __u8 sys, const void *ubuf,
-				       const struct iovec *uiov, __u64 iovcnt)
+static __always_inline int handle_data_ts(__u32 fd, __s64 ret, __u8 dir, __u8 sys, const void *ubuf,
+					  const struct iovec *uiov, __u64 iovcnt, __u64 ts)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct sonde_conn_key key = { .tgid = pid_tgid >> 32, .fd = fd };
@@ -155,6 +157,9 @@ static __always_inline int handle_data(__u32 fd, __s64 ret, __u8 dir, __u8 sys, 
 		return 0;
 	st = conn_lookup(&key);
 	if (!st)
+		return 0;
+	/* A TLS socket's syscalls move ciphertext: its plaintext comes from uprobes. */
+	if (sys < SONDE_SYS_TLS_READ && tls_ciphertext(st, pid_tgid, fd, dir, ubuf, uiov, ret))
 		return 0;
 	if (st->proto == SONDE_PROTO_UNKNOWN) {
 		__u8 proto = 0, role = st->role;
@@ -181,6 +186,8 @@ static __always_inline int handle_data(__u32 fd, __s64 ret, __u8 dir, __u8 sys, 
 		n = capture_iov(s, uiov, iovcnt, ret);
 
 	fill_hdr(&s->ev.hdr, SONDE_EV_DATA, pid_tgid, fd, st->gen);
+	if (ts)
+		s->ev.hdr.ts_ns = ts;
 	s->ev.total = ret;
 	s->ev.captured = n;
 	s->ev.dir = dir;
@@ -191,6 +198,12 @@ static __always_inline int handle_data(__u32 fd, __s64 ret, __u8 dir, __u8 sys, 
 		return 0;
 	submit(s, sizeof(s->ev) + n, wakeup_flag());
 	return 0;
+}
+
+static __always_inline int handle_data(__u32 fd, __s64 ret, __u8 dir, __u8 sys, const void *ubuf,
+				       const struct iovec *uiov, __u64 iovcnt)
+{
+	return handle_data_ts(fd, ret, dir, sys, ubuf, uiov, iovcnt, 0);
 }
 
 static __always_inline int data_exit(struct trace_event_raw_sys_exit *ctx, __u8 dir, __u8 sys)
@@ -391,3 +404,8 @@ int sched_process_fork(struct bpf_raw_tracepoint_args *ctx)
 		count(SONDE_CNT_FILTER_ADD_FAIL);
 	return 0;
 }
+
+/* TLS: uprobes on OpenSSL and Go crypto/tls, built on the helpers above. */
+#include "tls_openssl.bpf.h"
+#include "tls_go.bpf.h"
+#include "tls_exec.bpf.h"

@@ -25,6 +25,7 @@ enum sonde_event_type {
 	SONDE_EV_DATA = 2,	/* bytes read or written on a followed connection */
 	SONDE_EV_CONN_CLOSE = 3,
 	SONDE_EV_PROC_EXIT = 4,
+	SONDE_EV_PROC_EXEC = 5, /* a traced process ran execve: look for TLS libraries in it */
 };
 
 enum sonde_dir {
@@ -107,6 +108,10 @@ struct sonde_proc_exit {
 	struct sonde_event_hdr hdr;
 };
 
+struct sonde_proc_exec {
+	struct sonde_event_hdr hdr;
+};
+
 /* Key of the kernel's connection map. */
 struct sonde_conn_key {
 	__u32 tgid;
@@ -120,7 +125,8 @@ struct sonde_conn_state {
 	__u8 proto;	/* enum sonde_proto */
 	__u8 attempts;	/* classification attempts left before giving up */
 	__u8 is_socket; /* 1: a TCP socket we follow; 0: not (negative cache) */
-	__u32 pad;
+	__u8 tls;	/* 1: its syscalls move TLS records; the plaintext comes from uprobes */
+	__u8 pad[3];
 };
 _Static_assert(sizeof(struct sonde_conn_state) == 16, "sonde_conn_state layout");
 
@@ -131,6 +137,7 @@ enum sonde_counter {
 	SONDE_CNT_CLASSIFY_GIVEUP, /* sockets found to speak no known protocol */
 	SONDE_CNT_CONN_MAP_FULL,   /* connection map insert failed */
 	SONDE_CNT_FILTER_ADD_FAIL, /* child of a followed process not added */
+	SONDE_CNT_TLS_NO_FD,	   /* TLS plaintext whose socket could not be found */
 	SONDE_CNT__MAX,
 };
 

@@ -9,11 +9,32 @@ import subprocess
 from harness import ROOT, SONDE, check
 
 
+# The function each TLS uprobe program hooks: uprobes are attached by the
+# agent, so their section names say only uprobe or uretprobe.
+UPROBE_FUNCS = {
+    "ssl_read": "SSL_read", "ssl_read_ret": "SSL_read", "ssl_read_ex": "SSL_read_ex",
+    "ssl_read_ex_ret": "SSL_read_ex", "ssl_write": "SSL_write", "ssl_write_ret": "SSL_write",
+    "ssl_write_ex": "SSL_write_ex", "ssl_write_ex_ret": "SSL_write_ex",
+    "ssl_set_fd": "SSL_set_fd", "go_tls_enter": "crypto/tls Read,Write",
+    "go_tls_read_ret": "crypto/tls Read RETs", "go_tls_write_ret": "crypto/tls Write RETs",
+}
+
+
 def bpf_sections():
-    """SEC("…") of every program in bpf/sonde.bpf.c: what sonde can load."""
-    with open(os.path.join(ROOT, "bpf", "sonde.bpf.c")) as f:
-        secs = re.findall(r'^SEC\("([^"]+)"\)', f.read(), re.M)
+    """SEC("…") of every program in bpf/: what sonde can load."""
+    secs = []
+    for name in sorted(os.listdir(os.path.join(ROOT, "bpf"))):
+        with open(os.path.join(ROOT, "bpf", name)) as f:
+            secs += re.findall(r'^SEC\("([^"]+)"\)', f.read(), re.M)
     return [s for s in secs if s not in ("license", ".maps")]
+
+
+def as_section(p):
+    """A listed program as its section name reads."""
+    if p["hook"] in ("uprobe", "uretprobe"):
+        check(p["attach"] == UPROBE_FUNCS.get(p["name"]), f"uprobe attach point {p}")
+        return p["hook"]
+    return p["hook"] + "/" + p["attach"]
 
 
 def test_probe_programs_json():
@@ -23,7 +44,7 @@ def test_probe_programs_json():
     check(r.returncode == 0, f"rc {r.returncode}: {r.stdout}{r.stderr}")
     obj = json.loads(r.stdout)
     progs = obj["programs"]
-    got = sorted(f'{p["hook"]}/{p["attach"]}' for p in progs)
+    got = sorted(as_section(p) for p in progs)
     check(got == sorted(bpf_sections()), f"programs {got} != sections {sorted(bpf_sections())}")
     for p in progs:
         # the host kernel is newer than 5.16: the count is always known
@@ -34,6 +55,9 @@ def test_probe_programs_json():
           and read[0]["attach"] == "syscalls/sys_exit_read", f"{read}")
     check(obj["verified_insns_total"] == sum(p["verified_insns"] for p in progs), f"{obj}")
     check(obj["can_run"] is True, f"{obj}")
+    # the system's libssl is hooked, for every process
+    libssl = [h for h in obj["tls_hooks"] if h["library"] == "openssl" and h["system"]]
+    check(libssl and libssl[0]["uprobes"] == 9 and libssl[0]["active"], f"{obj['tls_hooks']}")
 
 
 def test_probe_programs_text():
@@ -45,6 +69,11 @@ def test_probe_programs_text():
     head = [i for i, l in enumerate(lines) if l.split()[:2] == ["PROGRAM", "HOOK"]]
     check(len(head) == 1, f"no table header:\n{r.stdout}")
     rows = lines[head[0] + 1:]
+    tls = [i for i, l in enumerate(rows) if l.startswith("tls: ")]
+    check(len(tls) == 1, f"no tls hooks:\n{r.stdout}")
+    check(any("libssl.so.3: openssl, 9 uprobes, for every process" in l
+              for l in rows[tls[0]:]), f"libssl not listed:\n{r.stdout}")
+    rows = rows[:tls[0]]
     check(rows[-1].split()[:3] == ["total", "verified", "instructions"], f"{rows[-1]!r}")
     check(len(rows) - 1 == len(bpf_sections()), f"{len(rows) - 1} rows:\n{r.stdout}")
     check(any(l.split()[:2] == ["sched_process_fork", "raw_tracepoint"] for l in rows),

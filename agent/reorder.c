@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reorder.h"
+#include "sonde_event.h"
+
+struct reorder_ent {
+	uint64_t ts;
+	uint64_t seq;
+	size_t off;
+	size_t size;
+};
+
+int reorder_push(struct reorder *r, const void *data, size_t size)
+{
+	const struct sonde_event_hdr *h = data;
+
+	if (r->len + size > r->cap) {
+		size_t cap = r->cap ? r->cap : 1 << 16;
+		uint8_t *b;
+
+		while (cap < r->len + size)
+			cap *= 2;
+		b = realloc(r->buf, cap);
+		if (!b)
+			return -ENOMEM;
+		r->buf = b;
+		r->cap = cap;
+	}
+	if (r->n == r->nmax) {
+		size_t nmax = r->nmax ? 2 * r->nmax : 1024;
+		struct reorder_ent *e = realloc(r->ents, nmax * sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		r->ents = e;
+		r->nmax = nmax;
+	}
+	memcpy(r->buf + r->len, data, size);
+	r->ents[r->n++] = (struct reorder_ent){
+		.ts = size >= sizeof(*h) ? h->ts_ns : 0,
+		.seq = r->seq++,
+		.off = r->len,
+		.size = size,
+	};
+	r->len += size;
+	return 0;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct reorder_ent *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int by_offset(const void *a, const void *b)
+{
+	const struct reorder_ent *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+size_t reorder_flush(struct reorder *r, uint64_t cutoff, reorder_fn fn, void *ctx)
+{
+	size_t done = 0, kept = 0, len = 0;
+
+	if (!r->n)
+		return 0;
+	qsort(r->ents, r->n, sizeof(*r->ents), by_time);
+	while (done < r->n && r->ents[done].ts < cutoff) {
+		fn(ctx, r->buf + r->ents[done].off, r->ents[done].size);
+		done++;
+	}
+	/* Compact what is kept to the front, in buffer order so that no event
+	 * is written over before it has moved. */
+	qsort(r->ents + done, r->n - done, sizeof(*r->ents), by_offset);
+	for (size_t i = done; i < r->n; i++) {
+		struct reorder_ent e = r->ents[i];
+
+		memmove(r->buf + len, r->buf + e.off, e.size);
+		e.off = len;
+		len += e.size;
+		r->ents[kept++] = e;
+	}
+	r->n = kept;
+	r->len = len;
+	return done;
+}
+
+size_t reorder_pending(const struct reorder *r)
+{
+	return r->n;
+}
+
+void reorder_free(struct reorder *r)
+{
+	free(r->buf);
+	free(r->ents);
+	memset(r, 0, sizeof(*r));
+}
