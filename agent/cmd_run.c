@@ -166,7 +166,9 @@ int cmd_run(int argc, char **argv)
 {
 	static struct sonde_config cfg; /* large: keep it off the stack */
 	static struct pipeline pl;
-	struct sigaction sa = { .sa_handler = on_signal };
+	/* SA_RESTART: a stop signal must not cut a span line short in write();
+	 * the event wait (epoll) still returns early, as epoll never restarts. */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 	struct prom_server *ps = NULL;
 	struct tracer *t = NULL;
 	struct ingest ig;

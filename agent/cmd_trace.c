@@ -349,7 +349,9 @@ int cmd_trace(int argc, char **argv)
 	struct output out = { .stream = stdout };
 	struct ingest ig;
 	struct tracer *t = NULL;
-	struct sigaction sa = { .sa_handler = on_signal };
+	/* SA_RESTART: a stop signal must not cut a span line short in write();
+	 * the event wait (epoll) still returns early, as epoll never restarts. */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 	uint64_t counters[SONDE_CNT__MAX] = { 0 };
 	uint64_t cgroup_id = 0, deadline = 0;
 	char tracefs[256];
