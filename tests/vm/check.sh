@@ -110,6 +110,26 @@ else
 	diff -u "$tmp/want" "$tmp/got" | tail -n +3
 fi
 
+# 4. HTTPS through the libssl uprobes: the three client spans, as plaintext.
+if command -v openssl >/dev/null; then
+	echo "== sonde trace --output json -- sh tests/vm/tls_traffic.sh"
+	"$sonde" trace --output json --no-summary -- sh tests/vm/tls_traffic.sh "$tmp" \
+		>"$tmp/tls.json" 2>"$tmp/tls.err"
+	rc=$?
+	[ $rc = 0 ] || fail "sonde trace -- tls_traffic.sh exited $rc"
+	awk '/"kind":"client"/ && /"url.scheme":"https"/ && /"process.executable.name":"openssl"/ &&
+	     /"http.response.status_code":200/ { n++ } END { print n + 0 }' "$tmp/tls.json" \
+		>"$tmp/tls.count"
+	if [ "$(cat "$tmp/tls.count")" = 3 ]; then
+		echo "tls: 3 https client spans through the libssl uprobes, as expected"
+	else
+		fail "expected 3 https client spans, got $(cat "$tmp/tls.count")"
+		cat "$tmp/tls.err" "$tmp/tls.json" "$tmp/tls_traffic.log"
+	fi
+else
+	echo "(no openssl here: HTTPS case skipped)"
+fi
+
 if [ $failures != 0 ]; then
 	echo "== agent stderr"
 	cat "$tmp/agent.err"
