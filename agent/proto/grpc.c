@@ -103,3 +103,23 @@ int grpc_status_from_h2_error(uint32_t h2_error)
 	}
 	return 13; /* INTERNAL: every other code, NO_ERROR included */
 }
+
+int grpc_status_from_http(unsigned http_status)
+{
+	switch (http_status) {
+	case 400:
+		return 13; /* INTERNAL */
+	case 401:
+		return 16; /* UNAUTHENTICATED */
+	case 403:
+		return 7; /* PERMISSION_DENIED */
+	case 404:
+		return 12; /* UNIMPLEMENTED */
+	case 429:
+	case 502:
+	case 503:
+	case 504:
+		return 14; /* UNAVAILABLE */
+	}
+	return 2; /* UNKNOWN */
+}

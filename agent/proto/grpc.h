@@ -42,4 +42,8 @@ bool grpc_status_is_server_error(int code);
  * code before any status arrived (PROTOCOL-HTTP2.md, "Errors"). */
 int grpc_status_from_h2_error(uint32_t h2_error);
 
+/* The status a gRPC client reports for a response with an HTTP status other
+ * than 200 and no grpc-status (grpc/grpc doc/http-grpc-status-mapping.md). */
+int grpc_status_from_http(unsigned http_status);
+
 #endif /* SONDE_PROTO_GRPC_H */
