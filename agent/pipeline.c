@@ -79,8 +79,13 @@ void pipeline_span(void *ctx, const struct span *sp)
 	p->spans++;
 	if (!res)
 		return;
-	route_template(sp->target, span_path_len(sp), route, sizeof(route));
-	admitted = route_registry_admit(p->routes, res->service_name, route);
+	/* gRPC paths name a method already: no route to template or admit. */
+	if (sp->flags & SPAN_F_GRPC) {
+		admitted = "";
+	} else {
+		route_template(sp->target, span_path_len(sp), route, sizeof(route));
+		admitted = route_registry_admit(p->routes, res->service_name, route);
+	}
 
 	pthread_mutex_lock(&p->metrics_lock);
 	metrics_record(p->metrics, res, sp, admitted);
