@@ -120,21 +120,47 @@ static __always_inline void emit_conn_open(struct sonde_conn_key *key, struct so
 	submit(&ev, sizeof(ev), wakeup_flag());
 }
 
-/* The first bytes of the payload: an unclassified socket costs an 8-byte
- * read per syscall, not a capture. */
+/* CLASSIFY_BYTES of the payload at off, from the buffer or the first iovec: an
+ * unclassified socket costs an 8-byte read per syscall, not a capture. */
 static __always_inline bool read_head(const void *ubuf, const struct iovec *uiov, __s64 ret,
-				      __u8 head[CLASSIFY_BYTES])
+				      __u64 off, __u8 head[CLASSIFY_BYTES])
 {
 	struct iovec iov0;
 
-	if (ret < CLASSIFY_BYTES)
+	if (ret < CLASSIFY_BYTES || off > ret - CLASSIFY_BYTES)
 		return false;
 	if (!ubuf && uiov) {
-		if (bpf_probe_read_user(&iov0, sizeof(iov0), uiov) || iov0.iov_len < CLASSIFY_BYTES)
+		if (bpf_probe_read_user(&iov0, sizeof(iov0), uiov) ||
+		    iov0.iov_len < off + CLASSIFY_BYTES)
 			return false;
 		ubuf = iov0.iov_base;
 	}
-	return ubuf && !bpf_probe_read_user(head, CLASSIFY_BYTES, ubuf);
+	return ubuf && !bpf_probe_read_user(head, CLASSIFY_BYTES, (const __u8 *)ubuf + off);
+}
+
+/*
+ * A socket found open is taken for HTTP/2 on a frame header only with a
+ * second sign: the frame ends exactly where the syscall does, or another
+ * plausible frame header follows it. One 8-byte look-alike is too common
+ * among binary protocols with a length prefix. head holds the first
+ * CLASSIFY_BYTES. Returns 1 when confirmed.
+ *
+ * A global function, checked once by the verifier: inlined, its branches
+ * multiplied the paths of every data hook sevenfold.
+ */
+__noinline int h2_confirm(__u64 ubuf, __u64 uiov, __s64 ret, __u64 head)
+{
+	__u8 b[CLASSIFY_BYTES], more[CLASSIFY_BYTES] = {};
+	__u64 next;
+
+	__builtin_memcpy(b, &head, sizeof(b));
+	if (h2_shape(b) != H2_FRAME)
+		return 1;
+	next = 9 + ((__u32)b[0] << 16 | (__u32)b[1] << 8 | b[2]);
+	if (next == ret)
+		return 1;
+	return read_head((const void *)ubuf, (const struct iovec *)uiov, ret, next, more) &&
+	       h2_shape(more) != H2_NONE && more[3] != 9 /* not a CONTINUATION of nothing */;
 }
 
 /* Decides the protocol of a socket from its payloads: a new one, or an
@@ -147,7 +173,7 @@ static __always_inline bool classify_payload(struct sonde_conn_key *key,
 {
 	__u8 head[CLASSIFY_BYTES] = {};
 	__u8 proto = 0, role = st->role;
-	bool known = read_head(ubuf, uiov, ret, head);
+	bool known = read_head(ubuf, uiov, ret, 0, head);
 
 	if (st->proto == SONDE_PROTO_HTTP1) {
 		/* h2c: the client's preface or the server's SETTINGS follow the 101. */
@@ -160,7 +186,9 @@ static __always_inline bool classify_payload(struct sonde_conn_key *key,
 		}
 		return true; /* an HTTP/1 connection's bytes go to the agent either way */
 	}
-	if (!known || !classify(head, sizeof(head), dir, st->late, &proto, &role)) {
+	if (!known || !classify(head, sizeof(head), dir, st->late, &proto, &role) ||
+	    (st->late && proto == SONDE_PROTO_HTTP2 &&
+	     !h2_confirm((__u64)ubuf, (__u64)uiov, ret, *(__u64 *)head))) {
 		if (st->attempts <= 1) {
 			st->proto = SONDE_PROTO_IGNORED;
 			count(SONDE_CNT_CLASSIFY_GIVEUP);
