@@ -16,7 +16,6 @@ struct h2_stream {
 	struct h2_stream *hash_next;
 	struct h2_stream *prev, *next; /* open order */
 	uint32_t id;
-	bool request_ended;
 	bool response_seen; /* final response headers (not 1xx) */
 	struct span sp;
 };
@@ -344,7 +343,6 @@ static void take_request(struct h2_stream *st, const struct h2_fields *h, const 
 		sp->flags |= SPAN_F_GRPC;
 	if (h->unknown)
 		sp->flags |= SPAN_F_HEAD_TRUNCATED;
-	st->request_ended = b->end_stream;
 }
 
 static void take_response(struct http2_session *s, struct h2_stream *st, const struct h2_fields *h,
@@ -412,10 +410,8 @@ static void on_block(void *ctx, const struct h2_block *b)
 		return;
 	st = stream_find(s, b->stream);
 	if (fc->dir == request_dir(s)) {
-		if (st) { /* trailers of a streaming request */
-			st->request_ended |= b->end_stream;
-			return;
-		}
+		if (st)
+			return; /* trailers of a streaming request */
 		/* Client streams are odd and only ever increase (§5.1.1): a lower
 		 * id is a stream that already ended. */
 		if (!(b->stream & 1) || b->stream <= s->last_opened)
@@ -442,7 +438,6 @@ static void on_data(void *ctx, uint32_t stream, uint64_t bytes, bool end_stream,
 		return;
 	if (fc->dir == request_dir(s)) {
 		st->sp.request_body_bytes += bytes;
-		st->request_ended |= end_stream;
 		return;
 	}
 	st->sp.response_body_bytes += bytes;
@@ -565,7 +560,6 @@ void http2_session_upgraded(struct http2_session *s, const struct span *request)
 	st->sp.status = 0;
 	st->sp.response_body_bytes = 0;
 	st->sp.flags &= ~SPAN_F_NO_RESPONSE;
-	st->request_ended = true;
 }
 
 void http2_session_close(struct http2_session *s, uint64_t ts, const struct http2_sink *sink)
