@@ -45,7 +45,9 @@ PROTO_SRCS := $(patsubst proto/%.proto,$(OUTPUT)/proto/%.pb-c.c,$(PROTOS))
 PROTO_HDRS := $(PROTO_SRCS:.c=.h)
 
 # Pure code: no BPF, no I/O. Linked into the agent, the unit tests and fuzzers.
-PURE_SRCS := agent/proto/http1.c agent/span.c agent/http1_spans.c agent/summary.c \
+PURE_SRCS := agent/proto/http1.c agent/proto/hpack.c agent/proto/hpack_huffman.c \
+	     agent/proto/http2.c agent/proto/grpc.c agent/span.c agent/http1_spans.c agent/http2_spans.c \
+	     agent/summary.c \
 	     agent/json.c agent/format.c agent/conn_table.c agent/ingest.c agent/clock.c \
 	     $(wildcard agent/config*.c) agent/route.c agent/trace_context.c agent/span_attrs.c \
 	     agent/resource.c agent/metrics.c agent/export/arena.c agent/export/otlp_common.c \

@@ -308,7 +308,8 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 	fprintf(stderr,
 		"sonde: %" PRIu64 " spans; %" PRIu64 " events lost (ring buffer full); %" PRIu64
 		" connections evicted; %" PRIu64 " parse errors\n",
-		o->spans, k[SONDE_CNT_RB_FULL], s->conns_evicted, s->http1.parse_errors);
+		o->spans, k[SONDE_CNT_RB_FULL], s->conns_evicted,
+		s->http1.parse_errors + s->http2.hpack_desyncs + s->http2.frame_sync_lost);
 	if (!detailed)
 		return;
 	fprintf(stderr,
@@ -330,6 +331,16 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 		", framing lost %" PRIu64 "\n",
 		s->bytes_total, s->bytes_captured, s->http1.spans, s->http1.parse_errors,
 		s->http1.orphan_responses, s->http1.pending_dropped, s->http1.lost_sync);
+	fprintf(stderr,
+		"  http2: spans %" PRIu64 ", header blocks %" PRIu64 " (not fully captured %" PRIu64
+		"), header tables out of sync %" PRIu64 " (back in sync %" PRIu64
+		"), fields not decodable %" PRIu64 ", frame boundaries lost %" PRIu64
+		", degraded connections %" PRIu64 ", streams dropped (too many open) %" PRIu64
+		", responses without request %" PRIu64 ", bytes not captured %" PRIu64 "\n",
+		s->http2.spans, s->http2.blocks, s->http2.blocks_lost, s->http2.hpack_desyncs,
+		s->http2.hpack_resyncs, s->http2.fields_unknown, s->http2.frame_sync_lost,
+		s->http2.conns_degraded, s->http2.streams_dropped, s->http2.orphan_responses,
+		s->http2.bytes_unseen);
 	if (o->write_errors)
 		fprintf(stderr, "  output: %" PRIu64 " spans could not be written\n",
 			o->write_errors);

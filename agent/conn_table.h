@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "http1_spans.h"
+#include "http2_spans.h"
 #include "span.h"
 
 struct conn_key {
@@ -29,6 +30,9 @@ struct conn {
 	struct span_endpoint peer;
 	uint64_t last_active_ns;
 	struct http1_session http1;
+	struct http2_session *http2; /* HTTP/2 (from the start, or after an h2c upgrade) */
+	uint64_t next_pos[2];	     /* HTTP/2: stream_pos the next event of each direction
+			       * should have; 0 until known */
 	/* table links */
 	struct conn *hash_next;
 	struct conn *lru_prev; /* towards most recently used */

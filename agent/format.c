@@ -6,6 +6,8 @@
 
 #include "format.h"
 #include "json.h"
+#include "proto/grpc.h"
+#include "span_attrs.h"
 
 void format_duration(uint64_t ns, char *buf, size_t len)
 {
@@ -59,14 +61,20 @@ int format_span_line(const struct span *sp, char *buf, size_t len)
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	format_duration(sp->end_ns - sp->start_ns, dur, sizeof(dur));
 	span_endpoint_addr(&sp->peer, peer, sizeof(peer));
-	if (sp->flags & SPAN_F_NO_RESPONSE)
+	if (sp->flags & SPAN_F_GRPC_STATUS)
+		snprintf(status, sizeof(status), "%s", grpc_status_name(sp->grpc_status));
+	else if (sp->flags & SPAN_F_NO_RESPONSE)
 		snprintf(status, sizeof(status), "no-response");
+	else if (sp->flags & SPAN_F_STATUS_UNKNOWN)
+		snprintf(status, sizeof(status), "?");
 	else
 		snprintf(status, sizeof(status), "%u", sp->status);
-	n = snprintf(buf, len, "%s.%06u %-6s %s[%u] %s %s %s %s %s %s:%u%s", when,
+	/* gRPC: "gRPC /package.Service/Method OK"; HTTP/2 shows as h2. */
+	n = snprintf(buf, len, "%s.%06u %-6s %s[%u] %s %s %s %s %s %s:%u%s%s", when,
 		     (unsigned)(sp->start_ns % 1000000000ull / 1000), kind_name(sp->kind), sp->comm,
-		     sp->pid, sp->method, sp->target, status, dur,
-		     sp->kind == SPAN_SERVER ? "<-" : "->", peer, sp->peer.port,
+		     sp->pid, sp->flags & SPAN_F_GRPC ? "gRPC" : sp->method, sp->target, status,
+		     dur, sp->kind == SPAN_SERVER ? "<-" : "->", peer, sp->peer.port,
+		     sp->version_major == 2 ? " h2" : "",
 		     sp->flags & (SPAN_F_HEAD_TRUNCATED | SPAN_F_LOST_SYNC) ? " (truncated)" : "");
 	if (n < 0)
 		return 0;
@@ -107,11 +115,50 @@ static void json_server(struct json_buf *j, const struct span *sp)
 	}
 }
 
+/* Span name: "package.Service/Method" for gRPC calls (the path without its
+ * leading slash), else the method, as the semantic conventions name them. */
+static void json_name(struct json_buf *j, const struct span *sp)
+{
+	const char *svc, *method;
+	size_t svc_len, method_len;
+
+	if (span_rpc_parts(sp, &svc, &svc_len, &method, &method_len))
+		json_strn(j, "name", svc, svc_len + 1 + method_len);
+	else
+		json_str(j, "name", sp->method);
+}
+
+static void json_rpc(struct json_buf *j, const struct span *sp)
+{
+	const char *svc, *method;
+	size_t svc_len, method_len;
+
+	json_str(j, "rpc.system", "grpc");
+	if (span_rpc_parts(sp, &svc, &svc_len, &method, &method_len)) {
+		json_strn(j, "rpc.service", svc, svc_len);
+		json_strn(j, "rpc.method", method, method_len);
+	}
+	if (sp->flags & SPAN_F_GRPC_STATUS)
+		json_u64(j, "rpc.grpc.status_code", sp->grpc_status);
+}
+
+static void json_http(struct json_buf *j, const struct span *sp)
+{
+	const char *query = span_query(sp);
+
+	json_str(j, "http.request.method", sp->method);
+	json_strn(j, "url.path", sp->target, span_path_len(sp));
+	if (query)
+		json_str(j, "url.query", query);
+	json_str(j, "url.scheme", sp->flags & SPAN_F_TLS ? "https" : "http");
+	if (sp->status)
+		json_u64(j, "http.response.status_code", sp->status);
+}
+
 int format_span_json(const struct span *sp, char *buf, size_t len)
 {
 	struct json_buf j;
-	const char *query = span_query(sp);
-	char when[48], version[8], err[16];
+	char when[48], version[8], err[32];
 	time_t secs = (time_t)(sp->start_ns / 1000000000ull);
 	struct tm tm;
 
@@ -119,24 +166,24 @@ int format_span_json(const struct span *sp, char *buf, size_t len)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%09uZ",
 		 (unsigned)(sp->start_ns % 1000000000ull));
-	snprintf(version, sizeof(version), "1.%u", sp->version_minor);
+	if (sp->version_major == 2)
+		snprintf(version, sizeof(version), "2");
+	else
+		snprintf(version, sizeof(version), "1.%u", sp->version_minor);
 
 	json_begin(&j, buf, len);
 	json_str(&j, "time", when);
 	json_str(&j, "kind", kind_name(sp->kind));
-	json_str(&j, "name", sp->method);
+	json_name(&j, sp);
 	json_u64(&j, "start_time_unix_nano", sp->start_ns);
 	json_u64(&j, "end_time_unix_nano", sp->end_ns);
 	json_u64(&j, "duration_ns", sp->end_ns - sp->start_ns);
 	json_u64(&j, "process.pid", sp->pid);
 	json_str(&j, "process.executable.name", sp->comm);
-	json_str(&j, "http.request.method", sp->method);
-	json_strn(&j, "url.path", sp->target, span_path_len(sp));
-	if (query)
-		json_str(&j, "url.query", query);
-	json_str(&j, "url.scheme", sp->flags & SPAN_F_TLS ? "https" : "http");
-	if (sp->status)
-		json_u64(&j, "http.response.status_code", sp->status);
+	if (sp->flags & SPAN_F_GRPC)
+		json_rpc(&j, sp);
+	else
+		json_http(&j, sp);
 	json_str(&j, "network.protocol.name", "http");
 	json_str(&j, "network.protocol.version", version);
 	json_server(&j, sp);
@@ -151,14 +198,13 @@ int format_span_json(const struct span *sp, char *buf, size_t len)
 		json_str(&j, "user_agent.original", sp->user_agent);
 	if (sp->traceparent[0])
 		json_str(&j, "sonde.traceparent", sp->traceparent);
-	if (span_is_error(sp)) {
-		/* error.type: the status code as a string, or why there was none */
-		if (sp->status)
-			snprintf(err, sizeof(err), "%u", sp->status);
-		else
-			snprintf(err, sizeof(err), "no_response");
+	span_error_type(sp, err, sizeof(err));
+	if (err[0])
 		json_str(&j, "error.type", err);
-	}
+	if (sp->stream_id)
+		json_u64(&j, "sonde.http2.stream_id", sp->stream_id);
+	if (sp->flags & SPAN_F_RESET)
+		json_bool(&j, "sonde.http2.reset", true);
 	if (sp->flags & (SPAN_F_HEAD_TRUNCATED | SPAN_F_LOST_SYNC | SPAN_F_TARGET_TRUNCATED))
 		json_bool(&j, "sonde.truncated", true);
 	return json_end(&j);

@@ -8,6 +8,7 @@ struct http1_pending {
 	struct http1_pending *next;
 	bool is_head;	 /* HEAD: the response has no body (RFC 9110 §9.3.2) */
 	bool is_connect; /* CONNECT: a 2xx turns the connection into a tunnel */
+	bool h2c;	 /* asks to upgrade to HTTP/2 (Upgrade: h2c) */
 	struct span sp;
 };
 
@@ -87,6 +88,7 @@ static int on_request_head(void *ctx, const struct http1_head *head)
 		p->sp.flags |= SPAN_F_HEAD_TRUNCATED;
 	p->is_head = str_is(head->method, "HEAD");
 	p->is_connect = str_is(head->method, "CONNECT");
+	p->h2c = head->upgrade_h2c;
 
 	if (s->tail)
 		s->tail->next = p;
@@ -159,7 +161,14 @@ static void on_response_end(void *ctx, const struct http1_end *end)
 		p->sp.flags |= SPAN_F_LOST_SYNC;
 	switched =
 		p->sp.status == 101 || (p->is_connect && p->sp.status >= 200 && p->sp.status < 300);
-	emit(fc->sink, p);
+	if (p->sp.status == 101 && p->h2c && !s->h2c_request) {
+		/* Not a span yet: its real response comes over HTTP/2. */
+		s->h2c_request = malloc(sizeof(*s->h2c_request));
+		if (s->h2c_request)
+			*s->h2c_request = p->sp;
+	} else {
+		emit(fc->sink, p);
+	}
 	free(p);
 	if (switched) {
 		/* The connection now speaks another protocol. */
@@ -193,6 +202,8 @@ void http1_session_free(struct http1_session *s)
 
 	while ((p = pop_oldest(s)))
 		free(p);
+	free(s->h2c_request);
+	s->h2c_request = NULL;
 	http1_parser_free(&s->requests);
 	http1_parser_free(&s->responses);
 }
@@ -211,6 +222,8 @@ void http1_session_feed(struct http1_session *s, bool ingress, const uint8_t *da
 	else
 		err = http1_parser_feed(&s->responses, data, captured, total, ts, &response_cbs,
 					&fc);
+	if (!requests && s->h2c_request && s->responses.upgraded_at != SIZE_MAX)
+		s->h2c_offset = s->responses.upgraded_at;
 	if (err)
 		sink->stats->parse_errors++;
 }

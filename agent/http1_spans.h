@@ -41,6 +41,11 @@ struct http1_session {
 	/* response currently being parsed: its request, or NULL to ignore it */
 	struct http1_pending *answering;
 	bool answering_interim;
+	/* After a 101 to h2c: the request that asked for it, whose response comes
+	 * over HTTP/2 on stream 1 (the caller takes it and frees it), and where the
+	 * HTTP/2 bytes begin in the feed that carried the 101. */
+	struct span *h2c_request;
+	size_t h2c_offset;
 };
 
 struct http1_sink {

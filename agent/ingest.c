@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sonde_event.h"
@@ -36,6 +37,13 @@ static struct http1_sink sink_for(struct ingest *ig, struct emit_ctx *ec, struct
 	return (struct http1_sink){ .emit = emit_span, .ctx = ec, .stats = &ig->stats.http1 };
 }
 
+static struct http2_sink h2_sink_for(struct ingest *ig, struct emit_ctx *ec, struct conn *c)
+{
+	ec->ig = ig;
+	ec->c = c;
+	return (struct http2_sink){ .emit = emit_span, .ctx = ec, .stats = &ig->stats.http2 };
+}
+
 static void release_conn(void *ctx, struct conn *c, bool evicted)
 {
 	struct ingest *ig = ctx;
@@ -43,8 +51,15 @@ static void release_conn(void *ctx, struct conn *c, bool evicted)
 	if (evicted) {
 		ig->stats.conns_evicted++;
 		ig->stats.spans_lost_evicted += c->http1.npending;
+		if (c->http2)
+			ig->stats.spans_lost_evicted += c->http2->nstreams;
 	}
 	http1_session_free(&c->http1);
+	if (c->http2) {
+		http2_session_free(c->http2);
+		free(c->http2);
+		c->http2 = NULL;
+	}
 }
 
 static void close_conn(struct ingest *ig, struct conn *c, uint64_t ts)
@@ -53,7 +68,72 @@ static void close_conn(struct ingest *ig, struct conn *c, uint64_t ts)
 	struct http1_sink sink = sink_for(ig, &ec, c);
 
 	http1_session_close(&c->http1, ts, &sink);
+	if (c->http2) {
+		struct http2_sink h2 = h2_sink_for(ig, &ec, c);
+
+		http2_session_close(c->http2, ts, &h2);
+	}
 	conn_table_remove(&ig->conns, c, release_conn, ig);
+}
+
+/* The connection speaks HTTP/2 from here on: from its first bytes, or after an
+ * HTTP/1.1 upgrade. NULL when out of memory (its bytes are then ignored). */
+static struct http2_session *start_http2(struct conn *c)
+{
+	c->proto = SONDE_PROTO_HTTP2;
+	if (!c->http2) {
+		c->http2 = malloc(sizeof(*c->http2));
+		if (c->http2)
+			http2_session_init(c->http2, c->role, true);
+	}
+	return c->http2;
+}
+
+/*
+ * HTTP/2 bytes of one event. Header decompression needs every header block, so
+ * the kernel's byte positions are checked: a jump means events were lost (ring
+ * buffer full), and the parser is told how many bytes it did not see.
+ */
+static void feed_http2(struct ingest *ig, struct conn *c, bool ingress, const uint8_t *data,
+		       size_t captured, uint64_t total, uint64_t pos, uint64_t ts)
+{
+	struct emit_ctx ec;
+	struct http2_sink sink = h2_sink_for(ig, &ec, c);
+	int d = ingress ? 0 : 1;
+
+	if (!c->http2)
+		return;
+	if (pos) {
+		if (c->next_pos[d] && pos > c->next_pos[d]) {
+			uint64_t gap = pos - c->next_pos[d];
+
+			ig->stats.http2.bytes_unseen += gap;
+			http2_session_feed(c->http2, ingress, NULL, 0, gap, ts, &sink);
+		}
+		c->next_pos[d] = pos + total;
+	}
+	ig->stats.http2.bytes_unseen += total - captured;
+	http2_session_feed(c->http2, ingress, data, captured, total, ts, &sink);
+}
+
+/* After a 101 to h2c: stream 1 is the request that asked for it, and bytes of
+ * the event after the 101's head are already HTTP/2. */
+static void upgrade_to_http2(struct ingest *ig, struct conn *c, const struct sonde_data *ev)
+{
+	const uint8_t *data = (const uint8_t *)(ev + 1);
+	size_t off = c->http1.h2c_offset;
+	struct span req = *c->http1.h2c_request;
+
+	free(c->http1.h2c_request);
+	c->http1.h2c_request = NULL;
+	if (!start_http2(c))
+		return;
+	http2_session_upgraded(c->http2, &req);
+	if (off > ev->captured)
+		off = ev->captured;
+	feed_http2(ig, c, ev->dir == SONDE_DIR_INGRESS, data + off, ev->captured - off,
+		   (uint64_t)ev->total - off, ev->stream_pos ? ev->stream_pos + off : 0,
+		   ev->hdr.ts_ns);
 }
 
 static void set_endpoint(struct span_endpoint *e, uint16_t family, const uint8_t *addr,
@@ -84,6 +164,11 @@ static struct conn *open_conn(struct ingest *ig, struct conn_key key, uint64_t g
 		c->role = role;
 		c->proto = proto;
 		http1_session_init(&c->http1, role != SONDE_ROLE_CLIENT);
+		if (proto == SONDE_PROTO_HTTP2)
+			start_http2(c);
+	} else if (proto == SONDE_PROTO_HTTP2 && c->proto == SONDE_PROTO_HTTP1) {
+		/* The kernel saw HTTP/2 after an HTTP/1.1 101. */
+		start_http2(c);
 	}
 	c->last_active_ns = ts;
 	return c;
@@ -128,11 +213,20 @@ static int on_data(struct ingest *ig, const struct sonde_data *ev, size_t size)
 	if (ev->syscall == SONDE_SYS_TLS_READ || ev->syscall == SONDE_SYS_TLS_WRITE)
 		c->tls = true;
 	conn_table_touch(&ig->conns, c);
+	if (ev->proto == SONDE_PROTO_HTTP2 && c->proto == SONDE_PROTO_HTTP1)
+		start_http2(c); /* the kernel saw HTTP/2 after an HTTP/1.1 101 */
+	if (c->proto == SONDE_PROTO_HTTP2) {
+		feed_http2(ig, c, ev->dir == SONDE_DIR_INGRESS, (const uint8_t *)(ev + 1),
+			   ev->captured, (uint64_t)ev->total, ev->stream_pos, ev->hdr.ts_ns);
+		return 0;
+	}
 	if (c->proto != SONDE_PROTO_HTTP1)
 		return 0;
 	sink = sink_for(ig, &ec, c);
 	http1_session_feed(&c->http1, ev->dir == SONDE_DIR_INGRESS, (const uint8_t *)(ev + 1),
 			   ev->captured, (uint64_t)ev->total, ev->hdr.ts_ns, &sink);
+	if (c->http1.h2c_request)
+		upgrade_to_http2(ig, c, ev);
 	return 0;
 }
 

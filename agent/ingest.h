@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "conn_table.h"
 #include "http1_spans.h"
+#include "http2_spans.h"
 #include "span.h"
 
 struct ingest_stats {
@@ -29,6 +30,7 @@ struct ingest_stats {
 				      * kernel map evicted it or the close was lost */
 	uint64_t spans_lost_evicted; /* requests in flight on evicted connections */
 	struct http1_stats http1;
+	struct http2_stats http2;
 };
 
 typedef void (*span_out_fn)(void *ctx, const struct span *sp);

@@ -12,6 +12,9 @@ const double metrics_duration_bounds[DURATION_BOUNDS] = {
 const double metrics_size_bounds[SIZE_BOUNDS] = {
 	0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000,
 };
+const double metrics_rpc_bounds[RPC_BOUNDS] = {
+	0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000,
+};
 
 struct metrics {
 	uint32_t limit;
@@ -73,10 +76,13 @@ static uint64_t key_hash(const struct series_key *k)
 {
 	uint64_t h = 1469598103934665603ull;
 	uintptr_t r = (uintptr_t)k->res;
-	uint32_t small[5] = { k->kind, k->overflow, k->status, k->server_port, k->tls };
+	int32_t small[7] = { k->kind, k->overflow, k->status,	  k->server_port,
+			     k->tls,  k->rpc,	   k->grpc_status };
 
 	h = mix(h, &r, sizeof(r));
 	h = mix(h, small, sizeof(small));
+	h = mix(h, k->rpc_service, strlen(k->rpc_service));
+	h = mix(h, k->rpc_method, strlen(k->rpc_method));
 	h = mix(h, k->method, strlen(k->method));
 	h = mix(h, k->protocol_version, strlen(k->protocol_version));
 	h = mix(h, k->route, strlen(k->route));
@@ -91,7 +97,37 @@ static bool key_eq(const struct series_key *a, const struct series_key *b)
 	       a->status == b->status && a->server_port == b->server_port &&
 	       !strcmp(a->method, b->method) && !strcmp(a->route, b->route) &&
 	       !strcmp(a->error_type, b->error_type) &&
-	       !strcmp(a->server_address, b->server_address);
+	       !strcmp(a->server_address, b->server_address) && a->rpc == b->rpc &&
+	       a->grpc_status == b->grpc_status && !strcmp(a->rpc_service, b->rpc_service) &&
+	       !strcmp(a->rpc_method, b->rpc_method);
+}
+
+/* server.address/port are "Opt-In" on server metrics (cardinality) and
+ * "Required" on client metrics in the HTTP and RPC semantic conventions. */
+static void client_server_endpoint(struct series_key *k, const struct span *sp)
+{
+	char addr[SPAN_HOST_LEN];
+
+	if (sp->kind != SPAN_CLIENT)
+		return;
+	span_server_endpoint(sp, addr, sizeof(addr), &k->server_port);
+	utf8_sanitize(k->server_address, sizeof(k->server_address), addr, strlen(addr));
+}
+
+/* A gRPC call's series: rpc.system, rpc.service, rpc.method,
+ * rpc.grpc.status_code (the RPC conventions' metric attributes). */
+static void rpc_key(struct series_key *k, const struct span *sp)
+{
+	const char *svc, *method;
+	size_t svc_len, method_len;
+
+	k->rpc = true;
+	k->grpc_status = sp->flags & SPAN_F_GRPC_STATUS ? sp->grpc_status : -1;
+	if (span_rpc_parts(sp, &svc, &svc_len, &method, &method_len)) {
+		utf8_sanitize(k->rpc_service, sizeof(k->rpc_service), svc, svc_len);
+		utf8_sanitize(k->rpc_method, sizeof(k->rpc_method), method, method_len);
+	}
+	client_server_endpoint(k, sp);
 }
 
 void metrics_key(struct series_key *k, struct resource *res, const struct span *sp,
@@ -100,6 +136,11 @@ void metrics_key(struct series_key *k, struct resource *res, const struct span *
 	memset(k, 0, sizeof(*k));
 	k->res = res;
 	k->kind = sp->kind;
+	k->grpc_status = -1;
+	if (sp->flags & SPAN_F_GRPC) {
+		rpc_key(k, sp);
+		return;
+	}
 	k->status = sp->status;
 	k->tls = (sp->flags & SPAN_F_TLS) != 0;
 	if (sp->version_major == 2)
@@ -112,14 +153,7 @@ void metrics_key(struct series_key *k, struct resource *res, const struct span *
 	if (route)
 		utf8_sanitize(k->route, sizeof(k->route), route, strlen(route));
 	span_error_type(sp, k->error_type, sizeof(k->error_type));
-	/* server.address/port are "Opt-In" on server metrics (cardinality) and
-	 * "Required" on client metrics in the HTTP semantic conventions. */
-	if (sp->kind == SPAN_CLIENT) {
-		char addr[SPAN_HOST_LEN];
-
-		span_server_endpoint(sp, addr, sizeof(addr), &k->server_port);
-		utf8_sanitize(k->server_address, sizeof(k->server_address), addr, strlen(addr));
-	}
+	client_server_endpoint(k, sp);
 }
 
 static void observe(struct histogram *h, const double *bounds, int nbounds, double v)
@@ -183,6 +217,8 @@ void metrics_record(struct metrics *m, struct resource *res, const struct span *
 		k.res = res;
 		k.kind = sp->kind;
 		k.overflow = true;
+		k.rpc = (sp->flags & SPAN_F_GRPC) != 0;
+		k.grpc_status = -1;
 		hash = key_hash(&k);
 		s = lookup(m, &k, hash);
 		m->stats.overflowed++;
@@ -193,6 +229,11 @@ void metrics_record(struct metrics *m, struct resource *res, const struct span *
 		return;
 	if (sp->start_ns < s->start_ns)
 		s->start_ns = sp->start_ns;
+	if (k.rpc) {
+		observe(&s->duration, metrics_rpc_bounds, RPC_BOUNDS,
+			(double)(sp->end_ns - sp->start_ns) / 1e6);
+		return;
+	}
 	observe(&s->duration, metrics_duration_bounds, DURATION_BOUNDS,
 		(double)(sp->end_ns - sp->start_ns) / 1e9);
 	observe(&s->req_size, metrics_size_bounds, SIZE_BOUNDS, (double)sp->request_body_bytes);

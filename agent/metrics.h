@@ -22,10 +22,13 @@
 #define DURATION_BOUNDS 14
 /* OpenTelemetry SDK default boundaries, used for body sizes in bytes. */
 #define SIZE_BOUNDS 15
-#define MAX_BOUNDS  15
+/* rpc.*.duration is in milliseconds with the SDK default boundaries. */
+#define RPC_BOUNDS 15
+#define MAX_BOUNDS 15
 
 extern const double metrics_duration_bounds[DURATION_BOUNDS];
 extern const double metrics_size_bounds[SIZE_BOUNDS];
+extern const double metrics_rpc_bounds[RPC_BOUNDS];
 
 struct histogram {
 	uint64_t count;
@@ -45,12 +48,17 @@ struct series_key {
 	char route[ROUTE_LEN];
 	char error_type[16];
 	char server_address[128]; /* client series only */
+	/* gRPC calls count in rpc.*.duration series instead of the HTTP ones. */
+	bool rpc;
+	int16_t grpc_status; /* rpc.grpc.status_code; -1 when unknown */
+	char rpc_service[128];
+	char rpc_method[64];
 };
 
 struct series {
 	struct series_key key;
 	uint64_t start_ns;	    /* wall clock: when the series began counting */
-	struct histogram duration;  /* seconds */
+	struct histogram duration;  /* seconds (HTTP), milliseconds (RPC) */
 	struct histogram req_size;  /* bytes */
 	struct histogram resp_size; /* bytes */
 	struct series *next;	    /* hash chain */

@@ -79,8 +79,13 @@ void pipeline_span(void *ctx, const struct span *sp)
 	p->spans++;
 	if (!res)
 		return;
-	route_template(sp->target, span_path_len(sp), route, sizeof(route));
-	admitted = route_registry_admit(p->routes, res->service_name, route);
+	/* gRPC paths name a method already: no route to template or admit. */
+	if (sp->flags & SPAN_F_GRPC) {
+		admitted = "";
+	} else {
+		route_template(sp->target, span_path_len(sp), route, sizeof(route));
+		admitted = route_registry_admit(p->routes, res->service_name, route);
+	}
 
 	pthread_mutex_lock(&p->metrics_lock);
 	metrics_record(p->metrics, res, sp, admitted);
@@ -132,11 +137,14 @@ void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t even
 	p->health = (struct pipeline_health){
 		.events = ig->stats.events,
 		.events_lost = events_lost,
-		.parse_errors = ig->stats.http1.parse_errors,
+		.parse_errors = ig->stats.http1.parse_errors + ig->stats.http2.hpack_desyncs +
+				ig->stats.http2.frame_sync_lost,
 		.spans = p->spans,
 		.spans_unsampled = p->unsampled,
 		.conns_evicted = ig->stats.conns_evicted,
 		.routes_overflowed = route_registry_overflows(p->routes),
+		.http2_degraded = ig->stats.http2.conns_degraded,
+		.http2_streams_dropped = ig->stats.http2.streams_dropped,
 	};
 	if (now > grace)
 		metrics_expire(p->metrics, now - grace);
@@ -181,6 +189,11 @@ size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_
 		  "{request}", false, p->health.routes_overflowed },
 		{ "sonde.connections.evicted", "Connections dropped from a full table.",
 		  "{connection}", false, p->health.conns_evicted },
+		{ "sonde.http2.connections.degraded",
+		  "HTTP/2 connections whose header decompression lost sync.", "{connection}", false,
+		  p->health.http2_degraded },
+		{ "sonde.http2.streams.dropped", "HTTP/2 streams dropped: too many open at once.",
+		  "{stream}", false, p->health.http2_streams_dropped },
 	};
 
 	for (; n < max && n < sizeof(all) / sizeof(all[0]); n++)

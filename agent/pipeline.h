@@ -31,6 +31,8 @@ struct pipeline_health {
 	uint64_t spans_unsampled;
 	uint64_t conns_evicted;
 	uint64_t routes_overflowed;
+	uint64_t http2_degraded;	/* connections with header decompression out of sync */
+	uint64_t http2_streams_dropped; /* open-stream bound */
 };
 
 struct pipeline {

@@ -3,13 +3,32 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "proto/grpc.h"
 #include "span.h"
 
 bool span_is_error(const struct span *s)
 {
-	if (s->status == 0 || (s->flags & SPAN_F_NO_RESPONSE))
+	/* A call's status decides, even for a client that cancelled before the
+	 * server answered (CANCELLED is no server error). */
+	if (s->flags & SPAN_F_GRPC_STATUS) {
+		if (s->kind == SPAN_SERVER)
+			return grpc_status_is_server_error(s->grpc_status);
+		return s->grpc_status != 0;
+	}
+	if (s->flags & SPAN_F_NO_RESPONSE)
 		return true;
+	if (s->status == 0)
+		return !(s->flags & SPAN_F_STATUS_UNKNOWN);
 	return s->kind == SPAN_SERVER ? s->status >= 500 : s->status >= 400;
+}
+
+bool span_rpc_parts(const struct span *s, const char **service, size_t *service_len,
+		    const char **method, size_t *method_len)
+{
+	if (!(s->flags & SPAN_F_GRPC))
+		return false;
+	return grpc_split_path(s->target, strlen(s->target), service, service_len, method,
+			       method_len);
 }
 
 size_t span_path_len(const struct span *s)

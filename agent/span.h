@@ -25,6 +25,10 @@ enum span_flags {
 	SPAN_F_TARGET_TRUNCATED = 1u << 2, /* target longer than SPAN_TARGET_LEN - 1 */
 	SPAN_F_NO_RESPONSE = 1u << 3,	   /* connection ended before a response */
 	SPAN_F_TLS = 1u << 4,		   /* seen as plaintext through a TLS library */
+	SPAN_F_GRPC = 1u << 5,		   /* a gRPC call (content-type application/grpc) */
+	SPAN_F_GRPC_STATUS = 1u << 6,	   /* grpc_status holds the call's status */
+	SPAN_F_STATUS_UNKNOWN = 1u << 7,   /* a response came, its status could not be decoded */
+	SPAN_F_RESET = 1u << 8,		   /* HTTP/2 stream reset (RST_STREAM, GOAWAY) */
 };
 
 struct span_endpoint {
@@ -51,12 +55,20 @@ struct span {
 	char host[SPAN_HOST_LEN]; /* Host header, as sent */
 	char user_agent[SPAN_UA_LEN];
 	char traceparent[SPAN_TRACEPARENT_LEN];
-	uint32_t flags; /* enum span_flags */
+	uint32_t flags;	     /* enum span_flags */
+	uint32_t stream_id;  /* HTTP/2 stream; 0 for HTTP/1 */
+	uint8_t grpc_status; /* with SPAN_F_GRPC_STATUS */
 };
 
 /* Error status by the semantic conventions: 5xx for servers, 4xx and 5xx for
- * clients, and any exchange without a response. */
+ * clients, and any exchange without a response. gRPC calls go by their
+ * status: the server-side failures for servers, any non-OK code for clients. */
 bool span_is_error(const struct span *s);
+
+/* For gRPC calls with a path of the form /package.Service/Method: the two
+ * parts (views into s->target). */
+bool span_rpc_parts(const struct span *s, const char **service, size_t *service_len,
+		    const char **method, size_t *method_len);
 
 /* Length of the path part of the target (up to '?' or '#'). */
 size_t span_path_len(const struct span *s);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "format.h"
+#include "proto/grpc.h"
 #include "span_attrs.h"
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
@@ -119,6 +120,8 @@ void span_error_type(const struct span *sp, char *buf, size_t len)
 {
 	if (!span_is_error(sp))
 		buf[0] = '\0';
+	else if (sp->flags & SPAN_F_GRPC_STATUS)
+		snprintf(buf, len, "%s", grpc_status_name(sp->grpc_status));
 	else if (sp->status)
 		snprintf(buf, len, "%u", sp->status);
 	else
@@ -138,15 +141,49 @@ static void add_endpoint(struct span_attrs *a, const char *addr_key, const char 
 		add_int(a, port_key, e->port);
 }
 
+/* The OpenTelemetry gRPC conventions: rpc.* instead of http.*. */
+static void rpc_attrs_build(struct span_attrs *out, const struct span *sp)
+{
+	char server[SPAN_HOST_LEN], err[32];
+	const char *svc, *method;
+	size_t svc_len, method_len;
+	uint16_t port;
+
+	add_str(out, "rpc.system", "grpc", 4);
+	if (span_rpc_parts(sp, &svc, &svc_len, &method, &method_len)) {
+		add_str(out, "rpc.service", svc, svc_len);
+		add_str(out, "rpc.method", method, method_len);
+	}
+	if (sp->flags & SPAN_F_GRPC_STATUS)
+		add_int(out, "rpc.grpc.status_code", sp->grpc_status);
+	add_str(out, "network.protocol.name", "http", 4);
+	add_str(out, "network.protocol.version", "2", 1);
+	span_server_endpoint(sp, server, sizeof(server), &port);
+	add_str(out, "server.address", server, strlen(server));
+	add_int(out, "server.port", port);
+	if (sp->kind == SPAN_SERVER)
+		add_endpoint(out, "client.address", "client.port", &sp->peer);
+	add_endpoint(out, "network.peer.address", "network.peer.port", &sp->peer);
+	if (sp->user_agent[0])
+		add_str(out, "user_agent.original", sp->user_agent, strlen(sp->user_agent));
+	span_error_type(sp, err, sizeof(err));
+	if (err[0])
+		add_str(out, "error.type", err, strlen(err));
+}
+
 void span_attrs_build(struct span_attrs *out, const struct span *sp, const char *route,
 		      bool with_query)
 {
 	const char *query = span_query(sp);
-	char server[SPAN_HOST_LEN], err[16], version[8];
+	char server[SPAN_HOST_LEN], err[32], version[8];
 	uint16_t port;
 
 	out->n = 0;
 	out->used = 0;
+	if (sp->flags & SPAN_F_GRPC) {
+		rpc_attrs_build(out, sp);
+		return;
+	}
 	add_str(out, "http.request.method", sp->method, strlen(sp->method));
 	add_str(out, "url.path", sp->target, span_path_len(sp));
 	if (query && with_query)

@@ -43,7 +43,8 @@ void span_attrs_build(struct span_attrs *out, const struct span *sp, const char 
  * (RFC 9110 §7.2), else the server's socket address. */
 void span_server_endpoint(const struct span *sp, char *addr, size_t len, uint16_t *port);
 
-/* error.type: the status code ("503") or "no_response"; "" when no error. */
+/* error.type: the status code ("503"), the gRPC status ("UNAVAILABLE") or
+ * "no_response"; "" when no error. */
 void span_error_type(const struct span *sp, char *buf, size_t len);
 
 /* Copies src[0..n) to dst as valid UTF-8 (bad bytes become U+FFFD), truncated

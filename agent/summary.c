@@ -175,13 +175,15 @@ void summary_add(struct summary *s, const struct span *sp)
 {
 	size_t plen = span_path_len(sp), slot;
 	uint64_t d = sp->end_ns - sp->start_ns;
+	/* gRPC calls are all POSTs: their rows say what they are instead. */
+	const char *method = sp->flags & SPAN_F_GRPC ? "gRPC" : sp->method;
 	struct endpoint *e;
 
 	if (!s)
 		return;
-	e = find(s, sp->kind, sp->method, sp->target, plen, &slot);
+	e = find(s, sp->kind, method, sp->target, plen, &slot);
 	if (!e && s->count < s->max) {
-		e = new_endpoint(sp->kind, sp->method, sp->target, plen);
+		e = new_endpoint(sp->kind, method, sp->target, plen);
 		if (e) {
 			e->next = s->table[slot];
 			s->table[slot] = e;

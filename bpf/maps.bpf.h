@@ -47,9 +47,21 @@ struct {
 /* Staging area for one data event: the payload is copied here first because
  * ring buffer reservations need a constant size; twice the capture cap so the
  * verifier can prove every iovec copy stays inside. */
+/* Where the copy of an HTTP/2 syscall stands (capture.bpf.h). */
+struct h2_walk {
+	__u64 seg, seg_left; /* the buffer being copied: user address, bytes left */
+	__u64 done;	     /* bytes of the syscall already sent in events */
+	__u64 fill;	     /* bytes waiting in the payload */
+	__u64 ret, pos;	     /* the syscall's byte count and stream position */
+	__u64 uiov, iovcnt;  /* its iovec array, if any */
+	__u32 iov_i, events;
+};
+
 struct data_scratch {
 	struct sonde_data ev;
 	__u8 payload[2 * SONDE_MAX_CAPTURE];
+	struct iovec iov; /* HTTP/2 capture: the iovec being copied */
+	struct h2_walk walk;
 };
 
 struct {

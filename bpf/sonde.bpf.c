@@ -28,6 +28,9 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
  * chances to reach a message boundary. */
 #define CLASSIFY_ATTEMPTS      3
 #define CLASSIFY_ATTEMPTS_LATE 255
+/* Payloads after an HTTP/1.1 101 that may show HTTP/2 (h2c) before the
+ * connection is left as HTTP/1 (a WebSocket, say). */
+#define UPGRADE_ATTEMPTS 3
 
 /* A BTF pointer: PT_REGS_PARMn_SYSCALL reads from it are plain (probe-mem)
  * loads, not helper calls. */
@@ -93,6 +96,7 @@ static __always_inline struct sonde_conn_state *conn_lookup(struct sonde_conn_ke
 	if (fresh.is_socket) {
 		fresh.gen = next_gen();
 		fresh.attempts = CLASSIFY_ATTEMPTS_LATE;
+		fresh.late = 1;
 	}
 	if (bpf_map_update_elem(&conns, key, &fresh, BPF_NOEXIST) &&
 	    !bpf_map_lookup_elem(&conns, key))
@@ -117,24 +121,105 @@ static __always_inline void emit_conn_open(struct sonde_conn_key *key, struct so
 	submit(&ev, sizeof(ev), wakeup_flag());
 }
 
-/* Classifies from the first bytes of the payload only: an unclassified
- * socket costs an 8-byte read per syscall, not a capture. */
-static __always_inline bool classify_user(const void *ubuf, const struct iovec *uiov, __s64 ret,
-					  __u8 dir, __u8 *proto, __u8 *role)
+/* CLASSIFY_BYTES of the payload at off, from the buffer or the first iovec: an
+ * unclassified socket costs an 8-byte read per syscall, not a capture. */
+static __always_inline bool read_head(const void *ubuf, const struct iovec *uiov, __s64 ret,
+				      __u64 off, __u8 head[CLASSIFY_BYTES])
 {
-	__u8 head[CLASSIFY_BYTES] = {};
 	struct iovec iov0;
 
-	if (ret < CLASSIFY_BYTES)
+	if (ret < CLASSIFY_BYTES || off > ret - CLASSIFY_BYTES)
 		return false;
 	if (!ubuf && uiov) {
-		if (bpf_probe_read_user(&iov0, sizeof(iov0), uiov) || iov0.iov_len < CLASSIFY_BYTES)
+		if (bpf_probe_read_user(&iov0, sizeof(iov0), uiov) ||
+		    iov0.iov_len < off + CLASSIFY_BYTES)
 			return false;
 		ubuf = iov0.iov_base;
 	}
-	if (!ubuf || bpf_probe_read_user(head, sizeof(head), ubuf))
+	return ubuf && !bpf_probe_read_user(head, CLASSIFY_BYTES, (const __u8 *)ubuf + off);
+}
+
+/*
+ * A socket found open is taken for HTTP/2 on a frame header only with a
+ * second sign: the frame ends exactly where the syscall does, or another
+ * plausible frame header follows it. One 8-byte look-alike is too common
+ * among binary protocols with a length prefix. head holds the first
+ * CLASSIFY_BYTES. Returns 1 when confirmed.
+ *
+ * A global function, checked once by the verifier: inlined, its branches
+ * multiplied the paths of every data hook sevenfold.
+ */
+__noinline int h2_confirm(__u64 ubuf, __u64 uiov, __s64 ret, __u64 head)
+{
+	__u8 b[CLASSIFY_BYTES], more[CLASSIFY_BYTES] = {};
+	__u64 next;
+
+	__builtin_memcpy(b, &head, sizeof(b));
+	if (h2_shape(b) != H2_FRAME)
+		return 1;
+	next = 9 + ((__u32)b[0] << 16 | (__u32)b[1] << 8 | b[2]);
+	if (next == ret)
+		return 1;
+	return read_head((const void *)ubuf, (const struct iovec *)uiov, ret, next, more) &&
+	       h2_shape(more) != H2_NONE && more[3] != 9 /* not a CONTINUATION of nothing */;
+}
+
+/* Decides the protocol of a socket from its payloads: a new one, or an
+ * HTTP/1 connection that answered 101. Returns false when the payload is to
+ * be dropped (still undecided, or given up on). */
+static __always_inline bool classify_payload(struct sonde_conn_key *key,
+					     struct sonde_conn_state *st, const void *ubuf,
+					     const struct iovec *uiov, __s64 ret, __u8 dir,
+					     __u64 pid_tgid)
+{
+	__u8 head[CLASSIFY_BYTES] = {};
+	__u8 proto = 0, role = st->role;
+	bool known = read_head(ubuf, uiov, ret, 0, head);
+
+	if (st->proto == SONDE_PROTO_HTTP1) {
+		/* h2c: the client's preface or the server's SETTINGS follow the 101. */
+		if (known && classify_h2(head, dir, false, &role)) {
+			st->proto = SONDE_PROTO_HTTP2;
+			st->upgrading = 0;
+			emit_conn_open(key, st, pid_tgid);
+		} else {
+			st->upgrading--;
+		}
+		return true; /* an HTTP/1 connection's bytes go to the agent either way */
+	}
+	if (!known || !classify(head, sizeof(head), dir, st->late, &proto, &role) ||
+	    (st->late && proto == SONDE_PROTO_HTTP2 &&
+	     !h2_confirm((__u64)ubuf, (__u64)uiov, ret, *(__u64 *)head))) {
+		if (st->attempts <= 1) {
+			st->proto = SONDE_PROTO_IGNORED;
+			count(SONDE_CNT_CLASSIFY_GIVEUP);
+		} else {
+			st->attempts--;
+		}
 		return false;
-	return classify(head, sizeof(head), dir, proto, role);
+	}
+	st->proto = proto;
+	st->role = role;
+	emit_conn_open(key, st, pid_tgid);
+	return true;
+}
+
+/* Whether this payload is a response (written by a server, read by a client). */
+static __always_inline bool is_response_dir(const struct sonde_conn_state *st, __u8 dir)
+{
+	return (st->role == SONDE_ROLE_SERVER) == (dir == SONDE_DIR_EGRESS);
+}
+
+/* Stream position of a payload's first byte, counting from 1. Not atomic: an
+ * HTTP/2 or HTTP/1 peer never has two syscalls move bytes in one direction of
+ * a socket at once (frames and messages would interleave). */
+static __always_inline __u64 take_position(struct sonde_conn_state *st, __u8 dir, __s64 ret)
+{
+	__u64 *moved = &st->moved[dir & 1];
+	__u64 pos = *moved + 1;
+
+	*moved += ret;
+	return pos;
 }
 
 /*
@@ -150,6 +235,7 @@ static __always_inline int handle_data_ts(__u32 fd, __s64 ret, __u8 dir, __u8 sy
 	struct sonde_conn_state *st;
 	struct data_scratch *s;
 	__u32 zero = 0, n = 0;
+	__u64 pos;
 
 	/* Callers checked this already; repeated so the verifier knows ret is
 	 * positive where it bounds the capture size. */
@@ -161,41 +247,36 @@ static __always_inline int handle_data_ts(__u32 fd, __s64 ret, __u8 dir, __u8 sy
 	/* A TLS socket's syscalls move ciphertext: its plaintext comes from uprobes. */
 	if (sys < SONDE_SYS_TLS_READ && tls_ciphertext(st, pid_tgid, fd, dir, ubuf, uiov, ret))
 		return 0;
-	if (st->proto == SONDE_PROTO_UNKNOWN) {
-		__u8 proto = 0, role = st->role;
-
-		if (!classify_user(ubuf, uiov, ret, dir, &proto, &role)) {
-			if (st->attempts <= 1) {
-				st->proto = SONDE_PROTO_IGNORED;
-				count(SONDE_CNT_CLASSIFY_GIVEUP);
-			} else {
-				st->attempts--;
-			}
-			return 0;
-		}
-		st->proto = proto;
-		st->role = role;
-		emit_conn_open(&key, st, pid_tgid);
-	}
+	if ((st->proto == SONDE_PROTO_UNKNOWN || st->upgrading) &&
+	    !classify_payload(&key, st, ubuf, uiov, ret, dir, pid_tgid))
+		return 0;
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return 0;
-	if (ubuf)
-		n = capture_buf(s, ubuf, ret);
-	else if (uiov)
-		n = capture_iov(s, uiov, iovcnt, ret);
-
 	fill_hdr(&s->ev.hdr, SONDE_EV_DATA, pid_tgid, fd, st->gen);
 	if (ts)
 		s->ev.hdr.ts_ns = ts;
-	s->ev.total = ret;
-	s->ev.captured = n;
 	s->ev.dir = dir;
 	s->ev.syscall = sys;
 	s->ev.role = st->role;
 	s->ev.proto = st->proto;
+	pos = take_position(st, dir, ret);
+	if (st->proto == SONDE_PROTO_HTTP2) {
+		capture_h2(s, ubuf, uiov, iovcnt, ret, pos);
+		return 0;
+	}
+	if (ubuf)
+		n = capture_buf(s, ubuf, ret);
+	else if (uiov)
+		n = capture_iov(s, uiov, iovcnt, ret);
+	s->ev.total = ret;
+	s->ev.captured = n;
+	s->ev.stream_pos = pos;
 	if (n > SONDE_MAX_CAPTURE)
 		return 0;
+	/* A 101 may switch the connection to h2c: look at the next payloads. */
+	if (n >= 12 && is_response_dir(st, dir) && is_switching_response(s->payload))
+		st->upgrading = UPGRADE_ATTEMPTS;
 	submit(s, sizeof(s->ev) + n, wakeup_flag());
 	return 0;
 }
@@ -321,6 +402,7 @@ int sys_exit_sendfile(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	fill_hdr(&ev.hdr, SONDE_EV_DATA, pid_tgid, key.fd, st->gen);
 	ev.total = ctx->ret;
+	ev.stream_pos = take_position(st, SONDE_DIR_EGRESS, ctx->ret);
 	ev.dir = SONDE_DIR_EGRESS;
 	ev.syscall = SONDE_SYS_SENDFILE;
 	ev.role = st->role;

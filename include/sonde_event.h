@@ -88,17 +88,26 @@ struct sonde_conn_open {
 };
 _Static_assert(sizeof(struct sonde_conn_open) == 88, "sonde_conn_open layout");
 
+/*
+ * Bytes a syscall moved on a followed connection. HTTP/2 connections are
+ * copied in full: a syscall larger than SONDE_MAX_CAPTURE becomes several
+ * events in order, each `total` covering its own bytes (the last one also the
+ * bytes left uncopied), all with the syscall's timestamp.
+ */
 struct sonde_data {
 	struct sonde_event_hdr hdr;
-	__s64 total;	/* the syscall's return value: bytes moved */
+	__s64 total;	/* bytes this event stands for: the syscall's return value */
 	__u32 captured; /* bytes of payload that follow, <= total */
 	__u8 dir;	/* enum sonde_dir */
 	__u8 syscall;	/* enum sonde_syscall */
 	__u8 role;	/* enum sonde_role, as the kernel knows it */
 	__u8 proto;	/* enum sonde_proto */
-			/* followed by `captured` bytes of payload */
+	/* Where this event's first byte sits in its direction of the connection,
+	 * counting from 1 (0: not counted). A jump shows events that were lost. */
+	__u64 stream_pos;
+	/* followed by `captured` bytes of payload */
 };
-_Static_assert(sizeof(struct sonde_data) == 48, "sonde_data layout");
+_Static_assert(sizeof(struct sonde_data) == 56, "sonde_data layout");
 
 struct sonde_conn_close {
 	struct sonde_event_hdr hdr;
@@ -121,14 +130,17 @@ struct sonde_conn_key {
 /* Value of the kernel's connection map. */
 struct sonde_conn_state {
 	__u64 gen;
+	__u64 moved[2]; /* bytes per enum sonde_dir since classification (stream_pos) */
 	__u8 role;	/* enum sonde_role */
 	__u8 proto;	/* enum sonde_proto */
 	__u8 attempts;	/* classification attempts left before giving up */
 	__u8 is_socket; /* 1: a TCP socket we follow; 0: not (negative cache) */
 	__u8 tls;	/* 1: its syscalls move TLS records; the plaintext comes from uprobes */
-	__u8 pad[3];
+	__u8 late;	/* found already open: may be classified mid-stream */
+	__u8 upgrading; /* HTTP/1 after a 101: payloads left to show HTTP/2 */
+	__u8 pad;
 };
-_Static_assert(sizeof(struct sonde_conn_state) == 16, "sonde_conn_state layout");
+_Static_assert(sizeof(struct sonde_conn_state) == 32, "sonde_conn_state layout");
 
 /* Kernel-side counters, one per-CPU slot each, summed by the agent. */
 enum sonde_counter {

@@ -15,9 +15,11 @@ apt-get install -y -qq --no-install-recommends \
 	curl wrk nghttp2-client openssl util-linux nginx redis-server python3 jq procps iproute2 \
 	qemu-system-x86 busybox-static cpio \
 	protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev libyaml-dev \
-	prometheus golang-1.19-go libcapstone-dev libdw-dev >/dev/null
+	prometheus golang-1.19-go golang-go golang-google-grpc-dev python3-grpcio \
+	libcapstone-dev libdw-dev >/dev/null
 # The test OTLP receiver runs on Node.js (these machines have Node 20; Debian's
-# own nodejs is the fallback) with pinned npm packages.
+# own nodejs is the fallback) with pinned npm packages; the Node gRPC peer of the
+# HTTP/2 tests uses its @grpc/grpc-js.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 	apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi

@@ -26,6 +26,7 @@ enum red_metric {
 	RED_DURATION = 0,
 	RED_REQ_SIZE,
 	RED_RESP_SIZE,
+	RED_RPC_DURATION, /* gRPC series only; the three above are HTTP series only */
 	RED__COUNT,
 };
 
@@ -45,11 +46,43 @@ static const struct red_desc red_descs[RED__COUNT] = {
 	[RED_RESP_SIZE] = { { "http.server.response.body.size", "http.client.response.body.size" },
 			    "Size of HTTP response bodies.",
 			    "By" },
+	[RED_RPC_DURATION] = { { "rpc.server.duration", "rpc.client.duration" },
+			       "Duration of RPCs.",
+			       "ms" },
 };
 
 static const struct histogram *series_hist(const struct series *s, enum red_metric m)
 {
-	return m == RED_DURATION ? &s->duration : m == RED_REQ_SIZE ? &s->req_size : &s->resp_size;
+	if (m == RED_DURATION || m == RED_RPC_DURATION)
+		return &s->duration;
+	return m == RED_REQ_SIZE ? &s->req_size : &s->resp_size;
+}
+
+/* Whether metric m has a point for series s. */
+static bool series_in(const struct series *s, enum red_metric m)
+{
+	return s->key.rpc == (m == RED_RPC_DURATION) && series_hist(s, m)->count;
+}
+
+/* The RPC conventions' metric attributes. */
+static otlp_kv **rpc_series_attrs(struct arena *a, const struct series_key *k, otlp_kv **kvs,
+				  size_t *n)
+{
+	kvs[(*n)++] = otlp_kv_str(a, "rpc.system", "grpc");
+	if (k->rpc_service[0]) {
+		kvs[(*n)++] = otlp_kv_str(a, "rpc.service", (char *)k->rpc_service);
+		kvs[(*n)++] = otlp_kv_str(a, "rpc.method", (char *)k->rpc_method);
+	}
+	if (k->grpc_status >= 0)
+		kvs[(*n)++] = otlp_kv_int(a, "rpc.grpc.status_code", k->grpc_status);
+	if (k->server_address[0]) {
+		kvs[(*n)++] = otlp_kv_str(a, "server.address", (char *)k->server_address);
+		kvs[(*n)++] = otlp_kv_int(a, "server.port", k->server_port);
+	}
+	for (size_t i = 0; i < *n; i++)
+		if (!kvs[i])
+			return NULL;
+	return kvs;
 }
 
 /* The metric attributes of a series (the HTTP semantic conventions' metric
@@ -65,6 +98,8 @@ static otlp_kv **series_attrs(struct arena *a, const struct series_key *k, size_
 		kvs[(*n)++] = otlp_kv_bool(a, "otel.metric.overflow", true);
 		return kvs;
 	}
+	if (k->rpc)
+		return rpc_series_attrs(a, k, kvs, n);
 	kvs[(*n)++] = otlp_kv_str(a, "http.request.method", (char *)k->method);
 	if (k->status)
 		kvs[(*n)++] = otlp_kv_int(a, "http.response.status_code", k->status);
@@ -89,8 +124,12 @@ static otlp_hpoint *hist_point(struct arena *a, const struct series *s, enum red
 			       uint64_t now_ns)
 {
 	const struct histogram *h = series_hist(s, m);
-	const double *bounds = m == RED_DURATION ? metrics_duration_bounds : metrics_size_bounds;
-	size_t nb = m == RED_DURATION ? DURATION_BOUNDS : SIZE_BOUNDS;
+	const double *bounds = m == RED_DURATION       ? metrics_duration_bounds
+			       : m == RED_RPC_DURATION ? metrics_rpc_bounds
+						       : metrics_size_bounds;
+	size_t nb = m == RED_DURATION	    ? DURATION_BOUNDS
+		    : m == RED_RPC_DURATION ? RPC_BOUNDS
+					    : SIZE_BOUNDS;
 	otlp_hpoint *p = arena_alloc(a, sizeof(*p));
 
 	if (!p)
@@ -128,7 +167,7 @@ static otlp_metric *new_metric(struct arena *a, const char *name, const char *de
 	return m;
 }
 
-/* The RED histograms of one process: up to 6 metrics (3 per kind). */
+/* The RED histograms of one process: up to 8 metrics (4 per kind). */
 static int encode_resource_red(struct arena *a, const struct metrics *mx,
 			       const struct resource *res, uint64_t now_ns, scope_metrics *sm)
 {
@@ -143,8 +182,7 @@ static int encode_resource_red(struct arena *a, const struct metrics *mx,
 
 			for (const struct series *s = metrics_first(mx); s; s = s->list_next)
 				npoints += s->key.res == res &&
-					   s->key.kind == (enum span_kind)kind &&
-					   series_hist(s, m)->count;
+					   s->key.kind == (enum span_kind)kind && series_in(s, m);
 			if (!npoints)
 				continue;
 			om = new_metric(a, red_descs[m].name[kind], red_descs[m].description,
@@ -160,7 +198,7 @@ static int encode_resource_red(struct arena *a, const struct metrics *mx,
 				return -ENOMEM;
 			for (const struct series *s = metrics_first(mx); s; s = s->list_next) {
 				if (s->key.res != res || s->key.kind != (enum span_kind)kind ||
-				    !series_hist(s, m)->count)
+				    !series_in(s, m))
 					continue;
 				oh->data_points[oh->n_data_points] = hist_point(a, s, m, now_ns);
 				if (!oh->data_points[oh->n_data_points++])

@@ -14,14 +14,26 @@ typedef Opentelemetry__Proto__Trace__V1__ScopeSpans scope_spans;
 typedef Opentelemetry__Proto__Trace__V1__Span otlp_span;
 typedef Opentelemetry__Proto__Trace__V1__Status otlp_status;
 
-/* "GET /users/{id}": the semantic conventions' {method} {target} with the
+/* "GET /users/{id}": the HTTP conventions' {method} {target} with the
  * route as target. The route is templated from the raw path, so it is made
  * valid UTF-8 here (each bad byte may become 3). */
 static char *span_name(struct arena *a, const struct export_span *es)
 {
 	size_t ml = strlen(es->span.method), rl = strlen(es->route);
-	char *name = arena_alloc(a, ml + 3 * rl + 2);
+	const char *svc, *method;
+	size_t svc_len, method_len;
+	char *name;
 
+	/* gRPC: "package.Service/Method" (the RPC conventions' span name). */
+	if (span_rpc_parts(&es->span, &svc, &svc_len, &method, &method_len)) {
+		size_t n = svc_len + 1 + method_len;
+
+		name = arena_alloc(a, 3 * n + 1);
+		if (name)
+			utf8_sanitize(name, 3 * n + 1, svc, n);
+		return name;
+	}
+	name = arena_alloc(a, ml + 3 * rl + 2);
 	if (!name)
 		return NULL;
 	memcpy(name, es->span.method, ml);

@@ -77,6 +77,23 @@ static void series_labels(struct strbuf *sb, const struct series_key *k)
 		label(sb, "otel_metric_overflow", "true", &first);
 		return;
 	}
+	if (k->rpc) {
+		label(sb, "rpc_system", "grpc", &first);
+		if (k->rpc_service[0]) {
+			label(sb, "rpc_service", k->rpc_service, &first);
+			label(sb, "rpc_method", k->rpc_method, &first);
+		}
+		if (k->grpc_status >= 0) {
+			snprintf(num, sizeof(num), "%d", k->grpc_status);
+			label(sb, "rpc_grpc_status_code", num, &first);
+		}
+		if (k->server_address[0]) {
+			label(sb, "server_address", k->server_address, &first);
+			snprintf(num, sizeof(num), "%u", k->server_port);
+			label(sb, "server_port", num, &first);
+		}
+		return;
+	}
 	label(sb, "http_request_method", k->method, &first);
 	if (k->status) {
 		snprintf(num, sizeof(num), "%u", k->status);
@@ -100,7 +117,7 @@ struct family {
 	const char *name;
 	const char *help;
 	enum span_kind kind;
-	int which; /* 0 duration, 1 request size, 2 response size */
+	int which; /* 0 duration, 1 request size, 2 response size, 3 RPC duration */
 };
 
 static const struct family families[] = {
@@ -116,24 +133,29 @@ static const struct family families[] = {
 	  1 },
 	{ "http_client_response_body_size_bytes", "Size of HTTP client response bodies.",
 	  SPAN_CLIENT, 2 },
+	{ "rpc_server_duration_milliseconds", "Duration of RPCs served.", SPAN_SERVER, 3 },
+	{ "rpc_client_duration_milliseconds", "Duration of RPCs made.", SPAN_CLIENT, 3 },
 };
 
 static const struct histogram *hist_of(const struct series *s, int which)
 {
-	return which == 0 ? &s->duration : which == 1 ? &s->req_size : &s->resp_size;
+	return which == 0 || which == 3 ? &s->duration : which == 1 ? &s->req_size : &s->resp_size;
 }
 
 static void render_family(struct strbuf *sb, const struct metrics *m, const struct family *f)
 {
-	const double *bounds = f->which == 0 ? metrics_duration_bounds : metrics_size_bounds;
-	int nb = f->which == 0 ? DURATION_BOUNDS : SIZE_BOUNDS;
+	const double *bounds = f->which == 0   ? metrics_duration_bounds
+			       : f->which == 3 ? metrics_rpc_bounds
+					       : metrics_size_bounds;
+	int nb = f->which == 0 ? DURATION_BOUNDS : f->which == 3 ? RPC_BOUNDS : SIZE_BOUNDS;
 	bool header = false;
 
 	for (const struct series *s = metrics_first(m); s; s = s->list_next) {
 		const struct histogram *h = hist_of(s, f->which);
 		uint64_t cumulative = 0;
 
-		if (s->key.kind != f->kind || !h->count)
+		/* gRPC series only in the rpc_* families, the others only in http_*. */
+		if (s->key.kind != f->kind || !h->count || s->key.rpc != (f->which == 3))
 			continue;
 		if (!header) {
 			strbuf_printf(sb, "# HELP %s %s\n# TYPE %s histogram\n", f->name, f->help,

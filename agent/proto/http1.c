@@ -4,6 +4,7 @@
  * See http1.h for the model: heads are parsed, bodies are counted.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -272,6 +273,7 @@ static void parse_header(const char *s, size_t len, struct http1_head *h, bool *
 			h->connection_close = true;
 	} else if (ieq(name.ptr, name.len, "upgrade")) {
 		h->upgrade = true;
+		h->upgrade_h2c = has_token(v, "h2c");
 	} else if (ieq(name.ptr, name.len, "expect")) {
 		h->expect_continue = ieq(v.ptr, v.len, "100-continue");
 	}
@@ -691,6 +693,7 @@ int http1_parser_feed(struct http1_parser *p, const uint8_t *data, size_t captur
 
 	if (total < captured)
 		captured = (size_t)total;
+	p->upgraded_at = SIZE_MAX;
 	if (p->state == HTTP1_S_UPGRADED)
 		return 0;
 	if (p->state == HTTP1_S_GARBAGE || p->state == HTTP1_S_LOST_SYNC) {
@@ -716,6 +719,8 @@ int http1_parser_feed(struct http1_parser *p, const uint8_t *data, size_t captur
 
 			if (r < 0)
 				err = r;
+			else if (p->state == HTTP1_S_UPGRADED)
+				p->upgraded_at = pos;
 			break;
 		}
 		case HTTP1_S_GARBAGE:

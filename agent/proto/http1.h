@@ -50,6 +50,7 @@ struct http1_head {
 	bool chunked;		/* Transfer-Encoding ends in chunked */
 	bool connection_close;	/* Connection: close */
 	bool upgrade;		/* Upgrade header present */
+	bool upgrade_h2c;	/* Upgrade lists h2c: HTTP/2 over cleartext (RFC 7540 §3.2) */
 	bool expect_continue;	/* Expect: 100-continue */
 	/* The capture ended inside the head: fields after the cut are missing and
 	 * the body framing is unknown. */
@@ -113,6 +114,9 @@ struct http1_parser {
 	uint32_t buf_len;
 	uint32_t buf_cap;
 	uint32_t errors; /* garbage or framing errors seen */
+	/* In the last feed: where the bytes after a head that switched protocols
+	 * (101) begin; SIZE_MAX when no switch happened in it. */
+	size_t upgraded_at;
 };
 
 void http1_parser_init(struct http1_parser *p, enum http1_kind kind);

@@ -158,8 +158,10 @@ def python_server(port, directory, http11=True):
 class Nginx:
     """nginx, one worker, own prefix; access log counts requests served."""
 
-    def __init__(self, port, root):
+    def __init__(self, port, root, http2=False):
         self.dir = tempfile.mkdtemp(prefix="sonde-nginx-")
+        # nginx 1.22: "listen … http2" without ssl is h2c with prior knowledge.
+        listen_opts = " http2" if http2 else ""
         self.access_log = os.path.join(self.dir, "access.log")
         conf = os.path.join(self.dir, "nginx.conf")
         with open(conf, "w") as f:
@@ -179,7 +181,7 @@ http {{
     sendfile on;
     keepalive_requests 100000;
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port}{listen_opts};
         root {root};
         location = /status/404 {{ return 404; }}
         location = /status/500 {{ return 500 "boom"; }}

@@ -133,6 +133,42 @@ static void test_console_line(void **state)
 	assert_non_null(strstr(buf, "-> 10.0.0.9:51000"));
 }
 
+/* A gRPC call reads as one: its name, rpc.* keys, its status by name. */
+static void test_grpc_span(void **state)
+{
+	struct span s = sample(SPAN_SERVER);
+	char buf[4096];
+
+	(void)state;
+	strcpy(s.target, "/grpc.health.v1.Health/Check");
+	s.version_major = 2;
+	s.stream_id = 3;
+	s.status = 200;
+	s.flags = SPAN_F_GRPC | SPAN_F_GRPC_STATUS;
+	s.grpc_status = 12;
+	assert_true(format_span_json(&s, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\"name\":\"grpc.health.v1.Health/Check\""));
+	assert_non_null(strstr(buf, "\"rpc.system\":\"grpc\""));
+	assert_non_null(strstr(buf, "\"rpc.service\":\"grpc.health.v1.Health\""));
+	assert_non_null(strstr(buf, "\"rpc.method\":\"Check\""));
+	assert_non_null(strstr(buf, "\"rpc.grpc.status_code\":12"));
+	assert_non_null(strstr(buf, "\"network.protocol.version\":\"2\""));
+	assert_non_null(strstr(buf, "\"error.type\":\"UNIMPLEMENTED\""));
+	assert_non_null(strstr(buf, "\"sonde.http2.stream_id\":3"));
+	assert_null(strstr(buf, "http.request.method"));
+	assert_true(format_span_line(&s, buf, sizeof(buf)) > 0);
+	assert_non_null(
+		strstr(buf, "nginx[4242] gRPC /grpc.health.v1.Health/Check UNIMPLEMENTED "));
+	assert_non_null(strstr(buf, " h2"));
+	/* Plain HTTP/2 keeps the HTTP keys, version 2. */
+	s.flags = 0;
+	assert_true(format_span_json(&s, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\"name\":\"POST\""));
+	assert_non_null(strstr(buf, "\"http.response.status_code\":200"));
+	assert_non_null(strstr(buf, "\"network.protocol.version\":\"2\""));
+	assert_null(strstr(buf, "\"rpc.system\""));
+}
+
 static void test_durations(void **state)
 {
 	char buf[32];
@@ -190,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_json_escapes_hostile_bytes),
 		cmocka_unit_test(test_json_overflow_reported),
 		cmocka_unit_test(test_console_line),
+		cmocka_unit_test(test_grpc_span),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_split_host),
 		cmocka_unit_test(test_json_raw_value),

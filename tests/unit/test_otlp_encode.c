@@ -443,9 +443,118 @@ static void test_metrics_overflow_series(void **state)
 	resource_put(res);
 }
 
+static struct export_span grpc_span(struct resource *res, enum span_kind kind, int grpc_status)
+{
+	struct export_span es = server_span(res, "/grpc.health.v1.Health/Check", 200, "", 0x50);
+
+	es.span.kind = kind;
+	strcpy(es.span.method, "POST");
+	es.span.version_major = 2;
+	es.span.stream_id = 7;
+	es.span.flags = SPAN_F_GRPC | SPAN_F_GRPC_STATUS;
+	es.span.grpc_status = (uint8_t)grpc_status;
+	return es;
+}
+
+/* A gRPC call is an RPC span: named package.Service/Method, rpc.* attributes
+ * and no HTTP ones, error status only for the codes that say the server failed. */
+static void test_grpc_spans(void **state)
+{
+	static const char env[] = "OTEL_SERVICE_NAME=greeter";
+	struct resource *res = proc(100, env, sizeof(env));
+	struct export_span es[3];
+	trace_request *req;
+	otlp_span *s;
+
+	(void)state;
+	es[0] = grpc_span(res, SPAN_SERVER, 0);
+	es[1] = grpc_span(res, SPAN_SERVER, 5);	 /* NOT_FOUND: the caller's problem */
+	es[2] = grpc_span(res, SPAN_SERVER, 14); /* UNAVAILABLE */
+	req = encode_traces(es, 3, false);
+	for (int i = 0; i < 3; i++) {
+		s = req->resource_spans[0]->scope_spans[0]->spans[i];
+		assert_string_equal(s->name, "grpc.health.v1.Health/Check");
+		assert_kv_str(s->attributes, s->n_attributes, "rpc.system", "grpc");
+		assert_kv_str(s->attributes, s->n_attributes, "rpc.service",
+			      "grpc.health.v1.Health");
+		assert_kv_str(s->attributes, s->n_attributes, "rpc.method", "Check");
+		assert_kv_int(s->attributes, s->n_attributes, "rpc.grpc.status_code",
+			      es[i].span.grpc_status);
+		assert_kv_str(s->attributes, s->n_attributes, "network.protocol.name", "http");
+		assert_kv_str(s->attributes, s->n_attributes, "network.protocol.version", "2");
+		assert_kv_str(s->attributes, s->n_attributes, "server.address", "shop.example");
+		assert_kv_int(s->attributes, s->n_attributes, "server.port", 8443);
+		assert_null(find_kv(s->attributes, s->n_attributes, "http.request.method"));
+		assert_null(find_kv(s->attributes, s->n_attributes, "url.path"));
+	}
+	s = req->resource_spans[0]->scope_spans[0]->spans[0];
+	assert_int_equal(s->status->code, 0);
+	s = req->resource_spans[0]->scope_spans[0]->spans[1];
+	assert_int_equal(s->status->code, 0);
+	assert_null(find_kv(s->attributes, s->n_attributes, "error.type"));
+	s = req->resource_spans[0]->scope_spans[0]->spans[2];
+	assert_int_equal(s->status->code, 2); /* ERROR */
+	assert_kv_str(s->attributes, s->n_attributes, "error.type", "UNAVAILABLE");
+	opentelemetry__proto__trace__v1__export_trace_service_request__free_unpacked(req, NULL);
+	resource_put(res);
+}
+
+/* rpc.server.duration / rpc.client.duration in milliseconds; gRPC calls are
+ * not counted as HTTP requests. */
+static void test_rpc_metrics(void **state)
+{
+	static const char env[] = "OTEL_SERVICE_NAME=greeter";
+	struct resource *res = proc(100, env, sizeof(env));
+	struct metrics *m = metrics_new(100);
+	struct export_span es = grpc_span(res, SPAN_SERVER, 0);
+	const otlp_metric *om;
+	const otlp_hpoint *p;
+	metrics_request *req;
+	uint8_t *buf;
+	size_t len;
+
+	(void)state;
+	metrics_record(m, res, &es.span, NULL); /* 25 ms */
+	es.span.kind = SPAN_CLIENT;
+	es.span.grpc_status = 4;
+	metrics_record(m, res, &es.span, NULL);
+	assert_int_equal(otlp_encode_metrics(m, NULL, 0, res, T0, T0 + 1000 * MS, &buf, &len), 0);
+	req = opentelemetry__proto__metrics__v1__export_metrics_service_request__unpack(NULL, len,
+											buf);
+	free(buf);
+	assert_non_null(req);
+	assert_int_equal(req->resource_metrics[0]->scope_metrics[0]->n_metrics, 2);
+	assert_null(find_metric(req, 0, "http.server.request.duration"));
+	om = find_metric(req, 0, "rpc.server.duration");
+	assert_non_null(om);
+	assert_string_equal(om->unit, "ms");
+	p = om->histogram->data_points[0];
+	assert_int_equal(p->n_explicit_bounds, 15);
+	assert_float_equal(p->explicit_bounds[0], 0, 0);
+	assert_float_equal(p->explicit_bounds[14], 10000, 0);
+	assert_int_equal(p->bucket_counts[3], 1); /* (10, 25] ms */
+	assert_float_equal(p->sum, 25, 1e-9);
+	assert_kv_str(p->attributes, p->n_attributes, "rpc.system", "grpc");
+	assert_kv_str(p->attributes, p->n_attributes, "rpc.service", "grpc.health.v1.Health");
+	assert_kv_str(p->attributes, p->n_attributes, "rpc.method", "Check");
+	assert_kv_int(p->attributes, p->n_attributes, "rpc.grpc.status_code", 0);
+	assert_null(find_kv(p->attributes, p->n_attributes, "server.address"));
+	om = find_metric(req, 0, "rpc.client.duration");
+	assert_non_null(om);
+	p = om->histogram->data_points[0];
+	assert_kv_int(p->attributes, p->n_attributes, "rpc.grpc.status_code", 4);
+	assert_kv_str(p->attributes, p->n_attributes, "server.address", "shop.example");
+	assert_kv_int(p->attributes, p->n_attributes, "server.port", 51000);
+	opentelemetry__proto__metrics__v1__export_metrics_service_request__free_unpacked(req, NULL);
+	metrics_free(m);
+	resource_put(res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_grpc_spans),
+		cmocka_unit_test(test_rpc_metrics),
 		cmocka_unit_test(test_traces_grouped_by_resource),
 		cmocka_unit_test(test_query_only_when_asked),
 		cmocka_unit_test(test_traces_are_valid_utf8),

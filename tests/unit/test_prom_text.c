@@ -67,7 +67,8 @@ static void assert_lines_well_formed(const char *text)
 
 		assert_non_null(end);
 		if (strncmp(line, "# HELP ", 7) && strncmp(line, "# TYPE ", 7) &&
-		    strncmp(line, "http_", 5) && strncmp(line, "sonde_", 6))
+		    strncmp(line, "http_", 5) && strncmp(line, "rpc_", 4) &&
+		    strncmp(line, "sonde_", 6))
 			fail_msg("bad line: %.*s", (int)(end - line), line);
 		line = end + 1;
 	}
@@ -256,9 +257,73 @@ static void test_strbuf_grows(void **state)
 	assert_int_equal(sb.len, 0);
 }
 
+static void record_grpc(struct metrics *m, struct resource *res, enum span_kind kind,
+			const char *path, int grpc_status, uint64_t dur_ns)
+{
+	struct span s = { 0 };
+
+	s.kind = kind;
+	strcpy(s.method, "POST");
+	strcpy(s.target, path);
+	s.status = 200;
+	s.version_major = 2;
+	s.flags = SPAN_F_GRPC | SPAN_F_GRPC_STATUS;
+	s.grpc_status = (uint8_t)grpc_status;
+	strcpy(s.host, "greeter:50051");
+	s.start_ns = 1764000000000000000ull;
+	s.end_ns = s.start_ns + dur_ns;
+	metrics_record(m, res, &s, NULL);
+}
+
+/* gRPC calls: rpc_*_duration_milliseconds with the RPC labels, and nothing in
+ * the HTTP families. */
+static void test_rpc_histograms(void **state)
+{
+	struct resource *res = proc(1234, "shop");
+	struct metrics *m = metrics_new(100);
+	struct strbuf sb = { 0 };
+	const char *labels = "service_name=\"shop\",service_instance_id=\"node-1:1234\","
+			     "rpc_system=\"grpc\",rpc_service=\"grpc.health.v1.Health\","
+			     "rpc_method=\"Check\",rpc_grpc_status_code=\"0\"";
+	char line[512];
+
+	(void)state;
+	record_grpc(m, res, SPAN_SERVER, "/grpc.health.v1.Health/Check", 0, 3 * MS);
+	record_grpc(m, res, SPAN_SERVER, "/grpc.health.v1.Health/Check", 0, 40 * MS);
+	record_grpc(m, res, SPAN_SERVER, "/grpc.health.v1.Health/Check", 5, 1 * MS);
+	record_grpc(m, res, SPAN_CLIENT, "/grpc.health.v1.Health/Watch", 1, 2 * MS);
+	prom_render(&sb, m, NULL, 0);
+	assert_false(sb.failed);
+	assert_lines_well_formed(sb.buf);
+	assert_has(sb.buf, "# TYPE rpc_server_duration_milliseconds histogram\n");
+	snprintf(line, sizeof(line),
+		 "rpc_server_duration_milliseconds_bucket{%s,le=\"0\"} 0\n"
+		 "rpc_server_duration_milliseconds_bucket{%s,le=\"5\"} 1\n",
+		 labels, labels);
+	assert_has(sb.buf, line);
+	snprintf(line, sizeof(line),
+		 "rpc_server_duration_milliseconds_sum{%s} 43\n"
+		 "rpc_server_duration_milliseconds_count{%s} 2\n",
+		 labels, labels);
+	assert_has(sb.buf, line);
+	assert_has(sb.buf, "rpc_grpc_status_code=\"5\"");
+	/* the client series carries the server it called */
+	assert_has(sb.buf, "rpc_client_duration_milliseconds_count{service_name=\"shop\","
+			   "service_instance_id=\"node-1:1234\",rpc_system=\"grpc\","
+			   "rpc_service=\"grpc.health.v1.Health\",rpc_method=\"Watch\","
+			   "rpc_grpc_status_code=\"1\",server_address=\"greeter\","
+			   "server_port=\"50051\"} 1\n");
+	assert_lacks(sb.buf, "http_");
+	assert_int_equal(occurrences(sb.buf, "# TYPE "), 2);
+	strbuf_free(&sb);
+	metrics_free(m);
+	resource_put(res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rpc_histograms),
 		cmocka_unit_test(test_server_histogram_lines),
 		cmocka_unit_test(test_client_families_and_errors),
 		cmocka_unit_test(test_label_escaping),
