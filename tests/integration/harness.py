@@ -158,10 +158,19 @@ def python_server(port, directory, http11=True):
 class Nginx:
     """nginx, one worker, own prefix; access log counts requests served."""
 
-    def __init__(self, port, root, http2=False):
+    def __init__(self, port, root, http2=False, tls=False):
         self.dir = tempfile.mkdtemp(prefix="sonde-nginx-")
-        # nginx 1.22: "listen … http2" without ssl is h2c with prior knowledge.
-        listen_opts = " http2" if http2 else ""
+        # nginx 1.22: "listen … http2" without ssl is h2c with prior knowledge;
+        # with ssl it is h2 by ALPN.
+        listen_opts = (" ssl" if tls else "") + (" http2" if http2 else "")
+        tls_conf = ""
+        if tls:
+            cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                            "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                           check=True, capture_output=True)
+            tls_conf = f"ssl_certificate {cert};\n        ssl_certificate_key {key};"
         self.access_log = os.path.join(self.dir, "access.log")
         conf = os.path.join(self.dir, "nginx.conf")
         with open(conf, "w") as f:
@@ -182,6 +191,7 @@ http {{
     keepalive_requests 100000;
     server {{
         listen 127.0.0.1:{port}{listen_opts};
+        {tls_conf}
         root {root};
         location = /status/404 {{ return 404; }}
         location = /status/500 {{ return 500 "boom"; }}

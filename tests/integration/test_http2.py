@@ -10,7 +10,7 @@ import tempfile
 import time
 
 from harness import (HERE, PYTHON, ROOT, Failure, Nginx, Proc, Sonde, check, client_spans,
-                     free_port, server_spans)
+                     curl, free_port, server_spans)
 from otlp import Receiver, SondeRun, get, latest_metrics, spans_of, wait_for
 
 PEERS = os.path.join(HERE, "peers")
@@ -189,6 +189,43 @@ def test_nginx_h2load_many_streams():
     check(len(per_conn) == 4 and sum(len(v) for v in per_conn.values()) == n,
           f"streams per connection {[len(v) for v in per_conn.values()]}")
     check("streams dropped (too many open) 0" in sonde.stderr(), sonde.stderr())
+
+
+def test_nginx_h2_over_tls_h2load_and_curl():
+    """HTTP/2 negotiated by ALPN over TLS: the plaintext comes from the libssl
+    uprobes and goes through the same HTTP/2 path; N requests → N https spans."""
+    port = free_port()
+    docroot = tempfile.mkdtemp(prefix="sonde-www-")
+    os.chmod(docroot, 0o755)
+    with open(os.path.join(docroot, "index.html"), "w") as f:
+        f.write("<h1>hello</h1>\n")
+    ngx = Nginx(port, docroot, http2=True, tls=True)
+    n = 400
+    try:
+        sonde = Sonde("--stats", *[a for w in ngx.worker_pids() for a in ("--pid", str(w))])
+        for path in ("/index.html", "/status/500"):
+            curl("-k", "--http2", "-o", "/dev/null", f"https://127.0.0.1:{port}{path}")
+        r = subprocess.run(["h2load", "-n", str(n), "-c", "4", "-m", "50",
+                            f"https://127.0.0.1:{port}/index.html"],
+                           capture_output=True, text=True, timeout=120)
+        check(f"{n} succeeded" in r.stdout and "Application protocol: h2" in r.stdout,
+              f"h2load: {r.stdout}")
+        sonde.wait_spans(lambda s: True, n + 2, timeout=30)
+        sonde.settle()
+        sonde.stop()
+    finally:
+        ngx.stop()
+    spans = server_spans(sonde.spans())
+    check(len(spans) == n + 2, f"{n + 2} requests, {len(spans)} spans; {sonde.stderr()}")
+    check(all(s["url.scheme"] == "https" and s["network.protocol.version"] == "2" and
+              "sonde.truncated" not in s for s in spans), "every span is HTTP/2 over TLS")
+    by_status = {}
+    for s in spans:
+        by_status.setdefault((s["url.path"], s["http.response.status_code"]), 0)
+        by_status[(s["url.path"], s["http.response.status_code"])] += 1
+    check(by_status == {("/index.html", 200): n + 1, ("/status/500", 500): 1},
+          f"spans by path and status {by_status}")
+    check("parse errors 0" in sonde.stderr(), sonde.stderr())
 
 
 def test_curl_prior_knowledge_nginx():
