@@ -13,9 +13,20 @@
 #include <bpf/bpf_helpers.h>
 
 #include "sonde_event.h"
+#include "sonde_tls.h"
 #include "maps.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* What the agent sets and fills for the TLS uprobes (bpf/tls*.bpf.h). */
+const volatile bool targ_tls = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GO_TLS_MAX_BINARIES);
+	__type(key, __u32);
+	__type(value, struct go_tls_offsets);
+} go_tls_offsets SEC(".maps");
 
 /* The lookup every real hook starts with, keyed as it is (tgid, fd): here the
  * fd is unknown without reading registers, so 0; a miss costs the same. */
@@ -48,3 +59,17 @@ HOOK("tracepoint/syscalls/sys_exit_connect", sys_exit_connect)
 HOOK("tracepoint/syscalls/sys_enter_close", sys_enter_close)
 HOOK("tracepoint/sched/sched_process_exit", sched_process_exit)
 HOOK("raw_tracepoint/sched_process_fork", sched_process_fork)
+HOOK("tracepoint/sched/sched_process_exec", sched_process_exec)
+/* The TLS uprobes: attached by the agent to the same functions. */
+HOOK("uprobe", ssl_read)
+HOOK("uretprobe", ssl_read_ret)
+HOOK("uprobe", ssl_read_ex)
+HOOK("uretprobe", ssl_read_ex_ret)
+HOOK("uprobe", ssl_write)
+HOOK("uretprobe", ssl_write_ret)
+HOOK("uprobe", ssl_write_ex)
+HOOK("uretprobe", ssl_write_ex_ret)
+HOOK("uprobe", ssl_set_fd)
+HOOK("uprobe", go_tls_enter)
+HOOK("uprobe", go_tls_read_ret)
+HOOK("uprobe", go_tls_write_ret)
