@@ -21,6 +21,7 @@
 
 #include <curl/curl.h>
 
+#include "proto/grpc.h"
 #include "log.h"
 #include "gzip.h"
 #include "otlp_transport.h"
@@ -419,33 +420,6 @@ static void body_reason(const struct otlp_transport *t, char *dst, size_t size)
 	sanitize(dst);
 }
 
-static const char *grpc_code_name(int code)
-{
-	static const char *const names[] = {
-		"OK",
-		"CANCELLED",
-		"UNKNOWN",
-		"INVALID_ARGUMENT",
-		"DEADLINE_EXCEEDED",
-		"NOT_FOUND",
-		"ALREADY_EXISTS",
-		"PERMISSION_DENIED",
-		"RESOURCE_EXHAUSTED",
-		"FAILED_PRECONDITION",
-		"ABORTED",
-		"OUT_OF_RANGE",
-		"UNIMPLEMENTED",
-		"INTERNAL",
-		"UNAVAILABLE",
-		"DATA_LOSS",
-		"UNAUTHENTICATED",
-	};
-
-	if (code >= 0 && (size_t)code < sizeof(names) / sizeof(names[0]))
-		return names[code];
-	return "?";
-}
-
 /* The codes the OTLP specification lists as retryable for OTLP/gRPC. */
 static bool grpc_retryable(int code)
 {
@@ -537,7 +511,7 @@ static void classify_grpc(struct otlp_transport *t, long status, struct export_o
 		outcome_set(out, EXPORT_OK, 0, "grpc-status 0");
 	else
 		outcome_set(out, grpc_retryable(code) ? EXPORT_RETRY : EXPORT_FAIL, 0,
-			    "grpc-status %d %s%s%s", code, grpc_code_name(code),
+			    "grpc-status %d %s%s%s", code, grpc_status_name(code),
 			    t->grpc_message[0] ? ": " : "", t->grpc_message);
 }
 

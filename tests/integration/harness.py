@@ -155,21 +155,31 @@ def python_server(port, directory, http11=True):
     return p
 
 
+def make_cert(directory):
+    """A self-signed certificate for localhost and 127.0.0.1; (cert, key)."""
+    cert = os.path.join(directory, "cert.pem")
+    key = os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    os.chmod(key, 0o644)  # nginx workers run as www-data
+    return cert, key
+
+
 class Nginx:
     """nginx, one worker, own prefix; access log counts requests served."""
 
-    def __init__(self, port, root, http2=False, tls=False):
+    def __init__(self, port, root, http2=False, tls=False, wrap=()):
+        """wrap: a command prefix nginx runs under (e.g. unshare)."""
         self.dir = tempfile.mkdtemp(prefix="sonde-nginx-")
         # nginx 1.22: "listen … http2" without ssl is h2c with prior knowledge;
         # with ssl it is h2 by ALPN.
         listen_opts = (" ssl" if tls else "") + (" http2" if http2 else "")
         tls_conf = ""
         if tls:
-            cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                            "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-                            "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
-                           check=True, capture_output=True)
+            os.chmod(self.dir, 0o755)
+            cert, key = make_cert(self.dir)
             tls_conf = f"ssl_certificate {cert};\n        ssl_certificate_key {key};"
         self.access_log = os.path.join(self.dir, "access.log")
         conf = os.path.join(self.dir, "nginx.conf")
@@ -200,7 +210,7 @@ http {{
     }}
 }}
 """)
-        self.proc = Proc(["nginx", "-c", conf, "-p", self.dir],
+        self.proc = Proc([*wrap, "nginx", "-c", conf, "-p", self.dir],
                          stderr=subprocess.PIPE)
         wait_port(port)
         self.master_pid = self.proc.pid

@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import SONDE, free_port
+from harness import SONDE, free_port, make_cert
 from otlp import (Failure, Receiver, SondeRun, attrs, check, get, items_server,
                   latest_metrics, spans_of, wait_for)
 
@@ -289,12 +289,7 @@ class TlsProxy:
         import shutil as _shutil
         self._rm = _shutil.rmtree
         self.dir = tempfile.mkdtemp(prefix="sonde-tls-")
-        self.cert = os.path.join(self.dir, "cert.pem")
-        key = os.path.join(self.dir, "key.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                        "-keyout", key, "-out", self.cert, "-days", "1",
-                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                       check=True, capture_output=True)
+        self.cert, key = make_cert(self.dir)
         self.http_port, self.grpc_port = free_port(), free_port()
         conf = os.path.join(self.dir, "nginx.conf")
         with open(conf, "w") as f:

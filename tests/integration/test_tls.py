@@ -9,9 +9,9 @@ import subprocess
 import tempfile
 import time
 
-from harness import (PYTHON, Proc, Sonde, check, client_spans, curl, free_port, server_spans,
-                     wait_port)
-from tls_peers import TlsNginx, go_binaries, make_cert, parse_errors, trace_command
+from harness import (PYTHON, Nginx, Proc, Sonde, check, client_spans, curl, free_port,
+                     make_cert, server_spans, wait_port)
+from tls_peers import go_binaries, parse_errors, trace_command
 
 
 def make_docroot():
@@ -40,7 +40,7 @@ def test_tls_nginx_server_and_curl_client():
     """N requests over one TLS connection: N nginx server spans and N curl client
     spans, with the right method, path, status, sizes, addresses and https."""
     port = free_port()
-    ngx = TlsNginx(port, DOCROOT)
+    ngx = Nginx(port, DOCROOT, tls=True)
     workers = ngx.worker_pids()
     n = 6
     base = f"https://127.0.0.1:{port}"
@@ -91,7 +91,7 @@ def test_tls_nginx_server_and_curl_client():
 def test_tls_post_and_large_response():
     """A POST body and a 300 kB response through SSL_write/SSL_read pieces."""
     port = free_port()
-    ngx = TlsNginx(port, DOCROOT)
+    ngx = Nginx(port, DOCROOT, tls=True)
     base = f"https://127.0.0.1:{port}"
     try:
         spans, r = trace_command(
@@ -114,7 +114,7 @@ def test_tls_post_and_large_response():
 def test_tls_python_ssl_client():
     """Python's ssl module (SSL_read_ex/SSL_write_ex), started by sonde: N spans."""
     port = free_port()
-    ngx = TlsNginx(port, DOCROOT)
+    ngx = Nginx(port, DOCROOT, tls=True)
     code = (
         "import http.client, ssl\n"
         "ctx = ssl._create_unverified_context()\n"
@@ -148,7 +148,7 @@ def test_tls_ciphertext_without_uprobes_gives_nothing():
     """With --no-tls the same HTTPS traffic produces no span and no parse error:
     TLS records are recognised and left alone."""
     port = free_port()
-    ngx = TlsNginx(port, DOCROOT)
+    ngx = Nginx(port, DOCROOT, tls=True)
     try:
         spans, r = trace_command("curl", "-sk", "--http1.1", "-o", "/dev/null",
                                  f"https://127.0.0.1:{port}/1", args=("--no-tls",))
@@ -174,7 +174,7 @@ def test_tls_process_started_later_in_another_mount_namespace():
     sonde = Sonde("--stats", "-v", "--comm", "nginx")
     ngx = None
     try:
-        ngx = TlsNginx(port, DOCROOT, wrap=wrap)
+        ngx = Nginx(port, DOCROOT, tls=True, wrap=wrap)
         workers = ngx.worker_pids()
         check(not os.path.exists(private), "the private libssl is visible to sonde")
         with open(f"/proc/{workers[0]}/maps") as f:
@@ -346,7 +346,7 @@ def test_tls_sonde_run_metrics_say_https():
     from otlp import SondeRun, get, wait_for
 
     port, prom = free_port(), free_port()
-    ngx = TlsNginx(port, DOCROOT)
+    ngx = Nginx(port, DOCROOT, tls=True)
     agent = SondeRun("--pid", str(ngx.worker_pids()[0]), "--prometheus-port", str(prom),
                      "--traces-exporter", "none")
     try:
