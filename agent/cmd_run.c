@@ -41,7 +41,7 @@ static void usage(void)
 	size_t n;
 	const struct config_setting *s = config_settings(&n);
 
-	printf("usage: sonde run [--config FILE] [options]\n"
+	printf("usage: sonde run [--config FILE] [--check-config] [options]\n"
 	       "\n"
 	       "Traces the HTTP traffic of every process on this host (or those selected)\n"
 	       "and exports spans and RED metrics over OTLP and on a Prometheus endpoint.\n"
@@ -49,6 +49,7 @@ static void usage(void)
 	       "\n"
 	       "Each setting is a flag, an environment variable, and a key in the YAML file\n"
 	       "given with --config (or SONDE_CONFIG); flag > environment > file > default.\n"
+	       "--check-config prints the settings that would be used and exits.\n"
 	       "\n");
 	for (size_t i = 0; i < n; i++) {
 		char flag[64];
@@ -58,6 +59,53 @@ static void usage(void)
 		printf("  %-32s   env %s, key %s, default %s\n", "", s[i].env ? s[i].env : "-",
 		       s[i].key, s[i].default_text ? s[i].default_text : "-");
 	}
+}
+
+/* Removes --check-config from argv (the settings parser knows only settings). */
+static bool take_check_config(int *argc, char **argv)
+{
+	bool found = false;
+	int out = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], "--check-config"))
+			found = true;
+		else
+			argv[out++] = argv[i];
+	}
+	*argc = out;
+	return found;
+}
+
+/* `--check-config`: one "key = value" line per setting. Header values may be
+ * credentials, so only their names are shown. */
+static void print_config(const struct sonde_config *c)
+{
+	size_t n;
+	const struct config_setting *s = config_settings(&n);
+	char value[CONFIG_MAX_KV * (CONFIG_KEY_LEN + CONFIG_VALUE_LEN)];
+
+	for (size_t i = 0; i < n; i++) {
+		config_format(c, &s[i], value, sizeof(value));
+		if (s[i].has_offset && !*(const bool *)((const char *)c + s[i].has_offset))
+			snprintf(value, sizeof(value), "(not set)");
+		else if (strstr(s[i].key, "headers") && value[0]) {
+			const struct config_kv_list *l =
+				(const void *)((const char *)c + s[i].offset);
+			size_t used = 0;
+
+			for (int k = 0; k < l->n && used < sizeof(value); k++)
+				used += (size_t)snprintf(value + used, sizeof(value) - used,
+							 "%s%s=(hidden)", k ? "," : "",
+							 l->items[k].key);
+		}
+		printf("%s = %s\n", s[i].key, value);
+	}
+	printf("# traces: %s\n# metrics: %s\n",
+	       c->traces_exporter == TRACES_EXPORTER_OTLP      ? c->traces_target.url
+	       : c->traces_exporter == TRACES_EXPORTER_CONSOLE ? "console"
+							       : "none",
+	       c->metrics_exporter == METRICS_EXPORTER_OTLP ? c->metrics_target.url : "none");
 }
 
 static int setup_tracer(const struct sonde_config *c, struct ingest *ig, struct tracer **out)
@@ -175,6 +223,7 @@ int cmd_run(int argc, char **argv)
 	uint64_t counters[SONDE_CNT__MAX] = { 0 };
 	uint64_t next_push;
 	char err_msg[CONFIG_ERR_LEN];
+	bool check_only = take_check_config(&argc, argv);
 	int err;
 
 	err = config_load_all(&cfg, argc, argv, environ, err_msg, sizeof(err_msg));
@@ -185,6 +234,10 @@ int cmd_run(int argc, char **argv)
 	if (err) {
 		log_error("%s", err_msg);
 		return 2;
+	}
+	if (check_only) {
+		print_config(&cfg);
+		return 0;
 	}
 	log_current_level = (enum log_level)cfg.log_level;
 	if (otlp_transport_global_init()) {

@@ -33,6 +33,7 @@ static const char *const sampler_names[] = { "always_on",
 					     "parentbased_traceidratio",
 					     NULL };
 static const char *const log_level_names[] = { "error", "warn", "info", "debug", NULL };
+static const char *const k8s_mode_names[] = { "auto", "true", "false", NULL };
 
 #define FIELD(f) \
 	.offset = offsetof(struct sonde_config, f), .size = sizeof(((struct sonde_config *)0)->f)
@@ -306,6 +307,59 @@ static const struct config_setting settings[] = {
 	  .type = CONFIG_T_ENUM,
 	  .names = log_level_names,
 	  FIELD(log_level) },
+	{ .key = "k8s.enabled",
+	  .env = "SONDE_K8S",
+	  .flag = "k8s",
+	  .default_text = "auto (true inside a cluster or with k8s.kubeconfig)",
+	  .help = "add Kubernetes pod metadata: auto, true or false",
+	  .type = CONFIG_T_ENUM,
+	  .names = k8s_mode_names,
+	  FIELD(k8s_mode) },
+	{ .key = "k8s.node_name",
+	  .env = "SONDE_K8S_NODE_NAME",
+	  .flag = "k8s-node-name",
+	  .default_text = "this host's name",
+	  .help = "the node whose pods are watched (the DaemonSet sets it from spec.nodeName)",
+	  .type = CONFIG_T_STRING,
+	  .min = 1,
+	  .max = 253,
+	  FIELD(k8s_node_name) },
+	{ .key = "k8s.kubeconfig",
+	  .env = "SONDE_K8S_KUBECONFIG",
+	  .flag = "kubeconfig",
+	  .default_text = "in-cluster credentials",
+	  .help = "kubeconfig file for the Kubernetes API, instead of the service account",
+	  .type = CONFIG_T_STRING,
+	  .min = 1,
+	  .max = CONFIG_PATH_LEN - 1,
+	  FIELD(k8s_kubeconfig) },
+	{ .key = "k8s.service_account_dir",
+	  .env = "SONDE_K8S_SERVICE_ACCOUNT_DIR",
+	  .flag = NULL,
+	  .default_text = K8S_DEFAULT_SA_DIR,
+	  .help = "where the pod's service-account token, ca.crt and namespace are",
+	  .type = CONFIG_T_STRING,
+	  .min = 1,
+	  .max = CONFIG_PATH_LEN - 1,
+	  FIELD(k8s_service_account_dir) },
+	{ .key = "k8s.max_pods",
+	  .env = "SONDE_K8S_MAX_PODS",
+	  .flag = NULL,
+	  .default_text = "1024",
+	  .help = "pods kept in the metadata cache",
+	  .type = CONFIG_T_UINT,
+	  .min = 16,
+	  .max = 65536,
+	  FIELD(k8s_max_pods) },
+	{ .key = "k8s.metadata_wait",
+	  .env = "SONDE_K8S_METADATA_WAIT",
+	  .flag = NULL,
+	  .default_text = "2000",
+	  .help = "milliseconds the spans of a pod not yet known wait for its metadata",
+	  .type = CONFIG_T_UINT,
+	  .min = 0,
+	  .max = 60000,
+	  FIELD(k8s_metadata_wait_ms) },
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -366,6 +420,11 @@ void config_init(struct sonde_config *c)
 	c->capture_query = false;
 	c->max_conns = 16384;
 	c->log_level = LOG_LEVEL_INFO;
+	c->k8s_mode = K8S_AUTO;
+	snprintf(c->k8s_service_account_dir, sizeof(c->k8s_service_account_dir), "%s",
+		 K8S_DEFAULT_SA_DIR);
+	c->k8s_max_pods = 1024;
+	c->k8s_metadata_wait_ms = 2000;
 }
 
 /* A value with a newline (a YAML block scalar) must not break the one-line

@@ -16,14 +16,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONFIG_URL_LEN	 512
-#define CONFIG_PATH_LEN	 256
-#define CONFIG_KEY_LEN	 128
-#define CONFIG_VALUE_LEN 256
-#define CONFIG_MAX_KV	 32
-#define CONFIG_MAX_PIDS	 64
-#define CONFIG_COMM_LEN	 16
-#define CONFIG_ERR_LEN	 512
+#define CONFIG_URL_LEN	   512
+#define CONFIG_PATH_LEN	   256
+#define CONFIG_KEY_LEN	   128
+#define CONFIG_VALUE_LEN   256
+#define CONFIG_MAX_KV	   32
+#define CONFIG_MAX_PIDS	   64
+#define CONFIG_COMM_LEN	   16
+#define CONFIG_ERR_LEN	   512
+
+#define K8S_DEFAULT_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 enum otlp_protocol {
 	OTLP_PROTOCOL_HTTP_PROTOBUF = 0,
@@ -46,6 +48,12 @@ enum metrics_exporter {
 	METRICS_EXPORTER_AUTO = 0, /* otlp when an endpoint is configured, else none */
 	METRICS_EXPORTER_OTLP,
 	METRICS_EXPORTER_NONE, /* also "prometheus": the pull endpoint only */
+};
+
+enum k8s_mode {
+	K8S_AUTO = 0, /* on inside a cluster (KUBERNETES_SERVICE_HOST) or with a kubeconfig */
+	K8S_ON,
+	K8S_OFF,
 };
 
 enum sampler_kind {
@@ -129,6 +137,14 @@ struct sonde_config {
 
 	int log_level; /* enum log_level */
 
+	/* Kubernetes pod metadata */
+	enum k8s_mode k8s_mode;
+	char k8s_node_name[254]; /* "" = this host's name */
+	char k8s_kubeconfig[CONFIG_PATH_LEN];
+	char k8s_service_account_dir[CONFIG_PATH_LEN];
+	uint32_t k8s_max_pods;
+	uint32_t k8s_metadata_wait_ms; /* spans of a pod not yet known wait this long */
+
 	/* Resolved by config_finish() */
 	struct otlp_target traces_target;
 	struct otlp_target metrics_target;
@@ -189,6 +205,11 @@ int config_set(struct sonde_config *c, const char *key, const char *value, const
  * grows instead of being replaced: repeated --pid flags, YAML sequences and maps. */
 int config_add(struct sonde_config *c, const char *key, const char *value, const char *origin,
 	       char *err, size_t errlen);
+
+/* The setting's current value as text, as it would be written in the YAML
+ * file ("http/protobuf", "a=b,c=d", "1,2"). For `sonde run --check-config`. */
+void config_format(const struct sonde_config *c, const struct config_setting *s, char *out,
+		   size_t outlen);
 
 /* Applies every known variable found in envp (NULL-terminated "NAME=value"). */
 int config_load_env(struct sonde_config *c, char *const envp[], char *err, size_t errlen);

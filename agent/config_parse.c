@@ -507,3 +507,69 @@ int config_store(struct sonde_config *c, const struct config_setting *s, const c
 		*((bool *)((char *)c + s->has_offset)) = true;
 	return 0;
 }
+
+void config_format(const struct sonde_config *c, const struct config_setting *s, char *out,
+		   size_t outlen)
+{
+	const char *field = (const char *)c + s->offset;
+	size_t used = 0;
+	int e;
+
+	out[0] = '\0';
+	switch (s->type) {
+	case CONFIG_T_STRING:
+	case CONFIG_T_URL:
+	case CONFIG_T_ADDRESS:
+		snprintf(out, outlen, "%s", field);
+		break;
+	case CONFIG_T_UINT:
+		if (s->size == sizeof(uint16_t)) {
+			uint16_t v;
+
+			memcpy(&v, field, sizeof(v));
+			snprintf(out, outlen, "%u", v);
+		} else {
+			uint32_t v;
+
+			memcpy(&v, field, sizeof(v));
+			snprintf(out, outlen, "%u", v);
+		}
+		break;
+	case CONFIG_T_BOOL:
+		snprintf(out, outlen, "%s", *(const bool *)field ? "true" : "false");
+		break;
+	case CONFIG_T_RATIO: {
+		double d;
+
+		memcpy(&d, field, sizeof(d));
+		snprintf(out, outlen, "%g", d);
+		break;
+	}
+	case CONFIG_T_PROTOCOL:
+	case CONFIG_T_ENUM:
+		memcpy(&e, field, sizeof(e));
+		snprintf(out, outlen, "%s",
+			 e >= 0 && s->names[e] && s->names[e][0] ? s->names[e] : "auto");
+		break;
+	case CONFIG_T_METRICS_EXPORTER: {
+		static const char *const names[] = { "auto", "otlp", "none" };
+
+		memcpy(&e, field, sizeof(e));
+		snprintf(out, outlen, "%s", e >= 0 && e < 3 ? names[e] : "?");
+		break;
+	}
+	case CONFIG_T_KV: {
+		const struct config_kv_list *l = (const void *)field;
+
+		for (int i = 0; i < l->n && used < outlen; i++)
+			used += (size_t)snprintf(out + used, outlen - used, "%s%s=%s", i ? "," : "",
+						 l->items[i].key, l->items[i].value);
+		break;
+	}
+	case CONFIG_T_PIDS:
+		for (int i = 0; i < c->npids && used < outlen; i++)
+			used += (size_t)snprintf(out + used, outlen - used, "%s%u", i ? "," : "",
+						 c->pids[i]);
+		break;
+	}
+}
