@@ -252,7 +252,7 @@ int cmd_run(int argc, char **argv)
 	err = 1;
 	if (setup_tracer(&cfg, &ig, &t))
 		goto out_ingest;
-	if (pipeline_init(&pl, &cfg))
+	if (pipeline_init(&pl, &cfg, NULL))
 		goto out_tracer;
 	if (cfg.prometheus_port) {
 		ps = prom_server_start(cfg.prometheus_address, cfg.prometheus_port,
@@ -279,6 +279,7 @@ int cmd_run(int argc, char **argv)
 		output_flush(&pl.console);
 		clock_offset_refresh(&ig.clock, now);
 		tracer_counters(t, counters);
+		pipeline_release_held(&pl, now, false);
 		pipeline_publish(&pl, &ig, counters[SONDE_CNT_RB_FULL]);
 		if (now >= next_push) {
 			pipeline_push_metrics(&pl);
@@ -288,6 +289,7 @@ int cmd_run(int argc, char **argv)
 	/* Drain, then one last snapshot so short runs still report their metrics. */
 	while (tracer_poll(t, 0) > 0)
 		;
+	pipeline_release_held(&pl, clock_mono_now(), true);
 	output_flush(&pl.console);
 	tracer_counters(t, counters);
 	pipeline_publish(&pl, &ig, counters[SONDE_CNT_RB_FULL]);

@@ -11,8 +11,11 @@
 #define MAX_PROCESSES	  4096 /* resources cached at once */
 #define MAX_SERVICES	  1024 /* services with their own route set */
 #define QUEUE_DEADLINE_MS 5000
+#define HELD_SPANS	  1024 /* spans waiting for their pod's metadata */
 
-int pipeline_init(struct pipeline *p, const struct sonde_config *cfg)
+static struct held_span *held_at(struct pipeline *p, uint32_t i);
+
+int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, const struct k8s_lookup *k8s)
 {
 	struct exporter_opts eo = { 0 };
 	uint64_t seed = 0;
@@ -28,10 +31,14 @@ int pipeline_init(struct pipeline *p, const struct sonde_config *cfg)
 	pthread_mutex_init(&p->metrics_lock, NULL);
 	atomic_store(&p->last_loop_mono, clock_mono_now());
 
-	p->resources = resource_cache_new(MAX_PROCESSES, &cfg->resource_attributes);
+	p->resources = resource_cache_new(MAX_PROCESSES, &cfg->resource_attributes, k8s);
 	p->routes = route_registry_new(cfg->route_limit, MAX_SERVICES);
 	p->metrics = metrics_new(cfg->metric_series_limit);
-	if (!p->resources || !p->routes || !p->metrics) {
+	if (k8s && cfg->k8s_metadata_wait_ms) {
+		p->held_cap = HELD_SPANS;
+		p->held = calloc(p->held_cap, sizeof(*p->held));
+	}
+	if (!p->resources || !p->routes || !p->metrics || (p->held_cap && !p->held)) {
 		log_error("out of memory");
 		pipeline_destroy(p);
 		return -ENOMEM;
@@ -58,6 +65,13 @@ void pipeline_destroy(struct pipeline *p)
 {
 	exporter_stop(p->exporter, QUEUE_DEADLINE_MS, NULL);
 	p->exporter = NULL;
+	/* Spans still held here are not sent: the exporter is gone already
+	 * (cmd_run releases them before it stops the exporter). */
+	for (uint32_t i = 0; i < p->held_count; i++)
+		resource_put(held_at(p, i)->res);
+	p->held_count = 0;
+	free(p->held);
+	p->held = NULL;
 	metrics_free(p->metrics);
 	route_registry_free(p->routes);
 	resource_cache_free(p->resources);
@@ -67,18 +81,14 @@ void pipeline_destroy(struct pipeline *p)
 	p->resources = NULL;
 }
 
-void pipeline_span(void *ctx, const struct span *sp)
+/* Metrics, sampling and export of one span with its resource. */
+static void span_out(struct pipeline *p, const struct span *sp, struct resource *res)
 {
-	struct pipeline *p = ctx;
-	struct resource *res = resource_cache_get(p->resources, sp->pid, sp->comm);
 	struct export_span es;
 	struct traceparent tp;
 	char route[ROUTE_LEN];
 	const char *admitted;
 
-	p->spans++;
-	if (!res)
-		return;
 	/* gRPC paths name a method already: no route to template or admit. */
 	if (sp->flags & SPAN_F_GRPC) {
 		admitted = "";
@@ -113,6 +123,70 @@ void pipeline_span(void *ctx, const struct span *sp)
 	exporter_offer_span(p->exporter, &es);
 }
 
+static struct held_span *held_at(struct pipeline *p, uint32_t i)
+{
+	return &p->held[(p->held_head + i) % p->held_cap];
+}
+
+/* Holds the span; false when the hold is full (the caller sends it on). */
+static bool hold(struct pipeline *p, const struct span *sp, struct resource *res)
+{
+	struct held_span *h;
+
+	if (p->held_count == p->held_cap)
+		return false;
+	h = held_at(p, p->held_count++);
+	h->span = *sp;
+	h->res = res;
+	resource_get(res);
+	h->deadline = res->created_mono + p->cfg->k8s_metadata_wait_ms * 1000000ull;
+	p->spans_held++;
+	return true;
+}
+
+void pipeline_span(void *ctx, const struct span *sp)
+{
+	struct pipeline *p = ctx;
+	struct resource *res = resource_cache_get(p->resources, sp->pid, sp->comm);
+
+	p->spans++;
+	if (!res)
+		return;
+	/* A pod not known yet: wait (from when the process was first seen, so a
+	 * pod that never appears costs one wait, not one per span). */
+	if (res->k8s_pending && p->held &&
+	    clock_mono_now() < res->created_mono + p->cfg->k8s_metadata_wait_ms * 1000000ull) {
+		if (hold(p, sp, res))
+			return;
+		p->spans_unresolved++;
+	}
+	span_out(p, sp, res);
+}
+
+void pipeline_release_held(struct pipeline *p, uint64_t now_mono, bool force)
+{
+	uint32_t kept = 0, n = p->held_count;
+
+	/* In arrival order; those still waiting are packed to the front. */
+	for (uint32_t i = 0; i < n; i++) {
+		struct held_span h = *held_at(p, i);
+		struct resource *known = resource_cache_resolve(p->resources, h.res);
+
+		if (known) {
+			span_out(p, &h.span, known);
+			resource_put(known);
+		} else if (force || now_mono >= h.deadline) {
+			p->spans_unresolved++;
+			span_out(p, &h.span, h.res);
+		} else {
+			*held_at(p, kept++) = h;
+			continue;
+		}
+		resource_put(h.res);
+	}
+	p->held_count = kept;
+}
+
 void pipeline_exit(void *ctx, uint32_t tgid, uint64_t ts_mono)
 {
 	struct pipeline *p = ctx;
@@ -145,6 +219,9 @@ void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t even
 		.routes_overflowed = route_registry_overflows(p->routes),
 		.http2_degraded = ig->stats.http2.conns_degraded,
 		.http2_streams_dropped = ig->stats.http2.streams_dropped,
+		.resources_evicted = resource_cache_evicted(p->resources),
+		.k8s_spans_held = p->spans_held,
+		.k8s_spans_unresolved = p->spans_unresolved,
 	};
 	if (now > grace)
 		metrics_expire(p->metrics, now - grace);
@@ -194,6 +271,14 @@ size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_
 		  p->health.http2_degraded },
 		{ "sonde.http2.streams.dropped", "HTTP/2 streams dropped: too many open at once.",
 		  "{stream}", false, p->health.http2_streams_dropped },
+		{ "sonde.resources.evicted",
+		  "Processes dropped from the full resource cache; their series restart.",
+		  "{process}", false, p->health.resources_evicted },
+		{ "sonde.k8s.spans.held", "Spans that waited for their pod's metadata.", "{span}",
+		  false, p->health.k8s_spans_held },
+		{ "sonde.k8s.spans.unresolved",
+		  "Spans exported without their pod's metadata (wait over or hold full).", "{span}",
+		  false, p->health.k8s_spans_unresolved },
 	};
 
 	for (; n < max && n < sizeof(all) / sizeof(all[0]); n++)

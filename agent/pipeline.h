@@ -33,6 +33,17 @@ struct pipeline_health {
 	uint64_t routes_overflowed;
 	uint64_t http2_degraded;	/* connections with header decompression out of sync */
 	uint64_t http2_streams_dropped; /* open-stream bound */
+	uint64_t resources_evicted;
+	uint64_t k8s_spans_held;       /* waited for their pod's metadata */
+	uint64_t k8s_spans_unresolved; /* went out without it (wait over or hold full) */
+};
+
+/* Spans of processes whose pod is not known yet wait here (k8s.metadata_wait)
+ * so that their spans and metric series carry the pod; bounded, oldest first. */
+struct held_span {
+	struct span span;
+	struct resource *res; /* the pending resource, with a reference */
+	uint64_t deadline;    /* monotonic ns */
 };
 
 struct pipeline {
@@ -47,16 +58,23 @@ struct pipeline {
 	struct sampler sampler;
 	struct id_rng rng;
 	uint64_t spans, unsampled;
+	struct held_span *held; /* ring of held_cap; NULL without Kubernetes */
+	uint32_t held_cap, held_head, held_count;
+	uint64_t spans_held, spans_unresolved;
 	uint64_t start_ns;		     /* wall clock */
 	atomic_uint_fast64_t last_loop_mono; /* for /healthz */
 };
 
-int pipeline_init(struct pipeline *p, const struct sonde_config *cfg);
+/* k8s may be NULL (no Kubernetes); it must outlive the pipeline. */
+int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, const struct k8s_lookup *k8s);
 void pipeline_destroy(struct pipeline *p);
 /* span_out_fn */
 void pipeline_span(void *ctx, const struct span *sp);
 /* ingest exit_out */
 void pipeline_exit(void *ctx, uint32_t tgid, uint64_t ts_mono);
+/* Releases held spans whose pod is now known or whose wait is over (all of
+ * them with force, at exit). Call once per loop. */
+void pipeline_release_held(struct pipeline *p, uint64_t now_mono, bool force);
 /* Publishes the main thread's counters; call once per loop. */
 void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t events_lost);
 /* Encodes a metrics snapshot and hands it to the exporter (when pushing). */

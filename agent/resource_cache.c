@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* pid → resource, reading /proc/PID/{exe,environ} once per process. */
+/*
+ * pid → resource, reading /proc/PID/{exe,environ,cgroup} once per process. A
+ * process in a pod that the pod store does not know yet gets a k8s_pending
+ * resource; it is rebuilt once the store changes and knows the pod.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "resource.h"
 
 #define ENVIRON_MAX (64 * 1024) /* enough for the OTEL_* variables in practice */
@@ -28,6 +33,8 @@ struct resource_cache {
 	const struct config_kv_list *agent_attrs;
 	char host[256];
 	struct resource *self;
+	const struct k8s_lookup *k8s;
+	uint64_t evicted;
 };
 
 static uint32_t slot_of(const struct resource_cache *c, uint32_t pid)
@@ -36,7 +43,8 @@ static uint32_t slot_of(const struct resource_cache *c, uint32_t pid)
 }
 
 struct resource_cache *resource_cache_new(uint32_t max_entries,
-					  const struct config_kv_list *agent_attrs)
+					  const struct config_kv_list *agent_attrs,
+					  const struct k8s_lookup *k8s)
 {
 	struct resource_cache *c = calloc(1, sizeof(*c));
 	uint32_t cap = 16;
@@ -53,6 +61,7 @@ struct resource_cache *resource_cache_new(uint32_t max_entries,
 	c->cap = cap;
 	c->max_entries = max_entries;
 	c->agent_attrs = agent_attrs;
+	c->k8s = k8s;
 	if (gethostname(c->host, sizeof(c->host)) != 0)
 		snprintf(c->host, sizeof(c->host), "localhost");
 	c->host[sizeof(c->host) - 1] = '\0';
@@ -104,8 +113,10 @@ static void evict_oldest(struct resource_cache *c)
 			best = c->entries[i].last_use;
 			oldest = i;
 		}
-	if (best != UINT64_MAX)
+	if (best != UINT64_MAX) {
 		remove_at(c, oldest);
+		c->evicted++;
+	}
 }
 
 static ssize_t read_file(const char *path, char *buf, size_t len)
@@ -126,11 +137,40 @@ static ssize_t read_file(const char *path, char *buf, size_t len)
 	return (ssize_t)got;
 }
 
+/* Builds the resource with what the pod store knows now. */
+static struct resource *build(struct resource_cache *c, uint32_t pid, const char *exe,
+			      const char *host, const char *env, size_t env_len,
+			      const struct container_ref *container)
+{
+	static struct k8s_pod_meta pod; /* large; main thread only */
+	struct resource_k8s k = { .container = container };
+	bool in_pod = container->id[0] || container->pod_uid[0];
+	uint64_t gen = 0;
+	struct resource *r;
+
+	if (c->k8s) {
+		k.node_name = c->k8s->node_name;
+		gen = c->k8s->generation(c->k8s->ctx);
+		if (in_pod && c->k8s->find(c->k8s->ctx, container, &pod))
+			k.pod = &pod;
+	}
+	r = resource_new_k8s(pid, exe, host, env, env_len, c->agent_attrs, SONDE_VERSION, &k);
+	if (!r)
+		return NULL;
+	/* Only a pod can become known later: a container outside Kubernetes
+	 * (plain Docker) has nothing to wait for. */
+	r->k8s_pending = c->k8s && container->pod_uid[0] && !k.pod;
+	r->k8s_generation = gen;
+	r->created_mono = clock_mono_now();
+	return r;
+}
+
 static struct resource *load(struct resource_cache *c, uint32_t pid, const char *comm)
 {
-	char path[64], exe[PATH_MAX], *environ = malloc(ENVIRON_MAX);
+	char path[64], exe[PATH_MAX], cgroup[4096], *environ = malloc(ENVIRON_MAX);
 	const char *name = comm;
 	ssize_t n, env_len = 0;
+	struct container_ref container;
 	struct resource *r;
 
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
@@ -150,10 +190,42 @@ static struct resource *load(struct resource_cache *c, uint32_t pid, const char 
 		if (env_len < 0)
 			env_len = 0;
 	}
-	r = resource_new(pid, name, c->host, environ, (size_t)env_len, c->agent_attrs,
-			 SONDE_VERSION);
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	n = read_file(path, cgroup, sizeof(cgroup));
+	cgroup_container_parse(cgroup, n > 0 ? (size_t)n : 0, &container);
+	r = build(c, pid, name, c->host, environ, (size_t)env_len, &container);
 	free(environ);
 	return r;
+}
+
+/* The same process again, with the pod store's current knowledge. */
+static struct resource *rebuild(struct resource_cache *c, const struct resource *old)
+{
+	const char *exe = resource_attr(old, "process.executable.name");
+
+	return build(c, old->pid, exe ? exe : "", c->host, old->kept_env, old->kept_env_len,
+		     &old->container);
+}
+
+/* A pending resource whose pod may have arrived: rebuilt when the store has
+ * changed since, NULL when that changes nothing. */
+static struct resource *retry_pending(struct resource_cache *c, struct resource *r)
+{
+	uint64_t gen;
+	struct resource *fresh;
+
+	if (!r->k8s_pending)
+		return NULL;
+	gen = c->k8s->generation(c->k8s->ctx);
+	if (gen == r->k8s_generation)
+		return NULL;
+	r->k8s_generation = gen; /* ask the store once per change */
+	fresh = rebuild(c, r);
+	if (fresh && fresh->k8s_pending) {
+		resource_put(fresh);
+		return NULL;
+	}
+	return fresh;
 }
 
 struct resource *resource_cache_get(struct resource_cache *c, uint32_t pid, const char *comm)
@@ -163,6 +235,12 @@ struct resource *resource_cache_get(struct resource_cache *c, uint32_t pid, cons
 
 	for (; c->entries[i].res; i = (i + 1) & (c->cap - 1)) {
 		if (c->entries[i].pid == pid) {
+			struct resource *fresh = retry_pending(c, c->entries[i].res);
+
+			if (fresh) {
+				resource_put(c->entries[i].res);
+				c->entries[i].res = fresh;
+			}
 			c->entries[i].last_use = ++c->clock;
 			return c->entries[i].res;
 		}
@@ -196,4 +274,34 @@ void resource_cache_exit(struct resource_cache *c, uint32_t pid, uint64_t now_mo
 struct resource *resource_cache_self(struct resource_cache *c)
 {
 	return c->self;
+}
+
+struct resource *resource_cache_resolve(struct resource_cache *c, struct resource *pending)
+{
+	struct resource *r;
+
+	if (!pending->k8s_pending)
+		return NULL;
+	for (uint32_t i = slot_of(c, pending->pid); c->entries[i].res; i = (i + 1) & (c->cap - 1)) {
+		if (c->entries[i].pid != pending->pid)
+			continue;
+		r = resource_cache_get(c, pending->pid, "");
+		if (r->k8s_pending)
+			return NULL;
+		resource_get(r);
+		return r;
+	}
+	/* The process is gone from the cache (exited): rebuild from what the
+	 * pending resource kept. */
+	r = retry_pending(c, pending);
+	if (r) {
+		r->exited = pending->exited;
+		r->exited_ns = pending->exited_ns;
+	}
+	return r;
+}
+
+uint64_t resource_cache_evicted(const struct resource_cache *c)
+{
+	return c->evicted;
 }

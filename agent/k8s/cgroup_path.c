@@ -38,9 +38,12 @@ static const struct {
 	const char *prefix;
 	const char *runtime;
 } scope_prefixes[] = {
-	{ "cri-containerd-", "containerd" }, { "crio-conmon-", "cri-o" },
-	{ "crio-", "cri-o" },		     { "docker-", "docker" },
-	{ "libpod-conmon-", "podman" },	     { "libpod-", "podman" },
+	{ "cri-containerd-", "containerd" },
+	{ "crio-conmon-", "cri-o" },
+	{ "crio-", "cri-o" },
+	{ "docker-", "docker" },
+	{ "libpod-conmon-", "podman" },
+	{ "libpod-", "podman" },
 };
 
 bool cgroup_name_container_id(const char *name, size_t len, char id[K8S_CONTAINER_ID_LEN],

@@ -608,8 +608,8 @@ static void test_settings_table(void **state)
 	const struct config_setting *s = config_settings(&n);
 
 	(void)state;
-	/* 7 OTLP settings in three layers and 20 others, each documented once */
-	assert_int_equal(n, 21 + 20);
+	/* 7 OTLP settings in three layers and 26 others, each documented once */
+	assert_int_equal(n, 21 + 26);
 	for (size_t i = 0; i < n; i++) {
 		assert_non_null(s[i].help);
 		assert_non_null(s[i].default_text);
@@ -623,6 +623,74 @@ static void test_settings_table(void **state)
 		}
 	}
 	assert_null(config_find("exporter.otlp"));
+}
+
+static void test_k8s_settings(void **state)
+{
+	struct sonde_config c;
+	char err[CONFIG_ERR_LEN];
+	char *const env[] = { "SONDE_K8S=true", "SONDE_K8S_NODE_NAME=ip-10-0-1-23.ec2.internal",
+			      "SONDE_K8S_METADATA_WAIT=500", NULL };
+	char *argv[] = { "run", "--kubeconfig", "/root/.kube/config", NULL };
+
+	(void)state;
+	config_init(&c);
+	assert_int_equal(c.k8s_mode, K8S_AUTO);
+	assert_string_equal(c.k8s_service_account_dir, K8S_DEFAULT_SA_DIR);
+	assert_int_equal(c.k8s_max_pods, 1024);
+	assert_int_equal(c.k8s_metadata_wait_ms, 2000);
+	assert_int_equal(config_load_all(&c, 3, argv, env, err, sizeof(err)), 0);
+	assert_int_equal(c.k8s_mode, K8S_ON);
+	assert_string_equal(c.k8s_node_name, "ip-10-0-1-23.ec2.internal");
+	assert_string_equal(c.k8s_kubeconfig, "/root/.kube/config");
+	assert_int_equal(c.k8s_metadata_wait_ms, 500);
+	assert_int_equal(config_set(&c, "k8s.enabled", "maybe", "SONDE_K8S", err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "invalid SONDE_K8S=maybe: expected one of auto, true, false");
+	assert_int_equal(config_set(&c, "k8s.max_pods", "3", NULL, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "invalid k8s.max_pods=3: not an integer between 16 and 65536");
+}
+
+/* --check-config prints config_format(); setting that text back must give the
+ * same value, or the printout would lie. */
+static void test_format_round_trips(void **state)
+{
+	size_t n;
+	const struct config_setting *s = config_settings(&n);
+	struct sonde_config c, again;
+	char err[CONFIG_ERR_LEN], text[4096], text2[4096];
+	char *const env[] = { "OTEL_EXPORTER_OTLP_HEADERS=a=1,b=2",
+			      "OTEL_TRACES_SAMPLER_ARG=0.25",
+			      "SONDE_PIDS=1,2,3",
+			      "OTEL_EXPORTER_OTLP_PROTOCOL=grpc",
+			      "OTEL_METRICS_EXPORTER=prometheus",
+			      "SONDE_PROMETHEUS_PORT=9100",
+			      "SONDE_K8S=false",
+			      "SONDE_CAPTURE_QUERY=true",
+			      NULL };
+	char *argv[] = { "run", NULL };
+
+	(void)state;
+	assert_int_equal(config_load_all(&c, 1, argv, env, err, sizeof(err)), 0);
+	for (size_t i = 0; i < n; i++) {
+		/* OTLP layers not given print "(not set)" in cmd_run */
+		if (s[i].has_offset && !*(const bool *)((const char *)&c + s[i].has_offset))
+			continue;
+		config_format(&c, &s[i], text, sizeof(text));
+		if (!text[0] || !strcmp(text, "auto"))
+			continue;
+		config_init(&again);
+		if (config_set(&again, s[i].key, text, NULL, err, sizeof(err)))
+			fail_msg("%s = %s does not read back: %s", s[i].key, text, err);
+		config_format(&again, &s[i], text2, sizeof(text2));
+		assert_string_equal(text, text2);
+	}
+	config_format(&c, config_find("exporter.otlp.headers"), text, sizeof(text));
+	assert_string_equal(text, "a=1,b=2");
+	config_format(&c, config_find("select.pids"), text, sizeof(text));
+	assert_string_equal(text, "1,2,3");
+	config_format(&c, config_find("traces.sampler_arg"), text, sizeof(text));
+	assert_string_equal(text, "0.25");
 }
 
 int main(void)
@@ -645,6 +713,8 @@ int main(void)
 		cmocka_unit_test(test_yaml_nested_file),
 		cmocka_unit_test(test_yaml_errors_name_file_and_line),
 		cmocka_unit_test(test_settings_table),
+		cmocka_unit_test(test_k8s_settings),
+		cmocka_unit_test(test_format_round_trips),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

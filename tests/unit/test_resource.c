@@ -237,6 +237,131 @@ static void test_reference_counting(void **state)
 	resource_get(NULL);
 }
 
+#define CID  "0f6e5d4c3b2a19081726354453627180a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4"
+#define PUID "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"
+
+static struct k8s_pod_meta checkout_pod(void)
+{
+	struct k8s_pod_meta p = { .uid = PUID,
+				  .namespace_ = "shop",
+				  .name = "checkout-7d9f8b6c5-x2x9q",
+				  .node = "ip-10-0-1-23.ec2.internal",
+				  .replicaset = "checkout-7d9f8b6c5",
+				  .deployment = "checkout",
+				  .ncontainers = 2 };
+
+	snprintf(p.containers[0].name, sizeof(p.containers[0].name), "istio-proxy");
+	snprintf(p.containers[0].id, sizeof(p.containers[0].id), "%064x", 1);
+	snprintf(p.containers[1].name, sizeof(p.containers[1].name), "app");
+	snprintf(p.containers[1].id, sizeof(p.containers[1].id), "%s", CID);
+	return p;
+}
+
+static struct resource *in_pod(const char *env, size_t len, const struct k8s_pod_meta *pod)
+{
+	struct container_ref c = { .id = CID, .pod_uid = PUID, .runtime = "containerd" };
+	struct resource_k8s k = { .container = &c, .pod = pod, .node_name = "node-from-config" };
+
+	return resource_new_k8s(42, "server", "ip-10-0-1-23", env, len, NULL, "v", &k);
+}
+
+static void test_pod_attributes(void **state)
+{
+	struct k8s_pod_meta pod = checkout_pod();
+	struct resource *r = in_pod(NULL, 0, &pod);
+
+	(void)state;
+	assert_string_equal(resource_attr(r, "k8s.namespace.name"), "shop");
+	assert_string_equal(resource_attr(r, "k8s.pod.name"), "checkout-7d9f8b6c5-x2x9q");
+	assert_string_equal(resource_attr(r, "k8s.pod.uid"), PUID);
+	assert_string_equal(resource_attr(r, "k8s.container.name"), "app");
+	assert_string_equal(resource_attr(r, "k8s.node.name"), "ip-10-0-1-23.ec2.internal");
+	assert_string_equal(resource_attr(r, "k8s.replicaset.name"), "checkout-7d9f8b6c5");
+	assert_string_equal(resource_attr(r, "k8s.deployment.name"), "checkout");
+	assert_null(resource_attr(r, "k8s.statefulset.name"));
+	assert_string_equal(resource_attr(r, "container.id"), CID);
+	assert_string_equal(r->service_name, "checkout"); /* the owner */
+	assert_string_equal(resource_attr(r, "service.namespace"), "shop");
+	assert_string_equal(r->instance_id, "shop.checkout-7d9f8b6c5-x2x9q.app");
+	resource_put(r);
+}
+
+/* The issue's order: OTEL_SERVICE_NAME, annotation, app.kubernetes.io/name,
+ * owner, container name. */
+static void test_pod_service_name_order(void **state)
+{
+	struct k8s_pod_meta pod = checkout_pod();
+	struct resource *r;
+
+	(void)state;
+	snprintf(pod.app_name_label, sizeof(pod.app_name_label), "checkout-label");
+	snprintf(pod.service_annotation, sizeof(pod.service_annotation), "checkout-annotated");
+	r = in_pod(ENV("OTEL_SERVICE_NAME=checkout-env\0"), &pod);
+	assert_string_equal(r->service_name, "checkout-env");
+	resource_put(r);
+	r = in_pod(NULL, 0, &pod);
+	assert_string_equal(r->service_name, "checkout-annotated");
+	resource_put(r);
+	pod.service_annotation[0] = '\0';
+	r = in_pod(NULL, 0, &pod);
+	assert_string_equal(r->service_name, "checkout-label");
+	resource_put(r);
+	pod.app_name_label[0] = '\0';
+	pod.deployment[0] = '\0';
+	r = in_pod(NULL, 0, &pod); /* a bare ReplicaSet owns it */
+	assert_string_equal(r->service_name, "checkout-7d9f8b6c5");
+	resource_put(r);
+	pod.replicaset[0] = '\0';
+	r = in_pod(NULL, 0, &pod); /* a bare pod */
+	assert_string_equal(r->service_name, "app");
+	resource_put(r);
+	snprintf(pod.statefulset, sizeof(pod.statefulset), "db");
+	r = in_pod(NULL, 0, &pod);
+	assert_string_equal(r->service_name, "db");
+	assert_string_equal(resource_attr(r, "k8s.statefulset.name"), "db");
+	resource_put(r);
+}
+
+static void test_pod_annotations_become_attributes(void **state)
+{
+	struct k8s_pod_meta pod = checkout_pod();
+	struct config_kv_list agent = { .n = 1, .items = { { "deployment.environment", "prod" } } };
+	struct container_ref c = { .id = CID, .pod_uid = PUID, .runtime = "containerd" };
+	struct resource_k8s k = { .container = &c, .pod = &pod };
+	struct resource *r;
+
+	(void)state;
+	pod.nextra = 2;
+	snprintf(pod.extra[0].key, sizeof(pod.extra[0].key), "deployment.environment");
+	snprintf(pod.extra[0].value, sizeof(pod.extra[0].value), "staging");
+	snprintf(pod.extra[1].key, sizeof(pod.extra[1].key), "team");
+	snprintf(pod.extra[1].value, sizeof(pod.extra[1].value), "payments");
+	r = resource_new_k8s(42, "server", "h", NULL, 0, &agent, "v", &k);
+	/* the pod's own word beats the agent-wide default */
+	assert_string_equal(resource_attr(r, "deployment.environment"), "staging");
+	assert_string_equal(resource_attr(r, "team"), "payments");
+	resource_put(r);
+}
+
+static void test_pod_not_known_yet(void **state)
+{
+	struct resource *r = in_pod(ENV("OTEL_SERVICE_NAME=checkout\0"), NULL);
+
+	(void)state;
+	/* what the cgroup says, and the process's own name */
+	assert_string_equal(resource_attr(r, "container.id"), CID);
+	assert_string_equal(resource_attr(r, "k8s.pod.uid"), PUID);
+	assert_string_equal(resource_attr(r, "k8s.node.name"), "node-from-config");
+	assert_null(resource_attr(r, "k8s.pod.name"));
+	assert_null(resource_attr(r, "service.namespace"));
+	assert_string_equal(r->service_name, "checkout");
+	/* what a rebuild needs is kept */
+	assert_int_equal(r->kept_env_len, strlen("OTEL_SERVICE_NAME=checkout") + 1);
+	assert_string_equal(r->kept_env, "OTEL_SERVICE_NAME=checkout");
+	assert_string_equal(r->container.id, CID);
+	resource_put(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +376,10 @@ int main(void)
 		cmocka_unit_test(test_many_attributes_keep_identity),
 		cmocka_unit_test(test_attributes_are_valid_utf8),
 		cmocka_unit_test(test_reference_counting),
+		cmocka_unit_test(test_pod_attributes),
+		cmocka_unit_test(test_pod_service_name_order),
+		cmocka_unit_test(test_pod_annotations_become_attributes),
+		cmocka_unit_test(test_pod_not_known_yet),
 	};
 
 	return cmocka_run_group_tests_name("resource", tests, NULL, NULL);
