@@ -176,22 +176,31 @@ def test_k8s_daemonset_env_is_what_the_agent_reads():
         check(not missing, f"sonde run --help lacks {missing}")
 
 
-def test_k8s_configmap_passes_check_config():
-    text, _ = sonde_config()
+def check_config(text):
+    """`sonde run --check-config` on text, with the DaemonSet's environment."""
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
         f.write(text)
         f.flush()
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("OTEL_", "SONDE_"))}
         for e in container()["env"]:
-            env[e["name"]] = e.get("value", "node-1")
-        r = subprocess.run([SONDE, "run", "--check-config", "--config", f.name], env=env,
-                           capture_output=True, text=True, timeout=30)
+            env[e["name"]] = e.get("value", "node-1")  # node-1: the downward API's
+        return subprocess.run([SONDE, "run", "--check-config", "--config", f.name], env=env,
+                              capture_output=True, text=True, timeout=30)
+
+
+def test_k8s_configmap_passes_check_config():
+    text, _ = sonde_config()
+    r = check_config(text)
     if "--check-config" in r.stderr and "unknown" in r.stderr:
         skip("sonde run --check-config does not exist in this tree yet (on main)")
         return
     check(r.returncode == 0, f"--check-config rc {r.returncode}: {r.stderr}")
-    check("prometheus.port = 9464" in r.stdout, r.stdout)
+    for line in ("prometheus.port = 9464", "k8s.enabled = true", "k8s.node_name = node-1"):
+        check(line in r.stdout, f"no '{line}' in {r.stdout}")
+    bad = check_config(text.replace("export_interval:", "export_intreval:"))
+    check(bad.returncode == 2 and "export_intreval" in bad.stderr,
+          f"a misspelt key passed: rc {bad.returncode} {bad.stderr}")
     endpoint = next(e["value"] for e in container()["env"]
                     if e["name"] == "OTEL_EXPORTER_OTLP_ENDPOINT")
     check(f"# traces: {endpoint}/v1/traces" in r.stdout, r.stdout)
