@@ -191,7 +191,17 @@ void features_probe(struct sonde_features *f)
 
 const char *features_missing(const struct sonde_features *f, char *buf, size_t len)
 {
-	if (!f->privileged)
+	uint64_t caps = effective_caps();
+
+	if (!f->privileged && geteuid() == 0)
+		/* root in a container whose capability set lacks them */
+		snprintf(buf, len,
+			 "running as root but without %s%s%s: sonde needs CAP_BPF and CAP_PERFMON "
+			 "(or CAP_SYS_ADMIN) to load eBPF programs; add them to the capabilities",
+			 caps & (1ull << CAP_BPF_BIT) ? "" : "CAP_BPF",
+			 caps & ((1ull << CAP_BPF_BIT) | (1ull << CAP_PERFMON_BIT)) ? "" : " and ",
+			 caps & (1ull << CAP_PERFMON_BIT) ? "" : "CAP_PERFMON");
+	else if (!f->privileged)
 		snprintf(buf, len,
 			 "not running as root: sonde needs CAP_BPF and CAP_PERFMON (or root) to "
 			 "load eBPF programs; run it with sudo");

@@ -24,4 +24,6 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 	apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
 bash "$(dirname "$0")/otlp-receiver/install.sh"
+# kubernetes-models: offline validation of k8s/ against the Kubernetes schemas.
+bash "$(dirname "$0")/k8s-validate/install.sh"
 echo "install-deps: done"
