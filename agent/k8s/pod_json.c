@@ -34,12 +34,13 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, 
 
 bool k8s_copy_str(char *dst, size_t size, const char *src, size_t len)
 {
-	bool fits = len < size;
+	bool fits;
 
 	if (!size)
 		return false;
 	if (!src)
 		len = 0;
+	fits = len < size;
 	if (!fits) {
 		len = size - 1;
 		/* Do not leave half a character: back up over continuation bytes
@@ -366,8 +367,8 @@ int pod_json_parse_list(const char *text, size_t len, pod_json_item_fn fn, void 
 	}
 	meta = member(obj, "metadata", json_type_object);
 	items = member(obj, "items", json_type_array);
-	/* An empty list may come as "items": null. */
-	if (!items && !member(obj, "items", json_type_null)) {
+	/* An empty list may come as "items": null (json-c holds null as NULL). */
+	if (!items && !(json_object_object_get_ex(obj, "items", &items) && !items)) {
 		ret = fail(err, errlen, "list without items");
 		goto out;
 	}
