@@ -381,6 +381,16 @@ static int resolve(struct kc *k, const char *p, char *out, size_t size, const ch
 	return 0;
 }
 
+/* After a failed access(): the message names the field and the file, the
+ * return value keeps errno (-ENOENT, -EACCES). */
+static int file_error(struct kc *k, const char *field, const char *file)
+{
+	int ret = -errno;
+
+	fail(k->err, k->errlen, "%s: %s %s: %s", k->path, field, file, strerror(-ret));
+	return ret;
+}
+
 static int decode_field(struct kc *k, const char *b64, char **data, size_t *len, const char *field)
 {
 	int ret = base64_decode(b64, data, len);
@@ -433,8 +443,7 @@ static int load_cluster(struct kc *k, struct kube_config *c, yaml_node_t *cl, co
 		if (ret)
 			return ret;
 		if (access(c->ca_file, R_OK))
-			return fail(k->err, k->errlen, "%s: %s %s: %s", k->path, field, c->ca_file,
-				    strerror(errno));
+			return file_error(k, field, c->ca_file);
 	}
 	return 0;
 }
@@ -537,8 +546,7 @@ static int load_pem(struct kc *k, yaml_node_t *u, const char *name, const char *
 		if (ret)
 			return ret;
 		if (access(file, R_OK))
-			return fail(k->err, k->errlen, "%s: %s %s: %s", k->path, field, file,
-				    strerror(errno));
+			return file_error(k, field, file);
 	}
 	return 0;
 }
@@ -605,6 +613,7 @@ static int load_doc(struct kc *k, struct kube_config *c, const char *context)
 {
 	yaml_node_t *root = node(k, 1), *ctx, *cl, *u;
 	const char *cluster_name, *user_name, *ns;
+	int ret;
 
 	if (!root || root->type != YAML_MAPPING_NODE)
 		return fail(k->err, k->errlen, "%s: not a kubeconfig (expected a mapping)",
@@ -632,8 +641,9 @@ static int load_doc(struct kc *k, struct kube_config *c, const char *context)
 	snprintf(c->source, sizeof(c->source), "%s context %s", k->path, context);
 	ns = get_str(k, ctx, "namespace");
 	snprintf(c->namespace_, sizeof(c->namespace_), "%s", ns ? ns : "default");
-	if (load_cluster(k, c, cl, cluster_name))
-		return -EINVAL;
+	ret = load_cluster(k, c, cl, cluster_name);
+	if (ret)
+		return ret;
 	/* A context without a user is anonymous access, which is legal. */
 	user_name = get_str(k, ctx, "user");
 	if (user_name) {
