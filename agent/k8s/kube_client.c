@@ -34,13 +34,24 @@
 
 extern char **environ;
 
+/* The exec plugin's last credential, shared by the clients of one agent
+ * (kube_client_share_credentials) so that the plugin runs once per expiry, not
+ * once per connection. */
+struct cred_cache {
+	pthread_mutex_t lock;
+	int refs;
+	struct kube_exec_cred cred;
+	bool has;
+};
+
 struct kube_client {
 	struct kube_config cfg;
 	CURL *curl;
 	char errbuf[CURL_ERROR_SIZE];
 	const atomic_bool *stop;
 	unsigned timeout_ms;
-	/* The exec plugin's last credential; none when !has_cred. */
+	struct cred_cache *cache;
+	/* This request's copy of the cached credential (for the TLS options). */
 	struct kube_exec_cred cred;
 	bool has_cred;
 };
@@ -84,6 +95,44 @@ static void curl_init(void)
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+static struct cred_cache *cache_new(void)
+{
+	struct cred_cache *k = calloc(1, sizeof(*k));
+
+	if (!k)
+		return NULL;
+	pthread_mutex_init(&k->lock, NULL);
+	k->refs = 1;
+	return k;
+}
+
+static void cache_put(struct cred_cache *k)
+{
+	int refs;
+
+	if (!k)
+		return;
+	pthread_mutex_lock(&k->lock);
+	refs = --k->refs;
+	pthread_mutex_unlock(&k->lock);
+	if (refs)
+		return;
+	kube_exec_cred_free(&k->cred);
+	pthread_mutex_destroy(&k->lock);
+	free(k);
+}
+
+void kube_client_share_credentials(struct kube_client *dst, struct kube_client *src)
+{
+	if (dst->cache == src->cache)
+		return;
+	cache_put(dst->cache);
+	pthread_mutex_lock(&src->cache->lock);
+	src->cache->refs++;
+	pthread_mutex_unlock(&src->cache->lock);
+	dst->cache = src->cache;
+}
+
 struct kube_client *kube_client_new(const struct kube_config *cfg)
 {
 	struct kube_client *c;
@@ -106,7 +155,8 @@ struct kube_client *kube_client_new(const struct kube_config *cfg)
 		return NULL;
 	}
 	c->curl = curl_easy_init();
-	if (!c->curl) {
+	c->cache = cache_new();
+	if (!c->curl || !c->cache) {
 		kube_client_free(c);
 		errno = ENOMEM;
 		return NULL;
@@ -123,6 +173,7 @@ void kube_client_free(struct kube_client *c)
 		curl_easy_cleanup(c->curl);
 	kube_config_free(&c->cfg);
 	kube_exec_cred_free(&c->cred);
+	cache_put(c->cache);
 	free(c);
 }
 
@@ -182,7 +233,7 @@ static int buf_add(struct xfer *x, const char *data, size_t n)
 }
 
 /* Exec credential plugins (client.authentication.k8s.io): run the command, read
- * an ExecCredential from its stdout. */
+ * an ExecCredential from its stdout into the cache. Called with its lock held. */
 static int exec_plugin(struct kube_client *c, char *err, size_t errlen)
 {
 	const struct kube_exec *ex = &c->cfg.exec;
@@ -199,8 +250,8 @@ static int exec_plugin(struct kube_client *c, char *err, size_t errlen)
 	int ret, status = 0;
 	bool fa_init = false;
 
-	kube_exec_cred_free(&c->cred);
-	c->has_cred = false;
+	kube_exec_cred_free(&c->cache->cred);
+	c->cache->has = false;
 
 	argv[0] = ex->command;
 	for (int i = 0; i < ex->nargs; i++)
@@ -326,14 +377,14 @@ static int exec_plugin(struct kube_client *c, char *err, size_t errlen)
 		char why[256];
 
 		ret = kube_exec_cred_parse(out.buf ? out.buf : "", out.len, ex->api_version,
-					   &c->cred, why, sizeof(why));
+					   &c->cache->cred, why, sizeof(why));
 		if (ret) {
 			say(err, errlen, "exec plugin %s: %s", ex->command, why);
 			ret = -EACCES;
 			goto out;
 		}
 	}
-	c->has_cred = true;
+	c->cache->has = true;
 	ret = 0;
 out:
 	if (pid > 0) {
@@ -362,14 +413,30 @@ static int bearer_token(struct kube_client *c, char **token, char *err, size_t e
 
 	*token = NULL;
 	if (cfg->has_exec) {
-		int ret;
+		struct cred_cache *k = c->cache;
+		const struct kube_exec_cred *kc = &k->cred;
+		int ret = 0;
 
+		kube_exec_cred_free(&c->cred);
+		c->has_cred = false;
+		pthread_mutex_lock(&k->lock);
 		/* As kubectl: run again once status.expirationTimestamp has passed. */
-		if (!c->has_cred || (c->cred.has_expiry && time(NULL) >= c->cred.expiry)) {
+		if (!k->has || (kc->has_expiry && time(NULL) >= kc->expiry))
 			ret = exec_plugin(c, err, errlen);
-			if (ret)
-				return ret;
+		if (!ret) {
+			c->cred.has_expiry = kc->has_expiry;
+			c->cred.expiry = kc->expiry;
+			if ((kc->token && !(c->cred.token = strdup(kc->token))) ||
+			    (kc->cert_data && !(c->cred.cert_data = strdup(kc->cert_data))) ||
+			    (kc->key_data && !(c->cred.key_data = strdup(kc->key_data))))
+				ret = -ENOMEM;
 		}
+		pthread_mutex_unlock(&k->lock);
+		if (ret) {
+			kube_exec_cred_free(&c->cred);
+			return ret;
+		}
+		c->has_cred = true;
 		if (c->cred.token) {
 			*token = strdup(c->cred.token);
 			return *token ? 0 : -ENOMEM;
@@ -624,8 +691,10 @@ static int curl_errno(CURLcode rc)
 static void after_status(struct kube_client *c, long status)
 {
 	if (status == 401 && c->has_cred) {
-		kube_exec_cred_free(&c->cred);
-		c->has_cred = false;
+		pthread_mutex_lock(&c->cache->lock);
+		kube_exec_cred_free(&c->cache->cred);
+		c->cache->has = false;
+		pthread_mutex_unlock(&c->cache->lock);
 	}
 }
 

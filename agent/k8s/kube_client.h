@@ -33,6 +33,10 @@ struct kube_client;
 struct kube_client *kube_client_new(const struct kube_config *cfg);
 void kube_client_free(struct kube_client *c);
 
+/* dst uses src's exec-plugin credential from now on (both must be alive): the
+ * plugin then runs once for both connections. */
+void kube_client_share_credentials(struct kube_client *dst, struct kube_client *src);
+
 /* A flag that, once true, makes the transfer in progress (or the exec plugin
  * being waited for) end with -ECANCELED within about a second. NULL = none. */
 void kube_client_set_stop(struct kube_client *c, const atomic_bool *stop);

@@ -569,6 +569,7 @@ int pod_watch_start_opts(const struct kube_config *cfg, const char *node_name,
 		cleanup();
 		return -ENOMEM;
 	}
+	kube_client_share_credentials(w.stream, w.api);
 	kube_client_set_stop(w.api, &w.stop);
 	kube_client_set_stop(w.stream, &w.stop);
 	kube_client_set_timeout(w.api, w.opts.request_timeout_ms);
