@@ -17,9 +17,9 @@ CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	  -DSONDE_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(VMLINUX) -Iinclude -Ibpf
-LIBS := -lbpf -lelf -ldw -lcapstone -lcurl -lyaml -lprotobuf-c -lz -lpthread -lm
+LIBS := -lbpf -lelf -ldw -lcapstone -lcurl -lyaml -ljson-c -lprotobuf-c -lz -lpthread -lm
 # What the pure code needs (unit tests, fuzzers).
-PURE_LIBS := -lyaml -lprotobuf-c -lz -lm
+PURE_LIBS := -lyaml -ljson-c -lprotobuf-c -lz -lm
 # Reading binaries for TLS uprobes: unit tested on binaries the tests build.
 ELF_SRCS := agent/elf_file.c agent/go_pclntab.c agent/go_buildinfo.c agent/go_layout.c \
 	    agent/x86_ret.c agent/tls_target.c
@@ -52,12 +52,15 @@ PURE_SRCS := agent/proto/http1.c agent/proto/hpack.c agent/proto/hpack_huffman.c
 	     $(wildcard agent/config*.c) agent/route.c agent/trace_context.c agent/span_attrs.c \
 	     agent/resource.c agent/metrics.c agent/export/arena.c agent/export/otlp_common.c \
 	     agent/export/otlp_traces.c agent/export/otlp_metrics.c agent/export/prom_text.c \
-	     agent/export/gzip.c agent/reorder.c agent/k8s/cgroup_path.c
+	     agent/export/gzip.c agent/reorder.c agent/k8s/cgroup_path.c \
+	     agent/k8s/pod_json.c agent/k8s/pod_store.c agent/k8s/kube_config.c
 AGENT_SRCS := $(PURE_SRCS) agent/main.c agent/log.c agent/cmd_trace.c agent/cmd_probe.c \
 	      agent/tracer.c agent/mounts.c agent/kernel_features.c agent/output.c agent/proc.c \
 	      agent/prog_stats.c agent/cmd_run.c agent/pipeline.c agent/resource_cache.c \
 	      agent/export/exporter.c agent/export/otlp_transport.c agent/export/prom_server.c \
-	      $(ELF_SRCS) agent/tls_attach.c agent/tls_report.c
+	      $(ELF_SRCS) agent/tls_attach.c agent/tls_report.c \
+	      agent/k8s/kube_client.c agent/k8s/pod_watch.c agent/k8s/k8s_meta.c \
+	      agent/k8s/pod_cgroups.c agent/k8s/trace_pod.c
 PURE_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(PURE_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(AGENT_SRCS)) $(PROTO_SRCS:.c=.o)
 BPF_OBJ := $(OUTPUT)/sonde.bpf.o
@@ -74,7 +77,12 @@ UNIT_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSONDE_VERSION='"test"' -g -O1 -Wall -W
 .DELETE_ON_ERROR:
 .PHONY: all clean test test-unit test-integration demo format format-check vmtest
 
-all: $(OUTPUT)/sonde
+# Runs pod_watch against a Kubernetes API (tests/integration/test_k8s_api.py).
+K8S_DRIVER := $(OUTPUT)/tests/k8s-watch-driver
+K8S_DRIVER_SRCS := tests/k8s/watch_driver.c agent/k8s/kube_client.c agent/k8s/pod_watch.c \
+		   agent/k8s/pod_json.c agent/k8s/pod_store.c agent/k8s/kube_config.c agent/log.c
+
+all: $(OUTPUT)/sonde $(K8S_DRIVER)
 
 $(OUTPUT)/sonde: $(AGENT_OBJS)
 	$(call msg,LINK,$@)
@@ -84,6 +92,12 @@ $(OUTPUT)/%.o: %.c $(SKEL) $(PROTO_HDRS) $(wildcard include/*.h agent/*.h agent/
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+
+$(K8S_DRIVER): $(K8S_DRIVER_SRCS) $(wildcard agent/*.h agent/k8s/*.h)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(INCLUDES) $(K8S_DRIVER_SRCS) -lcurl -lyaml -ljson-c \
+		-lpthread -o $@
 
 # Generated code is not held to our warning flags.
 $(OUTPUT)/proto/%.pb-c.o: $(OUTPUT)/proto/%.pb-c.c $(PROTO_HDRS)

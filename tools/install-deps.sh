@@ -14,7 +14,7 @@ apt-get install -y -qq --no-install-recommends \
 	libcmocka-dev libclang-rt-14-dev pkg-config git ca-certificates \
 	curl wrk nghttp2-client openssl util-linux nginx redis-server python3 jq procps iproute2 \
 	qemu-system-x86 busybox-static cpio \
-	protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev libyaml-dev \
+	protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev libyaml-dev libjson-c-dev \
 	prometheus golang-1.19-go golang-go golang-google-grpc-dev python3-grpcio \
 	libcapstone-dev libdw-dev >/dev/null
 # The test OTLP receiver runs on Node.js (these machines have Node 20; Debian's

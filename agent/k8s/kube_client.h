@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A small Kubernetes API client over libcurl: JSON GETs, a line-by-line watch
+ * stream, and the lookups sonde needs (a pod, the controller of a ReplicaSet or
+ * Job). One client is one curl handle: use it from one thread at a time, and not
+ * from inside its own watch callback (take a second client for that).
+ *
+ * Credentials are fetched for every request: the token file is read again (it
+ * rotates), an exec plugin is run again once its credential has expired or the
+ * server answered 401.
+ */
+#ifndef SONDE_K8S_KUBE_CLIENT_H
+#define SONDE_K8S_KUBE_CLIENT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kube_config.h"
+#include "pod_json.h"
+#include "pod_meta.h"
+
+#define KUBE_BODY_MAX		(64u << 20) /* a GET response; a list page of 500 pods is a few MB */
+#define KUBE_LINE_MAX		(16u << 20) /* one watch event */
+#define KUBE_TIMEOUT_MS		30000u	    /* a GET, connection included */
+#define KUBE_CONNECT_TIMEOUT_MS 10000u
+#define KUBE_EXEC_TIMEOUT_MS	30000u /* an exec credential plugin */
+#define KUBE_CLIENT_ERR_LEN	512
+
+struct kube_client;
+
+/* Copies cfg. NULL and errno on failure. */
+struct kube_client *kube_client_new(const struct kube_config *cfg);
+void kube_client_free(struct kube_client *c);
+
+/* dst uses src's exec-plugin credential from now on (both must be alive): the
+ * plugin then runs once for both connections. */
+void kube_client_share_credentials(struct kube_client *dst, struct kube_client *src);
+
+/* A flag that, once true, makes the transfer in progress (or the exec plugin
+ * being waited for) end with -ECANCELED within about a second. NULL = none. */
+void kube_client_set_stop(struct kube_client *c, const atomic_bool *stop);
+/* Total time a GET may take, in ms (0 = KUBE_TIMEOUT_MS). */
+void kube_client_set_timeout(struct kube_client *c, unsigned timeout_ms);
+const char *kube_client_server(const struct kube_client *c);
+
+/*
+ * GET server + path_and_query. Returns 0 when the server answered (any status:
+ * *http_status; *body is the NUL-terminated body, free() it), or -errno when it
+ * did not: -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH, -EPROTO (TLS), -EMSGSIZE
+ * (body over KUBE_BODY_MAX), -ECANCELED (stop flag), -EACCES (credentials could
+ * not be obtained), -EIO; err says what, naming the server.
+ */
+int kube_get_json(struct kube_client *c, const char *path_and_query, char **body, long *http_status,
+		  char *err, size_t errlen);
+
+/* Called per complete line of a watch stream (without the newline); nonzero
+ * ends the watch (kube_watch then returns 0). */
+typedef int (*kube_line_fn)(const char *line, size_t len, void *arg);
+
+/*
+ * A watch: GET that streams newline-delimited JSON. When the server answers 200,
+ * fn sees each line until the server ends the stream (0), fn asks to stop (0),
+ * the stop flag is set (-ECANCELED), nothing at all arrives for idle_timeout_s
+ * (-ETIMEDOUT: the connection died silently; pick more than the bookmark
+ * interval), max_s passes (-ETIMEDOUT) or the connection breaks (-ECONNRESET).
+ * Any other status: 0, *http_status, and *body the error body (free it).
+ */
+int kube_watch(struct kube_client *c, const char *path_and_query, unsigned idle_timeout_s,
+	       unsigned max_s, kube_line_fn fn, void *arg, long *http_status, char **body,
+	       char *err, size_t errlen);
+
+/*
+ * A one-line message for a non-2xx answer: 401 says the credentials were
+ * rejected, 403 which verb on which resource RBAC lacks, with the server's
+ * Status message. verb/resource: "list"/"pods", "get"/"replicasets.apps"…
+ */
+void kube_status_message(const struct kube_client *c, long status, const char *body,
+			 const char *verb, const char *resource, char *err, size_t errlen);
+
+/*
+ * The controller of a ReplicaSet (apps/v1) or a Job (batch/v1): GET it and read
+ * its ownerReferences. kind_out/name_out are "" when it has none. Returns 0,
+ * -ENOENT (404), -EACCES (401/403), or the -errno of kube_get_json; err set.
+ */
+int kube_get_controller(struct kube_client *c, const char *kind, const char *ns, const char *name,
+			char *kind_out, size_t kindlen, char *name_out, size_t namelen, char *err,
+			size_t errlen);
+
+/* A ReplicaSet made by a Deployment is named <deployment>-<pod-template-hash>:
+ * the Deployment's name when replicaset ends with "-" hash, else false. */
+bool kube_deployment_from_hash(const char *replicaset, const char *hash, char out[K8S_NAME_LEN]);
+
+/*
+ * Fills pod->meta.deployment (from its ReplicaSet) and .cronjob (from its Job)
+ * with one lookup each, uncached. When the ReplicaSet lookup fails, falls back to
+ * kube_deployment_from_hash() and sets *fallback. Returns 0, or the lookup's
+ * -errno (err set) when nothing could be resolved.
+ */
+int kube_resolve_owners(struct kube_client *c, struct k8s_pod *pod, bool *fallback, char *err,
+			size_t errlen);
+
+/*
+ * For the CLI (`sonde trace --pod NS/NAME`): one GET of the pod, owners resolved.
+ * -ENOENT "pod NS/NAME not found", -EACCES (401/403, saying which), -EINVAL for a
+ * name that is not one, or a connection error naming the server.
+ */
+int kube_get_pod(const struct kube_config *cfg, const char *ns, const char *name,
+		 struct k8s_pod_meta *out, char *err, size_t errlen);
+
+/* Does s look like a Kubernetes object name (DNS subdomain characters only)? */
+bool kube_valid_name(const char *s);
+
+#endif /* SONDE_K8S_KUBE_CLIENT_H */
