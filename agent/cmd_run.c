@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "cmd_run.h"
+#include "k8s/k8s_meta.h"
 #include "kernel_features.h"
 #include "log.h"
 #include "mounts.h"
@@ -219,6 +220,7 @@ int cmd_run(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 	struct prom_server *ps = NULL;
 	struct tracer *t = NULL;
+	struct k8s_meta *km = NULL;
 	struct ingest ig;
 	uint64_t counters[SONDE_CNT__MAX] = { 0 };
 	uint64_t next_push;
@@ -252,7 +254,9 @@ int cmd_run(int argc, char **argv)
 	err = 1;
 	if (setup_tracer(&cfg, &ig, &t))
 		goto out_ingest;
-	if (pipeline_init(&pl, &cfg, NULL))
+	if (k8s_meta_start(&cfg, &km))
+		goto out_tracer;
+	if (pipeline_init(&pl, &cfg, km))
 		goto out_tracer;
 	if (cfg.prometheus_port) {
 		ps = prom_server_start(cfg.prometheus_address, cfg.prometheus_port,
@@ -299,6 +303,7 @@ int cmd_run(int argc, char **argv)
 out_pipeline:
 	pipeline_destroy(&pl);
 out_tracer:
+	k8s_meta_stop(km);
 	tracer_close(t);
 out_ingest:
 	ingest_destroy(&ig);

@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "cmd_trace.h"
+#include "k8s/trace_pod.h"
 #include "kernel_features.h"
 #include "ingest.h"
 #include "log.h"
@@ -32,6 +33,9 @@ struct trace_args {
 	int npids;
 	const char *comm;
 	const char *cgroup;
+	const char *pod;       /* NAMESPACE/NAME */
+	const char *container; /* with pod: only this container */
+	const char *kubeconfig;
 	char **command; /* after "--" */
 	uint64_t duration_ns;
 	enum output_format format;
@@ -54,8 +58,8 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: sonde trace [options] [--pid N]... [--comm NAME] [--cgroup PATH] [-- "
-		"COMMAND [ARG]...]\n"
+		"usage: sonde trace [options] [--pid N]... [--comm NAME] [--cgroup PATH]\n"
+		"                   [--pod NAMESPACE/NAME [--container C]] [-- COMMAND [ARG]...]\n"
 		"\n"
 		"Prints every HTTP/1.x request the selected processes serve or send, one line\n"
 		"per request, and a per-endpoint summary on exit (Ctrl-C or --duration).\n"
@@ -64,6 +68,10 @@ static void usage(FILE *f)
 		"  -p, --pid N            trace process N (repeatable)\n"
 		"  -c, --comm NAME        trace threads named NAME (as in /proc/PID/comm)\n"
 		"  -g, --cgroup PATH      trace processes in this cgroup v2 directory\n"
+		"  -P, --pod NS/NAME      trace this Kubernetes pod (on this node)\n"
+		"      --container C      with --pod: only this container of the pod\n"
+		"      --kubeconfig FILE  credentials for --pod (default: $KUBECONFIG, the\n"
+		"                         pod's service account, ~/.kube/config)\n"
 		"  -- COMMAND...          run COMMAND and trace it and its children\n"
 		"  -d, --duration TIME    stop after TIME (e.g. 30s, 500ms, 2m)\n"
 		"  -o, --output FORMAT    text (default) or json: one object per span per line\n"
@@ -115,11 +123,22 @@ static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 
 static int parse_args(int argc, char **argv, struct trace_args *a)
 {
-	enum { OPT_CAPTURE = 256, OPT_MAX_CONNS, OPT_STATS, OPT_NO_SUMMARY, OPT_NO_TLS };
+	enum {
+		OPT_CAPTURE = 256,
+		OPT_MAX_CONNS,
+		OPT_STATS,
+		OPT_NO_SUMMARY,
+		OPT_NO_TLS,
+		OPT_CONTAINER,
+		OPT_KUBECONFIG
+	};
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "comm", required_argument, NULL, 'c' },
 		{ "cgroup", required_argument, NULL, 'g' },
+		{ "pod", required_argument, NULL, 'P' },
+		{ "container", required_argument, NULL, OPT_CONTAINER },
+		{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "capture-bytes", required_argument, NULL, OPT_CAPTURE },
@@ -139,7 +158,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 				  .tls = true };
 	optind = 1;
 	/* '+': stop at the first non-option, so COMMAND keeps its own options. */
-	while ((c = getopt_long(argc, argv, "+p:c:g:d:o:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:c:g:P:d:o:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (a->npids == MAX_PIDS) {
@@ -163,6 +182,15 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 			break;
 		case 'g':
 			a->cgroup = optarg;
+			break;
+		case 'P':
+			a->pod = optarg;
+			break;
+		case OPT_CONTAINER:
+			a->container = optarg;
+			break;
+		case OPT_KUBECONFIG:
+			a->kubeconfig = optarg;
 			break;
 		case 'd':
 			if (parse_duration(optarg, &a->duration_ns)) {
@@ -217,6 +245,14 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 	}
 	if (optind < argc)
 		a->command = &argv[optind];
+	if (a->container && !a->pod) {
+		log_error("--container needs --pod NAMESPACE/NAME");
+		return -EINVAL;
+	}
+	if (a->pod && (a->cgroup || a->command)) {
+		log_error("--pod cannot be combined with --cgroup or a command");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -364,7 +400,8 @@ int cmd_trace(int argc, char **argv)
 	 * the event wait (epoll) still returns early, as epoll never restarts. */
 	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 	uint64_t counters[SONDE_CNT__MAX] = { 0 };
-	uint64_t cgroup_id = 0, deadline = 0;
+	uint64_t cgroup_id = 0, deadline = 0, next_rescan = 0;
+	static struct trace_pod pod; /* large */
 	char tracefs[256];
 	pid_t child = 0;
 	int release_fd = -1, child_status = 0, err, idle_polls = 0;
@@ -375,6 +412,8 @@ int cmd_trace(int argc, char **argv)
 	if (a.verbose)
 		log_current_level = LOG_LEVEL_DEBUG;
 	if (preflight(&a, &cgroup_id))
+		return 1;
+	if (a.pod && trace_pod_resolve(&pod, a.pod, a.container, a.kubeconfig))
 		return 1;
 	err = mounts_ensure_tracefs(tracefs, sizeof(tracefs));
 	if (err) {
@@ -398,7 +437,7 @@ int cmd_trace(int argc, char **argv)
 	topts.capture_bytes = a.capture_bytes;
 	topts.kernel_conns = a.max_conns * 4 > 65536 ? a.max_conns * 4 : 65536;
 	topts.filter_pid = a.npids > 0 || a.command;
-	topts.filter_cgroup = a.cgroup != NULL;
+	topts.filter_cgroup = a.cgroup || a.pod;
 	topts.comm = a.comm;
 	topts.follow_children = a.command != NULL;
 	topts.verbose = a.verbose;
@@ -414,6 +453,13 @@ int cmd_trace(int argc, char **argv)
 		log_error("cannot add cgroup filter: %s", strerror(errno));
 		err = 1;
 		goto out;
+	}
+	for (size_t i = 0; a.pod && i < pod.nids; i++) {
+		if (tracer_add_cgroup(t, pod.ids[i])) {
+			log_error("cannot add cgroup filter: %s", strerror(errno));
+			err = 1;
+			goto out;
+		}
 	}
 	tracer_start_tls(t);
 
@@ -433,10 +479,15 @@ int cmd_trace(int argc, char **argv)
 		close(release_fd);
 	}
 	/* On stderr in every format: scripts wait for this line before sending traffic. */
-	fprintf(stderr, "sonde: tracing %s; Ctrl-C to stop\n",
-		a.command			? a.command[0]
-		: a.npids || a.comm || a.cgroup ? "selected processes"
-						: "all processes");
+	if (a.pod)
+		fprintf(stderr, "sonde: tracing pod %s/%s%s%s (%zu cgroups); Ctrl-C to stop\n",
+			pod.ns, pod.name, a.container ? " container " : "",
+			a.container ? a.container : "", pod.nids);
+	else
+		fprintf(stderr, "sonde: tracing %s; Ctrl-C to stop\n",
+			a.command			? a.command[0]
+			: a.npids || a.comm || a.cgroup ? "selected processes"
+							: "all processes");
 	if (a.duration_ns)
 		deadline = clock_mono_now() + a.duration_ns;
 
@@ -453,6 +504,15 @@ int cmd_trace(int argc, char **argv)
 		clock_offset_refresh(&ig.clock, clock_mono_now());
 		if (deadline && clock_mono_now() >= deadline)
 			break;
+		/* A restarted or added container gets a new cgroup: follow it. */
+		if (a.pod && clock_mono_now() >= next_rescan) {
+			uint64_t fresh[16];
+			size_t nf = trace_pod_rescan(&pod, fresh, 16);
+
+			for (size_t i = 0; i < nf; i++)
+				tracer_add_cgroup(t, fresh[i]);
+			next_rescan = clock_mono_now() + 1000000000ull;
+		}
 		if (child && !child_done && waitpid(child, &child_status, WNOHANG) == child)
 			child_done = true;
 		/* Once what we trace is gone, drain what is left and stop. */

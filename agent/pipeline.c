@@ -15,7 +15,7 @@
 
 static struct held_span *held_at(struct pipeline *p, uint32_t i);
 
-int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, const struct k8s_lookup *k8s)
+int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, struct k8s_meta *k8s)
 {
 	struct exporter_opts eo = { 0 };
 	uint64_t seed = 0;
@@ -31,7 +31,9 @@ int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, const stru
 	pthread_mutex_init(&p->metrics_lock, NULL);
 	atomic_store(&p->last_loop_mono, clock_mono_now());
 
-	p->resources = resource_cache_new(MAX_PROCESSES, &cfg->resource_attributes, k8s);
+	p->k8s = k8s;
+	p->resources =
+		resource_cache_new(MAX_PROCESSES, &cfg->resource_attributes, k8s_meta_lookup(k8s));
 	p->routes = route_registry_new(cfg->route_limit, MAX_SERVICES);
 	p->metrics = metrics_new(cfg->metric_series_limit);
 	if (k8s && cfg->k8s_metadata_wait_ms) {
@@ -232,12 +234,14 @@ void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t even
 size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_t max)
 {
 	struct exporter_stats es = { 0 };
+	struct k8s_meta_health kh;
 	struct metrics_stats ms;
 	size_t n = 0;
 
 	if (p->exporter)
 		exporter_get_stats(p->exporter, &es);
 	metrics_stats(p->metrics, &ms);
+	k8s_meta_health(p->k8s, &kh);
 	const struct health_metric all[] = {
 		{ "sonde.events.read", "Ring buffer events read.", "{event}", false,
 		  p->health.events },
@@ -288,7 +292,7 @@ size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_
 
 void pipeline_push_metrics(struct pipeline *p)
 {
-	struct health_metric health[32];
+	struct health_metric health[48];
 	uint8_t *body = NULL;
 	size_t len = 0, n;
 	int err;
@@ -296,7 +300,7 @@ void pipeline_push_metrics(struct pipeline *p)
 	if (!p->exporter || p->cfg->metrics_exporter != METRICS_EXPORTER_OTLP)
 		return;
 	pthread_mutex_lock(&p->metrics_lock);
-	n = pipeline_health_list(p, health, 32);
+	n = pipeline_health_list(p, health, 48);
 	err = otlp_encode_metrics(p->metrics, health, n, resource_cache_self(p->resources),
 				  p->start_ns, clock_real_now(), &body, &len);
 	pthread_mutex_unlock(&p->metrics_lock);
@@ -310,11 +314,11 @@ void pipeline_push_metrics(struct pipeline *p)
 void pipeline_render_prom(void *ctx, struct strbuf *sb)
 {
 	struct pipeline *p = ctx;
-	struct health_metric health[32];
+	struct health_metric health[48];
 	size_t n;
 
 	pthread_mutex_lock(&p->metrics_lock);
-	n = pipeline_health_list(p, health, 32);
+	n = pipeline_health_list(p, health, 48);
 	prom_render(sb, p->metrics, health, n);
 	pthread_mutex_unlock(&p->metrics_lock);
 }

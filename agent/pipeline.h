@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "exporter.h"
+#include "k8s/k8s_meta.h"
 #include "ingest.h"
 #include "metrics.h"
 #include "output.h"
@@ -58,6 +59,7 @@ struct pipeline {
 	struct sampler sampler;
 	struct id_rng rng;
 	uint64_t spans, unsampled;
+	struct k8s_meta *k8s;	/* NULL without Kubernetes */
 	struct held_span *held; /* ring of held_cap; NULL without Kubernetes */
 	uint32_t held_cap, held_head, held_count;
 	uint64_t spans_held, spans_unresolved;
@@ -66,7 +68,7 @@ struct pipeline {
 };
 
 /* k8s may be NULL (no Kubernetes); it must outlive the pipeline. */
-int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, const struct k8s_lookup *k8s);
+int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, struct k8s_meta *k8s);
 void pipeline_destroy(struct pipeline *p);
 /* span_out_fn */
 void pipeline_span(void *ctx, const struct span *sp);

@@ -2,14 +2,12 @@
 """A Kubernetes node as far as sonde can tell without a kubelet: real cgroup v2
 directories laid out the way the kubelet and containerd lay them out
 (kubepods.slice/kubepods-<qos>.slice/kubepods-<qos>-pod<uid>.slice/
-cri-containerd-<id>.scope), real processes moved into them, and the pod
-objects the API server would return for them."""
+cri-containerd-<id>.scope) and real processes moved into them. The pods
+themselves come from kube_api.make_pod."""
 
 import os
 import time
-import uuid
 
-from harness import Proc
 
 
 def cgroup2_root():
@@ -32,7 +30,6 @@ class FakeNode:
         # our own top directory, so a test never touches a real kubepods tree
         self.top = os.path.join(self.root, f"sonde-node-{os.getpid()}")
         self.dirs = []
-        self.procs = []
         self._mkdir(self.top)
 
     def _mkdir(self, path):
@@ -58,18 +55,8 @@ class FakeNode:
         self._mkdir(path)
         return path
 
-    def run_in(self, cgroup_dir, args, **kw):
-        """Starts args with the process already in cgroup_dir (it moves itself
-        before exec, so not one syscall of the program runs outside)."""
-        wrapped = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup_dir, *args]
-        p = Proc(wrapped, **kw)
-        self.procs.append(p)
-        return p
-
     def cleanup(self):
-        for p in self.procs:
-            p.stop()
-        time.sleep(0.2)
+        """Removes the directories; the processes in them must be stopped first."""
         for d in sorted(set(self.dirs), key=len, reverse=True):
             for _ in range(20):
                 try:
@@ -81,34 +68,7 @@ class FakeNode:
                     time.sleep(0.1)
 
 
-def container_id():
-    return uuid.uuid4().hex + uuid.uuid4().hex
-
-
-def pod_object(name, namespace, uid, node, containers, owner=None, labels=None,
-               annotations=None, rv="1000", phase="Running"):
-    """A pod as `kubectl get pod -o json` prints it on an EKS node. containers:
-    [(name, id or None)]; owner: (kind, name) of the controller."""
-    meta = {
-        "name": name, "namespace": namespace, "uid": uid, "resourceVersion": rv,
-        "creationTimestamp": "2026-11-26T10:00:00Z",
-        "labels": dict(labels or {}), "annotations": dict(annotations or {}),
-    }
-    if owner:
-        meta["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": owner[0], "name": owner[1],
-                                    "uid": str(uuid.uuid4()), "controller": True,
-                                    "blockOwnerDeletion": True}]
-    spec = {"nodeName": node, "serviceAccountName": "default", "restartPolicy": "Always",
-            "containers": [{"name": c, "image": f"registry.example/{c}:1.0",
-                            "ports": [{"containerPort": 8080, "protocol": "TCP"}]}
-                           for c, _ in containers]}
-    statuses = [{"name": c, "ready": cid is not None, "restartCount": 0,
-                 "image": f"registry.example/{c}:1.0", "imageID": "",
-                 "started": cid is not None,
-                 **({"containerID": f"containerd://{cid}",
-                     "state": {"running": {"startedAt": "2026-11-26T10:00:05Z"}}}
-                    if cid else {"state": {"waiting": {"reason": "ContainerCreating"}}})}
-                for c, cid in containers]
-    status = {"phase": phase, "hostIP": "10.0.1.23", "podIP": "10.0.1.77",
-              "qosClass": "Burstable", "containerStatuses": statuses}
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
+def ids_of(pod):
+    """{container name: container id} from a pod's containerStatuses."""
+    return {st["name"]: st["containerID"].split("://", 1)[1]
+            for st in pod["status"]["containerStatuses"] if st.get("containerID")}

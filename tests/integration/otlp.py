@@ -13,7 +13,7 @@ import time
 import urllib.request
 
 from harness import (PYTHON, ROOT, SONDE, Failure, Proc, check, free_port,
-                     wait_port)
+                     in_cgroup, wait_port)
 
 RECEIVER = os.path.join(ROOT, "tools", "otlp-receiver", "receiver.js")
 
@@ -133,9 +133,10 @@ class SondeRun:
         return 0
 
 
-def items_server(port, env=None):
+def items_server(port, env=None, cgroup=None):
     """A Python HTTP/1.1 service: GET /items/N answers 500 when N % 5 == 0, else
-    200 with body 'item N'; POST /orders answers 201; anything else 404."""
+    200 with body 'item N'; POST /orders answers 201; anything else 404. With
+    cgroup, it runs in that cgroup v2 directory from its first instruction."""
     code = f"""
 import http.server
 class H(http.server.BaseHTTPRequestHandler):
@@ -165,7 +166,7 @@ http.server.ThreadingHTTPServer(("127.0.0.1", {port}), H).serve_forever()
 """
     full_env = dict(os.environ)
     full_env.update(env or {})
-    p = Proc([PYTHON, "-c", code], env=full_env)
+    p = Proc(in_cgroup(cgroup, [PYTHON, "-c", code]), env=full_env)
     wait_port(port)
     return p
 
