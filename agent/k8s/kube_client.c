@@ -358,8 +358,28 @@ static int exec_plugin(struct kube_client *c, char *err, size_t errlen)
 			}
 		}
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	/* Output closed; the plugin may still linger (a daemonised child holds
+	 * nothing of ours, but its parent must exit before the deadline). */
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR) {
+			ret = -errno;
+			say(err, errlen, "exec plugin %s: waitpid: %s", ex->command,
+			    strerror(-ret));
+			pid = -1;
+			goto out;
+		}
+		if (stopped(c) || now_ms() >= deadline) {
+			ret = stopped(c) ? -ECANCELED : -ETIMEDOUT;
+			say(err, errlen, "exec plugin %s: %s", ex->command,
+			    ret == -ECANCELED ? "cancelled" : "did not exit in time");
+			goto out;
+		}
+		usleep(10000);
+	}
 	pid = -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		char *nl = strchr(errout, '\n');
@@ -495,8 +515,16 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
 
 	if (x->watch && !x->status)
 		curl_easy_getinfo(x->c->curl, CURLINFO_RESPONSE_CODE, &x->status);
-	if (!x->watch || x->status != 200)
+	if (!x->watch)
 		return buf_add(x, data, n) ? 0 : n;
+	if (x->status != 200) {
+		/* An error Status is small; keep its start, drop the rest. */
+		size_t take = x->len < ERR_BODY_MAX ? ERR_BODY_MAX - x->len : 0;
+
+		if (take > n)
+			take = n;
+		return !take || !buf_add(x, data, take) ? n : 0;
+	}
 
 	for (size_t off = 0; off < n;) {
 		char *nl = memchr(data + off, '\n', n - off);
