@@ -177,7 +177,8 @@ def test_list_pagination_owners_and_events():
         # DELETED: kept as a tombstone
         api.delete_pod(uid)
         drv.wait(lambda d: d.pods()["late-1"]["deleted"], what="DELETED pod marked")
-        check(drv.state()["store"]["deleted"] == 1, str(drv.state()["store"]))
+        # the driver prints pods and state as separate lines: wait for both
+        drv.wait(lambda d: d.state()["store"]["deleted"] == 1, what="store counts the tombstone")
         check(drv.watch()["events"] == 3, f"events {drv.watch()['events']}")
         check(drv.watch()["resource_version"] == str(api.rv), "rv follows the events")
         check(len(api.list_requests()) == 4, "no list after the first")
