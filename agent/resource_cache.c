@@ -65,6 +65,10 @@ struct resource_cache *resource_cache_new(uint32_t max_entries,
 	if (gethostname(c->host, sizeof(c->host)) != 0)
 		snprintf(c->host, sizeof(c->host), "localhost");
 	c->host[sizeof(c->host) - 1] = '\0';
+	/* In a DaemonSet's pod, gethostname() is the pod's name: the node's name
+	 * is the host's. */
+	if (k8s && k8s->node_name && k8s->node_name[0])
+		snprintf(c->host, sizeof(c->host), "%s", k8s->node_name);
 	c->self = resource_new(0, "sonde", c->host, NULL, 0, agent_attrs, SONDE_VERSION);
 	if (!c->self) {
 		free(c->entries);

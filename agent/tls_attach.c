@@ -194,8 +194,13 @@ static int attach_all(struct tls_attach *ta, struct tls_file *f, const char *ope
 						    t->probes[i].offset, &opts);
 		if (!l) {
 			err = -errno;
-			log_warn("cannot attach a uprobe to %s in %s (offset %#" PRIx64 "): %s",
-				 t->probes[i].func, f->path, t->probes[i].offset, strerror(-err));
+			/* Kernels with "perf: Require CAP_SYS_ADMIN for uprobes" refuse
+			 * CAP_PERFMON alone: say what to add. */
+			log_warn("cannot attach a uprobe to %s in %s (offset %#" PRIx64 "): %s%s",
+				 t->probes[i].func, f->path, t->probes[i].offset, strerror(-err),
+				 err == -EPERM || err == -EACCES
+					 ? " (uprobes need CAP_SYS_ADMIN; HTTPS is not traced)"
+					 : "");
 			return err;
 		}
 		f->links[f->nlinks++] = l;

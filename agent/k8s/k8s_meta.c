@@ -90,10 +90,9 @@ int k8s_meta_start(const struct sonde_config *cfg, struct k8s_meta **out)
 	}
 	log_info("kubernetes: watching the pods of node %s through %s", m->node, kc.server);
 	kube_config_free(&kc);
-	m->lookup = (struct k8s_lookup){ .find = find_pod,
-					 .generation = store_generation,
-					 .ctx = m,
-					 .node_name = m->node };
+	m->lookup = (struct k8s_lookup){
+		.find = find_pod, .generation = store_generation, .ctx = m, .node_name = m->node
+	};
 	*out = m;
 	return 0;
 fail:

@@ -39,7 +39,9 @@ def hit(port, n, first=1):
 class Cluster:
     """A node, the API server, the OTLP receiver and `sonde run` against them."""
 
-    def __init__(self, pods=(), run_env=None, replicasets=()):
+    def __init__(self, pods=(), run_env=None, replicasets=(), in_cluster=False):
+        """in_cluster: as in the DaemonSet, k8s.enabled left at auto and the
+        service account's files plus KUBERNETES_SERVICE_HOST/PORT."""
         self.tmp = tempfile.mkdtemp(prefix="sonde-k8s-")
         self.node = FakeNode(NODE)
         self.api = KubeApi(tls=True, node=NODE).start()
@@ -48,9 +50,13 @@ class Cluster:
         self.pods = [self.api.add_pod(p) for p in pods]
         self.rcv = Receiver()
         self.kubeconfig = self.api.kubeconfig(os.path.join(self.tmp, "kubeconfig"))
+        if in_cluster:
+            sa = os.path.join(self.tmp, "serviceaccount")
+            creds = dict(self.api.service_account(sa), SONDE_K8S_SERVICE_ACCOUNT_DIR=sa)
+        else:
+            creds = {"SONDE_K8S": "true", "SONDE_K8S_KUBECONFIG": self.kubeconfig}
         self.run_env = dict(FAST, OTEL_EXPORTER_OTLP_ENDPOINT=self.rcv.endpoint(),
-                            SONDE_K8S="true", SONDE_K8S_KUBECONFIG=self.kubeconfig,
-                            SONDE_K8S_NODE_NAME=NODE, **(run_env or {}))
+                            SONDE_K8S_NODE_NAME=NODE, **creds, **(run_env or {}))
         self.agent = None
         self.servers = []
 
@@ -104,7 +110,8 @@ def test_run_spans_and_metrics_carry_the_pod():
                     "k8s.replicaset.name": "checkout-7d9f8b6c5",
                     "k8s.deployment.name": "checkout", "container.id": cid,
                     "service.name": "checkout", "service.namespace": "shop",
-                    "service.instance.id": "shop.checkout-7d9f8b6c5-x2x9q.app"}
+                    "service.instance.id": "shop.checkout-7d9f8b6c5-x2x9q.app",
+                    "host.name": NODE}
             got = {k: res.get(k) for k in want}
             check(got == want, f"checkout resource: {got}")
         for res in by_port[p2]:
@@ -200,8 +207,9 @@ def test_run_pod_never_known_is_exported_with_what_the_cgroup_says():
 
 def test_run_pod_metadata_survives_410_and_dropped_watches():
     """After a 410 Gone (re-list) and a cut watch (resume), pods added later
-    are still found: the agent keeps its store in step with the API."""
-    c = Cluster(replicasets=[("shop", "checkout-7d9f8b6c5", "checkout")])
+    are still found: the agent keeps its store in step with the API. In-cluster
+    credentials, as the DaemonSet has them."""
+    c = Cluster(replicasets=[("shop", "checkout-7d9f8b6c5", "checkout")], in_cluster=True)
     try:
         c.start_agent()
         c.api.expire_watches_410()
