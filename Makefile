@@ -52,7 +52,7 @@ PURE_SRCS := agent/proto/http1.c agent/proto/hpack.c agent/proto/hpack_huffman.c
 	     $(wildcard agent/config*.c) agent/route.c agent/trace_context.c agent/span_attrs.c \
 	     agent/resource.c agent/metrics.c agent/export/arena.c agent/export/otlp_common.c \
 	     agent/export/otlp_traces.c agent/export/otlp_metrics.c agent/export/prom_text.c \
-	     agent/export/gzip.c agent/reorder.c
+	     agent/export/gzip.c agent/export/pb_writer.c agent/reorder.c
 AGENT_SRCS := $(PURE_SRCS) agent/main.c agent/log.c agent/cmd_trace.c agent/cmd_probe.c \
 	      agent/tracer.c agent/mounts.c agent/kernel_features.c agent/output.c agent/proc.c \
 	      agent/prog_stats.c agent/cmd_run.c agent/pipeline.c agent/resource_cache.c \
