@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,11 +142,14 @@ void metrics_key(struct series_key *k, struct resource *res, const struct span *
 	}
 	k->status = sp->status;
 	k->tls = (sp->flags & SPAN_F_TLS) != 0;
-	if (sp->version_major == 2)
-		snprintf(k->protocol_version, sizeof(k->protocol_version), "2");
-	else
-		snprintf(k->protocol_version, sizeof(k->protocol_version), "1.%u",
-			 sp->version_minor % 10);
+	/* "2" or "1.<minor>", NUL-terminated by the memset above. */
+	if (sp->version_major == 2) {
+		k->protocol_version[0] = '2';
+	} else {
+		k->protocol_version[0] = '1';
+		k->protocol_version[1] = '.';
+		k->protocol_version[2] = (char)('0' + sp->version_minor % 10);
+	}
 	memcpy(k->method, sp->method, sizeof(k->method));
 	k->method[sizeof(k->method) - 1] = '\0';
 	if (route)

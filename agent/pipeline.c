@@ -75,6 +75,7 @@ void pipeline_span(void *ctx, const struct span *sp)
 	struct traceparent tp;
 	char route[ROUTE_LEN];
 	const char *admitted;
+	size_t n;
 
 	p->spans++;
 	if (!res)
@@ -109,7 +110,9 @@ void pipeline_span(void *ctx, const struct span *sp)
 	}
 	es.span = *sp;
 	es.res = res;
-	snprintf(es.route, sizeof(es.route), "%s", admitted);
+	n = strnlen(admitted, sizeof(es.route) - 1);
+	memcpy(es.route, admitted, n);
+	es.route[n] = '\0';
 	exporter_offer_span(p->exporter, &es);
 }
 
