@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <string.h>
+#include <sys/socket.h>
 
 #include "format.h"
 #include "proto/grpc.h"
@@ -125,28 +126,6 @@ static void add_int(struct span_attrs *a, const char *key, int64_t v)
 	a->items[a->n++] = (struct attr){ .key = key, .type = ATTR_INT, .num = v };
 }
 
-void span_server_endpoint(const struct span *sp, char *addr, size_t len, uint16_t *port)
-{
-	const struct span_endpoint *srv = sp->kind == SPAN_SERVER ? &sp->local : &sp->peer;
-
-	if (sp->host[0]) {
-		const char *host;
-		size_t n = format_split_host(sp->host, &host, port);
-
-		if (n >= len)
-			n = len - 1;
-		memcpy(addr, host, n);
-		addr[n] = '\0';
-		if (sp->kind == SPAN_CLIENT && srv->family)
-			*port = srv->port; /* what was really connected to */
-		else if (!*port)
-			*port = srv->family ? srv->port : sp->flags & SPAN_F_TLS ? 443 : 80;
-	} else {
-		span_endpoint_addr(srv, addr, len);
-		*port = srv->port;
-	}
-}
-
 /* What snprintf(buf, len, "%s", s) writes, without the format machinery. */
 static void copy_str(char *buf, size_t len, const char *s)
 {
@@ -178,6 +157,53 @@ static size_t format_uint(char *buf, size_t len, unsigned v)
 	return n;
 }
 
+/* span_endpoint_addr(), with IPv4 (and IPv4-mapped IPv6) written here:
+ * inet_ntop formats IPv4 with sprintf, which cost as much as the rest of the
+ * address attributes together. Returns the length. */
+static size_t endpoint_addr(const struct span_endpoint *e, char *buf, size_t len)
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const uint8_t *v4 = NULL;
+	size_t n = 0;
+
+	if (e->family == AF_INET)
+		v4 = e->addr;
+	else if (e->family == AF_INET6 && !memcmp(e->addr, v4mapped, sizeof(v4mapped)))
+		v4 = e->addr + 12;
+	if (!v4 || len < sizeof("255.255.255.255")) {
+		span_endpoint_addr(e, buf, len);
+		return strlen(buf);
+	}
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			buf[n++] = '.';
+		n += format_uint(buf + n, 4, v4[i]);
+	}
+	return n;
+}
+
+void span_server_endpoint(const struct span *sp, char *addr, size_t len, uint16_t *port)
+{
+	const struct span_endpoint *srv = sp->kind == SPAN_SERVER ? &sp->local : &sp->peer;
+
+	if (sp->host[0]) {
+		const char *host;
+		size_t n = format_split_host(sp->host, &host, port);
+
+		if (n >= len)
+			n = len - 1;
+		memcpy(addr, host, n);
+		addr[n] = '\0';
+		if (sp->kind == SPAN_CLIENT && srv->family)
+			*port = srv->port; /* what was really connected to */
+		else if (!*port)
+			*port = srv->family ? srv->port : sp->flags & SPAN_F_TLS ? 443 : 80;
+	} else {
+		endpoint_addr(srv, addr, len);
+		*port = srv->port;
+	}
+}
+
 void span_error_type(const struct span *sp, char *buf, size_t len)
 {
 	if (!span_is_error(sp))
@@ -199,8 +225,7 @@ static void add_peer(struct span_attrs *a, const struct span *sp)
 
 	if (!sp->peer.family)
 		return;
-	span_endpoint_addr(&sp->peer, addr, sizeof(addr));
-	n = strlen(addr);
+	n = endpoint_addr(&sp->peer, addr, sizeof(addr));
 	if (sp->kind == SPAN_SERVER) {
 		add_str(a, "client.address", addr, n);
 		add_int(a, "client.port", sp->peer.port);

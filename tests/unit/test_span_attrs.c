@@ -325,6 +325,17 @@ static void test_server_from_socket(void **state)
 	s = base(SPAN_CLIENT, "");
 	endpoint(&s.peer, AF_INET6, "fd00::5", 443);
 	assert_server(&s, "fd00::5", 443);
+	/* IPv4 is written without inet_ntop: every octet width, and zero */
+	s = base(SPAN_CLIENT, "");
+	endpoint(&s.peer, AF_INET, "0.9.10.255", 1);
+	assert_server(&s, "0.9.10.255", 1);
+	s = base(SPAN_CLIENT, "");
+	endpoint(&s.peer, AF_INET6, "::ffff:255.100.0.7", 2);
+	assert_server(&s, "255.100.0.7", 2);
+	/* not IPv4-mapped: IPv6 text */
+	s = base(SPAN_CLIENT, "");
+	endpoint(&s.peer, AF_INET6, "::fffe:1.2.3.4", 3);
+	assert_server(&s, "::fffe:102:304", 3);
 
 	/* a long Host in a short buffer: cut, terminated */
 	s = base(SPAN_SERVER, "very-long-host.example.com:81");
