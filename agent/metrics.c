@@ -60,13 +60,24 @@ void metrics_free(struct metrics *m)
 	free(m);
 }
 
+/* Eight bytes at a time (a byte-at-a-time FNV-1a was half the cost of
+ * recording a request); the low bits, which pick the bucket, get the high
+ * ones folded in at every step. */
 static uint64_t mix(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *b = p;
+	uint64_t v;
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 1099511628211ull;
+	for (; n >= 8; b += 8, n -= 8) {
+		memcpy(&v, b, 8);
+		h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 32;
+	}
+	if (n) {
+		v = 0;
+		memcpy(&v, b, n);
+		h = (h ^ v ^ (uint64_t)n << 56) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 32;
 	}
 	return h;
 }
