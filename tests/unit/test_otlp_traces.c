@@ -32,6 +32,19 @@ typedef Opentelemetry__Proto__Trace__V1__Status otlp_status;
 
 /* --- The reference: the protobuf-c encoder as it was (commit 1d1c431). --- */
 
+static otlp_kv *ref_kv_attr(struct arena *a, const struct attr *at)
+{
+	switch (at->type) {
+	case ATTR_INT:
+		return otlp_kv_int(a, at->key, at->num);
+	case ATTR_BOOL:
+		return otlp_kv_bool(a, at->key, at->num != 0);
+	case ATTR_STR:
+	default:
+		return otlp_kv_str(a, at->key, arena_strdup(a, at->str));
+	}
+}
+
 static char *ref_span_name(struct arena *a, const struct export_span *es)
 {
 	size_t ml = strlen(es->span.method), rl = strlen(es->route);
@@ -90,7 +103,7 @@ static otlp_span *ref_encode_span(struct arena *a, const struct export_span *es,
 
 	span_attrs_build(attrs, &es->span, es->route[0] ? es->route : NULL, with_query);
 	for (int i = 0; i < attrs->n; i++) {
-		otlp_kv *kv = otlp_kv_attr(a, &attrs->items[i]);
+		otlp_kv *kv = ref_kv_attr(a, &attrs->items[i]);
 
 		if (kv)
 			kvs[s->n_attributes++] = kv;
