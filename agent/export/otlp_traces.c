@@ -66,12 +66,14 @@ enum {
 
 /*
  * One KeyValue as field `field` of its parent, with its AnyValue: the sizes
- * are known up front, so the lengths are written directly. value_tag is the
- * AnyValue member's tag; a string member carries str[0..slen), an integer or
- * bool member num.
+ * are known up front, so the lengths are written directly. value_field is the
+ * AnyValue member's field: a string member carries str[0..slen), an integer or
+ * bool member num. Inlined: each caller's constant member folds away most of
+ * it (a tenth of the encoder's instructions).
  */
-static void put_kv(struct pb_writer *w, uint32_t field, const char *key, uint32_t value_field,
-		   const char *str, size_t slen, uint64_t num)
+static inline __attribute__((always_inline)) void put_kv(struct pb_writer *w, uint32_t field,
+							 const char *key, uint32_t value_field,
+							 const char *str, size_t slen, uint64_t num)
 {
 	size_t klen = strlen(key);
 	size_t any, kv;
