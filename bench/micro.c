@@ -424,10 +424,10 @@ static const struct bench_case cases[] = {
 	  OTLP_BATCH, "ns per span encoded (batches of 512)" },
 	{ "span_path_metrics", &path_metrics, path_metrics_setup, path_teardown, bench_path,
 	  CLOCK_MONOTONIC, 2, 512,
-	  "ns per exchange: events → span → resource, route, RED metrics (traces off)" },
+	  "ns per exchange: events -> span -> resource, route, RED metrics (traces off)" },
 	{ "span_path_export", &path_export, path_export_setup, path_teardown, bench_path,
 	  CLOCK_PROCESS_CPUTIME_ID, 2, 512,
-	  "ns CPU per exchange: the same → exporter queue and thread → OTLP (no send)" },
+	  "ns CPU per exchange: the same -> exporter queue and thread -> OTLP (no send)" },
 };
 
 int main(int argc, char **argv)
