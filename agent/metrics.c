@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,13 +60,24 @@ void metrics_free(struct metrics *m)
 	free(m);
 }
 
+/* Eight bytes at a time (a byte-at-a-time FNV-1a was half the cost of
+ * recording a request); the low bits, which pick the bucket, get the high
+ * ones folded in at every step. */
 static uint64_t mix(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *b = p;
+	uint64_t v;
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 1099511628211ull;
+	for (; n >= 8; b += 8, n -= 8) {
+		memcpy(&v, b, 8);
+		h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 32;
+	}
+	if (n) {
+		v = 0;
+		memcpy(&v, b, n);
+		h = (h ^ v ^ (uint64_t)n << 56) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 32;
 	}
 	return h;
 }
@@ -143,11 +153,14 @@ void metrics_key(struct series_key *k, struct resource *res, const struct span *
 	}
 	k->status = sp->status;
 	k->tls = (sp->flags & SPAN_F_TLS) != 0;
-	if (sp->version_major == 2)
-		snprintf(k->protocol_version, sizeof(k->protocol_version), "2");
-	else
-		snprintf(k->protocol_version, sizeof(k->protocol_version), "1.%u",
-			 sp->version_minor % 10);
+	/* "2" or "1.<minor>", NUL-terminated by the memset above. */
+	if (sp->version_major == 2) {
+		k->protocol_version[0] = '2';
+	} else {
+		k->protocol_version[0] = '1';
+		k->protocol_version[1] = '.';
+		k->protocol_version[2] = (char)('0' + sp->version_minor % 10);
+	}
 	memcpy(k->method, sp->method, sizeof(k->method));
 	k->method[sizeof(k->method) - 1] = '\0';
 	if (route)

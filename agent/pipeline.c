@@ -90,6 +90,7 @@ static void span_out(struct pipeline *p, const struct span *sp, struct resource 
 	struct traceparent tp;
 	char route[ROUTE_LEN];
 	const char *admitted;
+	size_t n;
 
 	/* gRPC paths name a method already: no route to template or admit. */
 	if (sp->flags & SPAN_F_GRPC) {
@@ -121,7 +122,9 @@ static void span_out(struct pipeline *p, const struct span *sp, struct resource 
 	}
 	es.span = *sp;
 	es.res = res;
-	snprintf(es.route, sizeof(es.route), "%s", admitted);
+	n = strnlen(admitted, sizeof(es.route) - 1);
+	memcpy(es.route, admitted, n);
+	es.route[n] = '\0';
 	exporter_offer_span(p->exporter, &es);
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "format.h"
 #include "proto/grpc.h"
@@ -40,6 +40,24 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* The end of the run of ASCII bytes other than NUL at s[i..n): those are
+ * copied as they are, eight at a time where they can be read so. */
+static size_t ascii_run(const unsigned char *s, size_t i, size_t n)
+{
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+
+		memcpy(&v, s + i, 8);
+		/* Some byte is NUL or has its high bit set (or a false alarm
+		 * past one: the byte loop below decides). */
+		if (((v - 0x0101010101010101ull) | v) & 0x8080808080808080ull)
+			break;
+	}
+	while (i < n && (unsigned)s[i] - 1u < 0x7fu)
+		i++;
+	return i;
+}
+
 size_t utf8_sanitize(char *dst, size_t dstlen, const char *src, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)src;
@@ -47,11 +65,25 @@ size_t utf8_sanitize(char *dst, size_t dstlen, const char *src, size_t n)
 
 	if (dstlen == 0)
 		return 0;
-	while (i < n && s[i]) {
-		size_t k = utf8_seq_len(s + i, n - i);
-		const char *piece = (const char *)s + i;
-		size_t plen = k;
+	while (i < n) {
+		size_t end = ascii_run(s, i, n), room = dstlen - 1 - o;
+		size_t k, plen;
+		const char *piece;
 
+		if (end - i > room) {
+			memcpy(dst + o, s + i, room);
+			o += room;
+			break;
+		}
+		memcpy(dst + o, s + i, end - i);
+		o += end - i;
+		i = end;
+		if (i == n || !s[i])
+			break;
+		/* A multi-byte character, or a bad byte. */
+		k = utf8_seq_len(s + i, n - i);
+		piece = (const char *)s + i;
+		plen = k;
 		if (k == 0) {
 			piece = "\xef\xbf\xbd"; /* U+FFFD */
 			plen = 3;
@@ -94,6 +126,62 @@ static void add_int(struct span_attrs *a, const char *key, int64_t v)
 	a->items[a->n++] = (struct attr){ .key = key, .type = ATTR_INT, .num = v };
 }
 
+/* What snprintf(buf, len, "%s", s) writes, without the format machinery. */
+static void copy_str(char *buf, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!len)
+		return;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
+/* snprintf(buf, len, "%u", v); returns the full length. */
+static size_t format_uint(char *buf, size_t len, unsigned v)
+{
+	char digits[10];
+	size_t n = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (!len)
+		return n;
+	for (size_t i = 0; i < n && i < len - 1; i++)
+		buf[i] = digits[n - 1 - i];
+	buf[n < len ? n : len - 1] = '\0';
+	return n;
+}
+
+/* span_endpoint_addr(), with IPv4 (and IPv4-mapped IPv6) written here:
+ * inet_ntop formats IPv4 with sprintf, which cost as much as the rest of the
+ * address attributes together. Returns the length. */
+static size_t endpoint_addr(const struct span_endpoint *e, char *buf, size_t len)
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const uint8_t *v4 = NULL;
+	size_t n = 0;
+
+	if (e->family == AF_INET)
+		v4 = e->addr;
+	else if (e->family == AF_INET6 && !memcmp(e->addr, v4mapped, sizeof(v4mapped)))
+		v4 = e->addr + 12;
+	if (!v4 || len < sizeof("255.255.255.255")) {
+		span_endpoint_addr(e, buf, len);
+		return strlen(buf);
+	}
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			buf[n++] = '.';
+		n += format_uint(buf + n, 4, v4[i]);
+	}
+	return n;
+}
+
 void span_server_endpoint(const struct span *sp, char *addr, size_t len, uint16_t *port)
 {
 	const struct span_endpoint *srv = sp->kind == SPAN_SERVER ? &sp->local : &sp->peer;
@@ -111,7 +199,7 @@ void span_server_endpoint(const struct span *sp, char *addr, size_t len, uint16_
 		else if (!*port)
 			*port = srv->family ? srv->port : sp->flags & SPAN_F_TLS ? 443 : 80;
 	} else {
-		span_endpoint_addr(srv, addr, len);
+		endpoint_addr(srv, addr, len);
 		*port = srv->port;
 	}
 }
@@ -119,26 +207,31 @@ void span_server_endpoint(const struct span *sp, char *addr, size_t len, uint16_
 void span_error_type(const struct span *sp, char *buf, size_t len)
 {
 	if (!span_is_error(sp))
-		buf[0] = '\0';
+		copy_str(buf, len, "");
 	else if (sp->flags & SPAN_F_GRPC_STATUS)
-		snprintf(buf, len, "%s", grpc_status_name(sp->grpc_status));
+		copy_str(buf, len, grpc_status_name(sp->grpc_status));
 	else if (sp->status)
-		snprintf(buf, len, "%u", sp->status);
+		format_uint(buf, len, sp->status);
 	else
-		snprintf(buf, len, "no_response");
+		copy_str(buf, len, "no_response");
 }
 
-static void add_endpoint(struct span_attrs *a, const char *addr_key, const char *port_key,
-			 const struct span_endpoint *e)
+/* client.address (servers only) and network.peer.address: the same peer,
+ * whose address is formatted once. */
+static void add_peer(struct span_attrs *a, const struct span *sp)
 {
 	char addr[64];
+	size_t n;
 
-	if (!e->family)
+	if (!sp->peer.family)
 		return;
-	span_endpoint_addr(e, addr, sizeof(addr));
-	add_str(a, addr_key, addr, strlen(addr));
-	if (port_key)
-		add_int(a, port_key, e->port);
+	n = endpoint_addr(&sp->peer, addr, sizeof(addr));
+	if (sp->kind == SPAN_SERVER) {
+		add_str(a, "client.address", addr, n);
+		add_int(a, "client.port", sp->peer.port);
+	}
+	add_str(a, "network.peer.address", addr, n);
+	add_int(a, "network.peer.port", sp->peer.port);
 }
 
 /* The OpenTelemetry gRPC conventions: rpc.* instead of http.*. */
@@ -161,9 +254,7 @@ static void rpc_attrs_build(struct span_attrs *out, const struct span *sp)
 	span_server_endpoint(sp, server, sizeof(server), &port);
 	add_str(out, "server.address", server, strlen(server));
 	add_int(out, "server.port", port);
-	if (sp->kind == SPAN_SERVER)
-		add_endpoint(out, "client.address", "client.port", &sp->peer);
-	add_endpoint(out, "network.peer.address", "network.peer.port", &sp->peer);
+	add_peer(out, sp);
 	if (sp->user_agent[0])
 		add_str(out, "user_agent.original", sp->user_agent, strlen(sp->user_agent));
 	span_error_type(sp, err, sizeof(err));
@@ -197,17 +288,17 @@ void span_attrs_build(struct span_attrs *out, const struct span *sp, const char 
 	if (sp->status)
 		add_int(out, "http.response.status_code", sp->status);
 	add_str(out, "network.protocol.name", "http", 4);
-	if (sp->version_major == 2)
-		snprintf(version, sizeof(version), "2");
-	else
-		snprintf(version, sizeof(version), "1.%u", sp->version_minor);
-	add_str(out, "network.protocol.version", version, strlen(version));
+	if (sp->version_major == 2) {
+		add_str(out, "network.protocol.version", "2", 1);
+	} else {
+		memcpy(version, "1.", 2);
+		add_str(out, "network.protocol.version", version,
+			2 + format_uint(version + 2, sizeof(version) - 2, sp->version_minor));
+	}
 	span_server_endpoint(sp, server, sizeof(server), &port);
 	add_str(out, "server.address", server, strlen(server));
 	add_int(out, "server.port", port);
-	if (sp->kind == SPAN_SERVER)
-		add_endpoint(out, "client.address", "client.port", &sp->peer);
-	add_endpoint(out, "network.peer.address", "network.peer.port", &sp->peer);
+	add_peer(out, sp);
 	add_int(out, "http.request.body.size", (int64_t)sp->request_body_bytes);
 	if (sp->status)
 		add_int(out, "http.response.body.size", (int64_t)sp->response_body_bytes);

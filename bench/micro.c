@@ -6,8 +6,12 @@
  * Links the pure code only: no BPF, no I/O.
  *
  * usage: micro [--quick]; one line per case: "name ns_per_op what".
+ *        micro --count CASE N: runs CASE once with N iterations and no timing,
+ *        for instruction counts (valgrind --tool=callgrind; the difference of
+ *        two counts divided by the difference of N is the cost of one).
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +21,8 @@
 #include "http1.h"
 #include "ingest.h"
 #include "otlp_encode.h"
+#include "otlp_transport.h"
+#include "pipeline.h"
 #include "resource.h"
 #include "trace_context.h"
 
@@ -40,11 +46,11 @@ static const char response[] = "HTTP/1.1 200 OK\r\n"
 			       "\r\n"
 			       "hello, bench\n";
 
-static uint64_t now_ns(void)
+static uint64_t clock_ns(clockid_t clk)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clk, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -57,17 +63,19 @@ static int cmp_double(const void *a, const void *b)
 
 typedef void (*bench_fn)(void *ctx, size_t iters);
 
-/* Median over BATCHES of ns per operation; ops_per_iter operations per iteration. */
-static double run_case(bench_fn fn, void *ctx, size_t iters, size_t ops_per_iter)
+/* Median over BATCHES of ns per operation; ops_per_iter operations per
+ * iteration. clk: CLOCK_MONOTONIC, or CLOCK_PROCESS_CPUTIME_ID for cases whose
+ * work is shared with another thread (the CPU of both is what the agent pays). */
+static double run_case(clockid_t clk, bench_fn fn, void *ctx, size_t iters, size_t ops_per_iter)
 {
 	double per_op[BATCHES];
 
 	fn(ctx, iters / 10 + 1); /* warm caches and the allocator */
 	for (int b = 0; b < BATCHES; b++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = clock_ns(clk);
 
 		fn(ctx, iters);
-		per_op[b] = (double)(now_ns() - t0) / (double)(iters * ops_per_iter);
+		per_op[b] = (double)(clock_ns(clk) - t0) / (double)(iters * ops_per_iter);
 	}
 	qsort(per_op, BATCHES, sizeof(per_op[0]), cmp_double);
 	return per_op[BATCHES / 2];
@@ -137,7 +145,7 @@ static void data_event(uint8_t *buf, const char *payload, size_t len, uint8_t di
 	memcpy(buf + sizeof(d), payload, len);
 }
 
-static int ingest_setup(struct ingest_ctx *ic)
+static int ingest_setup(struct ingest_ctx *ic, span_out_fn out, void *out_ctx)
 {
 	struct sonde_conn_open open = {
 		.hdr = { .type = SONDE_EV_CONN_OPEN,
@@ -153,7 +161,7 @@ static int ingest_setup(struct ingest_ctx *ic)
 		.comm = "nginx",
 	};
 
-	if (ingest_init(&ic->ig, 16384, count_span, ic))
+	if (ingest_init(&ic->ig, 16384, out ? out : count_span, out ? out_ctx : ic))
 		return -1;
 	memcpy(open.local_addr, "\x7f\0\0\x01", 4);
 	memcpy(open.remote_addr, "\x7f\0\0\x01", 4);
@@ -239,44 +247,227 @@ static void bench_otlp(void *ctx, size_t iters)
 	}
 }
 
+/*
+ * --- The whole userspace path of one exchange: its two ring buffer events →
+ * ingest → pipeline_span (resource, route, RED metrics, sampling) and, when
+ * spans are exported, the exporter's queue and thread → OTLP encoding. The
+ * real pipeline.c and exporter.c; only the network is replaced (below), so
+ * what is left out is the send itself.
+ */
+
+struct otlp_transport {
+	int unused;
+};
+
+/* Export requests "sent", for the bench to wait on. */
+static pthread_mutex_t sent_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sent_cond = PTHREAD_COND_INITIALIZER;
+static uint64_t sent_requests, sent_bytes;
+
+int otlp_transport_global_init(void)
+{
+	return 0;
+}
+
+struct otlp_transport *otlp_transport_new(const struct otlp_target *target, enum otlp_signal signal)
+{
+	(void)target;
+	(void)signal;
+	return calloc(1, sizeof(struct otlp_transport));
+}
+
+void otlp_transport_free(struct otlp_transport *t)
+{
+	free(t);
+}
+
+void otlp_transport_send(struct otlp_transport *t, const uint8_t *body, size_t len,
+			 struct export_outcome *out)
+{
+	(void)t;
+	(void)body;
+	memset(out, 0, sizeof(*out));
+	out->result = EXPORT_OK;
+	pthread_mutex_lock(&sent_lock);
+	sent_requests++;
+	sent_bytes += len;
+	pthread_cond_signal(&sent_cond);
+	pthread_mutex_unlock(&sent_lock);
+}
+
+struct path_ctx {
+	struct sonde_config cfg;
+	struct pipeline p;
+	struct ingest_ctx ic;
+	bool export;
+};
+
+static int path_setup(struct path_ctx *pc, bool export)
+{
+	config_init(&pc->cfg);
+	pc->export = export;
+	pc->cfg.traces_exporter = export ? TRACES_EXPORTER_OTLP : TRACES_EXPORTER_NONE;
+	pc->cfg.metrics_exporter = METRICS_EXPORTER_NONE;
+	pc->cfg.sampler = SAMPLER_ALWAYS_ON;
+	if (pipeline_init(&pc->p, &pc->cfg))
+		return -1;
+	/* The request's pid: its resource is read from /proc once, then cached. */
+	return ingest_setup(&pc->ic, pipeline_span, &pc->p);
+}
+
+static void path_destroy(struct path_ctx *pc)
+{
+	ingest_destroy(&pc->ic.ig);
+	pipeline_destroy(&pc->p);
+}
+
+/* iters batches of bsp_max_export_batch_size exchanges; with export, waits
+ * (without spinning) for the exporter thread to have sent each batch, so the
+ * queue never overflows and the CPU of both threads is counted. */
+static void bench_path(void *ctx, size_t iters)
+{
+	struct path_ctx *pc = ctx;
+	uint32_t batch = pc->cfg.bsp_max_export_batch_size;
+
+	for (size_t i = 0; i < iters; i++) {
+		uint64_t want;
+
+		pthread_mutex_lock(&sent_lock);
+		want = sent_requests + 1;
+		pthread_mutex_unlock(&sent_lock);
+		bench_ingest(&pc->ic, batch);
+		if (!pc->export)
+			continue;
+		pthread_mutex_lock(&sent_lock);
+		while (sent_requests < want)
+			pthread_cond_wait(&sent_cond, &sent_lock);
+		pthread_mutex_unlock(&sent_lock);
+	}
+}
+
 #ifdef SONDE_BENCH_HPACK
 /* bench/micro_hpack.c, built once agent/proto/hpack.h exists: ns per header block. */
 double bench_hpack_ns(int quick);
 #endif
 
+struct bench_case {
+	const char *name;
+	void *ctx;
+	int (*setup)(void *ctx);
+	void (*teardown)(void *ctx);
+	bench_fn fn;
+	clockid_t clk;
+	size_t iters; /* per batch, before --quick's scale */
+	size_t ops_per_iter;
+	const char *what;
+};
+
+static struct parse_ctx pc;
+static struct ingest_ctx ic;
+static struct otlp_ctx oc;
+static struct path_ctx path_metrics, path_export;
+
+static int parse_setup(void *ctx)
+{
+	http1_parser_init(&((struct parse_ctx *)ctx)->p, HTTP1_REQUEST);
+	return 0;
+}
+
+static void parse_teardown(void *ctx)
+{
+	http1_parser_free(&((struct parse_ctx *)ctx)->p);
+}
+
+static int ingest_case_setup(void *ctx)
+{
+	return ingest_setup(ctx, NULL, NULL);
+}
+
+static void ingest_teardown(void *ctx)
+{
+	ingest_destroy(&((struct ingest_ctx *)ctx)->ig);
+}
+
+static int otlp_case_setup(void *ctx)
+{
+	return otlp_setup(ctx);
+}
+
+static void otlp_teardown(void *ctx)
+{
+	resource_put(((struct otlp_ctx *)ctx)->spans[0].res);
+}
+
+static int path_metrics_setup(void *ctx)
+{
+	return path_setup(ctx, false);
+}
+
+static int path_export_setup(void *ctx)
+{
+	return path_setup(ctx, true);
+}
+
+static void path_teardown(void *ctx)
+{
+	path_destroy(ctx);
+}
+
+static const struct bench_case cases[] = {
+	{ "http1_parse", &pc, parse_setup, parse_teardown, bench_http1_parse, CLOCK_MONOTONIC, 2000,
+	  1, "ns per request head parsed (235 bytes)" },
+	{ "ingest_exchange", &ic, ingest_case_setup, ingest_teardown, bench_ingest, CLOCK_MONOTONIC,
+	  1000, 1, "ns per request+response events to span" },
+	{ "hpack_decode", NULL, NULL, NULL, NULL, CLOCK_MONOTONIC, 0, 1,
+	  "ns per header block decoded" },
+	{ "otlp_encode", &oc, otlp_case_setup, otlp_teardown, bench_otlp, CLOCK_MONOTONIC, 2,
+	  OTLP_BATCH, "ns per span encoded (batches of 512)" },
+	{ "span_path_metrics", &path_metrics, path_metrics_setup, path_teardown, bench_path,
+	  CLOCK_MONOTONIC, 2, 512,
+	  "ns per exchange: events -> span -> resource, route, RED metrics (traces off)" },
+	{ "span_path_export", &path_export, path_export_setup, path_teardown, bench_path,
+	  CLOCK_PROCESS_CPUTIME_ID, 2, 512,
+	  "ns CPU per exchange: the same -> exporter queue and thread -> OTLP (no send)" },
+};
+
 int main(int argc, char **argv)
 {
 	int quick = argc > 1 && !strcmp(argv[1], "--quick");
 	size_t scale = quick ? 1 : 5;
-	static struct parse_ctx pc;
-	static struct ingest_ctx ic;
-	static struct otlp_ctx oc;
+	const char *only = NULL;
+	size_t count = 0;
 
-	http1_parser_init(&pc.p, HTTP1_REQUEST);
-	printf("http1_parse %.1f ns per request head parsed (%zu bytes)\n",
-	       run_case(bench_http1_parse, &pc, 2000 * scale, 1), sizeof(request) - 1);
-	http1_parser_free(&pc.p);
-
-	if (ingest_setup(&ic)) {
-		fprintf(stderr, "micro: ingest setup failed\n");
-		return 1;
+	if (argc == 4 && !strcmp(argv[1], "--count")) {
+		only = argv[2];
+		count = strtoul(argv[3], NULL, 10);
 	}
-	printf("ingest_exchange %.1f ns per request+response events to span\n",
-	       run_case(bench_ingest, &ic, 1000 * scale, 1));
-	ingest_destroy(&ic.ig);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct bench_case *c = &cases[i];
+		void *ctx;
 
+		if (only && strcmp(only, c->name))
+			continue;
+		if (!c->fn) {
 #ifdef SONDE_BENCH_HPACK
-	printf("hpack_decode %.1f ns per header block decoded\n", bench_hpack_ns(quick));
+			printf("hpack_decode %.1f %s\n", bench_hpack_ns(quick), c->what);
 #else
-	printf("hpack_decode n/a until HTTP/2 lands\n");
+			printf("hpack_decode n/a until HTTP/2 lands\n");
 #endif
-
-	if (otlp_setup(&oc)) {
-		fprintf(stderr, "micro: out of memory\n");
-		return 1;
+			continue;
+		}
+		ctx = c->ctx;
+		if (c->setup(ctx)) {
+			fprintf(stderr, "micro: %s: setup failed\n", c->name);
+			return 1;
+		}
+		if (only)
+			c->fn(ctx, count);
+		else
+			printf("%s %.1f %s\n", c->name,
+			       run_case(c->clk, c->fn, ctx, c->iters * scale, c->ops_per_iter),
+			       c->what);
+		fflush(stdout);
+		c->teardown(ctx);
 	}
-	printf("otlp_encode %.1f ns per span encoded (batches of %d)\n",
-	       run_case(bench_otlp, &oc, 2 * scale, OTLP_BATCH), OTLP_BATCH);
-	resource_put(oc.spans[0].res);
 	return 0;
 }

@@ -53,19 +53,6 @@ otlp_kv *otlp_kv_bool(struct arena *a, const char *key, bool value)
 	return kv;
 }
 
-otlp_kv *otlp_kv_attr(struct arena *a, const struct attr *at)
-{
-	switch (at->type) {
-	case ATTR_INT:
-		return otlp_kv_int(a, at->key, at->num);
-	case ATTR_BOOL:
-		return otlp_kv_bool(a, at->key, at->num != 0);
-	case ATTR_STR:
-	default:
-		return otlp_kv_str(a, at->key, arena_strdup(a, at->str));
-	}
-}
-
 otlp_resource *otlp_resource_of(struct arena *a, const struct resource *r)
 {
 	otlp_resource *res = arena_alloc(a, sizeof(*res));

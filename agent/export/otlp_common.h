@@ -16,7 +16,6 @@ typedef Opentelemetry__Proto__Common__V1__InstrumentationScope otlp_scope;
 otlp_kv *otlp_kv_str(struct arena *a, const char *key, const char *value);
 otlp_kv *otlp_kv_int(struct arena *a, const char *key, int64_t value);
 otlp_kv *otlp_kv_bool(struct arena *a, const char *key, bool value);
-otlp_kv *otlp_kv_attr(struct arena *a, const struct attr *at);
 otlp_resource *otlp_resource_of(struct arena *a, const struct resource *r);
 otlp_scope *otlp_scope_sonde(struct arena *a);
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Spans and metrics → OTLP protobuf bytes (ExportTraceServiceRequest,
- * ExportMetricsServiceRequest), with protobuf-c messages generated from
- * the files in proto/. Pure code.
+ * Spans and metrics → OTLP protobuf bytes: ExportTraceServiceRequest written
+ * in one pass by pb_writer.c (spans are the hot path), ExportMetricsServiceRequest
+ * through protobuf-c messages generated from the files in proto/ (once per
+ * interval). Field numbers are those of proto/*.proto. Pure code.
  */
 #ifndef SONDE_OTLP_ENCODE_H
 #define SONDE_OTLP_ENCODE_H

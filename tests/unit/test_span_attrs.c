@@ -148,6 +148,108 @@ static void test_utf8_output_truncated_at_characters(void **state)
 	assert_int_equal(out[0], 'X');
 }
 
+/* The byte-at-a-time sanitizer utf8_sanitize replaced (it copies ASCII runs
+ * eight bytes at a time now): the same output for any input and room. */
+static size_t ref_seq_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+static size_t ref_sanitize(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, o = 0;
+
+	if (dstlen == 0)
+		return 0;
+	while (i < n && s[i]) {
+		size_t k = ref_seq_len(s + i, n - i);
+		const char *piece = (const char *)s + i;
+		size_t plen = k;
+
+		if (k == 0) {
+			piece = FFFD;
+			plen = 3;
+			k = 1;
+		}
+		if (o + plen > dstlen - 1)
+			break;
+		memcpy(dst + o, piece, plen);
+		o += plen;
+		i += k;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+static void test_utf8_same_as_byte_at_a_time(void **state)
+{
+	static const char *const pieces[] = { "a",	  "/items/",	  "0123456789abcdef",
+					      "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+					      "\xff",	  "\xc0\xaf",	  "\xed\xa0\x80",
+					      "\xe2\x82", "\x7f",	  "\x01",
+					      "" };
+	uint64_t x = 88172645463325252ull;
+	char src[96], got[256], want[256];
+
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		size_t n = 0, len, room;
+
+		while (n < 80) {
+			const char *p;
+			size_t l;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			p = pieces[x % (sizeof(pieces) / sizeof(pieces[0]))];
+			l = strlen(p);
+			if (!l) /* a NUL inside the given length ends the string */
+				src[n++] = (x >> 20) % 8 ? 'z' : '\0';
+			else if (n + l <= 80) {
+				memcpy(src + n, p, l);
+				n += l;
+			} else
+				break;
+		}
+		len = (x >> 32) % (n + 1); /* any length, cutting sequences too */
+		room = (x >> 40) % (3 * n + 4);
+		memset(got, 'X', sizeof(got));
+		memset(want, 'X', sizeof(want));
+		assert_int_equal(utf8_sanitize(got, room, src, len),
+				 ref_sanitize(want, room, src, len));
+		assert_memory_equal(got, want, sizeof(got));
+	}
+}
+
 static struct span base(enum span_kind kind, const char *host)
 {
 	struct span s = { 0 };
@@ -223,6 +325,17 @@ static void test_server_from_socket(void **state)
 	s = base(SPAN_CLIENT, "");
 	endpoint(&s.peer, AF_INET6, "fd00::5", 443);
 	assert_server(&s, "fd00::5", 443);
+	/* IPv4 is written without inet_ntop: every octet width, and zero */
+	s = base(SPAN_CLIENT, "");
+	endpoint(&s.peer, AF_INET, "0.9.10.255", 1);
+	assert_server(&s, "0.9.10.255", 1);
+	s = base(SPAN_CLIENT, "");
+	endpoint(&s.peer, AF_INET6, "::ffff:255.100.0.7", 2);
+	assert_server(&s, "255.100.0.7", 2);
+	/* not IPv4-mapped: IPv6 text */
+	s = base(SPAN_CLIENT, "");
+	endpoint(&s.peer, AF_INET6, "::fffe:1.2.3.4", 3);
+	assert_server(&s, "::fffe:102:304", 3);
 
 	/* a long Host in a short buffer: cut, terminated */
 	s = base(SPAN_SERVER, "very-long-host.example.com:81");
@@ -366,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_utf8_invalid_bytes_replaced),
 		cmocka_unit_test(test_utf8_truncated_sequences),
 		cmocka_unit_test(test_utf8_output_truncated_at_characters),
+		cmocka_unit_test(test_utf8_same_as_byte_at_a_time),
 		cmocka_unit_test(test_server_from_host_header),
 		cmocka_unit_test(test_server_from_socket),
 		cmocka_unit_test(test_error_type),
