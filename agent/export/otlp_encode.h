@@ -3,7 +3,7 @@
  * Spans and metrics → OTLP protobuf bytes: ExportTraceServiceRequest written
  * in one pass by pb_writer.c (spans are the hot path), ExportMetricsServiceRequest
  * through protobuf-c messages generated from the files in proto/ (once per
- * interval). Field numbers are those of proto/*.proto. Pure code.
+ * interval). Field numbers are those of the proto/ files. Pure code.
  */
 #ifndef SONDE_OTLP_ENCODE_H
 #define SONDE_OTLP_ENCODE_H
