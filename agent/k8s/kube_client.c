@@ -726,6 +726,20 @@ static void after_status(struct kube_client *c, long status)
 	}
 }
 
+/* What every request does first: clear the outputs, honour a stop, set up. */
+static int begin(struct kube_client *c, const char *path_and_query, struct xfer *x,
+		 struct curl_slist **headers, char **body, long *http_status, char *err,
+		 size_t errlen)
+{
+	*body = NULL;
+	*http_status = 0;
+	if (stopped(c)) {
+		say(err, errlen, "cancelled");
+		return -ECANCELED;
+	}
+	return prepare(c, path_and_query, x, headers, err, errlen);
+}
+
 int kube_get_json(struct kube_client *c, const char *path_and_query, char **body, long *http_status,
 		  char *err, size_t errlen)
 {
@@ -734,13 +748,7 @@ int kube_get_json(struct kube_client *c, const char *path_and_query, char **body
 	CURLcode rc;
 	int ret;
 
-	*body = NULL;
-	*http_status = 0;
-	if (stopped(c)) {
-		say(err, errlen, "cancelled");
-		return -ECANCELED;
-	}
-	ret = prepare(c, path_and_query, &x, &headers, err, errlen);
+	ret = begin(c, path_and_query, &x, &headers, body, http_status, err, errlen);
 	if (ret)
 		return ret;
 	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
@@ -782,13 +790,7 @@ int kube_watch(struct kube_client *c, const char *path_and_query, unsigned idle_
 	CURLcode rc;
 	int ret;
 
-	*body = NULL;
-	*http_status = 0;
-	if (stopped(c)) {
-		say(err, errlen, "cancelled");
-		return -ECANCELED;
-	}
-	ret = prepare(c, path_and_query, &x, &headers, err, errlen);
+	ret = begin(c, path_and_query, &x, &headers, body, http_status, err, errlen);
 	if (ret)
 		return ret;
 	/* A quiet node sends nothing but bookmarks for minutes: only a stream

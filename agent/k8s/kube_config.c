@@ -18,25 +18,13 @@
 #include <yaml.h>
 
 #include "kube_config.h"
+#include "pod_json.h"
 
 /* A kubeconfig with a few embedded certificates is tens of kilobytes. */
 #define KUBECONFIG_MAX (4 << 20)
 /* A service-account JWT is about 1 KB; EKS tokens are a few. */
 #define TOKEN_MAX (64 << 10)
 #define PEM_MAX	  (1 << 20)
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-						      ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 /* Reads a whole file of at most max bytes, NUL-terminated. */
 static int read_file(const char *path, size_t max, char **buf, size_t *len)
@@ -177,12 +165,12 @@ static int check_token_file(const char *path, const char *field, char *err, size
 	int ret = read_file(path, TOKEN_MAX, &buf, &len);
 
 	if (ret) {
-		fail(err, errlen, "%s %s: %s", field, path, strerror(-ret));
+		k8s_fail(err, errlen, "%s %s: %s", field, path, strerror(-ret));
 		return ret;
 	}
 	strip_space(buf);
 	if (!buf[0])
-		ret = fail(err, errlen, "%s %s: the file is empty", field, path);
+		ret = k8s_fail(err, errlen, "%s %s: the file is empty", field, path);
 	free(buf);
 	return ret;
 }
@@ -194,7 +182,7 @@ static int check_readable(const char *path, const char *field, char *err, size_t
 	if (!access(path, R_OK))
 		return 0;
 	ret = -errno;
-	fail(err, errlen, "%s %s: %s", field, path, strerror(-ret));
+	k8s_fail(err, errlen, "%s %s: %s", field, path, strerror(-ret));
 	return ret;
 }
 
@@ -211,14 +199,14 @@ int kube_config_in_cluster(struct kube_config *c, const char *sa_dir, char *err,
 	if (!sa_dir || !*sa_dir)
 		sa_dir = KUBE_SA_DIR_DEFAULT;
 	if (!host || !*host) {
-		fail(err, errlen, "in-cluster: KUBERNETES_SERVICE_HOST is not set");
+		k8s_fail(err, errlen, "in-cluster: KUBERNETES_SERVICE_HOST is not set");
 		return -ENOENT;
 	}
 	if (!port || !*port)
-		return fail(err, errlen, "in-cluster: KUBERNETES_SERVICE_PORT is not set");
+		return k8s_fail(err, errlen, "in-cluster: KUBERNETES_SERVICE_PORT is not set");
 	if (strspn(port, "0123456789") != strlen(port) || atoi(port) < 1 || atoi(port) > 65535)
-		return fail(err, errlen, "in-cluster: KUBERNETES_SERVICE_PORT=%s is not a port",
-			    port);
+		return k8s_fail(err, errlen, "in-cluster: KUBERNETES_SERVICE_PORT=%s is not a port",
+				port);
 	/* An IPv6 literal needs brackets in a URL (RFC 3986 3.2.2). */
 	if (strchr(host, ':') && host[0] != '[')
 		snprintf(c->server, sizeof(c->server), "https://[%s]:%s", host, port);
@@ -377,7 +365,7 @@ static int resolve(struct kc *k, const char *p, char *out, size_t size, const ch
 	else
 		n = snprintf(out, size, "%s/%s", k->dir, p);
 	if (n < 0 || (size_t)n >= size)
-		return fail(k->err, k->errlen, "%s: %s: path too long", k->path, field);
+		return k8s_fail(k->err, k->errlen, "%s: %s: path too long", k->path, field);
 	return 0;
 }
 
@@ -387,7 +375,7 @@ static int file_error(struct kc *k, const char *field, const char *file)
 {
 	int ret = -errno;
 
-	fail(k->err, k->errlen, "%s: %s %s: %s", k->path, field, file, strerror(-ret));
+	k8s_fail(k->err, k->errlen, "%s: %s %s: %s", k->path, field, file, strerror(-ret));
 	return ret;
 }
 
@@ -400,7 +388,7 @@ static int decode_field(struct kc *k, const char *b64, char **data, size_t *len,
 	if (ret || !*len) {
 		free(*data);
 		*data = NULL;
-		return fail(k->err, k->errlen, "%s: %s is not valid base64", k->path, field);
+		return k8s_fail(k->err, k->errlen, "%s: %s is not valid base64", k->path, field);
 	}
 	return 0;
 }
@@ -414,18 +402,18 @@ static int load_cluster(struct kc *k, struct kube_config *c, yaml_node_t *cl, co
 	size_t n;
 
 	if (!server)
-		return fail(k->err, k->errlen, "%s: clusters[%s].cluster.server is missing",
-			    k->path, name);
+		return k8s_fail(k->err, k->errlen, "%s: clusters[%s].cluster.server is missing",
+				k->path, name);
 	if (strncmp(server, "https://", 8) && strncmp(server, "http://", 7))
-		return fail(k->err, k->errlen,
-			    "%s: clusters[%s].cluster.server %s is not an http(s) URL", k->path,
-			    name, server);
+		return k8s_fail(k->err, k->errlen,
+				"%s: clusters[%s].cluster.server %s is not an http(s) URL", k->path,
+				name, server);
 	n = strlen(server);
 	while (n && server[n - 1] == '/')
 		n--;
 	if (n >= sizeof(c->server))
-		return fail(k->err, k->errlen, "%s: clusters[%s].cluster.server is too long",
-			    k->path, name);
+		return k8s_fail(k->err, k->errlen, "%s: clusters[%s].cluster.server is too long",
+				k->path, name);
 	memcpy(c->server, server, n);
 	c->server[n] = '\0';
 
@@ -464,20 +452,20 @@ static int load_exec(struct kc *k, struct kube_config *c, yaml_node_t *ex, const
 	int ret;
 
 	if (!cmd)
-		return fail(k->err, k->errlen, "%s: users[%s].user.exec.command is missing",
-			    k->path, name);
+		return k8s_fail(k->err, k->errlen, "%s: users[%s].user.exec.command is missing",
+				k->path, name);
 	if (!api)
-		return fail(k->err, k->errlen, "%s: users[%s].user.exec.apiVersion is missing",
-			    k->path, name);
+		return k8s_fail(k->err, k->errlen, "%s: users[%s].user.exec.apiVersion is missing",
+				k->path, name);
 	if (strcmp(api, KUBE_EXEC_V1) && strcmp(api, KUBE_EXEC_V1BETA1))
-		return fail(k->err, k->errlen,
-			    "%s: users[%s].user.exec.apiVersion %s is not supported (use %s)",
-			    k->path, name, api, KUBE_EXEC_V1);
+		return k8s_fail(k->err, k->errlen,
+				"%s: users[%s].user.exec.apiVersion %s is not supported (use %s)",
+				k->path, name, api, KUBE_EXEC_V1);
 	/* The agent has no terminal to answer a prompt on. */
 	if (mode && !strcmp(mode, "Always"))
-		return fail(k->err, k->errlen,
-			    "%s: users[%s].user.exec.interactiveMode Always needs a terminal",
-			    k->path, name);
+		return k8s_fail(k->err, k->errlen,
+				"%s: users[%s].user.exec.interactiveMode Always needs a terminal",
+				k->path, name);
 	snprintf(c->exec.api_version, sizeof(c->exec.api_version), "%s", api);
 	/* As kubectl: a command with a slash in it is relative to the kubeconfig's
 	 * directory, a bare name is looked up in PATH. */
@@ -496,9 +484,9 @@ static int load_exec(struct kc *k, struct kube_config *c, yaml_node_t *ex, const
 			const char *a = scalar(node(k, *it));
 
 			if (!a || c->exec.nargs >= KUBE_EXEC_MAX_ARGS)
-				return fail(k->err, k->errlen,
-					    "%s: users[%s].user.exec.args: at most %d strings",
-					    k->path, name, KUBE_EXEC_MAX_ARGS);
+				return k8s_fail(k->err, k->errlen,
+						"%s: users[%s].user.exec.args: at most %d strings",
+						k->path, name, KUBE_EXEC_MAX_ARGS);
 			ret = add_str(&c->exec.args[c->exec.nargs], a);
 			if (ret)
 				return ret;
@@ -514,10 +502,10 @@ static int load_exec(struct kc *k, struct kube_config *c, yaml_node_t *ex, const
 			char *kv;
 
 			if (!n || strchr(n, '=') || c->exec.nenv >= KUBE_EXEC_MAX_ENV)
-				return fail(k->err, k->errlen,
-					    "%s: users[%s].user.exec.env: expected at most %d "
-					    "name/value pairs",
-					    k->path, name, KUBE_EXEC_MAX_ENV);
+				return k8s_fail(k->err, k->errlen,
+						"%s: users[%s].user.exec.env: expected at most %d "
+						"name/value pairs",
+						k->path, name, KUBE_EXEC_MAX_ENV);
 			if (asprintf(&kv, "%s=%s", n, v ? v : "") < 0)
 				return -ENOMEM;
 			c->exec.env[c->exec.nenv++] = kv;
@@ -562,15 +550,17 @@ static int load_user(struct kc *k, struct kube_config *c, yaml_node_t *u, const 
 	if (ap) {
 		const char *apn = get_str(k, ap, "name");
 
-		return fail(k->err, k->errlen,
-			    "%s: users[%s].user.auth-provider%s%s%s is not supported: use an exec "
-			    "credential plugin",
-			    k->path, name, apn ? " (" : "", apn ? apn : "", apn ? ")" : "");
+		return k8s_fail(
+			k->err, k->errlen,
+			"%s: users[%s].user.auth-provider%s%s%s is not supported: use an exec "
+			"credential plugin",
+			k->path, name, apn ? " (" : "", apn ? apn : "", apn ? ")" : "");
 	}
 	if (get(k, u, "username") || get(k, u, "password"))
-		return fail(k->err, k->errlen,
-			    "%s: users[%s].user.username/password (basic auth) is not supported",
-			    k->path, name);
+		return k8s_fail(
+			k->err, k->errlen,
+			"%s: users[%s].user.username/password (basic auth) is not supported",
+			k->path, name);
 	if ((v = get_str(k, u, "token"))) {
 		ret = add_str(&c->token, v);
 		if (ret)
@@ -584,7 +574,7 @@ static int load_user(struct kc *k, struct kube_config *c, yaml_node_t *u, const 
 
 			ret = check_token_file(c->token_file, field, msg, sizeof(msg));
 			if (ret)
-				return fail(k->err, k->errlen, "%s: %s", k->path, msg);
+				return k8s_fail(k->err, k->errlen, "%s: %s", k->path, msg);
 		}
 		if (ret)
 			return ret;
@@ -597,10 +587,11 @@ static int load_user(struct kc *k, struct kube_config *c, yaml_node_t *u, const 
 	if (ret)
 		return ret;
 	if ((c->cert_file[0] || c->cert_data) != (c->key_file[0] || c->key_data))
-		return fail(k->err, k->errlen,
-			    "%s: users[%s].user has a client certificate without its key, or a key "
-			    "without its certificate",
-			    k->path, name);
+		return k8s_fail(
+			k->err, k->errlen,
+			"%s: users[%s].user has a client certificate without its key, or a key "
+			"without its certificate",
+			k->path, name);
 	if (ex && ex->type == YAML_MAPPING_NODE) {
 		ret = load_exec(k, c, ex, name);
 		if (ret)
@@ -616,28 +607,28 @@ static int load_doc(struct kc *k, struct kube_config *c, const char *context)
 	int ret;
 
 	if (!root || root->type != YAML_MAPPING_NODE)
-		return fail(k->err, k->errlen, "%s: not a kubeconfig (expected a mapping)",
-			    k->path);
+		return k8s_fail(k->err, k->errlen, "%s: not a kubeconfig (expected a mapping)",
+				k->path);
 	if (!context) {
 		context = get_str(k, root, "current-context");
 		if (!context)
-			return fail(k->err, k->errlen,
-				    "%s: current-context is not set and no context was given",
-				    k->path);
+			return k8s_fail(k->err, k->errlen,
+					"%s: current-context is not set and no context was given",
+					k->path);
 	}
 	ctx = named(k, "contexts", "context", context);
 	if (!ctx)
-		return fail(k->err, k->errlen, "%s: context '%s' not found in contexts", k->path,
-			    context);
+		return k8s_fail(k->err, k->errlen, "%s: context '%s' not found in contexts",
+				k->path, context);
 	cluster_name = get_str(k, ctx, "cluster");
 	if (!cluster_name)
-		return fail(k->err, k->errlen, "%s: contexts[%s].context.cluster is missing",
-			    k->path, context);
+		return k8s_fail(k->err, k->errlen, "%s: contexts[%s].context.cluster is missing",
+				k->path, context);
 	cl = named(k, "clusters", "cluster", cluster_name);
 	if (!cl)
-		return fail(k->err, k->errlen,
-			    "%s: cluster '%s' (of context '%s') not found in clusters", k->path,
-			    cluster_name, context);
+		return k8s_fail(k->err, k->errlen,
+				"%s: cluster '%s' (of context '%s') not found in clusters", k->path,
+				cluster_name, context);
 	snprintf(c->source, sizeof(c->source), "%s context %s", k->path, context);
 	ns = get_str(k, ctx, "namespace");
 	snprintf(c->namespace_, sizeof(c->namespace_), "%s", ns ? ns : "default");
@@ -649,9 +640,9 @@ static int load_doc(struct kc *k, struct kube_config *c, const char *context)
 	if (user_name) {
 		u = named(k, "users", "user", user_name);
 		if (!u)
-			return fail(k->err, k->errlen,
-				    "%s: user '%s' (of context '%s') not found in users", k->path,
-				    user_name, context);
+			return k8s_fail(k->err, k->errlen,
+					"%s: user '%s' (of context '%s') not found in users",
+					k->path, user_name, context);
 		return load_user(k, c, u, user_name);
 	}
 	return 0;
@@ -670,7 +661,7 @@ int kube_config_load_kubeconfig(struct kube_config *c, const char *path, const c
 	memset(c, 0, sizeof(*c));
 	ret = read_file(path, KUBECONFIG_MAX, &text, &len);
 	if (ret) {
-		fail(err, errlen, "%s: %s", path, strerror(-ret));
+		k8s_fail(err, errlen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
 	slash = strrchr(path, '/');
@@ -687,8 +678,8 @@ int kube_config_load_kubeconfig(struct kube_config *c, const char *path, const c
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &k.doc)) {
-		ret = fail(err, errlen, "%s:%zu: %s", path, parser.problem_mark.line + 1,
-			   parser.problem ? parser.problem : "yaml syntax error");
+		ret = k8s_fail(err, errlen, "%s:%zu: %s", path, parser.problem_mark.line + 1,
+			       parser.problem ? parser.problem : "yaml syntax error");
 		yaml_parser_delete(&parser);
 		free(text);
 		return ret;
@@ -738,8 +729,8 @@ int kube_config_auto(struct kube_config *c, const char *explicit_kubeconfig, con
 	} else {
 		snprintf(tried[2], sizeof(tried[2]), "HOME is not set");
 	}
-	fail(err, errlen, "no kubernetes api configuration: %s; %s; %s", tried[0], tried[1],
-	     tried[2]);
+	k8s_fail(err, errlen, "no kubernetes api configuration: %s; %s; %s", tried[0], tried[1],
+		 tried[2]);
 	return -ENOENT;
 }
 
@@ -813,35 +804,36 @@ int kube_exec_cred_parse(const char *json, size_t len, const char *want_api_vers
 		return -ENOMEM;
 	if (len > PEM_MAX) {
 		json_tokener_free(tok);
-		return fail(err, errlen, "ExecCredential of %zu bytes is too large", len);
+		return k8s_fail(err, errlen, "ExecCredential of %zu bytes is too large", len);
 	}
 	obj = json_tokener_parse_ex(tok, json, (int)len);
 	json_tokener_free(tok);
 	if (!obj || !json_object_is_type(obj, json_type_object)) {
-		ret = fail(err, errlen, "the output is not an ExecCredential JSON object");
+		ret = k8s_fail(err, errlen, "the output is not an ExecCredential JSON object");
 		goto out;
 	}
 	s = json_str(obj, "kind", &n);
 	if (!s || strcmp(s, "ExecCredential")) {
-		ret = fail(err, errlen, "the output has kind %s, not ExecCredential",
-			   s ? s : "(none)");
+		ret = k8s_fail(err, errlen, "the output has kind %s, not ExecCredential",
+			       s ? s : "(none)");
 		goto out;
 	}
 	s = json_str(obj, "apiVersion", &n);
 	if (want_api_version && (!s || strcmp(s, want_api_version))) {
-		ret = fail(err, errlen, "the output has apiVersion %s, the kubeconfig asked for %s",
-			   s ? s : "(none)", want_api_version);
+		ret = k8s_fail(err, errlen,
+			       "the output has apiVersion %s, the kubeconfig asked for %s",
+			       s ? s : "(none)", want_api_version);
 		goto out;
 	}
 	if (!json_object_object_get_ex(obj, "status", &status) ||
 	    !json_object_is_type(status, json_type_object)) {
-		ret = fail(err, errlen, "ExecCredential without status");
+		ret = k8s_fail(err, errlen, "ExecCredential without status");
 		goto out;
 	}
 	if ((s = json_str(status, "token", &n))) {
 		if (memchr(s, '\r', n) || memchr(s, '\n', n) || strlen(s) != n) {
-			ret = fail(err, errlen,
-				   "ExecCredential status.token has control characters");
+			ret = k8s_fail(err, errlen,
+				       "ExecCredential status.token has control characters");
 			goto out;
 		}
 		ret = dup_mem(&out->token, s, n);
@@ -853,17 +845,17 @@ int kube_exec_cred_parse(const char *json, size_t len, const char *want_api_vers
 	if (ret)
 		goto out;
 	if (!out->token && !(out->cert_data && out->key_data)) {
-		ret = fail(err, errlen,
-			   "ExecCredential has neither status.token nor "
-			   "status.clientCertificateData and clientKeyData");
+		ret = k8s_fail(err, errlen,
+			       "ExecCredential has neither status.token nor "
+			       "status.clientCertificateData and clientKeyData");
 		goto out;
 	}
 	if ((s = json_str(status, "expirationTimestamp", &n))) {
 		if (kube_parse_time(s, &out->expiry)) {
-			ret = fail(err, errlen,
-				   "ExecCredential status.expirationTimestamp '%s' is "
-				   "not an RFC 3339 time",
-				   s);
+			ret = k8s_fail(err, errlen,
+				       "ExecCredential status.expirationTimestamp '%s' is "
+				       "not an RFC 3339 time",
+				       s);
 			goto out;
 		}
 		out->has_expiry = true;

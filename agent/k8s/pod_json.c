@@ -19,8 +19,7 @@
 
 #define OTEL_ANNOTATION_PREFIX "resource.opentelemetry.io/"
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-						      ...)
+int k8s_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -103,16 +102,16 @@ static struct json_object *parse(const char *text, size_t len, char *err, size_t
 	size_t end;
 
 	if (!text || !len) {
-		fail(err, errlen, "empty JSON");
+		k8s_fail(err, errlen, "empty JSON");
 		return NULL;
 	}
 	if (len > INT_MAX) {
-		fail(err, errlen, "JSON text of %zu bytes is too large", len);
+		k8s_fail(err, errlen, "JSON text of %zu bytes is too large", len);
 		return NULL;
 	}
 	tok = json_tokener_new_ex(JSON_DEPTH);
 	if (!tok) {
-		fail(err, errlen, "out of memory");
+		k8s_fail(err, errlen, "out of memory");
 		return NULL;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
@@ -120,16 +119,17 @@ static struct json_object *parse(const char *text, size_t len, char *err, size_t
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
 	if (!obj || jerr != json_tokener_success) {
-		fail(err, errlen, "invalid JSON at byte %zu: %s", end,
-		     jerr == json_tokener_continue ? "unexpected end"
-						   : json_tokener_error_desc(jerr));
+		k8s_fail(err, errlen, "invalid JSON at byte %zu: %s", end,
+			 jerr == json_tokener_continue ? "unexpected end"
+						       : json_tokener_error_desc(jerr));
 		json_object_put(obj);
 		json_tokener_free(tok);
 		return NULL;
 	}
 	for (; end < len; end++) {
 		if (!strchr(" \t\r\n", text[end])) {
-			fail(err, errlen, "invalid JSON: data after the value at byte %zu", end);
+			k8s_fail(err, errlen, "invalid JSON: data after the value at byte %zu",
+				 end);
 			json_object_put(obj);
 			json_tokener_free(tok);
 			return NULL;
@@ -137,7 +137,7 @@ static struct json_object *parse(const char *text, size_t len, char *err, size_t
 	}
 	json_tokener_free(tok);
 	if (!json_object_is_type(obj, json_type_object)) {
-		fail(err, errlen, "expected a JSON object");
+		k8s_fail(err, errlen, "expected a JSON object");
 		json_object_put(obj);
 		return NULL;
 	}
@@ -299,16 +299,16 @@ static int pod_from_object(struct json_object *obj, struct k8s_pod *p, char *err
 
 	memset(p, 0, sizeof(*p));
 	if (get_str(obj, "kind", kind, sizeof(kind)) && strcmp(kind, "Pod"))
-		return fail(err, errlen, "expected a Pod, got a %s", kind);
+		return k8s_fail(err, errlen, "expected a Pod, got a %s", kind);
 	if (!meta)
-		return fail(err, errlen, "pod without metadata");
+		return k8s_fail(err, errlen, "pod without metadata");
 	if (!get_str(meta, "uid", p->meta.uid, sizeof(p->meta.uid)) || !p->meta.uid[0])
-		return fail(err, errlen, "pod without metadata.uid");
+		return k8s_fail(err, errlen, "pod without metadata.uid");
 	if (!get_str(meta, "name", p->meta.name, sizeof(p->meta.name)) || !p->meta.name[0])
-		return fail(err, errlen, "pod %s without metadata.name", p->meta.uid);
+		return k8s_fail(err, errlen, "pod %s without metadata.name", p->meta.uid);
 	if (!get_str(meta, "namespace", p->meta.namespace_, sizeof(p->meta.namespace_)) ||
 	    !p->meta.namespace_[0])
-		return fail(err, errlen, "pod %s without metadata.namespace", p->meta.uid);
+		return k8s_fail(err, errlen, "pod %s without metadata.namespace", p->meta.uid);
 	get_str_whole(meta, "resourceVersion", p->resource_version, sizeof(p->resource_version));
 	p->deleting = member(meta, "deletionTimestamp", json_type_string) != NULL;
 	get_str(spec, "nodeName", p->meta.node, sizeof(p->meta.node));
@@ -362,23 +362,24 @@ int pod_json_parse_list(const char *text, size_t len, pod_json_item_fn fn, void 
 	if (!obj)
 		return -EINVAL;
 	if (get_str(obj, "kind", kind, sizeof(kind)) && strcmp(kind, "PodList")) {
-		ret = fail(err, errlen, "expected a PodList, got a %s", kind);
+		ret = k8s_fail(err, errlen, "expected a PodList, got a %s", kind);
 		goto out;
 	}
 	meta = member(obj, "metadata", json_type_object);
 	items = member(obj, "items", json_type_array);
 	/* An empty list may come as "items": null (json-c holds null as NULL). */
 	if (!items && !(json_object_object_get_ex(obj, "items", &items) && !items)) {
-		ret = fail(err, errlen, "list without items");
+		ret = k8s_fail(err, errlen, "list without items");
 		goto out;
 	}
 	if (!get_str_whole(meta, "resourceVersion", rv, rvlen) || !rv[0]) {
-		ret = fail(err, errlen, "list without a usable metadata.resourceVersion");
+		ret = k8s_fail(err, errlen, "list without a usable metadata.resourceVersion");
 		goto out;
 	}
 	if (member(meta, "continue", json_type_string) &&
 	    !get_str_whole(meta, "continue", cont, contlen)) {
-		ret = fail(err, errlen, "list continue token longer than %zu bytes", contlen - 1);
+		ret = k8s_fail(err, errlen, "list continue token longer than %zu bytes",
+			       contlen - 1);
 		goto out;
 	}
 	n = items ? json_object_array_length(items) : 0;
@@ -450,13 +451,13 @@ int pod_json_parse_event(const char *line, size_t len, struct k8s_watch_event *e
 			break;
 	}
 	if (i == sizeof(types) / sizeof(types[0])) {
-		ret = fail(err, errlen, "watch event of unknown type '%s'", type);
+		ret = k8s_fail(err, errlen, "watch event of unknown type '%s'", type);
 		goto out;
 	}
 	ev->type = (enum k8s_event_type)i;
 	o = member(obj, "object", json_type_object);
 	if (!o) {
-		ret = fail(err, errlen, "%s watch event without an object", type);
+		ret = k8s_fail(err, errlen, "%s watch event without an object", type);
 		goto out;
 	}
 	switch (ev->type) {
@@ -466,12 +467,12 @@ int pod_json_parse_event(const char *line, size_t len, struct k8s_watch_event *e
 		if (!get_str_whole(member(o, "metadata", json_type_object), "resourceVersion",
 				   ev->pod.resource_version, sizeof(ev->pod.resource_version)) ||
 		    !ev->pod.resource_version[0])
-			ret = fail(err, errlen, "BOOKMARK without metadata.resourceVersion");
+			ret = k8s_fail(err, errlen, "BOOKMARK without metadata.resourceVersion");
 		break;
 	case K8S_EVENT_ERROR:
 		if (status_from_object(o, &ev->code, ev->reason, sizeof(ev->reason), ev->message,
 				       sizeof(ev->message)))
-			ret = fail(err, errlen, "ERROR watch event without a Status");
+			ret = k8s_fail(err, errlen, "ERROR watch event without a Status");
 		break;
 	default:
 		ret = pod_from_object(o, &ev->pod, err, errlen);
