@@ -131,7 +131,7 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(PURE_SRCS) $(PROTO_SRCS) $(PROTO_H
 test-unit: $(UNIT_TESTS)
 	$(Q)set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
-test-integration: $(OUTPUT)/sonde
+test-integration: $(OUTPUT)/sonde $(K8S_DRIVER)
 	$(Q)tests/integration/run.sh
 
 test: format-check test-unit fuzz-smoke test-integration vmtest
