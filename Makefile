@@ -191,7 +191,8 @@ BENCH_HPACK := $(and $(wildcard agent/proto/hpack.h),$(wildcard bench/micro_hpac
 # The span path cases run the real pipeline and exporter thread; micro.c
 # stands in for the transport (no network).
 BENCH_PATH_SRCS := agent/pipeline.c agent/resource_cache.c agent/output.c agent/log.c \
-		   agent/export/exporter.c
+		   agent/export/exporter.c agent/k8s/k8s_meta.c agent/k8s/pod_watch.c \
+		   agent/k8s/kube_client.c
 
 $(BENCH_MICRO): bench/micro.c $(BENCH_HPACK) $(PURE_SRCS) $(BENCH_PATH_SRCS) $(PROTO_SRCS) \
 		$(PROTO_HDRS) $(wildcard agent/*.h agent/*/*.h)
@@ -200,7 +201,7 @@ $(BENCH_MICRO): bench/micro.c $(BENCH_HPACK) $(PURE_SRCS) $(BENCH_PATH_SRCS) $(P
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -DSONDE_VERSION='"bench"' -O2 -g -Wall -Wextra -Werror \
 		-Wshadow -Wno-missing-field-initializers $(if $(BENCH_HPACK),-DSONDE_BENCH_HPACK) \
 		$(INCLUDES) -Iagent/proto bench/micro.c $(BENCH_HPACK) $(PURE_SRCS) \
-		$(BENCH_PATH_SRCS) $(PROTO_SRCS) $(PURE_LIBS) -lpthread -o $@
+		$(BENCH_PATH_SRCS) $(PROTO_SRCS) $(PURE_LIBS) -lcurl -lpthread -o $@
 
 # The micro benchmarks alone: repeatable on a busy machine, unlike `make bench`.
 .PHONY: bench-micro
