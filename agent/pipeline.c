@@ -133,8 +133,9 @@ static struct held_span *held_at(struct pipeline *p, uint32_t i)
 	return &p->held[(p->held_head + i) % p->held_cap];
 }
 
-/* Holds the span; false when the hold is full (the caller sends it on). */
-static bool hold(struct pipeline *p, const struct span *sp, struct resource *res)
+/* Holds the span until deadline; false when the hold is full (the caller
+ * sends it on). */
+static bool hold(struct pipeline *p, const struct span *sp, struct resource *res, uint64_t deadline)
 {
 	struct held_span *h;
 
@@ -144,7 +145,7 @@ static bool hold(struct pipeline *p, const struct span *sp, struct resource *res
 	h->span = *sp;
 	h->res = res;
 	resource_get(res);
-	h->deadline = res->created_mono + p->cfg->k8s_metadata_wait_ms * 1000000ull;
+	h->deadline = deadline;
 	p->spans_held++;
 	return true;
 }
@@ -153,15 +154,16 @@ void pipeline_span(void *ctx, const struct span *sp)
 {
 	struct pipeline *p = ctx;
 	struct resource *res = resource_cache_get(p->resources, sp->pid, sp->comm);
+	uint64_t deadline;
 
 	p->spans++;
 	if (!res)
 		return;
 	/* A pod not known yet: wait (from when the process was first seen, so a
 	 * pod that never appears costs one wait, not one per span). */
-	if (res->k8s_pending && p->held &&
-	    clock_mono_now() < res->created_mono + p->cfg->k8s_metadata_wait_ms * 1000000ull) {
-		if (hold(p, sp, res))
+	deadline = res->created_mono + p->cfg->k8s_metadata_wait_ms * 1000000ull;
+	if (res->k8s_pending && p->held && clock_mono_now() < deadline) {
+		if (hold(p, sp, res, deadline))
 			return;
 		p->spans_unresolved++;
 	}

@@ -33,6 +33,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_for(pred, timeout=15.0, what="condition", interval=0.2):
+    """pred()'s first true value, polled every interval; Failure after timeout."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = pred()
+        if got:
+            return got
+        time.sleep(interval)
+    raise Failure(f"timed out after {timeout}s waiting for {what}")
+
+
 def wait_port(port, timeout=10.0):
     deadline = time.time() + timeout
     while time.time() < deadline:

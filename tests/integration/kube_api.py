@@ -66,7 +66,7 @@ import urllib.parse
 import uuid
 from collections import namedtuple
 
-from harness import make_cert
+from harness import make_cert, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "fixtures", "k8s")
@@ -351,13 +351,7 @@ class KubeApi:
             return len(self._watches)
 
     def wait_for(self, pred, timeout=10.0, what="condition"):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            v = pred()
-            if v:
-                return v
-            time.sleep(0.05)
-        raise AssertionError(f"kube_api: timed out waiting for {what}")
+        return wait_for(pred, timeout, "kube_api: " + what, interval=0.05)
 
     # ---- configuration files for the client ----
 

@@ -13,7 +13,7 @@ import time
 import urllib.request
 
 from harness import (PYTHON, ROOT, SONDE, Failure, Proc, check, free_port,
-                     in_cgroup, wait_port)
+                     in_cgroup, wait_for, wait_port)
 
 RECEIVER = os.path.join(ROOT, "tools", "otlp-receiver", "receiver.js")
 
@@ -229,16 +229,6 @@ def latest_metrics(receiver, service=None):
                 for p in data.get("dataPoints", []):
                     out.setdefault(m["name"], []).append((res, attrs(p), p, m))
     return out
-
-
-def wait_for(pred, timeout=15.0, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        got = pred()
-        if got:
-            return got
-        time.sleep(0.2)
-    raise Failure(f"timed out after {timeout}s waiting for {what}")
 
 
 __all__ = ["Receiver", "SondeRun", "items_server", "get", "attrs", "spans_of",
