@@ -86,11 +86,10 @@ void pipeline_destroy(struct pipeline *p)
 /* Metrics, sampling and export of one span with its resource. */
 static void span_out(struct pipeline *p, const struct span *sp, struct resource *res)
 {
-	struct export_span es;
+	struct trace_ids ids;
 	struct traceparent tp;
 	char route[ROUTE_LEN];
 	const char *admitted;
-	size_t n;
 
 	/* gRPC paths name a method already: no route to template or admit. */
 	if (sp->flags & SPAN_F_GRPC) {
@@ -113,19 +112,14 @@ static void span_out(struct pipeline *p, const struct span *sp, struct resource 
 	default:
 		return;
 	}
-	trace_ids_make(&es.ids,
+	trace_ids_make(&ids,
 		       sp->traceparent[0] && !traceparent_parse(sp->traceparent, &tp) ? &tp : NULL,
 		       &p->sampler, &p->rng);
-	if (!es.ids.sampled) {
+	if (!ids.sampled) {
 		p->unsampled++;
 		return;
 	}
-	es.span = *sp;
-	es.res = res;
-	n = strnlen(admitted, sizeof(es.route) - 1);
-	memcpy(es.route, admitted, n);
-	es.route[n] = '\0';
-	exporter_offer_span(p->exporter, &es);
+	exporter_offer_span(p->exporter, sp, res, &ids, admitted);
 }
 
 static struct held_span *held_at(struct pipeline *p, uint32_t i)

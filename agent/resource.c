@@ -223,10 +223,15 @@ void resource_get(struct resource *r)
 		atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
 }
 
+void resource_put_n(struct resource *r, unsigned n)
+{
+	if (r && n && atomic_fetch_sub_explicit(&r->refs, n, memory_order_acq_rel) == n)
+		free(r);
+}
+
 void resource_put(struct resource *r)
 {
-	if (r && atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1)
-		free(r);
+	resource_put_n(r, 1);
 }
 
 const char *resource_attr(const struct resource *r, const char *key)

@@ -33,6 +33,9 @@ struct resource_attr {
 
 struct resource {
 	atomic_uint refs;
+	/* refs alone in its cache line: the main thread takes a reference per
+	 * exported span while the exporter thread reads the fields below. */
+	char refs_line[60];
 	uint32_t pid;
 	bool exited;
 	uint64_t exited_ns;	  /* monotonic */
@@ -71,6 +74,8 @@ struct resource *resource_new_k8s(uint32_t pid, const char *exe, const char *hos
 				  const struct resource_k8s *k8s);
 void resource_get(struct resource *r);
 void resource_put(struct resource *r);
+/* Drops n references at once (one atomic operation for a run of spans). */
+void resource_put_n(struct resource *r, unsigned n);
 const char *resource_attr(const struct resource *r, const char *key);
 
 /* pid → resource, bounded, reading /proc on a miss. Main thread only. */

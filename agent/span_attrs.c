@@ -99,31 +99,39 @@ size_t utf8_sanitize(char *dst, size_t dstlen, const char *src, size_t n)
 	return o;
 }
 
-static const char *keep(struct span_attrs *a, const char *s, size_t n)
+static const char *keep(struct span_attrs *a, const char *s, size_t n, size_t *len)
 {
 	char *dst = a->scratch + a->used;
 	size_t room = sizeof(a->scratch) - a->used;
-	size_t len;
 
+	*len = 0;
 	if (room < 2)
 		return "";
-	len = utf8_sanitize(dst, room, s, n);
-	a->used += len + 1;
+	*len = utf8_sanitize(dst, room, s, n);
+	a->used += *len + 1;
 	return dst;
 }
 
-static void add_str(struct span_attrs *a, const char *key, const char *s, size_t n)
+/* Inlined so that the length of each key, a literal, is a constant. */
+static inline __attribute__((always_inline)) void add_str(struct span_attrs *a, const char *key,
+							  const char *s, size_t n)
 {
+	struct attr *at;
+
 	if (a->n >= SPAN_ATTRS_MAX)
 		return;
-	a->items[a->n++] = (struct attr){ .key = key, .type = ATTR_STR, .str = keep(a, s, n) };
+	at = &a->items[a->n++];
+	*at = (struct attr){ .key = key, .key_len = strlen(key), .type = ATTR_STR };
+	at->str = keep(a, s, n, &at->str_len);
 }
 
-static void add_int(struct span_attrs *a, const char *key, int64_t v)
+static inline __attribute__((always_inline)) void add_int(struct span_attrs *a, const char *key,
+							  int64_t v)
 {
 	if (a->n >= SPAN_ATTRS_MAX)
 		return;
-	a->items[a->n++] = (struct attr){ .key = key, .type = ATTR_INT, .num = v };
+	a->items[a->n++] =
+		(struct attr){ .key = key, .key_len = strlen(key), .type = ATTR_INT, .num = v };
 }
 
 /* What snprintf(buf, len, "%s", s) writes, without the format machinery. */

@@ -23,7 +23,9 @@ struct attr {
 	const char *key;
 	enum attr_type type;
 	const char *str;
-	int64_t num; /* ATTR_INT value, or ATTR_BOOL 0/1 */
+	int64_t num;	/* ATTR_INT value, or ATTR_BOOL 0/1 */
+	size_t key_len; /* strlen(key) and strlen(str), known when built */
+	size_t str_len;
 };
 
 #define SPAN_ATTRS_MAX 24

@@ -44,22 +44,29 @@ static uint64_t ms_to_ns(uint64_t ms)
 	return ms * 1000000ull;
 }
 
-bool exporter_offer_span(struct exporter *e, const struct export_span *es)
+bool exporter_offer_span(struct exporter *e, const struct span *sp, struct resource *res,
+			 const struct trace_ids *ids, const char *route)
 {
 	bool taken = false;
 
 	pthread_mutex_lock(&e->lock);
 	if (e->count < e->opts.queue_size && !e->stopping) {
 		struct export_span *slot = &e->ring[(e->head + e->count) % e->opts.queue_size];
+		size_t n = strnlen(route, sizeof(slot->route) - 1);
 
-		*slot = *es;
-		resource_get(slot->res);
+		/* The span's one copy: the exporter encodes from this slot. */
+		slot->span = *sp;
+		slot->ids = *ids;
+		memcpy(slot->route, route, n);
+		slot->route[n] = '\0';
+		slot->res = res;
+		resource_get(res);
 		if (e->count == 0)
 			e->oldest_mono = clock_mono_now();
 		e->count++;
 		e->stats.spans_queued++;
 		taken = true;
-		if (e->count >= e->opts.batch_size)
+		if (e->count == e->opts.batch_size)
 			pthread_cond_signal(&e->wake);
 	} else {
 		e->stats.spans_dropped_full++;
@@ -189,19 +196,19 @@ static void export_spans(struct exporter *e, struct export_span *batch, uint32_t
 	else
 		e->stats.spans_dropped_failed += n;
 	pthread_mutex_unlock(&e->lock);
-	for (uint32_t i = 0; i < n; i++)
-		resource_put(batch[i].res);
+	/* Consecutive spans mostly share their resource: one release per run. */
+	for (uint32_t i = 0, run = 1; i < n; i++, run++) {
+		if (i + 1 == n || batch[i + 1].res != batch[i].res) {
+			resource_put_n(batch[i].res, run);
+			run = 0;
+		}
+	}
 }
 
 static void *exporter_main(void *arg)
 {
 	struct exporter *e = arg;
-	struct export_span *batch = calloc(e->opts.batch_size, sizeof(*batch));
 
-	if (!batch) {
-		log_error("exporter: out of memory");
-		return NULL;
-	}
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
 		uint64_t now = clock_mono_now();
@@ -227,16 +234,20 @@ static void *exporter_main(void *arg)
 			continue;
 		}
 		if (batch_ready) {
+			/* Encoded where they are, up to the ring's end: the main
+			 * thread only writes past head + count, and these slots stay
+			 * counted (queued) until they are sent. */
 			uint32_t n = e->count < e->opts.batch_size ? e->count : e->opts.batch_size;
+			uint32_t first = e->head;
 
-			for (uint32_t i = 0; i < n; i++)
-				batch[i] = e->ring[(e->head + i) % e->opts.queue_size];
-			e->head = (e->head + n) % e->opts.queue_size;
+			if (n > e->opts.queue_size - first)
+				n = e->opts.queue_size - first;
+			pthread_mutex_unlock(&e->lock);
+			export_spans(e, &e->ring[first], n);
+			pthread_mutex_lock(&e->lock);
+			e->head = (first + n) % e->opts.queue_size;
 			e->count -= n;
 			e->oldest_mono = clock_mono_now(); /* the rest waited at most this long */
-			pthread_mutex_unlock(&e->lock);
-			export_spans(e, batch, n);
-			pthread_mutex_lock(&e->lock);
 			continue;
 		}
 		if (e->stopping)
@@ -250,7 +261,6 @@ static void *exporter_main(void *arg)
 		resource_put(e->ring[(e->head + i) % e->opts.queue_size].res);
 	e->count = 0;
 	pthread_mutex_unlock(&e->lock);
-	free(batch);
 	return NULL;
 }
 

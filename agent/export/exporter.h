@@ -45,8 +45,10 @@ struct exporter;
 
 /* Starts the thread. NULL with errno set (and a log line) on failure. */
 struct exporter *exporter_start(const struct exporter_opts *opts);
-/* Main thread. Copies es and takes a reference on es->res; false when dropped. */
-bool exporter_offer_span(struct exporter *e, const struct export_span *es);
+/* Main thread. Copies the span, its ids and route into the queue and takes a
+ * reference on res; false when dropped (the queue is full). */
+bool exporter_offer_span(struct exporter *e, const struct span *sp, struct resource *res,
+			 const struct trace_ids *ids, const char *route);
 /* Main thread. Takes ownership of body (malloc'ed). A snapshot not yet sent is
  * replaced: cumulative metrics make the newer one enough. */
 void exporter_offer_metrics(struct exporter *e, uint8_t *body, size_t len);

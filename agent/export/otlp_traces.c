@@ -72,10 +72,10 @@ enum {
  * it (a tenth of the encoder's instructions).
  */
 static inline __attribute__((always_inline)) void put_kv(struct pb_writer *w, uint32_t field,
-							 const char *key, uint32_t value_field,
-							 const char *str, size_t slen, uint64_t num)
+							 const char *key, size_t klen,
+							 uint32_t value_field, const char *str,
+							 size_t slen, uint64_t num)
 {
-	size_t klen = strlen(key);
 	size_t any, kv;
 	uint8_t *p;
 
@@ -107,14 +107,17 @@ static void put_attr(struct pb_writer *w, const struct attr *at)
 {
 	switch (at->type) {
 	case ATTR_INT:
-		put_kv(w, SPAN_ATTRIBUTES, at->key, ANY_VALUE_INT, NULL, 0, (uint64_t)at->num);
+		put_kv(w, SPAN_ATTRIBUTES, at->key, at->key_len, ANY_VALUE_INT, NULL, 0,
+		       (uint64_t)at->num);
 		break;
 	case ATTR_BOOL:
-		put_kv(w, SPAN_ATTRIBUTES, at->key, ANY_VALUE_BOOL, NULL, 0, at->num != 0);
+		put_kv(w, SPAN_ATTRIBUTES, at->key, at->key_len, ANY_VALUE_BOOL, NULL, 0,
+		       at->num != 0);
 		break;
 	case ATTR_STR:
 	default:
-		put_kv(w, SPAN_ATTRIBUTES, at->key, ANY_VALUE_STRING, at->str, strlen(at->str), 0);
+		put_kv(w, SPAN_ATTRIBUTES, at->key, at->key_len, ANY_VALUE_STRING, at->str,
+		       at->str_len, 0);
 		break;
 	}
 }
@@ -130,11 +133,11 @@ static void put_resource(struct pb_writer *w, const struct resource *r)
 		const struct resource_attr *ra = &r->attrs[i];
 
 		if (ra->is_int)
-			put_kv(w, RESOURCE_ATTRIBUTES, ra->key, ANY_VALUE_INT, NULL, 0,
-			       (uint64_t)strtoll(ra->value, NULL, 10));
+			put_kv(w, RESOURCE_ATTRIBUTES, ra->key, strlen(ra->key), ANY_VALUE_INT,
+			       NULL, 0, (uint64_t)strtoll(ra->value, NULL, 10));
 		else
-			put_kv(w, RESOURCE_ATTRIBUTES, ra->key, ANY_VALUE_STRING, ra->value,
-			       strlen(ra->value), 0);
+			put_kv(w, RESOURCE_ATTRIBUTES, ra->key, strlen(ra->key), ANY_VALUE_STRING,
+			       ra->value, strlen(ra->value), 0);
 	}
 	pb_close(w, &m);
 }

@@ -12,8 +12,8 @@
 #include "sonde_event.h"
 
 struct seen {
-	uint64_t ts[64];
-	uint32_t fd[64];
+	uint64_t ts[4096];
+	uint32_t fd[4096];
 	size_t n;
 };
 
@@ -110,12 +110,51 @@ static void test_held_payloads_intact(void **state)
 	reorder_free(&r);
 }
 
+/* Far from order (reversed, shuffled) and nearly in order (two interleaved
+ * CPUs): the same stable order by time. fd records arrival. */
+static void check_order(const uint64_t *ts, size_t n)
+{
+	struct reorder r = { 0 };
+	static struct seen s;
+
+	s.n = 0;
+	for (size_t i = 0; i < n; i++)
+		push(&r, ts[i], (uint32_t)i, i % 13);
+	assert_int_equal(reorder_flush(&r, UINT64_MAX, collect, &s), n);
+	for (size_t i = 1; i < n; i++) {
+		assert_true(s.ts[i - 1] <= s.ts[i]);
+		if (s.ts[i - 1] == s.ts[i])
+			assert_true(s.fd[i - 1] < s.fd[i]);
+	}
+	reorder_free(&r);
+}
+
+static void test_any_arrival_order(void **state)
+{
+	static uint64_t ts[4000];
+	uint64_t x = 88172645463325252ull;
+
+	(void)state;
+	for (size_t i = 0; i < 4000; i++)
+		ts[i] = 4000 - i;
+	check_order(ts, 4000);
+	for (size_t i = 0; i < 4000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		ts[i] = x % 500; /* many equal stamps */
+	}
+	check_order(ts, 4000);
+	for (size_t i = 0; i < 4000; i++)
+		ts[i] = 10 * (i / 2) + (i % 2 ? 0 : 7); /* CPU 1 a little ahead */
+	check_order(ts, 4000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sorted_by_time_then_arrival),
 		cmocka_unit_test(test_recent_events_are_held),
 		cmocka_unit_test(test_held_payloads_intact),
+		cmocka_unit_test(test_any_arrival_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
