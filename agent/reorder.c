@@ -61,10 +61,12 @@ static int by_time(const void *a, const void *b)
 }
 
 /* Events arrive almost in time order (each CPU's in order, the CPUs' within
- * microseconds of each other): an insertion sort costs a pass and a few
- * moves, where qsort's merge sort compares n log n times through a pointer.
- * Input far from order goes to qsort after a bounded number of moves. */
-static void sort_by_time(struct reorder_ent *e, size_t n)
+ * microseconds of each other), so both sorts here get nearly sorted input:
+ * an insertion sort costs a pass and a few moves, where qsort's merge sort
+ * compares n log n times through a pointer. Input far from order goes to
+ * qsort after a bounded number of moves. */
+static void sort_nearly_sorted(struct reorder_ent *e, size_t n,
+			       int (*cmp)(const void *, const void *))
 {
 	size_t moves = 0;
 
@@ -72,14 +74,14 @@ static void sort_by_time(struct reorder_ent *e, size_t n)
 		struct reorder_ent x = e[i];
 		size_t j = i;
 
-		while (j > 0 && by_time(&x, &e[j - 1]) < 0 && moves < 8 * n) {
+		while (j > 0 && cmp(&x, &e[j - 1]) < 0 && moves < 8 * n) {
 			e[j] = e[j - 1];
 			j--;
 			moves++;
 		}
 		e[j] = x;
 		if (moves >= 8 * n) {
-			qsort(e, n, sizeof(*e), by_time);
+			qsort(e, n, sizeof(*e), cmp);
 			return;
 		}
 	}
@@ -98,14 +100,14 @@ size_t reorder_flush(struct reorder *r, uint64_t cutoff, reorder_fn fn, void *ct
 
 	if (!r->n)
 		return 0;
-	sort_by_time(r->ents, r->n);
+	sort_nearly_sorted(r->ents, r->n, by_time);
 	while (done < r->n && r->ents[done].ts < cutoff) {
 		fn(ctx, r->buf + r->ents[done].off, r->ents[done].size);
 		done++;
 	}
 	/* Compact what is kept to the front, in buffer order so that no event
 	 * is written over before it has moved. */
-	qsort(r->ents + done, r->n - done, sizeof(*r->ents), by_offset);
+	sort_nearly_sorted(r->ents + done, r->n - done, by_offset);
 	for (size_t i = done; i < r->n; i++) {
 		struct reorder_ent e = r->ents[i];
 

@@ -197,6 +197,13 @@ static void test_split_host(void **state)
 	assert_int_equal(port, 0);
 	assert_int_equal(format_split_host("a.example:81", &h, &port), 9);
 	assert_int_equal(port, 81);
+	assert_int_equal(format_split_host("a.example:65535", &h, &port), 9);
+	assert_int_equal(port, 65535);
+	/* Out of range or not a number: no port, rather than one wrapped. */
+	assert_int_equal(format_split_host("a.example:65536", &h, &port), 9);
+	assert_int_equal(port, 0);
+	assert_int_equal(format_split_host("a.example:x1", &h, &port), 9);
+	assert_int_equal(port, 0);
 }
 
 /* `sonde probe --programs --output json` nests an array this way. */
