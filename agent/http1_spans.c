@@ -49,25 +49,6 @@ static struct http1_pending *pop_oldest(struct http1_session *s)
 	return p;
 }
 
-static struct http1_pending *pending_new(struct http1_session *s)
-{
-	struct http1_pending *p = s->spare;
-
-	if (!p)
-		return calloc(1, sizeof(*p));
-	s->spare = NULL;
-	memset(p, 0, sizeof(*p));
-	return p;
-}
-
-static void pending_free(struct http1_session *s, struct http1_pending *p)
-{
-	if (s->spare)
-		free(p);
-	else
-		s->spare = p;
-}
-
 static void emit(const struct http1_sink *sink, struct http1_pending *p)
 {
 	sink->stats->spans++;
@@ -86,10 +67,10 @@ static int on_request_head(void *ctx, const struct http1_head *head)
 	 * was lost in a capture gap. */
 	http1_parser_flush(&s->responses, &response_cbs, fc);
 	if (s->npending >= HTTP1_MAX_PENDING) {
-		pending_free(s, pop_oldest(s));
+		free(pop_oldest(s));
 		fc->sink->stats->pending_dropped++;
 	}
-	p = pending_new(s);
+	p = calloc(1, sizeof(*p));
 	if (!p) {
 		fc->sink->stats->pending_dropped++;
 		return 0;
@@ -188,7 +169,7 @@ static void on_response_end(void *ctx, const struct http1_end *end)
 	} else {
 		emit(fc->sink, p);
 	}
-	pending_free(s, p);
+	free(p);
 	if (switched) {
 		/* The connection now speaks another protocol. */
 		s->upgraded = true;
@@ -221,8 +202,6 @@ void http1_session_free(struct http1_session *s)
 
 	while ((p = pop_oldest(s)))
 		free(p);
-	free(s->spare);
-	s->spare = NULL;
 	free(s->h2c_request);
 	s->h2c_request = NULL;
 	http1_parser_free(&s->requests);
@@ -262,6 +241,6 @@ void http1_session_close(struct http1_session *s, uint64_t ts, const struct http
 		p->sp.flags |= SPAN_F_NO_RESPONSE;
 		p->sp.end_ns = ts;
 		emit(sink, p);
-		pending_free(s, p);
+		free(p);
 	}
 }

@@ -46,9 +46,6 @@ struct http1_session {
 	 * HTTP/2 bytes begin in the feed that carried the 101. */
 	struct span *h2c_request;
 	size_t h2c_offset;
-	/* One finished request kept for the next: a keep-alive connection then
-	 * allocates once, not per request. */
-	struct http1_pending *spare;
 };
 
 struct http1_sink {
