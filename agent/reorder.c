@@ -13,17 +13,23 @@ struct reorder_ent {
 	size_t size;
 };
 
+/* Room an event takes in the buffer: each starts 8-aligned, as its header's
+ * fields need. */
+static size_t padded(size_t size)
+{
+	return (size + 7) & ~(size_t)7;
+}
+
 int reorder_push(struct reorder *r, const void *data, size_t size)
 {
 	const struct sonde_event_hdr *h = data;
-	/* Each event starts 8-aligned, as its header's fields need. */
-	size_t padded = (size + 7) & ~(size_t)7;
+	size_t room = padded(size);
 
-	if (r->len + padded > r->cap) {
+	if (r->len + room > r->cap) {
 		size_t cap = r->cap ? r->cap : 1 << 16;
 		uint8_t *b;
 
-		while (cap < r->len + padded)
+		while (cap < r->len + room)
 			cap *= 2;
 		b = realloc(r->buf, cap);
 		if (!b)
@@ -47,7 +53,7 @@ int reorder_push(struct reorder *r, const void *data, size_t size)
 		.off = r->len,
 		.size = size,
 	};
-	r->len += padded;
+	r->len += room;
 	return 0;
 }
 
@@ -113,7 +119,7 @@ size_t reorder_flush(struct reorder *r, uint64_t cutoff, reorder_fn fn, void *ct
 
 		memmove(r->buf + len, r->buf + e.off, e.size);
 		e.off = len;
-		len += (e.size + 7) & ~(size_t)7;
+		len += padded(e.size);
 		r->ents[kept++] = e;
 	}
 	r->n = kept;

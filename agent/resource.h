@@ -35,7 +35,7 @@ struct resource {
 	atomic_uint refs;
 	/* refs alone in its cache line: the main thread takes a reference per
 	 * exported span while the exporter thread reads the fields below. */
-	char refs_line[60];
+	char refs_line[64 - sizeof(atomic_uint)];
 	uint32_t pid;
 	bool exited;
 	uint64_t exited_ns;	  /* monotonic */

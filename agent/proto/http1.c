@@ -250,52 +250,32 @@ static void parse_header(const char *s, size_t len, struct http1_head *h, bool *
 		return; /* not a field line: ignored, as lenient parsers do */
 	name = (struct http1_str){ s, (size_t)(colon - s) };
 	v = trim(colon + 1, len - (size_t)(colon + 1 - s));
-	/* By length first: most field lines are none of these, and are told so
-	 * without a comparison. */
-	switch (name.len) {
-	case 4:
-		if (ieq(name.ptr, name.len, "host"))
-			h->host = v;
-		break;
-	case 6:
-		if (ieq(name.ptr, name.len, "expect"))
-			h->expect_continue = ieq(v.ptr, v.len, "100-continue");
-		break;
-	case 7:
-		if (ieq(name.ptr, name.len, "upgrade")) {
-			h->upgrade = true;
-			h->upgrade_h2c = has_token(v, "h2c");
-		}
-		break;
-	case 10:
-		if (ieq(name.ptr, name.len, "user-agent"))
-			h->user_agent = v;
-		else if (ieq(name.ptr, name.len, "connection") && has_token(v, "close"))
-			h->connection_close = true;
-		break;
-	case 11:
-		if (ieq(name.ptr, name.len, "traceparent"))
-			h->traceparent = v;
-		break;
-	case 12:
-		if (ieq(name.ptr, name.len, "content-type"))
-			h->content_type = v;
-		break;
-	case 14:
-		if (ieq(name.ptr, name.len, "content-length")) {
-			int64_t n = parse_length(v);
+	if (ieq(name.ptr, name.len, "host")) {
+		h->host = v;
+	} else if (ieq(name.ptr, name.len, "user-agent")) {
+		h->user_agent = v;
+	} else if (ieq(name.ptr, name.len, "traceparent")) {
+		h->traceparent = v;
+	} else if (ieq(name.ptr, name.len, "content-type")) {
+		h->content_type = v;
+	} else if (ieq(name.ptr, name.len, "content-length")) {
+		int64_t n = parse_length(v);
 
-			/* Repeated equal values are allowed; differing ones are not (§6.3). */
-			if (n < 0 || (h->content_length >= 0 && h->content_length != n))
-				*bad_length = true;
-			else
-				h->content_length = n;
-		}
-		break;
-	case 17:
-		if (ieq(name.ptr, name.len, "transfer-encoding"))
-			*te = v;
-		break;
+		/* Repeated equal values are allowed; differing ones are not (§6.3). */
+		if (n < 0 || (h->content_length >= 0 && h->content_length != n))
+			*bad_length = true;
+		else
+			h->content_length = n;
+	} else if (ieq(name.ptr, name.len, "transfer-encoding")) {
+		*te = v;
+	} else if (ieq(name.ptr, name.len, "connection")) {
+		if (has_token(v, "close"))
+			h->connection_close = true;
+	} else if (ieq(name.ptr, name.len, "upgrade")) {
+		h->upgrade = true;
+		h->upgrade_h2c = has_token(v, "h2c");
+	} else if (ieq(name.ptr, name.len, "expect")) {
+		h->expect_continue = ieq(v.ptr, v.len, "100-continue");
 	}
 }
 
