@@ -49,6 +49,47 @@ static struct http1_pending *pop_oldest(struct http1_session *s)
 	return p;
 }
 
+/* A zeroed request, from the pool if it has one. */
+static struct http1_pending *pending_new(const struct http1_sink *sink)
+{
+	struct http1_pool *pool = sink->pool;
+	struct http1_pending *p;
+
+	if (!pool || !pool->free)
+		return calloc(1, sizeof(*p));
+	p = pool->free;
+	pool->free = p->next;
+	pool->n--;
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+static void pending_release(const struct http1_sink *sink, struct http1_pending *p)
+{
+	struct http1_pool *pool = sink->pool;
+
+	if (!p)
+		return;
+	if (!pool || pool->n >= HTTP1_POOL_MAX) {
+		free(p);
+		return;
+	}
+	p->next = pool->free;
+	pool->free = p;
+	pool->n++;
+}
+
+void http1_pool_drain(struct http1_pool *pool)
+{
+	while (pool->free) {
+		struct http1_pending *p = pool->free;
+
+		pool->free = p->next;
+		free(p);
+	}
+	pool->n = 0;
+}
+
 static void emit(const struct http1_sink *sink, struct http1_pending *p)
 {
 	sink->stats->spans++;
@@ -67,10 +108,10 @@ static int on_request_head(void *ctx, const struct http1_head *head)
 	 * was lost in a capture gap. */
 	http1_parser_flush(&s->responses, &response_cbs, fc);
 	if (s->npending >= HTTP1_MAX_PENDING) {
-		free(pop_oldest(s));
+		pending_release(fc->sink, pop_oldest(s));
 		fc->sink->stats->pending_dropped++;
 	}
-	p = calloc(1, sizeof(*p));
+	p = pending_new(fc->sink);
 	if (!p) {
 		fc->sink->stats->pending_dropped++;
 		return 0;
@@ -169,7 +210,7 @@ static void on_response_end(void *ctx, const struct http1_end *end)
 	} else {
 		emit(fc->sink, p);
 	}
-	free(p);
+	pending_release(fc->sink, p);
 	if (switched) {
 		/* The connection now speaks another protocol. */
 		s->upgraded = true;
@@ -241,6 +282,6 @@ void http1_session_close(struct http1_session *s, uint64_t ts, const struct http
 		p->sp.flags |= SPAN_F_NO_RESPONSE;
 		p->sp.end_ns = ts;
 		emit(sink, p);
-		free(p);
+		pending_release(sink, p);
 	}
 }

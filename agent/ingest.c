@@ -34,7 +34,8 @@ static struct http1_sink sink_for(struct ingest *ig, struct emit_ctx *ec, struct
 {
 	ec->ig = ig;
 	ec->c = c;
-	return (struct http1_sink){ .emit = emit_span, .ctx = ec, .stats = &ig->stats.http1 };
+	return (struct http1_sink){ .emit = emit_span, .ctx = ec, .stats = &ig->stats.http1,
+				    .pool = &ig->http1_pool };
 }
 
 static struct http2_sink h2_sink_for(struct ingest *ig, struct emit_ctx *ec, struct conn *c)
@@ -298,4 +299,5 @@ int ingest_init(struct ingest *ig, size_t max_conns, span_out_fn out, void *out_
 void ingest_destroy(struct ingest *ig)
 {
 	conn_table_destroy(&ig->conns, release_conn, ig);
+	http1_pool_drain(&ig->http1_pool);
 }

@@ -39,6 +39,7 @@ struct ingest {
 	struct conn_table conns;
 	struct clock_offset clock;
 	struct ingest_stats stats;
+	struct http1_pool http1_pool;
 	span_out_fn out;
 	void *out_ctx;
 	/* Optional: told when a process exited (after its connections closed). */

@@ -113,38 +113,57 @@ static const char *keep(struct span_attrs *a, const char *s, size_t n, size_t *l
 }
 
 /* Inlined so that the length of each key, a literal, is a constant. */
-static inline __attribute__((always_inline)) void add_str(struct span_attrs *a, const char *key,
-							  const char *s, size_t n)
+static inline __attribute__((always_inline)) struct attr *add(struct span_attrs *a, const char *key,
+							       enum attr_type type)
 {
 	struct attr *at;
 
 	if (a->n >= SPAN_ATTRS_MAX)
-		return;
+		return NULL;
 	at = &a->items[a->n++];
-	*at = (struct attr){ .key = key, .key_len = strlen(key), .type = ATTR_STR };
-	at->str = keep(a, s, n, &at->str_len);
+	*at = (struct attr){ .key = key, .key_len = strlen(key), .type = type };
+	return at;
 }
+
+/* A string that outlives the attributes (the span's fields, the route) and
+ * needs no copy when it is plain ASCII, as it nearly always is; copied with
+ * its bad bytes replaced otherwise. Not NUL-terminated at str_len. */
+static inline __attribute__((always_inline)) void add_str(struct span_attrs *a, const char *key,
+							  const char *s, size_t n)
+{
+	struct attr *at = add(a, key, ATTR_STR);
+
+	if (!at)
+		return;
+	if (ascii_run((const unsigned char *)s, 0, n) == n) {
+		at->str = s;
+		at->str_len = n;
+	} else {
+		at->str = keep(a, s, n, &at->str_len);
+	}
+}
+
+/* A string known to be valid: a literal, or one formatted here. */
+static inline __attribute__((always_inline)) void add_valid(struct span_attrs *a, const char *key,
+							    const char *s, size_t n)
+{
+	struct attr *at = add(a, key, ATTR_STR);
+
+	if (at) {
+		at->str = s;
+		at->str_len = n;
+	}
+}
+
+#define add_literal(a, key, lit) add_valid(a, key, lit, sizeof(lit) - 1)
 
 static inline __attribute__((always_inline)) void add_int(struct span_attrs *a, const char *key,
 							  int64_t v)
 {
-	if (a->n >= SPAN_ATTRS_MAX)
-		return;
-	a->items[a->n++] =
-		(struct attr){ .key = key, .key_len = strlen(key), .type = ATTR_INT, .num = v };
-}
+	struct attr *at = add(a, key, ATTR_INT);
 
-/* What snprintf(buf, len, "%s", s) writes, without the format machinery. */
-static void copy_str(char *buf, size_t len, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (!len)
-		return;
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
+	if (at)
+		at->num = v;
 }
 
 /* snprintf(buf, len, "%u", v); returns the full length. */
@@ -165,6 +184,30 @@ static size_t format_uint(char *buf, size_t len, unsigned v)
 	return n;
 }
 
+/* Writes an IPv4 address's dotted form (at most 15 bytes and a NUL); a digit
+ * at a time, as format_uint's divisions cost more than the rest together. */
+static size_t ipv4_text(const uint8_t v4[4], char *buf)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned b = v4[i];
+
+		if (i)
+			buf[n++] = '.';
+		if (b >= 100) {
+			buf[n++] = (char)('0' + b / 100);
+			b %= 100;
+			buf[n++] = (char)('0' + b / 10);
+		} else if (b >= 10) {
+			buf[n++] = (char)('0' + b / 10);
+		}
+		buf[n++] = (char)('0' + b % 10);
+	}
+	buf[n] = '\0';
+	return n;
+}
+
 /* span_endpoint_addr(), with IPv4 (and IPv4-mapped IPv6) written here:
  * inet_ntop formats IPv4 with sprintf, which cost as much as the rest of the
  * address attributes together. Returns the length. */
@@ -172,7 +215,6 @@ static size_t endpoint_addr(const struct span_endpoint *e, char *buf, size_t len
 {
 	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	const uint8_t *v4 = NULL;
-	size_t n = 0;
 
 	if (e->family == AF_INET)
 		v4 = e->addr;
@@ -182,100 +224,171 @@ static size_t endpoint_addr(const struct span_endpoint *e, char *buf, size_t len
 		span_endpoint_addr(e, buf, len);
 		return strlen(buf);
 	}
-	for (int i = 0; i < 4; i++) {
-		if (i)
-			buf[n++] = '.';
-		n += format_uint(buf + n, 4, v4[i]);
+	return ipv4_text(v4, buf);
+}
+
+/* server.address without a copy when it is the Host header's host (a pointer
+ * into sp->host), else the server's socket address formatted into buf.
+ * Returns its length. */
+static size_t server_endpoint(const struct span *sp, char *buf, size_t len, const char **addr,
+			      uint16_t *port)
+{
+	const struct span_endpoint *srv = sp->kind == SPAN_SERVER ? &sp->local : &sp->peer;
+	size_t n;
+
+	if (!sp->host[0]) {
+		*addr = buf;
+		*port = srv->port;
+		return endpoint_addr(srv, buf, len);
 	}
+	n = format_split_host(sp->host, addr, port);
+	if (sp->kind == SPAN_CLIENT && srv->family)
+		*port = srv->port; /* what was really connected to */
+	else if (!*port)
+		*port = srv->family ? srv->port : sp->flags & SPAN_F_TLS ? 443 : 80;
 	return n;
 }
 
 void span_server_endpoint(const struct span *sp, char *addr, size_t len, uint16_t *port)
 {
-	const struct span_endpoint *srv = sp->kind == SPAN_SERVER ? &sp->local : &sp->peer;
+	const char *s;
+	size_t n = server_endpoint(sp, addr, len, &s, port);
 
-	if (sp->host[0]) {
-		const char *host;
-		size_t n = format_split_host(sp->host, &host, port);
+	if (s == addr)
+		return;
+	if (n >= len)
+		n = len - 1;
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+}
 
-		if (n >= len)
-			n = len - 1;
-		memcpy(addr, host, n);
-		addr[n] = '\0';
-		if (sp->kind == SPAN_CLIENT && srv->family)
-			*port = srv->port; /* what was really connected to */
-		else if (!*port)
-			*port = srv->family ? srv->port : sp->flags & SPAN_F_TLS ? 443 : 80;
-	} else {
-		endpoint_addr(srv, addr, len);
-		*port = srv->port;
-	}
+/* error.type's status code text: up to 5 digits and a NUL. */
+#define STATUS_TEXT_LEN 6
+/* An address's text: INET6_ADDRSTRLEN, and room to spare. */
+#define ADDR_TEXT_LEN 64
+
+/* The text of error.type: a literal, or the status code formatted into buf
+ * (STATUS_TEXT_LEN bytes). Returns its length, 0 for none. */
+static size_t error_type(const struct span *sp, char *buf, const char **out)
+{
+	*out = buf;
+	if (!span_is_error(sp))
+		return 0;
+	if (sp->flags & SPAN_F_GRPC_STATUS)
+		*out = grpc_status_name(sp->grpc_status);
+	else if (sp->status)
+		return format_uint(buf, STATUS_TEXT_LEN, sp->status);
+	else
+		*out = "no_response";
+	return strlen(*out);
 }
 
 void span_error_type(const struct span *sp, char *buf, size_t len)
 {
-	if (!span_is_error(sp))
-		copy_str(buf, len, "");
-	else if (sp->flags & SPAN_F_GRPC_STATUS)
-		copy_str(buf, len, grpc_status_name(sp->grpc_status));
-	else if (sp->status)
-		format_uint(buf, len, sp->status);
-	else
-		copy_str(buf, len, "no_response");
+	char code[STATUS_TEXT_LEN];
+	const char *s;
+	size_t n = error_type(sp, code, &s);
+
+	if (!len)
+		return;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
+/* Room in the scratch area for a string formatted in place, or NULL. */
+static char *scratch_room(struct span_attrs *a, size_t need)
+{
+	if (sizeof(a->scratch) - a->used < need)
+		return NULL;
+	return a->scratch + a->used;
 }
 
 /* client.address (servers only) and network.peer.address: the same peer,
- * whose address is formatted once. */
+ * whose address is formatted once, into the scratch area. */
 static void add_peer(struct span_attrs *a, const struct span *sp)
 {
-	char addr[64];
+	char *addr = scratch_room(a, ADDR_TEXT_LEN);
 	size_t n;
 
-	if (!sp->peer.family)
+	if (!sp->peer.family || !addr)
 		return;
-	n = endpoint_addr(&sp->peer, addr, sizeof(addr));
+	n = endpoint_addr(&sp->peer, addr, ADDR_TEXT_LEN);
+	a->used += n + 1;
 	if (sp->kind == SPAN_SERVER) {
-		add_str(a, "client.address", addr, n);
+		add_valid(a, "client.address", addr, n);
 		add_int(a, "client.port", sp->peer.port);
 	}
-	add_str(a, "network.peer.address", addr, n);
+	add_valid(a, "network.peer.address", addr, n);
 	add_int(a, "network.peer.port", sp->peer.port);
+}
+
+/* server.address and server.port; an address formatted here goes to the
+ * scratch area, a Host header's host is referred to where it is. */
+static void add_server(struct span_attrs *a, const struct span *sp)
+{
+	char *buf = scratch_room(a, ADDR_TEXT_LEN);
+	const char *addr;
+	uint16_t port;
+	size_t n;
+
+	if (!buf)
+		return;
+	n = server_endpoint(sp, buf, ADDR_TEXT_LEN, &addr, &port);
+	if (addr == buf) {
+		a->used += n + 1;
+		add_valid(a, "server.address", addr, n);
+	} else {
+		add_str(a, "server.address", addr, n);
+	}
+	add_int(a, "server.port", port);
+}
+
+static void add_error_type(struct span_attrs *a, const struct span *sp)
+{
+	char *buf = scratch_room(a, STATUS_TEXT_LEN);
+	const char *s;
+	size_t n;
+
+	if (!buf)
+		return;
+	n = error_type(sp, buf, &s);
+	if (!n)
+		return;
+	if (s == buf)
+		a->used += n + 1;
+	add_valid(a, "error.type", s, n);
 }
 
 /* The OpenTelemetry gRPC conventions: rpc.* instead of http.*. */
 static void rpc_attrs_build(struct span_attrs *out, const struct span *sp)
 {
-	char server[SPAN_HOST_LEN], err[32];
 	const char *svc, *method;
 	size_t svc_len, method_len;
-	uint16_t port;
 
-	add_str(out, "rpc.system", "grpc", 4);
+	add_literal(out, "rpc.system", "grpc");
 	if (span_rpc_parts(sp, &svc, &svc_len, &method, &method_len)) {
 		add_str(out, "rpc.service", svc, svc_len);
 		add_str(out, "rpc.method", method, method_len);
 	}
 	if (sp->flags & SPAN_F_GRPC_STATUS)
 		add_int(out, "rpc.grpc.status_code", sp->grpc_status);
-	add_str(out, "network.protocol.name", "http", 4);
-	add_str(out, "network.protocol.version", "2", 1);
-	span_server_endpoint(sp, server, sizeof(server), &port);
-	add_str(out, "server.address", server, strlen(server));
-	add_int(out, "server.port", port);
+	add_literal(out, "network.protocol.name", "http");
+	add_literal(out, "network.protocol.version", "2");
+	add_server(out, sp);
 	add_peer(out, sp);
 	if (sp->user_agent[0])
 		add_str(out, "user_agent.original", sp->user_agent, strlen(sp->user_agent));
-	span_error_type(sp, err, sizeof(err));
-	if (err[0])
-		add_str(out, "error.type", err, strlen(err));
+	add_error_type(out, sp);
 }
 
 void span_attrs_build(struct span_attrs *out, const struct span *sp, const char *route,
 		      bool with_query)
 {
+	static const char *const http1_versions[10] = { "1.0", "1.1", "1.2", "1.3", "1.4",
+							"1.5", "1.6", "1.7", "1.8", "1.9" };
 	const char *query = span_query(sp);
-	char server[SPAN_HOST_LEN], err[32], version[8];
-	uint16_t port;
 
 	out->n = 0;
 	out->used = 0;
@@ -288,31 +401,25 @@ void span_attrs_build(struct span_attrs *out, const struct span *sp, const char 
 	if (query && with_query)
 		add_str(out, "url.query", query, strlen(query));
 	if (sp->flags & SPAN_F_TLS)
-		add_str(out, "url.scheme", "https", 5);
+		add_literal(out, "url.scheme", "https");
 	else
-		add_str(out, "url.scheme", "http", 4);
+		add_literal(out, "url.scheme", "http");
 	if (route)
 		add_str(out, "http.route", route, strlen(route));
 	if (sp->status)
 		add_int(out, "http.response.status_code", sp->status);
-	add_str(out, "network.protocol.name", "http", 4);
-	if (sp->version_major == 2) {
-		add_str(out, "network.protocol.version", "2", 1);
-	} else {
-		memcpy(version, "1.", 2);
-		add_str(out, "network.protocol.version", version,
-			2 + format_uint(version + 2, sizeof(version) - 2, sp->version_minor));
-	}
-	span_server_endpoint(sp, server, sizeof(server), &port);
-	add_str(out, "server.address", server, strlen(server));
-	add_int(out, "server.port", port);
+	add_literal(out, "network.protocol.name", "http");
+	if (sp->version_major == 2)
+		add_literal(out, "network.protocol.version", "2");
+	else
+		add_valid(out, "network.protocol.version", http1_versions[sp->version_minor % 10],
+			  3);
+	add_server(out, sp);
 	add_peer(out, sp);
 	add_int(out, "http.request.body.size", (int64_t)sp->request_body_bytes);
 	if (sp->status)
 		add_int(out, "http.response.body.size", (int64_t)sp->response_body_bytes);
 	if (sp->user_agent[0])
 		add_str(out, "user_agent.original", sp->user_agent, strlen(sp->user_agent));
-	span_error_type(sp, err, sizeof(err));
-	if (err[0])
-		add_str(out, "error.type", err, strlen(err));
+	add_error_type(out, sp);
 }

@@ -24,16 +24,18 @@ struct attr {
 	enum attr_type type;
 	const char *str;
 	int64_t num;	/* ATTR_INT value, or ATTR_BOOL 0/1 */
-	size_t key_len; /* strlen(key) and strlen(str), known when built */
-	size_t str_len;
+	size_t key_len; /* strlen(key) */
+	size_t str_len; /* the string's length: str need not end in a NUL */
 };
 
 #define SPAN_ATTRS_MAX 24
 
+/* The strings point into scratch, at literals, or into the span and route
+ * they were built from: valid as long as those are. */
 struct span_attrs {
 	struct attr items[SPAN_ATTRS_MAX];
 	int n;
-	char scratch[2048]; /* the strings above point here */
+	char scratch[2048]; /* strings copied or formatted here */
 	size_t used;
 };
 

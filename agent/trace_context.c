@@ -85,19 +85,19 @@ uint64_t id_rng_next(struct id_rng *r)
 	return result;
 }
 
+/* n, a multiple of 8, random bytes that are not all zero (an all-zero id is
+ * invalid); a word at a time: the byte loop was ~300 instructions a span. */
 static void random_bytes(struct id_rng *rng, uint8_t *out, size_t n)
 {
-	bool nonzero = false;
+	uint64_t any = 0;
 
-	while (!nonzero) {
+	while (!any) {
 		for (size_t i = 0; i < n; i += 8) {
 			uint64_t v = id_rng_next(rng);
-			size_t k = n - i < 8 ? n - i : 8;
 
-			memcpy(out + i, &v, k);
+			memcpy(out + i, &v, 8);
+			any |= v;
 		}
-		for (size_t i = 0; i < n; i++)
-			nonzero |= out[i] != 0;
 	}
 }
 
@@ -142,6 +142,8 @@ static bool parent_based(enum sampler_kind k)
 void trace_ids_make(struct trace_ids *ids, const struct traceparent *tp, const struct sampler *smp,
 		    struct id_rng *rng)
 {
+	_Static_assert(sizeof(ids->trace_id) % 8 == 0 && sizeof(ids->span_id) % 8 == 0,
+		       "random_bytes fills whole words");
 	memset(ids, 0, sizeof(*ids));
 	if (tp) {
 		memcpy(ids->trace_id, tp->trace_id, sizeof(ids->trace_id));

@@ -34,6 +34,8 @@ typedef Opentelemetry__Proto__Trace__V1__Status otlp_status;
 
 static otlp_kv *ref_kv_attr(struct arena *a, const struct attr *at)
 {
+	char *str;
+
 	switch (at->type) {
 	case ATTR_INT:
 		return otlp_kv_int(a, at->key, at->num);
@@ -41,7 +43,11 @@ static otlp_kv *ref_kv_attr(struct arena *a, const struct attr *at)
 		return otlp_kv_bool(a, at->key, at->num != 0);
 	case ATTR_STR:
 	default:
-		return otlp_kv_str(a, at->key, arena_strdup(a, at->str));
+		/* at->str need not end in a NUL: str_len says where it ends. */
+		str = arena_alloc(a, at->str_len + 1);
+		if (str)
+			memcpy(str, at->str, at->str_len);
+		return otlp_kv_str(a, at->key, str);
 	}
 }
 

@@ -380,7 +380,8 @@ static void assert_str_attr(const struct span_attrs *a, const char *key, const c
 	if (!at)
 		fail_msg("no attribute %s", key);
 	assert_int_equal(at->type, ATTR_STR);
-	assert_string_equal(at->str, want);
+	if (at->str_len != strlen(want) || memcmp(at->str, want, at->str_len))
+		fail_msg("%s is \"%.*s\", not \"%s\"", key, (int)at->str_len, at->str, want);
 }
 
 static void assert_int_attr(const struct span_attrs *a, const char *key, int64_t want)
@@ -441,8 +442,12 @@ static void test_attrs_of_client_span_without_response(void **state)
 	s.status = 0;
 	s.flags = SPAN_F_NO_RESPONSE;
 	s.version_minor = 1;
+	strcpy(s.target, "/api/v1?page=2");
 	endpoint(&s.peer, AF_INET, "192.0.2.1", 80);
-	span_attrs_build(&a, &s, "/", false);
+	span_attrs_build(&a, &s, "/", true);
+	/* plain ASCII is referred to in the span, cut where the path ends */
+	assert_str_attr(&a, "url.path", "/api/v1");
+	assert_str_attr(&a, "url.query", "page=2");
 	assert_null(find_attr(&a, "http.response.status_code"));
 	assert_null(find_attr(&a, "http.response.body.size"));
 	assert_null(find_attr(&a, "client.address"));
@@ -466,9 +471,16 @@ static void test_attrs_fit_with_longest_fields(void **state)
 	memset(s.user_agent, '\xfd', sizeof(s.user_agent) - 1);
 	span_attrs_build(&a, &s, NULL, true);
 	assert_true(a.used <= sizeof(a.scratch));
-	for (int i = 0; i < a.n; i++)
-		if (a.items[i].type == ATTR_STR)
-			assert_true(valid_utf8(a.items[i].str));
+	for (int i = 0; i < a.n; i++) {
+		char str[sizeof(a.scratch)];
+
+		if (a.items[i].type != ATTR_STR)
+			continue;
+		assert_true(a.items[i].str_len < sizeof(str));
+		memcpy(str, a.items[i].str, a.items[i].str_len);
+		str[a.items[i].str_len] = '\0';
+		assert_true(valid_utf8(str));
+	}
 	assert_int_attr(&a, "http.response.status_code", 200);
 }
 
