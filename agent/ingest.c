@@ -34,8 +34,9 @@ static struct http1_sink sink_for(struct ingest *ig, struct emit_ctx *ec, struct
 {
 	ec->ig = ig;
 	ec->c = c;
-	return (struct http1_sink){ .emit = emit_span, .ctx = ec, .stats = &ig->stats.http1,
-				    .pool = &ig->http1_pool };
+	return (struct http1_sink){
+		.emit = emit_span, .ctx = ec, .stats = &ig->stats.http1, .pool = &ig->http1_pool
+	};
 }
 
 static struct http2_sink h2_sink_for(struct ingest *ig, struct emit_ctx *ec, struct conn *c)

@@ -114,7 +114,7 @@ static const char *keep(struct span_attrs *a, const char *s, size_t n, size_t *l
 
 /* Inlined so that the length of each key, a literal, is a constant. */
 static inline __attribute__((always_inline)) struct attr *add(struct span_attrs *a, const char *key,
-							       enum attr_type type)
+							      enum attr_type type)
 {
 	struct attr *at;
 
