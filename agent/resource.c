@@ -151,7 +151,7 @@ struct resource *resource_new_k8s(uint32_t pid, const char *exe, const char *hos
 				  const struct config_kv_list *agent_attrs, const char *version,
 				  const struct resource_k8s *k8s)
 {
-	struct resource *r = calloc(1, sizeof(*r));
+	struct resource *r = aligned_alloc(_Alignof(struct resource), sizeof(*r));
 	struct config_kv_list own = { 0 };
 	char text[1024], pidbuf[16], instance[2 * K8S_NAME_LEN + K8S_LABEL_LEN];
 	const struct k8s_pod_meta *pod = k8s ? k8s->pod : NULL;
@@ -159,6 +159,7 @@ struct resource *resource_new_k8s(uint32_t pid, const char *exe, const char *hos
 
 	if (!r)
 		return NULL;
+	memset(r, 0, sizeof(*r));
 	atomic_init(&r->refs, 1);
 	r->pid = pid;
 	if (k8s && k8s->container)
@@ -217,10 +218,15 @@ struct resource *resource_new_k8s(uint32_t pid, const char *exe, const char *hos
 	return r;
 }
 
-void resource_get(struct resource *r)
+void resource_get_n(struct resource *r, unsigned n)
 {
 	if (r)
-		atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&r->refs, n, memory_order_relaxed);
+}
+
+void resource_get(struct resource *r)
+{
+	resource_get_n(r, 1);
 }
 
 void resource_put_n(struct resource *r, unsigned n)

@@ -32,9 +32,10 @@ struct resource_attr {
 };
 
 struct resource {
-	atomic_uint refs;
-	/* refs alone in its cache line: the main thread takes a reference per
-	 * exported span while the exporter thread reads the fields below. */
+	/* refs alone in its cache line (the struct is allocated 64-aligned):
+	 * the main thread takes a reference per exported span while the
+	 * exporter thread reads the fields below. */
+	_Alignas(64) atomic_uint refs;
 	char refs_line[64 - sizeof(atomic_uint)];
 	uint32_t pid;
 	bool exited;
@@ -74,6 +75,8 @@ struct resource *resource_new_k8s(uint32_t pid, const char *exe, const char *hos
 				  const struct resource_k8s *k8s);
 void resource_get(struct resource *r);
 void resource_put(struct resource *r);
+/* Takes n references at once. */
+void resource_get_n(struct resource *r, unsigned n);
 /* Drops n references at once (one atomic operation for a run of spans). */
 void resource_put_n(struct resource *r, unsigned n);
 const char *resource_attr(const struct resource *r, const char *key);

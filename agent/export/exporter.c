@@ -31,6 +31,11 @@ struct exporter {
 	uint8_t *metrics_body;
 	size_t metrics_len;
 
+	/* References to one resource taken ahead for the spans offered next,
+	 * guarded by lock: see take_ref(). */
+	struct resource *credit_res;
+	uint32_t credit;
+
 	struct exporter_stats stats; /* guarded by lock */
 	struct id_rng jitter;	     /* exporter thread only */
 	uint64_t last_warn_mono;     /* exporter thread only: warnings are rate-limited */
@@ -42,6 +47,26 @@ struct exporter {
 static uint64_t ms_to_ns(uint64_t ms)
 {
 	return ms * 1000000ull;
+}
+
+/* References are taken REF_CREDIT at a time and handed to the spans of the
+ * same resource one by one: an atomic add per span, on a line the exporter
+ * thread also writes, was ~3% of the agent's time (perf). The spare ones are
+ * given back when another resource comes, or at exporter_stop(). */
+#define REF_CREDIT 256
+
+static void take_ref(struct exporter *e, struct resource *res)
+{
+	if (e->credit_res != res) {
+		resource_put_n(e->credit_res, e->credit);
+		e->credit_res = res;
+		e->credit = 0;
+	}
+	if (!e->credit) {
+		resource_get_n(res, REF_CREDIT);
+		e->credit = REF_CREDIT;
+	}
+	e->credit--;
 }
 
 bool exporter_offer_span(struct exporter *e, const struct span *sp, struct resource *res,
@@ -60,7 +85,7 @@ bool exporter_offer_span(struct exporter *e, const struct span *sp, struct resou
 		memcpy(slot->route, route, n);
 		slot->route[n] = '\0';
 		slot->res = res;
-		resource_get(res);
+		take_ref(e, res);
 		if (e->count == 0)
 			e->oldest_mono = clock_mono_now();
 		e->count++;
@@ -323,6 +348,7 @@ void exporter_stop(struct exporter *e, uint32_t deadline_ms, struct exporter_sta
 	pthread_cond_signal(&e->wake);
 	pthread_mutex_unlock(&e->lock);
 	pthread_join(e->thread, NULL);
+	resource_put_n(e->credit_res, e->credit);
 	if (final)
 		exporter_get_stats(e, final);
 	otlp_transport_free(e->traces);
