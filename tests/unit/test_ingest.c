@@ -215,6 +215,52 @@ static void test_keepalive_and_pipelining(void **state)
 	assert_true(span_is_error(&f->out.spans[2]));
 }
 
+/* Finished requests are reused from a pool: nothing of one request may show
+ * in the next one's span, and the pool stays bounded. */
+static void test_reused_requests_start_empty(void **state)
+{
+	struct fixture *f = *state;
+
+	send_open(f, 100, 5, 1, SONDE_ROLE_SERVER, 1000);
+	send_data(f, 100, 5, 1, SONDE_DIR_INGRESS, 2000,
+		  "POST /a?q=1 HTTP/1.1\r\nHost: shop.example\r\nUser-Agent: test/1.0\r\n"
+		  "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n"
+		  "Content-Length: 3\r\n\r\nabc");
+	send_data(f, 100, 5, 1, SONDE_DIR_EGRESS, 3000, RESP);
+	send_data(f, 100, 5, 1, SONDE_DIR_INGRESS, 4000, "GET /b HTTP/1.0\r\n\r\n");
+	send_data(f, 100, 5, 1, SONDE_DIR_EGRESS, 5000, "HTTP/1.1 204 No Content\r\n\r\n");
+	assert_int_equal(f->out.n, 2);
+	assert_string_equal(f->out.spans[0].user_agent, "test/1.0");
+	assert_int_equal(f->out.spans[0].request_body_bytes, 3);
+	assert_string_equal(f->out.spans[1].method, "GET");
+	assert_string_equal(f->out.spans[1].target, "/b");
+	assert_string_equal(f->out.spans[1].host, "");
+	assert_string_equal(f->out.spans[1].user_agent, "");
+	assert_string_equal(f->out.spans[1].traceparent, "");
+	assert_int_equal(f->out.spans[1].request_body_bytes, 0);
+	assert_int_equal(f->out.spans[1].response_body_bytes, 0);
+	assert_int_equal(f->out.spans[1].version_minor, 0);
+	assert_int_equal(f->out.spans[1].status, 204);
+	assert_int_equal(f->out.spans[1].flags, 0);
+
+	/* 80 requests in flight at once (pipelined, on two connections), then
+	 * answered: the pool keeps HTTP1_POOL_MAX of them, the rest are freed. */
+	char reqs[40 * 32] = "", resps[40 * 32] = "";
+
+	for (int i = 0; i < 40; i++) {
+		strcat(reqs, "GET /c HTTP/1.1\r\n\r\n");
+		strcat(resps, "HTTP/1.1 204 No Content\r\n\r\n");
+	}
+	for (uint32_t fd = 6; fd < 8; fd++) {
+		send_open(f, 100, fd, fd, SONDE_ROLE_SERVER, 6000);
+		send_data(f, 100, fd, fd, SONDE_DIR_INGRESS, 7000, reqs);
+	}
+	for (uint32_t fd = 6; fd < 8; fd++)
+		send_data(f, 100, fd, fd, SONDE_DIR_EGRESS, 8000, resps);
+	assert_int_equal(f->out.n, 2 + 80);
+	assert_int_equal(f->ig.http1_pool.n, HTTP1_POOL_MAX);
+}
+
 static void test_interim_100_continue(void **state)
 {
 	struct fixture *f = *state;
@@ -350,6 +396,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_body_sizes_from_syscall_totals, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive_and_pipelining, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reused_requests_start_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interim_100_continue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_delimited_and_no_response, setup,
 						teardown),
