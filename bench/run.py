@@ -708,6 +708,20 @@ def report(args, env, sat, fixed, sus, cap, mic, bpf):
     return "\n".join(L)
 
 
+HISTORY = "## Before and after"
+
+
+def kept_history(path):
+    """The results file's hand-kept section (what each profiled fix changed),
+    which a new run carries over."""
+    try:
+        old = open(path).read()
+    except OSError:
+        return ""
+    at = old.find("\n" + HISTORY + "\n")
+    return old[at:] if at >= 0 else ""
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="short runs (make bench-quick)")
@@ -764,6 +778,7 @@ def main():
     text = report(args, env, sat, fixed, sus, cap, mic, bpf)
     text += (f"\nOTLP sink received: {json.dumps(sink_counts)}. Wall time "
              f"{time.time() - t0:.0f} s.\n")
+    text += kept_history(args.out)
     with open(args.out, "w") as f:
         f.write(text)
     with open(f"{WORK}/raw.json", "w") as f:
