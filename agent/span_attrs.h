@@ -35,7 +35,9 @@ struct attr {
 struct span_attrs {
 	struct attr items[SPAN_ATTRS_MAX];
 	int n;
-	char scratch[2048]; /* strings copied or formatted here */
+	/* Strings copied or formatted here: room for every string field at its
+	 * longest, each byte invalid (3 bytes of U+FFFD), and the addresses. */
+	char scratch[4096];
 	size_t used;
 };
 

@@ -469,8 +469,16 @@ static void test_attrs_fit_with_longest_fields(void **state)
 	s.target[0] = '/';
 	memset(s.host, '\xfe', sizeof(s.host) - 1);
 	memset(s.user_agent, '\xfd', sizeof(s.user_agent) - 1);
-	span_attrs_build(&a, &s, NULL, true);
+	endpoint(&s.peer, AF_INET6, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 65535);
+	span_attrs_build(&a, &s, "/\xff\xff/{id}", true);
 	assert_true(a.used <= sizeof(a.scratch));
+	/* nothing cut or left out */
+	assert_int_equal(find_attr(&a, "url.path")->str_len, 3 * (sizeof(s.target) - 2) + 1);
+	assert_int_equal(find_attr(&a, "server.address")->str_len, 3 * (sizeof(s.host) - 1));
+	assert_int_equal(find_attr(&a, "user_agent.original")->str_len,
+			 3 * (sizeof(s.user_agent) - 1));
+	assert_str_attr(&a, "network.peer.address", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff");
+	assert_int_attr(&a, "server.port", 80);
 	for (int i = 0; i < a.n; i++) {
 		char str[sizeof(a.scratch)];
 
