@@ -249,17 +249,24 @@ static size_t server_endpoint(const struct span *sp, char *buf, size_t len, cons
 	return n;
 }
 
+/* s (n bytes) into buf as a C string, cut to fit len. */
+static void copy_cut(char *buf, size_t len, const char *s, size_t n)
+{
+	if (!len)
+		return;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
 void span_server_endpoint(const struct span *sp, char *addr, size_t len, uint16_t *port)
 {
 	const char *s;
 	size_t n = server_endpoint(sp, addr, len, &s, port);
 
-	if (s == addr)
-		return;
-	if (n >= len)
-		n = len - 1;
-	memcpy(addr, s, n);
-	addr[n] = '\0';
+	if (s != addr)
+		copy_cut(addr, len, s, n);
 }
 
 /* error.type's status code text: up to 5 digits and a NUL. */
@@ -289,12 +296,7 @@ void span_error_type(const struct span *sp, char *buf, size_t len)
 	const char *s;
 	size_t n = error_type(sp, code, &s);
 
-	if (!len)
-		return;
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
+	copy_cut(buf, len, s, n);
 }
 
 /* Room in the scratch area for a string formatted in place, or NULL. */
