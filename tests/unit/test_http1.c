@@ -140,6 +140,27 @@ static const struct sample corpus[] = {
 	{ "repeated equal content-length", HTTP1_REQUEST,
 	  "PATCH /x HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nxy", 0,
 	  "REQ PATCH /x 1.1 host= ua= tp= ct= cl=2 hb=59|END body=2 flags=0|" },
+	{ "field names in any case; look-alikes ignored", HTTP1_REQUEST,
+	  "GET / HTTP/1.1\r\nHOST: a\r\nuSeR-aGeNt: u\r\nTraceParent: t\r\nCONTENT-TYPE: c\r\n"
+	  "Hosts: no\r\nX-Host: no\r\nContent-Length2: 9\r\nContent-LENGTH: 1\r\n"
+	  "HOS\xd4: no\r\nContent_Length: 7\r\n" /* 'T' | 0x80, '_' for '-' */
+	  "Connection: CLOSE\r\nEXPECT: 100-Continue\r\n\r\nx",
+	  0, "REQ GET / 1.1 host=a ua=u tp=t ct=c cl=1 close expect hb=207|END body=1 flags=0|" },
+	/* More lines than the parser notes while looking for a head's end. */
+	{ "forty-odd header lines", HTTP1_REQUEST,
+	  "POST /many HTTP/1.1\r\n"
+	  "X-Filler-00: 0\r\nX-Filler-01: 1\r\nX-Filler-02: 2\r\nX-Filler-03: 3\r\n"
+	  "X-Filler-04: 4\r\nX-Filler-05: 5\r\nX-Filler-06: 6\r\nX-Filler-07: 7\r\n"
+	  "X-Filler-08: 8\r\nX-Filler-09: 9\r\nX-Filler-10: 10\r\nX-Filler-11: 11\r\n"
+	  "X-Filler-12: 12\r\nX-Filler-13: 13\r\nX-Filler-14: 14\r\nX-Filler-15: 15\r\n"
+	  "X-Filler-16: 16\r\nX-Filler-17: 17\r\nX-Filler-18: 18\r\nX-Filler-19: 19\r\n"
+	  "X-Filler-20: 20\r\nX-Filler-21: 21\r\nX-Filler-22: 22\r\nX-Filler-23: 23\r\n"
+	  "X-Filler-24: 24\r\nX-Filler-25: 25\r\nX-Filler-26: 26\r\nX-Filler-27: 27\r\n"
+	  "X-Filler-28: 28\r\nX-Filler-29: 29\r\nX-Filler-30: 30\r\nX-Filler-31: 31\r\n"
+	  "X-Filler-32: 32\r\nX-Filler-33: 33\r\nX-Filler-34: 34\r\nX-Filler-35: 35\r\n"
+	  "X-Filler-36: 36\r\nX-Filler-37: 37\r\nX-Filler-38: 38\r\nX-Filler-39: 39\r\n"
+	  "Host: late\r\nContent-Length: 3\r\n\r\nabc",
+	  0, "REQ POST /many 1.1 host=late ua= tp= ct= cl=3 hb=724|END body=3 flags=0|" },
 };
 
 static void run_whole(const struct sample *s, struct log *l)

@@ -267,6 +267,26 @@ static void test_server_address_on_client_series_only(void **state)
 	resource_put(res);
 }
 
+/* Keys compare as bytes: what a reused span buffer holds past a string's end
+ * must not split one series in two. */
+static void test_bytes_past_method_end_ignored(void **state)
+{
+	struct resource *res = proc(100, "shop");
+	struct metrics *m = metrics_new(100);
+	struct span fresh = request(SPAN_SERVER, "GET", "/a", 200, MS);
+	struct span reused = request(SPAN_SERVER, "DELETE", "/a", 200, MS);
+
+	(void)state;
+	memcpy(reused.method, "GET", 4); /* "GET\0TE\0..." */
+	metrics_record(m, res, &fresh, "/a");
+	metrics_record(m, res, &reused, "/a");
+	assert_int_equal(count_series(m), 1);
+	assert_int_equal(metrics_first(m)->duration.count, 2);
+	assert_string_equal(metrics_first(m)->key.method, "GET");
+	metrics_free(m);
+	resource_put(res);
+}
+
 static void test_route_and_method_in_key(void **state)
 {
 	struct resource *res = proc(100, "shop");
@@ -390,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_no_response),
 		cmocka_unit_test(test_server_address_on_client_series_only),
 		cmocka_unit_test(test_route_and_method_in_key),
+		cmocka_unit_test(test_bytes_past_method_end_ignored),
 		cmocka_unit_test(test_series_limit_overflow),
 		cmocka_unit_test(test_expire_exited_processes),
 	};
