@@ -19,7 +19,17 @@
 #include "prom_server.h"
 #include "tracer.h"
 
-#define POLL_MS 100
+/*
+ * How long the loop waits for events. The kernel side forces a wake-up only
+ * past a large backlog (bpf/maps.bpf.h), so the agent comes to read on its
+ * own: every POLL_BUSY_MS while events flow, which keeps each batch small (a
+ * long batch holds a CPU the traced service may need: its tail latency), and
+ * every POLL_IDLE_MS when nothing does.
+ */
+#define POLL_BUSY_MS 2
+#define POLL_IDLE_MS 100
+/* Agent counters, health, series expiry: at most this often. */
+#define HOUSEKEEPING_NS 100000000ull
 
 extern char **environ;
 
@@ -223,7 +233,8 @@ int cmd_run(int argc, char **argv)
 	struct k8s_meta *km = NULL;
 	struct ingest ig;
 	uint64_t counters[SONDE_CNT__MAX] = { 0 };
-	uint64_t next_push;
+	uint64_t next_push, next_housekeeping = 0;
+	int wait_ms = POLL_IDLE_MS;
 	char err_msg[CONFIG_ERR_LEN];
 	bool check_only = take_check_config(&argc, argv);
 	int err;
@@ -272,7 +283,7 @@ int cmd_run(int argc, char **argv)
 	next_push = clock_mono_now() + cfg.metric_export_interval_ms * 1000000ull;
 	err = 0;
 	while (!stop_requested) {
-		int n = tracer_poll(t, POLL_MS);
+		int n = tracer_poll(t, wait_ms);
 		uint64_t now = clock_mono_now();
 
 		if (n < 0) {
@@ -280,10 +291,14 @@ int cmd_run(int argc, char **argv)
 			err = 1;
 			break;
 		}
+		wait_ms = n > 0 ? POLL_BUSY_MS : POLL_IDLE_MS;
 		output_flush(&pl.console);
+		pipeline_release_held(&pl, now, false);
+		if (now < next_housekeeping)
+			continue;
+		next_housekeeping = now + HOUSEKEEPING_NS;
 		clock_offset_refresh(&ig.clock, now);
 		tracer_counters(t, counters);
-		pipeline_release_held(&pl, now, false);
 		pipeline_publish(&pl, &ig, counters[SONDE_CNT_RB_FULL]);
 		if (now >= next_push) {
 			pipeline_push_metrics(&pl);

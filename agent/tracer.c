@@ -27,6 +27,8 @@
  * less than this before the poll wait for the next one, in case an earlier
  * one is still on its way. */
 #define REORDER_HOLD_NS 20000000ull
+/* Pending TLS library rescans are looked at no more often than this. */
+#define TLS_TICK_NS 10000000ull
 
 struct tracer {
 	struct sonde_bpf *skel;
@@ -37,6 +39,7 @@ struct tracer {
 	struct tracer_opts opts;
 	struct tls_attach *tls; /* NULL when TLS is off */
 	struct reorder reorder; /* used with TLS */
+	uint64_t next_tls_tick;	/* CLOCK_MONOTONIC ns */
 };
 
 static bool libbpf_verbose;
@@ -267,8 +270,15 @@ int tracer_poll(struct tracer *t, int timeout_ms)
 	int n;
 
 	t->budget = POLL_BUDGET;
-	if (t->tls)
-		tls_attach_tick(t->tls, clock_mono_now());
+	if (t->tls) {
+		uint64_t now = clock_mono_now();
+
+		/* Its rescans are due tens of milliseconds apart at the soonest. */
+		if (now >= t->next_tls_tick) {
+			tls_attach_tick(t->tls, now);
+			t->next_tls_tick = now + TLS_TICK_NS;
+		}
+	}
 	n = ring_buffer__poll(t->rb, timeout_ms);
 	/* The kernel side only wakes us past a backlog threshold; pick up what
 	 * arrived without a wake-up too. */
