@@ -39,7 +39,7 @@ struct tracer {
 	struct tracer_opts opts;
 	struct tls_attach *tls; /* NULL when TLS is off */
 	struct reorder reorder; /* used with TLS */
-	uint64_t next_tls_tick;	/* CLOCK_MONOTONIC ns */
+	uint64_t next_tls_tick; /* CLOCK_MONOTONIC ns */
 };
 
 static bool libbpf_verbose;

@@ -9,10 +9,10 @@
 const volatile __u32 targ_self_tgid = 0; /* the agent itself: never traced */
 const volatile __u32 targ_capture_bytes = SONDE_DEFAULT_CAPTURE;
 const volatile __u32 targ_wakeup_bytes = 1024 * 1024; /* wake the agent past this backlog */
-const volatile bool targ_filter_pid = false;	     /* follow only tgids in filter_pids */
-const volatile bool targ_filter_cgroup = false;	     /* follow only cgroup ids in filter_cgroups */
-const volatile bool targ_filter_comm = false;	     /* follow only threads named targ_comm */
-const volatile bool targ_follow_children = false;    /* add forked children of followed tgids */
+const volatile bool targ_filter_pid = false;	      /* follow only tgids in filter_pids */
+const volatile bool targ_filter_cgroup = false;	      /* follow only cgroup ids in filter_cgroups */
+const volatile bool targ_filter_comm = false;	      /* follow only threads named targ_comm */
+const volatile bool targ_follow_children = false;     /* add forked children of followed tgids */
 const volatile char targ_comm[SONDE_COMM_LEN] = {};
 
 /* Connection state per (tgid, fd). LRU: a lost entry is rediscovered lazily

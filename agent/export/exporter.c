@@ -10,6 +10,7 @@
 #include "exporter.h"
 #include "log.h"
 #include "otlp_transport.h"
+#include "pb_writer.h"
 #include "trace_context.h"
 
 struct exporter {
@@ -23,7 +24,7 @@ struct exporter {
 	uint64_t stop_deadline_mono; /* after it, queued work is dropped */
 
 	/* Span ring, guarded by lock. */
-	struct export_span *ring;
+	struct encoded_span *ring;
 	uint32_t head, count;
 	uint64_t oldest_mono; /* when the oldest queued span arrived */
 
@@ -35,6 +36,8 @@ struct exporter {
 	 * guarded by lock: see take_ref(). */
 	struct resource *credit_res;
 	uint32_t credit;
+
+	struct pb_writer scratch; /* main thread only: where a span is encoded */
 
 	struct exporter_stats stats; /* guarded by lock */
 	struct id_rng jitter;	     /* exporter thread only */
@@ -72,30 +75,26 @@ static void take_ref(struct exporter *e, struct resource *res)
 bool exporter_offer_span(struct exporter *e, const struct span *sp, struct resource *res,
 			 const struct trace_ids *ids, const char *route)
 {
+	bool encoded = otlp_encode_span(&e->scratch, sp, ids, route, e->opts.with_query) == 0;
 	bool taken = false;
 
 	pthread_mutex_lock(&e->lock);
-	if (e->count < e->opts.queue_size && !e->stopping) {
-		struct export_span *slot = &e->ring[(e->head + e->count) % e->opts.queue_size];
-		size_t n = strnlen(route, sizeof(slot->route) - 1);
+	if (e->count < e->opts.queue_size && !e->stopping && encoded) {
+		struct encoded_span *slot = &e->ring[(e->head + e->count) % e->opts.queue_size];
 
-		/* The span's one copy: the exporter encodes from this slot. */
-		slot->span = *sp;
-		slot->ids = *ids;
-		memcpy(slot->route, route, n);
-		slot->route[n] = '\0';
-		slot->res = res;
-		take_ref(e, res);
-		if (e->count == 0)
-			e->oldest_mono = clock_mono_now();
-		e->count++;
-		e->stats.spans_queued++;
-		taken = true;
-		if (e->count == e->opts.batch_size)
-			pthread_cond_signal(&e->wake);
-	} else {
-		e->stats.spans_dropped_full++;
+		if (encoded_span_set(slot, res, e->scratch.buf, e->scratch.len) == 0) {
+			take_ref(e, res);
+			if (e->count == 0)
+				e->oldest_mono = clock_mono_now();
+			e->count++;
+			e->stats.spans_queued++;
+			taken = true;
+			if (e->count == e->opts.batch_size)
+				pthread_cond_signal(&e->wake);
+		}
 	}
+	if (!taken)
+		e->stats.spans_dropped_full++;
 	pthread_mutex_unlock(&e->lock);
 	return taken;
 }
@@ -204,13 +203,13 @@ static bool send_with_retry(struct exporter *e, struct otlp_transport *t, const 
 	}
 }
 
-static void export_spans(struct exporter *e, struct export_span *batch, uint32_t n)
+static void export_spans(struct exporter *e, struct encoded_span *batch, uint32_t n)
 {
 	uint8_t *body = NULL;
 	size_t len = 0;
 	bool ok = false;
 
-	if (otlp_encode_traces(batch, n, e->opts.with_query, &body, &len) == 0)
+	if (otlp_assemble_traces(batch, n, &body, &len) == 0)
 		ok = send_with_retry(e, e->traces, body, len, "spans");
 	else
 		log_warn("cannot encode %u spans: out of memory", n);
@@ -223,6 +222,7 @@ static void export_spans(struct exporter *e, struct export_span *batch, uint32_t
 	pthread_mutex_unlock(&e->lock);
 	/* Consecutive spans mostly share their resource: one release per run. */
 	for (uint32_t i = 0, run = 1; i < n; i++, run++) {
+		encoded_span_free(&batch[i]);
 		if (i + 1 == n || batch[i + 1].res != batch[i].res) {
 			resource_put_n(batch[i].res, run);
 			run = 0;
@@ -282,8 +282,12 @@ static void *exporter_main(void *arg)
 	}
 	/* Whatever is left at the deadline is dropped, and counted. */
 	e->stats.spans_dropped_failed += e->count;
-	for (uint32_t i = 0; i < e->count; i++)
-		resource_put(e->ring[(e->head + i) % e->opts.queue_size].res);
+	for (uint32_t i = 0; i < e->count; i++) {
+		struct encoded_span *es = &e->ring[(e->head + i) % e->opts.queue_size];
+
+		resource_put(es->res);
+		encoded_span_free(es);
+	}
 	e->count = 0;
 	pthread_mutex_unlock(&e->lock);
 	return NULL;
@@ -316,7 +320,7 @@ struct exporter *exporter_start(const struct exporter_opts *opts)
 		pthread_condattr_destroy(&ca);
 	}
 	e->ring = calloc(e->opts.queue_size, sizeof(*e->ring));
-	if (!e->ring)
+	if (!e->ring || pb_writer_init(&e->scratch, 4096))
 		goto fail;
 	err = -EINVAL;
 	if (opts->traces && !(e->traces = otlp_transport_new(opts->traces, OTLP_SIGNAL_TRACES)))
@@ -332,6 +336,7 @@ struct exporter *exporter_start(const struct exporter_opts *opts)
 fail:
 	otlp_transport_free(e->traces);
 	otlp_transport_free(e->metrics);
+	pb_writer_free(&e->scratch);
 	free(e->ring);
 	free(e);
 	errno = -err;
@@ -354,6 +359,7 @@ void exporter_stop(struct exporter *e, uint32_t deadline_ms, struct exporter_sta
 	otlp_transport_free(e->traces);
 	otlp_transport_free(e->metrics);
 	free(e->metrics_body);
+	pb_writer_free(&e->scratch);
 	free(e->ring);
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->wake);

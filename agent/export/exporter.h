@@ -4,7 +4,8 @@
  * exporter thread that batches (size and time), encodes OTLP, sends, and
  * retries what the collector calls retryable with exponential backoff and
  * jitter, honouring Retry-After. The main thread never waits on the network:
- * offering a span takes a mutex for a copy, and a full queue drops (counted).
+ * offering a span encodes it and takes a mutex for a copy of the bytes, and a
+ * full queue drops (counted).
  */
 #ifndef SONDE_EXPORTER_H
 #define SONDE_EXPORTER_H
@@ -30,7 +31,7 @@ struct exporter_opts {
 struct exporter_stats {
 	uint64_t spans_queued;
 	uint64_t spans_exported;
-	uint64_t spans_dropped_full;   /* the queue was full */
+	uint64_t spans_dropped_full;   /* the queue was full (or out of memory) */
 	uint64_t spans_dropped_failed; /* the collector refused, or retries ran out */
 	uint64_t requests;	       /* export requests sent (both signals) */
 	uint64_t request_failures;     /* requests that did not succeed, retries included */
@@ -45,8 +46,9 @@ struct exporter;
 
 /* Starts the thread. NULL with errno set (and a log line) on failure. */
 struct exporter *exporter_start(const struct exporter_opts *opts);
-/* Main thread. Copies the span, its ids and route into the queue and takes a
- * reference on res; false when dropped (the queue is full). */
+/* Main thread. Encodes the span (OTLP, with its ids and route), queues the
+ * bytes and takes a reference on res; false when dropped (the queue is full,
+ * or out of memory). */
 bool exporter_offer_span(struct exporter *e, const struct span *sp, struct resource *res,
 			 const struct trace_ids *ids, const char *route);
 /* Main thread. Takes ownership of body (malloc'ed). A snapshot not yet sent is

@@ -26,6 +26,24 @@ struct export_span {
 	char route[ROUTE_LEN];
 };
 
+struct pb_writer;
+
+/*
+ * A span already encoded as the Span field of a ScopeSpans (tag and length
+ * included), waiting in the export queue. The main thread encodes it while the
+ * span is in its cache; the exporter thread copies these bytes into a request
+ * instead of reading a struct span written on the other core (those reads were
+ * most of the exporter's time: perf, `make bench`). Small spans, nearly all of
+ * them, are held inline; larger ones on the heap.
+ */
+#define ENCODED_SPAN_INLINE 1000
+struct encoded_span {
+	struct resource *res; /* the caller manages its reference */
+	uint32_t len;
+	uint8_t *heap; /* the bytes when len > ENCODED_SPAN_INLINE, else NULL */
+	uint8_t bytes[ENCODED_SPAN_INLINE];
+};
+
 /* One of the agent's own health metrics. */
 struct health_metric {
 	const char *name; /* OpenTelemetry name, e.g. "sonde.spans.dropped" */
@@ -38,6 +56,18 @@ struct health_metric {
 /* Encodes n spans (grouped by resource). *out is malloc'ed. Returns 0 or -ENOMEM. */
 int otlp_encode_traces(const struct export_span *spans, size_t n, bool with_query, uint8_t **out,
 		       size_t *outlen);
+
+/* Encodes one span into w, emptied first (its buffer is reused: a scratch
+ * area). route may be "" (none). Returns 0 or -ENOMEM. */
+int otlp_encode_span(struct pb_writer *w, const struct span *sp, const struct trace_ids *ids,
+		     const char *route, bool with_query);
+/* Stores len encoded bytes into *es with res. Returns 0 or -ENOMEM. */
+int encoded_span_set(struct encoded_span *es, struct resource *res, const uint8_t *bytes,
+		     size_t len);
+void encoded_span_free(struct encoded_span *es);
+/* The request for n encoded spans, grouped by resource in queue order. *out is
+ * malloc'ed. Returns 0 or -ENOMEM. */
+int otlp_assemble_traces(const struct encoded_span *spans, size_t n, uint8_t **out, size_t *outlen);
 
 /*
  * Encodes every series of m (cumulative histograms, grouped by resource) and

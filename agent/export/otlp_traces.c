@@ -165,33 +165,32 @@ static void put_scope(struct pb_writer *w)
  * as target; a gRPC call is "package.Service/Method" (the RPC conventions').
  * The route is templated from the raw path, so it is made valid UTF-8 here.
  * Returns the length written to name (room for NAME_MAX_LEN + 1). */
-static size_t span_name(const struct export_span *es, char *name)
+static size_t span_name(const struct span *sp, const char *route, char *name)
 {
-	size_t ml = strlen(es->span.method), rl = strlen(es->route);
+	size_t ml = strlen(sp->method), rl = strlen(route);
 	const char *svc, *method;
 	size_t svc_len, method_len;
 
-	if (span_rpc_parts(&es->span, &svc, &svc_len, &method, &method_len)) {
+	if (span_rpc_parts(sp, &svc, &svc_len, &method, &method_len)) {
 		size_t n = svc_len + 1 + method_len;
 
 		return utf8_sanitize(name, 3 * n + 1, svc, n);
 	}
-	memcpy(name, es->span.method, ml);
+	memcpy(name, sp->method, ml);
 	if (!rl)
 		return ml;
 	name[ml] = ' ';
-	return ml + 1 + utf8_sanitize(name + ml + 1, 3 * rl + 1, es->route, rl);
+	return ml + 1 + utf8_sanitize(name + ml + 1, 3 * rl + 1, route, rl);
 }
 
-static void put_span(struct pb_writer *w, const struct export_span *es, bool with_query,
-		     struct span_attrs *attrs)
+static void put_span(struct pb_writer *w, const struct span *sp, const struct trace_ids *ids,
+		     const char *route, bool with_query, struct span_attrs *attrs)
 {
-	const struct span *sp = &es->span;
 	char name[NAME_MAX_LEN + 1];
-	size_t name_len = span_name(es, name);
+	size_t name_len = span_name(sp, route, name);
 	/* W3C trace flags in the low byte; bits 8-9 say whether the parent is
 	 * remote (OTLP Span.flags): a traceparent always comes from another process. */
-	uint32_t flags = (es->ids.sampled ? 0x01u : 0) | 0x100u | (es->ids.has_parent ? 0x200u : 0);
+	uint32_t flags = (ids->sampled ? 0x01u : 0) | 0x100u | (ids->has_parent ? 0x200u : 0);
 	struct pb_mark m;
 	uint8_t *p;
 
@@ -201,11 +200,11 @@ static void put_span(struct pb_writer *w, const struct export_span *es, bool wit
 	if (!pb_room(w, 64 + name_len))
 		return;
 	p = w->buf + w->len;
-	p = pb_put_bytes(p, SPAN_TRACE_ID, es->ids.trace_id, sizeof(es->ids.trace_id));
-	p = pb_put_bytes(p, SPAN_SPAN_ID, es->ids.span_id, sizeof(es->ids.span_id));
-	if (es->ids.has_parent)
-		p = pb_put_bytes(p, SPAN_PARENT_SPAN_ID, es->ids.parent_span_id,
-				 sizeof(es->ids.parent_span_id));
+	p = pb_put_bytes(p, SPAN_TRACE_ID, ids->trace_id, sizeof(ids->trace_id));
+	p = pb_put_bytes(p, SPAN_SPAN_ID, ids->span_id, sizeof(ids->span_id));
+	if (ids->has_parent)
+		p = pb_put_bytes(p, SPAN_PARENT_SPAN_ID, ids->parent_span_id,
+				 sizeof(ids->parent_span_id));
 	if (name_len)
 		p = pb_put_bytes(p, SPAN_NAME, name, name_len);
 	p = pb_put_varint(p, pb_tag(SPAN_KIND, PB_VARINT));
@@ -223,7 +222,7 @@ static void put_span(struct pb_writer *w, const struct export_span *es, bool wit
 	}
 	w->len = (size_t)(p - w->buf);
 
-	span_attrs_build(attrs, sp, es->route[0] ? es->route : NULL, with_query);
+	span_attrs_build(attrs, sp, route[0] ? route : NULL, with_query);
 	for (int i = 0; i < attrs->n; i++)
 		put_attr(w, &attrs->items[i]);
 
@@ -248,30 +247,48 @@ static void put_span(struct pb_writer *w, const struct export_span *es, bool wit
 	pb_close(w, &m);
 }
 
-/* The main thread wrote the queued spans on the other core: the lines the
- * encoder reads are fetched for the next span while it encodes this one
- * (the first touch of each was a cache miss, ~10% of the exporter's time). */
-static void prefetch_span(const struct export_span *es)
+int otlp_encode_span(struct pb_writer *w, const struct span *sp, const struct trace_ids *ids,
+		     const char *route, bool with_query)
 {
-	__builtin_prefetch(&es->span);
-	__builtin_prefetch(es->span.method);
-	__builtin_prefetch(es->span.target);
-	__builtin_prefetch(es->span.host);
-	__builtin_prefetch(es->span.user_agent);
-	__builtin_prefetch(&es->span.flags);
-	__builtin_prefetch(&es->ids);
-	__builtin_prefetch(es->route);
+	struct span_attrs attrs;
+
+	w->len = 0;
+	if (!pb_room(w, SPAN_SIZE_GUESS))
+		return -ENOMEM;
+	put_span(w, sp, ids, route, with_query, &attrs);
+	return w->failed ? -ENOMEM : 0;
 }
 
-int otlp_encode_traces(const struct export_span *spans, size_t n, bool with_query, uint8_t **out,
-		       size_t *outlen)
+int encoded_span_set(struct encoded_span *es, struct resource *res, const uint8_t *bytes,
+		     size_t len)
+{
+	uint8_t *dst = es->bytes;
+
+	es->heap = NULL;
+	if (len > sizeof(es->bytes) && !(dst = es->heap = malloc(len)))
+		return -ENOMEM;
+	memcpy(dst, bytes, len);
+	es->res = res;
+	es->len = (uint32_t)len;
+	return 0;
+}
+
+void encoded_span_free(struct encoded_span *es)
+{
+	free(es->heap);
+	es->heap = NULL;
+}
+
+int otlp_assemble_traces(const struct encoded_span *spans, size_t n, uint8_t **out, size_t *outlen)
 {
 	struct pb_writer w;
-	struct span_attrs attrs;
 	bool *done = calloc(n ? n : 1, sizeof(*done));
+	size_t total = 1024;
 
 	*out = NULL;
-	if (!done || pb_writer_init(&w, n * SPAN_SIZE_GUESS + 1024)) {
+	for (size_t i = 0; i < n; i++)
+		total += spans[i].len;
+	if (!done || pb_writer_init(&w, total)) {
 		free(done);
 		return -ENOMEM;
 	}
@@ -289,12 +306,15 @@ int otlp_encode_traces(const struct export_span *spans, size_t n, bool with_quer
 			break;
 		put_scope(&w);
 		for (size_t j = i; j < n; j++) {
-			if (done[j] || spans[j].res != res)
+			const struct encoded_span *es = &spans[j];
+
+			if (done[j] || es->res != res)
 				continue;
 			done[j] = true;
-			if (j + 1 < n)
-				prefetch_span(&spans[j + 1]);
-			put_span(&w, &spans[j], with_query, &attrs);
+			if (!pb_room(&w, es->len))
+				break;
+			memcpy(w.buf + w.len, es->heap ? es->heap : es->bytes, es->len);
+			w.len += es->len;
 		}
 		pb_close(&w, &ss);
 		pb_close(&w, &rs);
@@ -307,4 +327,34 @@ int otlp_encode_traces(const struct export_span *spans, size_t n, bool with_quer
 	*out = w.buf;
 	*outlen = w.len;
 	return 0;
+}
+
+/* Each span encoded on its own, then assembled: the exporter's path. */
+int otlp_encode_traces(const struct export_span *spans, size_t n, bool with_query, uint8_t **out,
+		       size_t *outlen)
+{
+	struct encoded_span *enc = calloc(n ? n : 1, sizeof(*enc));
+	struct pb_writer w;
+	int err = -ENOMEM;
+	size_t i;
+
+	*out = NULL;
+	if (!enc || pb_writer_init(&w, SPAN_SIZE_GUESS)) {
+		free(enc);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		const struct export_span *es = &spans[i];
+
+		if (otlp_encode_span(&w, &es->span, &es->ids, es->route, with_query) ||
+		    encoded_span_set(&enc[i], es->res, w.buf, w.len))
+			break;
+	}
+	if (i == n)
+		err = otlp_assemble_traces(enc, n, out, outlen);
+	for (size_t j = 0; j < n; j++)
+		encoded_span_free(&enc[j]);
+	pb_writer_free(&w);
+	free(enc);
+	return err;
 }

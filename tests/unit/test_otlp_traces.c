@@ -638,6 +638,37 @@ static void test_huge_group(void **state)
 	put_resources(res);
 }
 
+/* A span past the queue slot's inline room is held on the heap, byte for
+ * byte, and a request made of it is the reference's. */
+static void test_large_span_on_heap(void **state)
+{
+	struct resource *res[NRES];
+	struct export_span es;
+	struct encoded_span enc;
+	struct pb_writer w;
+
+	(void)state;
+	make_resources(res);
+	random_span(&es, res, 1);
+	es.span.kind = SPAN_SERVER;
+	es.span.flags = 0;
+	snprintf(es.span.method, sizeof(es.span.method), "GET");
+	es.span.target[0] = '/';
+	memset(es.span.target + 1, 'p', SPAN_TARGET_LEN - 2);
+	memset(es.span.user_agent, 'u', SPAN_UA_LEN - 1);
+	assert_int_equal(pb_writer_init(&w, 64), 0);
+	assert_int_equal(otlp_encode_span(&w, &es.span, &es.ids, es.route, true), 0);
+	assert_true(w.len > ENCODED_SPAN_INLINE);
+	assert_int_equal(encoded_span_set(&enc, es.res, w.buf, w.len), 0);
+	assert_non_null(enc.heap);
+	assert_int_equal(enc.len, w.len);
+	assert_memory_equal(enc.heap, w.buf, w.len);
+	check_equivalent(&es, 1, true);
+	encoded_span_free(&enc);
+	pb_writer_free(&w);
+	put_resources(res);
+}
+
 /* The pipeline's bench span, many times: the common case, exactly. */
 static void test_typical_spans(void **state)
 {
@@ -733,9 +764,10 @@ static void test_writer_lengths(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_writer_lengths), cmocka_unit_test(test_empty_batch),
-		cmocka_unit_test(test_typical_spans),  cmocka_unit_test(test_each_shape),
-		cmocka_unit_test(test_random_batches), cmocka_unit_test(test_huge_group),
+		cmocka_unit_test(test_writer_lengths),	   cmocka_unit_test(test_empty_batch),
+		cmocka_unit_test(test_typical_spans),	   cmocka_unit_test(test_each_shape),
+		cmocka_unit_test(test_random_batches),	   cmocka_unit_test(test_huge_group),
+		cmocka_unit_test(test_large_span_on_heap),
 	};
 
 	return cmocka_run_group_tests_name("otlp_traces", tests, NULL, NULL);
