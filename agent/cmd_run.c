@@ -20,14 +20,15 @@
 #include "tracer.h"
 
 /*
- * How long the loop waits for events. The kernel side forces a wake-up only
- * past a large backlog (bpf/maps.bpf.h), so the agent comes to read on its
- * own, aiming at about POLL_BATCH events per poll: the interval halves while
- * polls find more (down to POLL_BUSY_MS) and doubles while they find fewer
- * (up to POLL_IDLE_MS, at once when they find none). A batch then stays near
- * 0.2 ms of work, which never holds a CPU the traced service needs for long
- * (its tail latency), without waking hundreds of times a second at moderate
- * rates (each wake-up costs the agent a few microseconds here).
+ * How long the loop waits for events. Besides the kernel side's wake-up past a
+ * backlog (bpf/maps.bpf.h), the agent comes to read on its own, aiming at about
+ * POLL_BATCH events per poll: the interval halves while polls find more (down
+ * to POLL_BUSY_MS) and doubles while they find fewer (up to POLL_IDLE_MS). A
+ * batch then stays near 0.2 ms of work, which does not hold a CPU the traced
+ * service needs for long (its tail latency), without waking hundreds of times
+ * a second at moderate rates. The interval grows step by step: jumping to the
+ * idle one after a single empty poll let a busy server's events pile up to the
+ * wake-up threshold, and their burst of spans overflowed the export queue.
  */
 #define POLL_BATCH   256
 #define POLL_BUSY_MS 2
@@ -35,15 +36,12 @@
 
 static int next_wait_ms(int wait_ms, int handled)
 {
-	if (handled == 0)
-		return POLL_IDLE_MS;
 	if (handled > POLL_BATCH)
 		return wait_ms / 2 > POLL_BUSY_MS ? wait_ms / 2 : POLL_BUSY_MS;
 	if (handled < POLL_BATCH / 2)
 		return wait_ms * 2 < POLL_IDLE_MS ? wait_ms * 2 : POLL_IDLE_MS;
 	return wait_ms;
 }
-
 /* Agent counters, health, series expiry: at most this often. */
 #define HOUSEKEEPING_NS 100000000ull
 

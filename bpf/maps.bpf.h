@@ -8,11 +8,11 @@
 /* Settings written by the agent into .rodata before load. */
 const volatile __u32 targ_self_tgid = 0; /* the agent itself: never traced */
 const volatile __u32 targ_capture_bytes = SONDE_DEFAULT_CAPTURE;
-const volatile __u32 targ_wakeup_bytes = 1024 * 1024; /* wake the agent past this backlog */
-const volatile bool targ_filter_pid = false;	      /* follow only tgids in filter_pids */
-const volatile bool targ_filter_cgroup = false;	      /* follow only cgroup ids in filter_cgroups */
-const volatile bool targ_filter_comm = false;	      /* follow only threads named targ_comm */
-const volatile bool targ_follow_children = false;     /* add forked children of followed tgids */
+const volatile __u32 targ_wakeup_bytes = 256 * 1024; /* wake the agent past this backlog */
+const volatile bool targ_filter_pid = false;	     /* follow only tgids in filter_pids */
+const volatile bool targ_filter_cgroup = false;	     /* follow only cgroup ids in filter_cgroups */
+const volatile bool targ_filter_comm = false;	     /* follow only threads named targ_comm */
+const volatile bool targ_follow_children = false;    /* add forked children of followed tgids */
 const volatile char targ_comm[SONDE_COMM_LEN] = {};
 
 /* Connection state per (tgid, fd). LRU: a lost entry is rediscovered lazily
@@ -28,7 +28,7 @@ struct {
 /* 2 MiB: the producer writes each record into lines last touched one lap of
  * the ring ago. At 8 MiB those were out of cache and bpf_ringbuf_output cost
  * ~450 ns more per request (`make bench`, per-program run time); 2 MiB still
- * holds ~200 ms of events at 20,000 req/s, and the agent is woken at 1 MiB. */
+ * holds ~200 ms of events at 20,000 req/s, and the agent is woken at 256 KiB. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 2 * 1024 * 1024);
@@ -110,9 +110,10 @@ static __always_inline __u64 next_gen(void)
 	return (*seq << 12) | (bpf_get_smp_processor_id() & 0xfff);
 }
 
-/* Asks for a wake-up only past a large backlog: the agent polls on its own
- * (every 2 ms while events flow, agent/cmd_run.c). A forced wake-up is an
- * interrupt taken inside the traced process's syscall: with the threshold at
+/* Asks for a wake-up only when enough is pending, so a busy server costs one
+ * agent wake-up per batch instead of one per event (the agent also polls with
+ * a timeout, which bounds latency when traffic is light). A forced wake-up is
+ * an interrupt taken inside the traced process's syscall: with the threshold at
  * 64 KiB, BPF run time per request rose by ~750 ns (`make bench`). */
 static __always_inline __u64 wakeup_flag(void)
 {
