@@ -38,6 +38,7 @@ struct exporter {
 	uint32_t credit;
 
 	struct pb_writer scratch; /* main thread only: where a span is encoded */
+	bool was_full;		  /* main thread only: the last offer found no room */
 
 	struct exporter_stats stats; /* guarded by lock */
 	struct id_rng jitter;	     /* exporter thread only */
@@ -72,12 +73,28 @@ static void take_ref(struct exporter *e, struct resource *res)
 	e->credit--;
 }
 
+/* Whether the queue has no room; counts the drop if so. */
+static bool drop_if_full(struct exporter *e)
+{
+	bool full;
+
+	pthread_mutex_lock(&e->lock);
+	full = e->count >= e->opts.queue_size || e->stopping;
+	e->stats.spans_dropped_full += full;
+	pthread_mutex_unlock(&e->lock);
+	return full;
+}
+
 bool exporter_offer_span(struct exporter *e, const struct span *sp, struct resource *res,
 			 const struct trace_ids *ids, const char *route)
 {
-	bool encoded = otlp_encode_span(&e->scratch, sp, ids, route, e->opts.with_query) == 0;
-	bool taken = false;
+	bool encoded, taken = false;
 
+	/* A collector that falls behind must not make each dropped span cost an
+	 * encoding: once the queue was full, look before encoding. */
+	if (e->was_full && drop_if_full(e))
+		return false;
+	encoded = otlp_encode_span(&e->scratch, sp, ids, route, e->opts.with_query) == 0;
 	pthread_mutex_lock(&e->lock);
 	if (e->count < e->opts.queue_size && !e->stopping && encoded) {
 		struct encoded_span *slot = &e->ring[(e->head + e->count) % e->opts.queue_size];
@@ -95,6 +112,7 @@ bool exporter_offer_span(struct exporter *e, const struct span *sp, struct resou
 	}
 	if (!taken)
 		e->stats.spans_dropped_full++;
+	e->was_full = !taken;
 	pthread_mutex_unlock(&e->lock);
 	return taken;
 }
