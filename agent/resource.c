@@ -63,13 +63,7 @@ static void env_copy(const char *env, size_t len, const char *name, char *out, s
 	size_t vlen = 0;
 	const char *v = env ? env_lookup(env, len, name, &vlen) : NULL;
 
-	out[0] = '\0';
-	if (!v)
-		return;
-	if (vlen >= outlen)
-		vlen = outlen - 1;
-	memcpy(out, v, vlen);
-	out[vlen] = '\0';
+	copy_cut(out, outlen, v ? v : "", v ? vlen : 0);
 }
 
 /* Keeps NAME=value for a later rebuild (resource_cache_resolve). */

@@ -249,8 +249,7 @@ static size_t server_endpoint(const struct span *sp, char *buf, size_t len, cons
 	return n;
 }
 
-/* s (n bytes) into buf as a C string, cut to fit len. */
-static void copy_cut(char *buf, size_t len, const char *s, size_t n)
+void copy_cut(char *buf, size_t len, const char *s, size_t n)
 {
 	if (!len)
 		return;
