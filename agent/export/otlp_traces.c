@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Spans → ExportTraceServiceRequest, written in one pass from the spans into
- * one buffer (pb_writer.h) rather than through a protobuf-c message tree: the
- * tree cost an allocation per field and protobuf-c sized every nested message
- * again at each level, most of the agent's CPU per exported span. The bytes are
+ * Spans → ExportTraceServiceRequest, written straight from the spans with
+ * pb_writer.h rather than through a protobuf-c message tree: each span into
+ * its own bytes (otlp_encode_span), then those into one request grouped by
+ * process (otlp_assemble_traces). The tree cost an allocation per field and
+ * protobuf-c sized every nested message again at each level, most of the
+ * agent's CPU per exported span. The bytes are
  * the ones protobuf-c produced for the same spans (tests/unit compare them):
  * fields in field-number order, proto3 defaults (zero, empty) left out,
  * oneof members and sub-messages written when set even if empty.
