@@ -4,8 +4,9 @@
  * exporter thread that batches (size and time), encodes OTLP, sends, and
  * retries what the collector calls retryable with exponential backoff and
  * jitter, honouring Retry-After. The main thread never waits on the network:
- * offering a span encodes it and takes a mutex for a copy of the bytes, and a
- * full queue drops (counted).
+ * offering a span encodes it and takes a mutex for a copy of the bytes. A full
+ * queue makes it wait up to 50 ms for room while exports succeed (the kernel's
+ * ring buffer holds the events meanwhile), and drops (counted) otherwise.
  */
 #ifndef SONDE_EXPORTER_H
 #define SONDE_EXPORTER_H
@@ -33,6 +34,7 @@ struct exporter_stats {
 	uint64_t spans_exported;
 	uint64_t spans_dropped_full;   /* the queue was full (or out of memory) */
 	uint64_t spans_dropped_failed; /* the collector refused, or retries ran out */
+	uint64_t queue_waits;	       /* times the main thread waited for room */
 	uint64_t requests;	       /* export requests sent (both signals) */
 	uint64_t request_failures;     /* requests that did not succeed, retries included */
 	uint64_t retries;

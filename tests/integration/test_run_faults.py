@@ -3,9 +3,11 @@
 Retry-After, or never answers: the agent stays up, memory stays bounded, drops
 are counted, and spans flow again when the collector is back."""
 
+import shutil
+import tempfile
 import time
 
-from harness import free_port
+from harness import Nginx, curl, free_port
 from otlp import (Receiver, SondeRun, burst, check, get, items_server, prom_value,
                   spans_of, wait_for)
 
@@ -88,6 +90,40 @@ def test_503_with_retry_after_is_honoured():
         agent.stop()
         svc.stop()
         rcv.stop()
+
+
+def test_slow_collector_makes_the_agent_wait_not_drop():
+    """A burst of 300 spans into a queue of 20 that a slow collector drains 10
+    at a time: the agent waits for room (the events wait in the ring buffer)
+    instead of dropping most of them."""
+    port, prom = free_port(), free_port()
+    root = tempfile.mkdtemp(prefix="sonde-www-")
+    web = Nginx(port, root)
+    rcv = Receiver(delay_ms=10)
+    agent = SondeRun("--pid", str(web.worker_pids()[0]), "--prometheus-port", str(prom),
+                     env=dict(FAST, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint(),
+                              OTEL_BSP_SCHEDULE_DELAY="50",
+                              OTEL_BSP_MAX_QUEUE_SIZE="20",
+                              OTEL_BSP_MAX_EXPORT_BATCH_SIZE="10"))
+    try:
+        # One curl, one keep-alive connection: 300 requests in well under 100 ms
+        # of the agent's time, so they reach it together.
+        curl(f"http://127.0.0.1:{port}/echo?[1-300]")
+        echoes = lambda: sum(a["url.path"] == "/echo" for _, _, a in spans_of(rcv))
+        wait_for(lambda: echoes() >= 300, timeout=30, what="all 300 spans at the slow collector")
+        text = metrics_text(prom)
+        check(echoes() == 300, f"{echoes()} spans for 300 requests")
+        check(prom_value(text, "sonde_spans_dropped_total") == 0,
+              f"dropped {prom_value(text, 'sonde_spans_dropped_total')}")
+        check(prom_value(text, "sonde_export_queue_waits_total") > 0,
+              f"waits {prom_value(text, 'sonde_export_queue_waits_total')}")
+        check(len(rcv.requests("traces")) >= 30, "batches of at most 10 spans")
+    finally:
+        rc = agent.stop()
+        web.stop()
+        rcv.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    check(rc == 0, f"exit {rc}: {agent.stderr()}")
 
 
 def test_collector_that_never_answers():

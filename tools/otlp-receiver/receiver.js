@@ -9,10 +9,12 @@
 //
 //   node receiver.js --http-port P --grpc-port Q --out FILE [--control-port C]
 //        [--host ADDR] [--mode ok|fail|hang|garbage] [--status N]
-//        [--retry-after SECONDS] [--fail-count N]
+//        [--retry-after SECONDS] [--fail-count N] [--delay-ms MS]
+//
+// --delay-ms makes every successful answer wait that long: a slow collector.
 //
 // Control port: POST /mode with a JSON body {"mode", "status", "retry_after",
-// "fail_count"} replaces the fault settings (keys not given go back to their
+// "fail_count", "delay_ms"} replaces the fault settings (keys not given go back to their
 // defaults); GET /mode shows them; GET /stats counts requests by result.
 'use strict';
 
@@ -76,12 +78,13 @@ const MODES = new Set(['ok', 'fail', 'hang', 'garbage']);
 // One place that checks fault settings, for the flags and for POST /mode alike.
 // Throws with a message naming the bad value.
 function faultSettings(given) {
-	const s = { mode: 'ok', status: 503, retryAfter: null, failCount: 0 };
+	const s = { mode: 'ok', status: 503, retryAfter: null, failCount: 0, delayMs: 0 };
 	const pick = (...names) => names.map((n) => given[n]).find((v) => v !== undefined);
 	const mode = pick('mode');
 	const status = pick('status');
 	const retryAfter = pick('retry_after', 'retry-after', 'retryAfter');
 	const failCount = pick('fail_count', 'fail-count', 'failCount');
+	const delayMs = pick('delay_ms', 'delay-ms', 'delayMs');
 
 	if (mode !== undefined) {
 		if (!MODES.has(mode))
@@ -105,6 +108,12 @@ function faultSettings(given) {
 		if (!Number.isInteger(n) || n < 0)
 			throw new Error(`fail_count: not a count: ${failCount}`);
 		s.failCount = n;
+	}
+	if (delayMs !== undefined) {
+		const n = Number(delayMs);
+		if (!Number.isInteger(n) || n < 0)
+			throw new Error(`delay_ms: not a count of milliseconds: ${delayMs}`);
+		s.delayMs = n;
 	}
 	return s;
 }
@@ -139,6 +148,7 @@ function parseArgs(argv) {
 		case '--status':
 		case '--retry-after':
 		case '--fail-count':
+		case '--delay-ms':
 			opts.fault[arg.slice(2)] = value;
 			break;
 		default:
@@ -282,7 +292,7 @@ function handleHttp(req, res) {
 		record(line);
 		switch (line.result) {
 		case 'ok':
-			return httpReply(res, 200, {}, emptyResponse(signal));
+			return later(() => httpReply(res, 200, {}, emptyResponse(signal)));
 		case 'fail': {
 			const extra = fault.retryAfter !== null ? { 'Retry-After': fault.retryAfter } : {};
 			return httpReply(res, fault.status, extra, null);
@@ -294,6 +304,14 @@ function handleHttp(req, res) {
 			return;
 		}
 	});
+}
+
+// Runs a successful answer now, or after the slow-collector delay.
+function later(answer) {
+	if (fault.delayMs > 0)
+		setTimeout(answer, fault.delayMs);
+	else
+		answer();
 }
 
 // ---- OTLP/gRPC -------------------------------------------------------------
@@ -386,7 +404,7 @@ function grpcExport(signal) {
 		record(line);
 		switch (line.result) {
 		case 'ok':
-			return callback(null, { signal });
+			return later(() => callback(null, { signal }));
 		case 'fail': {
 			// OTLP/gRPC: RESOURCE_EXHAUSTED is the throttling answer (HTTP's 429);
 			// UNAVAILABLE the generic "try again later".
@@ -459,6 +477,7 @@ function publicFault() {
 		status: fault.status,
 		retry_after: fault.retryAfter,
 		fail_count: fault.failCount,
+		delay_ms: fault.delayMs,
 	};
 }
 
