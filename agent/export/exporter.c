@@ -134,7 +134,7 @@ static bool wait_for_room(struct exporter *e)
 bool exporter_offer_span(struct exporter *e, const struct span *sp, struct resource *res,
 			 const struct trace_ids *ids, const char *route)
 {
-	bool encoded, taken = false;
+	bool encoded, taken = false, batch_full = false;
 
 	/* A collector that falls behind must not make each dropped span cost an
 	 * encoding: once the queue was full, look before encoding. */
@@ -152,14 +152,17 @@ bool exporter_offer_span(struct exporter *e, const struct span *sp, struct resou
 			e->count++;
 			e->stats.spans_queued++;
 			taken = true;
-			if (e->count == e->opts.batch_size)
-				pthread_cond_signal(&e->wake);
+			batch_full = e->count == e->opts.batch_size;
 		}
 	}
 	if (!taken)
 		e->stats.spans_dropped_full++;
 	e->was_full = !taken;
 	pthread_mutex_unlock(&e->lock);
+	/* Signalled after unlocking: woken under the lock, the exporter thread
+	 * would block on it at once, and the unlock would need a futex wake-up. */
+	if (batch_full)
+		pthread_cond_signal(&e->wake);
 	return taken;
 }
 
