@@ -125,8 +125,12 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(PURE_SRCS) $(PROTO_SRCS) $(PROTO_H
 		       $(ELF_SRCS) $(wildcard agent/*.h agent/*/*.h)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(UNIT_CFLAGS) $< $(PURE_SRCS) $(PROTO_SRCS) $(ELF_SRCS) -lcmocka $(PURE_LIBS) \
-		$(ELF_LIBS) -o $@
+	$(Q)$(CC) $(UNIT_CFLAGS) $< $(PURE_SRCS) $(PROTO_SRCS) $(ELF_SRCS) $(TEST_EXTRA_SRCS) \
+		-lcmocka $(PURE_LIBS) $(ELF_LIBS) -o $@
+
+# The exporter's queue, with a fake transport the test defines in place of libcurl's.
+$(OUTPUT)/tests/test_exporter: TEST_EXTRA_SRCS := agent/export/exporter.c agent/log.c
+$(OUTPUT)/tests/test_exporter: agent/export/exporter.c agent/log.c
 
 test-unit: $(UNIT_TESTS)
 	$(Q)set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done

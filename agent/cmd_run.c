@@ -266,7 +266,7 @@ int cmd_run(int argc, char **argv)
 		goto out_ingest;
 	if (k8s_meta_start(&cfg, &km))
 		goto out_tracer;
-	if (pipeline_init(&pl, &cfg, km))
+	if (pipeline_init(&pl, &cfg, km, tracer_ring_has_room, t))
 		goto out_tracer;
 	if (cfg.prometheus_port) {
 		ps = prom_server_start(cfg.prometheus_address, cfg.prometheus_port,

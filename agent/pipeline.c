@@ -15,7 +15,8 @@
 
 static struct held_span *held_at(struct pipeline *p, uint32_t i);
 
-int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, struct k8s_meta *k8s)
+int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, struct k8s_meta *k8s,
+		  bool (*may_wait)(void *ctx), void *may_wait_ctx)
 {
 	struct exporter_opts eo = { 0 };
 	uint64_t seed = 0;
@@ -54,6 +55,8 @@ int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, struct k8s
 		eo.batch_size = cfg->bsp_max_export_batch_size;
 		eo.batch_delay_ms = cfg->bsp_schedule_delay_ms;
 		eo.with_query = cfg->capture_query;
+		eo.may_wait = may_wait;
+		eo.may_wait_ctx = may_wait_ctx;
 		p->exporter = exporter_start(&eo);
 		if (!p->exporter) {
 			pipeline_destroy(p);

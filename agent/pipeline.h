@@ -68,7 +68,10 @@ struct pipeline {
 };
 
 /* k8s may be NULL (no Kubernetes); it must outlive the pipeline. */
-int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, struct k8s_meta *k8s);
+/* may_wait: whether a full export queue may make the event loop wait for room
+ * now (tracer_ring_has_room), with its ctx; NULL: spans drop at once. */
+int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, struct k8s_meta *k8s,
+		  bool (*may_wait)(void *ctx), void *may_wait_ctx);
 void pipeline_destroy(struct pipeline *p);
 /* span_out_fn */
 void pipeline_span(void *ctx, const struct span *sp);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -33,6 +34,10 @@
 struct tracer {
 	struct sonde_bpf *skel;
 	struct ring_buffer *rb;
+	/* The ring's consumer and producer positions, mapped read-only: how much
+	 * waits to be read (libbpf 1.1 has no call for it). NULL if unmapped. */
+	const volatile uint64_t *consumer_pos, *producer_pos;
+	uint64_t ring_size;
 	tracer_event_fn fn;
 	void *ctx;
 	int budget;
@@ -171,6 +176,37 @@ static void set_settings(struct sonde_bpf *skel, const struct tracer_opts *o)
 	bpf_program__set_autoload(skel->progs.sched_process_exec, o->tls);
 }
 
+/* The ring buffer map's first page holds the consumer position, the second
+ * the producer's. Unmapped (NULL) on failure: the exporter then never waits. */
+static void map_ring_positions(struct tracer *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.events);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	void *cons = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, 0);
+	void *prod = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, (off_t)page);
+
+	if (cons == MAP_FAILED || prod == MAP_FAILED) {
+		log_debug("cannot map the ring buffer's positions: %s", strerror(errno));
+		if (cons != MAP_FAILED)
+			munmap(cons, page);
+		if (prod != MAP_FAILED)
+			munmap(prod, page);
+		return;
+	}
+	t->consumer_pos = cons;
+	t->producer_pos = prod;
+	t->ring_size = bpf_map__max_entries(t->skel->maps.events);
+}
+
+bool tracer_ring_has_room(void *tracer)
+{
+	struct tracer *t = tracer;
+
+	if (!t->consumer_pos)
+		return false;
+	return *t->producer_pos - *t->consumer_pos <= t->ring_size / 4;
+}
+
 struct tracer *tracer_open(const struct tracer_opts *opts, tracer_event_fn fn, void *ctx)
 {
 	struct tracer *t = calloc(1, sizeof(*t));
@@ -228,6 +264,7 @@ struct tracer *tracer_open(const struct tracer_opts *opts, tracer_event_fn fn, v
 		log_error("failed to create ring buffer reader: %s", strerror(-err));
 		goto fail;
 	}
+	map_ring_positions(t);
 	return t;
 fail:
 	tracer_close(t);
@@ -239,6 +276,10 @@ void tracer_close(struct tracer *t)
 {
 	if (!t)
 		return;
+	if (t->consumer_pos)
+		munmap((void *)t->consumer_pos, (size_t)sysconf(_SC_PAGESIZE));
+	if (t->producer_pos)
+		munmap((void *)t->producer_pos, (size_t)sysconf(_SC_PAGESIZE));
 	ring_buffer__free(t->rb);
 	reorder_free(&t->reorder);
 	tls_attach_free(t->tls);

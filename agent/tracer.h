@@ -48,6 +48,9 @@ const struct tls_attach *tracer_tls(const struct tracer *t);
 const char *tracer_uprobe_func(struct tracer *t, const struct bpf_program *prog);
 /* The loaded BPF object, for reading program statistics (prog_stats.c). */
 struct bpf_object *tracer_bpf_object(struct tracer *t);
+/* Whether the ring buffer is at most a quarter full: events can wait there a
+ * little longer (the exporter's wait for room). A void * for a callback. */
+bool tracer_ring_has_room(void *tracer);
 /* Kernel-side counters summed over CPUs (enum sonde_counter). */
 void tracer_counters(struct tracer *t, uint64_t out[SONDE_CNT__MAX]);
 

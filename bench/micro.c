@@ -309,7 +309,7 @@ static int path_setup(struct path_ctx *pc, bool export)
 	pc->cfg.traces_exporter = export ? TRACES_EXPORTER_OTLP : TRACES_EXPORTER_NONE;
 	pc->cfg.metrics_exporter = METRICS_EXPORTER_NONE;
 	pc->cfg.sampler = SAMPLER_ALWAYS_ON;
-	if (pipeline_init(&pc->p, &pc->cfg, NULL))
+	if (pipeline_init(&pc->p, &pc->cfg, NULL, NULL, NULL))
 		return -1;
 	/* The request's pid: its resource is read from /proc once, then cached. */
 	return ingest_setup(&pc->ic, pipeline_span, &pc->p);

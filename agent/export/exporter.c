@@ -52,6 +52,8 @@ struct exporter {
 /* Longest the main thread waits for room in a full queue. Meanwhile events
  * wait in the ring buffer (2 MiB: ~100 ms of events at 20,000 req/s). */
 #define ROOM_WAIT_NS (50 * 1000000ull)
+/* The ring buffer's room is looked at this often during that wait. */
+#define ROOM_CHECK_NS (2 * 1000000ull)
 
 static uint64_t ms_to_ns(uint64_t ms)
 {
@@ -115,19 +117,24 @@ static bool drop_if_full(struct exporter *e)
 /* Lock held. Whether the queue has room, after waiting up to ROOM_WAIT_NS for
  * the exporter thread to give slots back when it is exporting fine: a burst of
  * spans (one wake-up can bring thousands) then waits instead of being
- * dropped. A collector that fails or is gone gets no wait: the spans drop. */
+ * dropped. A collector that fails or is gone gets no wait, nor does a ring
+ * buffer filling up: a collector slower than the traffic costs spans, never
+ * events (and with them the RED metrics). */
 static bool wait_for_room(struct exporter *e)
 {
-	uint64_t deadline;
+	uint64_t now = clock_mono_now(), deadline = now + ROOM_WAIT_NS;
+	bool waited = false;
 
-	if (e->count < e->opts.queue_size)
-		return true;
-	if (e->stopping || !e->sends_ok)
-		return false;
-	e->stats.queue_waits++;
-	deadline = clock_mono_now() + ROOM_WAIT_NS;
-	while (e->count >= e->opts.queue_size && !e->stopping && clock_mono_now() < deadline)
-		wait_cond_until(e, &e->room, deadline);
+	while (e->count >= e->opts.queue_size && !e->stopping && e->sends_ok && now < deadline &&
+	       e->opts.may_wait && e->opts.may_wait(e->opts.may_wait_ctx)) {
+		uint64_t until = now + ROOM_CHECK_NS;
+
+		if (!waited) /* counted as it starts: a wait is visible while it lasts */
+			e->stats.queue_waits++;
+		waited = true;
+		wait_cond_until(e, &e->room, until < deadline ? until : deadline);
+		now = clock_mono_now();
+	}
 	return e->count < e->opts.queue_size && !e->stopping;
 }
 

@@ -5,8 +5,9 @@
  * retries what the collector calls retryable with exponential backoff and
  * jitter, honouring Retry-After. The main thread never waits on the network:
  * offering a span encodes it and takes a mutex for a copy of the bytes. A full
- * queue makes it wait up to 50 ms for room while exports succeed (the kernel's
- * ring buffer holds the events meanwhile), and drops (counted) otherwise.
+ * queue makes it wait up to 50 ms for room while exports succeed and the
+ * kernel's ring buffer has room for the events meanwhile; otherwise the span
+ * is dropped (counted).
  */
 #ifndef SONDE_EXPORTER_H
 #define SONDE_EXPORTER_H
@@ -25,6 +26,10 @@ struct exporter_opts {
 	uint32_t batch_size;		   /* spans per request */
 	uint32_t batch_delay_ms;	   /* longest a span waits for a batch to fill */
 	bool with_query;		   /* export url.query */
+	/* Whether the caller may wait for room in a full queue now (what it does
+	 * not read meanwhile must have somewhere to wait); NULL: never wait. */
+	bool (*may_wait)(void *ctx);
+	void *may_wait_ctx;
 	/* Retry policy; 0 picks the default (1 s, 5 s, 30 s). */
 	uint32_t backoff_initial_ms, backoff_max_ms, retry_max_elapsed_ms;
 };

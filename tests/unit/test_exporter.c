@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The export queue's back-pressure: when the queue is full, the event loop
+ * waits for room only while the collector takes exports and the caller says
+ * events can wait (the ring buffer has room); otherwise the span drops at
+ * once. The collector here is a fake transport whose sends the test answers.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exporter.h"
+#include "otlp_transport.h"
+#include "resource.h"
+#include "span.h"
+
+/* ---- the fake collector: each send blocks until the test answers it ---- */
+
+static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fake_cond = PTHREAD_COND_INITIALIZER;
+static int sends_started, answers_given;
+static enum export_result next_result = EXPORT_OK;
+
+struct otlp_transport {
+	int unused;
+};
+
+int otlp_transport_global_init(void)
+{
+	return 0;
+}
+
+struct otlp_transport *otlp_transport_new(const struct otlp_target *target,
+					  enum otlp_signal signal)
+{
+	(void)target;
+	(void)signal;
+	return calloc(1, sizeof(struct otlp_transport));
+}
+
+void otlp_transport_free(struct otlp_transport *t)
+{
+	free(t);
+}
+
+void otlp_transport_send(struct otlp_transport *t, const uint8_t *body, size_t len,
+			 struct export_outcome *out)
+{
+	(void)t;
+	(void)body;
+	(void)len;
+	pthread_mutex_lock(&fake_lock);
+	int mine = sends_started++;
+
+	pthread_cond_broadcast(&fake_cond);
+	while (answers_given <= mine)
+		pthread_cond_wait(&fake_cond, &fake_lock);
+	memset(out, 0, sizeof(*out));
+	out->result = next_result;
+	snprintf(out->detail, sizeof(out->detail), "fake %s",
+		 next_result == EXPORT_OK ? "ok" : "failure");
+	pthread_mutex_unlock(&fake_lock);
+}
+
+static void fake_reset(enum export_result result)
+{
+	pthread_mutex_lock(&fake_lock);
+	sends_started = answers_given = 0;
+	next_result = result;
+	pthread_mutex_unlock(&fake_lock);
+}
+
+/* Waits until the exporter thread has started n sends. */
+static void fake_wait_sends(int n)
+{
+	pthread_mutex_lock(&fake_lock);
+	while (sends_started < n)
+		pthread_cond_wait(&fake_cond, &fake_lock);
+	pthread_mutex_unlock(&fake_lock);
+}
+
+static void fake_answer_all(void)
+{
+	pthread_mutex_lock(&fake_lock);
+	answers_given = 1 << 30;
+	pthread_cond_broadcast(&fake_cond);
+	pthread_mutex_unlock(&fake_lock);
+}
+
+/* ---- the exporter under test ---- */
+
+static bool ring_room;
+static bool may_wait(void *ctx)
+{
+	(void)ctx;
+	return ring_room;
+}
+
+static const struct otlp_target target = { 0 };
+
+static struct exporter *start(void)
+{
+	struct exporter_opts o = {
+		.traces = &target,
+		.queue_size = 4,
+		.batch_size = 2,
+		.batch_delay_ms = 10000,
+		.may_wait = may_wait,
+		.backoff_initial_ms = 10,
+		.backoff_max_ms = 10,
+		.retry_max_elapsed_ms = 1, /* a failure is not retried */
+	};
+	struct exporter *e = exporter_start(&o);
+
+	assert_non_null(e);
+	return e;
+}
+
+static struct span one_span(void)
+{
+	struct span s = { 0 };
+
+	s.kind = SPAN_SERVER;
+	snprintf(s.method, sizeof(s.method), "GET");
+	snprintf(s.target, sizeof(s.target), "/items/1");
+	s.status = 200;
+	s.version_minor = 1;
+	s.start_ns = 1795635721000000000ull;
+	s.end_ns = s.start_ns + 1000;
+	return s;
+}
+
+static struct resource *res;
+static struct span sp;
+static const struct trace_ids ids = { .trace_id = { 1 }, .span_id = { 2 }, .sampled = true };
+
+static bool offer(struct exporter *e)
+{
+	return exporter_offer_span(e, &sp, res, &ids, "/items/{id}");
+}
+
+/* Fills the queue while the collector holds the batch it is sent (the
+ * sends-th): 2 slots go out with the batch, 4 fill the queue again. */
+static void fill(struct exporter *e, int sends)
+{
+	assert_true(offer(e));
+	assert_true(offer(e)); /* a full batch: the exporter thread takes it */
+	fake_wait_sends(sends);
+	for (int i = 0; i < 4; i++)
+		assert_true(offer(e));
+}
+
+static struct exporter_stats stop(struct exporter *e)
+{
+	struct exporter_stats st;
+
+	fake_answer_all();
+	exporter_stop(e, 1000, &st);
+	return st;
+}
+
+/* Answers the first send once the event loop waits for room. */
+static void *answer_when_waiting(void *arg)
+{
+	struct exporter *e = arg;
+	struct exporter_stats st;
+
+	do {
+		usleep(1000);
+		exporter_get_stats(e, &st);
+	} while (!st.queue_waits);
+	pthread_mutex_lock(&fake_lock);
+	answers_given = 1; /* the first batch is answered; later ones wait */
+	pthread_cond_broadcast(&fake_cond);
+	pthread_mutex_unlock(&fake_lock);
+	return NULL;
+}
+
+static void test_full_queue_waits_for_room(void **state)
+{
+	struct exporter *e;
+	struct exporter_stats st;
+	pthread_t th;
+
+	(void)state;
+	fake_reset(EXPORT_OK);
+	ring_room = true;
+	e = start();
+	fill(e, 1);
+	/* The collector answers while the span waits; the exporter thread then
+	 * takes the next batch and gives its slots back: the span goes in. */
+	pthread_create(&th, NULL, answer_when_waiting, e);
+	assert_true(offer(e));
+	pthread_join(th, NULL);
+	exporter_get_stats(e, &st);
+	assert_int_equal(st.queue_waits, 1);
+	assert_int_equal(st.spans_dropped_full, 0);
+	st = stop(e);
+	assert_int_equal(st.spans_exported, 7);
+}
+
+static void test_full_ring_drops_at_once(void **state)
+{
+	struct exporter *e;
+	struct exporter_stats st;
+
+	(void)state;
+	fake_reset(EXPORT_OK);
+	ring_room = false; /* events would have nowhere to wait */
+	e = start();
+	fill(e, 1);
+	assert_false(offer(e));
+	exporter_get_stats(e, &st);
+	assert_int_equal(st.queue_waits, 0);
+	assert_int_equal(st.spans_dropped_full, 1);
+	stop(e);
+}
+
+static void test_failing_collector_gets_no_wait(void **state)
+{
+	struct exporter *e;
+	struct exporter_stats st;
+
+	(void)state;
+	fake_reset(EXPORT_FAIL);
+	ring_room = true;
+	e = start();
+	/* A first batch fails: the exporter now knows the collector refuses. */
+	assert_true(offer(e));
+	assert_true(offer(e));
+	fake_wait_sends(1);
+	pthread_mutex_lock(&fake_lock);
+	answers_given = 1;
+	pthread_cond_broadcast(&fake_cond);
+	pthread_mutex_unlock(&fake_lock);
+	for (;;) {
+		exporter_get_stats(e, &st);
+		if (st.spans_dropped_failed == 2)
+			break;
+		usleep(1000);
+	}
+	/* The next batch hangs in the collector; the queue fills behind it. */
+	fill(e, 2);
+	assert_false(offer(e));
+	exporter_get_stats(e, &st);
+	assert_int_equal(st.queue_waits, 0);
+	assert_int_equal(st.spans_dropped_full, 1);
+	stop(e);
+}
+
+int main(void)
+{
+	static const char env[] = "OTEL_SERVICE_NAME=test";
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_queue_waits_for_room),
+		cmocka_unit_test(test_full_ring_drops_at_once),
+		cmocka_unit_test(test_failing_collector_gets_no_wait),
+	};
+	int rc;
+
+	res = resource_new(4242, "nginx", "host", env, sizeof(env), NULL, "test");
+	sp = one_span();
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	resource_put(res);
+	return rc;
+}
