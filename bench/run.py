@@ -401,7 +401,7 @@ def prog_stats_by_name(pid, names):
 
 def bpf_breakdown(args, nginx):
     """BPF run time per program, floor against full tracing, at 10,000 req/s."""
-    secs = 3 if args.quick else 6
+    secs = 2 if args.quick else 6
     log(f"  kernel side: BPF run time per program, floor and full, {secs} s each")
     res = {}
     with open("/proc/sys/kernel/bpf_stats_enabled") as f:
@@ -736,9 +736,9 @@ def main():
     args.sat_seconds = 3 if q else 5
     args.sat_rounds = 1 if q else 3
     args.other_rounds = 1 if q else 2
-    args.fixed_seconds = 5 if q else 20
+    args.fixed_seconds = 4 if q else 20
     args.fixed_rounds = 1 if q else 2
-    args.sustained_seconds = 15 if q else 60
+    args.sustained_seconds = 10 if q else 60
     args.idle = 2000 if q else 10000
     args.out = args.out or (f"{WORK}/results-quick.md" if q else f"{ROOT}/bench/results.md")
     if os.geteuid() != 0:
