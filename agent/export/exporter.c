@@ -50,7 +50,7 @@ struct exporter {
 
 #define WARN_INTERVAL_NS (60 * 1000000000ull)
 /* Longest the main thread waits for room in a full queue. Meanwhile events
- * wait in the ring buffer (2 MiB: ~100 ms of events at 20,000 req/s). */
+ * wait in the ring buffer; the wait also ends once it is a quarter full. */
 #define ROOM_WAIT_NS (50 * 1000000ull)
 /* The ring buffer's room is looked at this often during that wait. */
 #define ROOM_CHECK_NS (2 * 1000000ull)
@@ -275,9 +275,10 @@ static void release_spans(struct encoded_span *batch, uint32_t n)
 	}
 }
 
-/* Sends the n spans from slot first (the ring's head); called without the lock. Their slots
- * go back to the queue as soon as the request body holds their bytes, so the
- * main thread can fill the whole queue while the request is on the network. */
+/* Sends the n spans from slot first (the ring's head), without the lock held.
+ * Their slots go back to the queue as soon as the request body holds their
+ * bytes, so the main thread can fill the whole queue while the request is on
+ * the network. */
 static void export_spans(struct exporter *e, uint32_t first, uint32_t n)
 {
 	struct encoded_span *batch = &e->ring[first];

@@ -38,8 +38,7 @@ int otlp_transport_global_init(void)
 	return 0;
 }
 
-struct otlp_transport *otlp_transport_new(const struct otlp_target *target,
-					  enum otlp_signal signal)
+struct otlp_transport *otlp_transport_new(const struct otlp_target *target, enum otlp_signal signal)
 {
 	(void)target;
 	(void)signal;
