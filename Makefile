@@ -130,7 +130,7 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(PURE_SRCS) $(PROTO_SRCS) $(PROTO_H
 
 # The exporter's queue, with a fake transport the test defines in place of libcurl's.
 $(OUTPUT)/tests/test_exporter: TEST_EXTRA_SRCS := agent/export/exporter.c agent/log.c
-$(OUTPUT)/tests/test_exporter: agent/export/exporter.c agent/log.c
+$(OUTPUT)/tests/test_exporter: agent/export/exporter.c agent/log.c tests/fake_transport.h
 
 test-unit: $(UNIT_TESTS)
 	$(Q)set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
@@ -198,7 +198,7 @@ BENCH_PATH_SRCS := agent/pipeline.c agent/resource_cache.c agent/output.c agent/
 		   agent/export/exporter.c agent/k8s/k8s_meta.c agent/k8s/pod_watch.c \
 		   agent/k8s/kube_client.c
 
-$(BENCH_MICRO): bench/micro.c $(BENCH_HPACK) $(PURE_SRCS) $(BENCH_PATH_SRCS) $(PROTO_SRCS) \
+$(BENCH_MICRO): bench/micro.c tests/fake_transport.h $(BENCH_HPACK) $(PURE_SRCS) $(BENCH_PATH_SRCS) $(PROTO_SRCS) \
 		$(PROTO_HDRS) $(wildcard agent/*.h agent/*/*.h)
 	$(call msg,CC-BENCH,$@)
 	$(Q)mkdir -p $(dir $@)

@@ -25,6 +25,7 @@
 #include "pipeline.h"
 #include "resource.h"
 #include "trace_context.h"
+#include "../tests/fake_transport.h"
 
 #define BATCHES 31
 
@@ -251,35 +252,15 @@ static void bench_otlp(void *ctx, size_t iters)
  * --- The whole userspace path of one exchange: its two ring buffer events →
  * ingest → pipeline_span (resource, route, RED metrics, sampling) and, when
  * spans are exported, the exporter's queue and thread → OTLP encoding. The
- * real pipeline.c and exporter.c; only the network is replaced (below), so
- * what is left out is the send itself.
+ * real pipeline.c and exporter.c; only the network is replaced (the life
+ * cycle in tests/fake_transport.h, the send below), so what is left out is
+ * the send itself.
  */
-
-struct otlp_transport {
-	int unused;
-};
 
 /* Export requests "sent", for the bench to wait on. */
 static pthread_mutex_t sent_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sent_cond = PTHREAD_COND_INITIALIZER;
 static uint64_t sent_requests, sent_bytes;
-
-int otlp_transport_global_init(void)
-{
-	return 0;
-}
-
-struct otlp_transport *otlp_transport_new(const struct otlp_target *target, enum otlp_signal signal)
-{
-	(void)target;
-	(void)signal;
-	return calloc(1, sizeof(struct otlp_transport));
-}
-
-void otlp_transport_free(struct otlp_transport *t)
-{
-	free(t);
-}
 
 void otlp_transport_send(struct otlp_transport *t, const uint8_t *body, size_t len,
 			 struct export_outcome *out)

@@ -21,6 +21,7 @@
 #include "otlp_transport.h"
 #include "resource.h"
 #include "span.h"
+#include "../fake_transport.h"
 
 /* ---- the fake collector: each send blocks until the test answers it ---- */
 
@@ -28,27 +29,6 @@ static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t fake_cond = PTHREAD_COND_INITIALIZER;
 static int sends_started, answers_given;
 static enum export_result next_result = EXPORT_OK;
-
-struct otlp_transport {
-	int unused;
-};
-
-int otlp_transport_global_init(void)
-{
-	return 0;
-}
-
-struct otlp_transport *otlp_transport_new(const struct otlp_target *target, enum otlp_signal signal)
-{
-	(void)target;
-	(void)signal;
-	return calloc(1, sizeof(struct otlp_transport));
-}
-
-void otlp_transport_free(struct otlp_transport *t)
-{
-	free(t);
-}
 
 void otlp_transport_send(struct otlp_transport *t, const uint8_t *body, size_t len,
 			 struct export_outcome *out)
@@ -86,12 +66,18 @@ static void fake_wait_sends(int n)
 	pthread_mutex_unlock(&fake_lock);
 }
 
-static void fake_answer_all(void)
+/* Lets the first n sends return (and those after them wait). */
+static void fake_answer(int n)
 {
 	pthread_mutex_lock(&fake_lock);
-	answers_given = 1 << 30;
+	answers_given = n;
 	pthread_cond_broadcast(&fake_cond);
 	pthread_mutex_unlock(&fake_lock);
+}
+
+static void fake_answer_all(void)
+{
+	fake_answer(1 << 30);
 }
 
 /* ---- the exporter under test ---- */
@@ -176,10 +162,7 @@ static void *answer_when_waiting(void *arg)
 		usleep(1000);
 		exporter_get_stats(e, &st);
 	} while (!st.queue_waits);
-	pthread_mutex_lock(&fake_lock);
-	answers_given = 1; /* the first batch is answered; later ones wait */
-	pthread_cond_broadcast(&fake_cond);
-	pthread_mutex_unlock(&fake_lock);
+	fake_answer(1);
 	return NULL;
 }
 
@@ -236,10 +219,7 @@ static void test_failing_collector_gets_no_wait(void **state)
 	assert_true(offer(e));
 	assert_true(offer(e));
 	fake_wait_sends(1);
-	pthread_mutex_lock(&fake_lock);
-	answers_given = 1;
-	pthread_cond_broadcast(&fake_cond);
-	pthread_mutex_unlock(&fake_lock);
+	fake_answer(1);
 	for (;;) {
 		exporter_get_stats(e, &st);
 		if (st.spans_dropped_failed == 2)
