@@ -57,7 +57,10 @@ class Receiver:
         """Decoded requests; accepted_only keeps those answered with success."""
         try:
             with open(self.out) as f:
-                lines = [json.loads(line) for line in f if line.strip()]
+                # A line still being appended has no newline yet: the next
+                # poll reads it whole.
+                lines = [json.loads(line) for line in f
+                         if line.endswith("\n") and line.strip()]
         except FileNotFoundError:
             return []
         return [r for r in lines if (signal_name is None or r.get("signal") == signal_name)
