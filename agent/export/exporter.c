@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,9 +123,13 @@ static bool drop_if_full(struct exporter *e)
  * events (and with them the RED metrics). */
 static bool wait_for_room(struct exporter *e)
 {
-	uint64_t now = clock_mono_now(), deadline = now + ROOM_WAIT_NS;
+	uint64_t now, deadline;
 	bool waited = false;
 
+	if (e->count < e->opts.queue_size || e->stopping)
+		return !e->stopping; /* the common case reads no clock */
+	now = clock_mono_now();
+	deadline = now + ROOM_WAIT_NS;
 	while (e->count >= e->opts.queue_size && !e->stopping && e->sends_ok && now < deadline &&
 	       e->opts.may_wait && e->opts.may_wait(e->opts.may_wait_ctx)) {
 		uint64_t until = now + ROOM_CHECK_NS;
@@ -138,9 +143,24 @@ static bool wait_for_room(struct exporter *e)
 	return e->count < e->opts.queue_size && !e->stopping;
 }
 
+/*
+ * Asks for the cache lines of the slot the next span will be copied into.
+ * The exporter thread read them last, on the other core: copied into cold,
+ * each of the span's lines stalled the main thread (perf showed it at the
+ * unlock after the copy, where the stores drain, a tenth of the thread's
+ * time). Fetched now, they arrive while the next span is being built. The
+ * current span's length is the guess for the next one's.
+ */
+static void prefetch_for_write(const void *p, size_t len)
+{
+	for (size_t off = 0; off < len; off += 64)
+		__builtin_prefetch((const char *)p + off, 1, 3);
+}
+
 bool exporter_offer_span(struct exporter *e, const struct span *sp, struct resource *res,
 			 const struct trace_ids *ids, const char *route)
 {
+	struct encoded_span *next = NULL;
 	bool encoded, taken = false, batch_full = false;
 
 	/* A collector that falls behind must not make each dropped span cost an
@@ -160,12 +180,15 @@ bool exporter_offer_span(struct exporter *e, const struct span *sp, struct resou
 			e->stats.spans_queued++;
 			taken = true;
 			batch_full = e->count == e->opts.batch_size;
+			next = &e->ring[(e->head + e->count) % e->opts.queue_size];
 		}
 	}
 	if (!taken)
 		e->stats.spans_dropped_full++;
 	e->was_full = !taken;
 	pthread_mutex_unlock(&e->lock);
+	if (next)
+		prefetch_for_write(next, offsetof(struct encoded_span, bytes) + e->scratch.len);
 	/* Signalled after unlocking: woken under the lock, the exporter thread
 	 * would block on it at once, and the unlock would need a futex wake-up. */
 	if (batch_full)
