@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "http1_spans.h"
+#include "span_attrs.h"
 
 struct http1_pending {
 	struct http1_pending *next;
@@ -17,14 +18,10 @@ struct feed_ctx {
 	const struct http1_sink *sink;
 };
 
+/* Whether the value was cut to fit. */
 static bool copy_str(char *dst, size_t cap, struct http1_str v)
 {
-	size_t n = v.len < cap - 1 ? v.len : cap - 1;
-
-	if (n)
-		memcpy(dst, v.ptr, n);
-	dst[n] = '\0';
-	return n < v.len;
+	return copy_cut(dst, cap, v.ptr, v.len);
 }
 
 static bool str_is(struct http1_str v, const char *s)

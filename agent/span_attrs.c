@@ -249,14 +249,16 @@ static size_t server_endpoint(const struct span *sp, char *buf, size_t len, cons
 	return n;
 }
 
-void copy_cut(char *buf, size_t len, const char *s, size_t n)
+bool copy_cut(char *buf, size_t len, const char *s, size_t n)
 {
+	size_t kept = n < len ? n : len - 1;
+
 	if (!len)
-		return;
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
+		return n > 0;
+	if (kept)
+		memcpy(buf, s, kept);
+	buf[kept] = '\0';
+	return kept < n;
 }
 
 void span_server_endpoint(const struct span *sp, char *addr, size_t len, uint16_t *port)

@@ -54,8 +54,9 @@ void span_server_endpoint(const struct span *sp, char *addr, size_t len, uint16_
 void span_error_type(const struct span *sp, char *buf, size_t len);
 
 /* s (n bytes) into buf as a C string, cut to fit len bytes (nothing when len
- * is 0). Bytes are copied as they are: see utf8_sanitize for OTLP strings. */
-void copy_cut(char *buf, size_t len, const char *s, size_t n);
+ * is 0). Bytes are copied as they are: see utf8_sanitize for OTLP strings.
+ * Returns whether s was cut. */
+bool copy_cut(char *buf, size_t len, const char *s, size_t n);
 
 /* Copies src[0..n) to dst as valid UTF-8 (bad bytes become U+FFFD), truncated
  * at a character boundary to fit dstlen - 1; returns the length written. */

@@ -344,6 +344,24 @@ static void test_server_from_socket(void **state)
 	assert_int_equal(port, 81);
 }
 
+static void test_copy_cut_says_when_it_cut(void **state)
+{
+	char buf[4] = "xyz";
+
+	(void)state;
+	assert_false(copy_cut(buf, sizeof(buf), "abc", 3));
+	assert_string_equal(buf, "abc");
+	assert_true(copy_cut(buf, sizeof(buf), "abcd", 4));
+	assert_string_equal(buf, "abc");
+	assert_false(copy_cut(buf, sizeof(buf), "", 0));
+	assert_string_equal(buf, "");
+	/* no room at all: nothing written, cut unless there was nothing */
+	buf[0] = 'q';
+	assert_true(copy_cut(buf, 0, "a", 1));
+	assert_false(copy_cut(buf, 0, "", 0));
+	assert_int_equal(buf[0], 'q');
+}
+
 static void test_error_type(void **state)
 {
 	struct span s;
@@ -502,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_utf8_same_as_byte_at_a_time),
 		cmocka_unit_test(test_server_from_host_header),
 		cmocka_unit_test(test_server_from_socket),
+		cmocka_unit_test(test_copy_cut_says_when_it_cut),
 		cmocka_unit_test(test_error_type),
 		cmocka_unit_test(test_attrs_of_server_span),
 		cmocka_unit_test(test_attrs_of_client_span_without_response),
