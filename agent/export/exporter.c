@@ -187,8 +187,12 @@ bool exporter_offer_span(struct exporter *e, const struct span *sp, struct resou
 		e->stats.spans_dropped_full++;
 	e->was_full = !taken;
 	pthread_mutex_unlock(&e->lock);
-	if (next)
-		prefetch_for_write(next, offsetof(struct encoded_span, bytes) + e->scratch.len);
+	if (next) {
+		size_t want = offsetof(struct encoded_span, bytes) + e->scratch.len;
+
+		/* A span too long for a slot goes to the heap: the slot is all. */
+		prefetch_for_write(next, want < sizeof(*next) ? want : sizeof(*next));
+	}
 	/* Signalled after unlocking: woken under the lock, the exporter thread
 	 * would block on it at once, and the unlock would need a futex wake-up. */
 	if (batch_full)
