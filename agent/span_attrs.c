@@ -251,10 +251,11 @@ static size_t server_endpoint(const struct span *sp, char *buf, size_t len, cons
 
 bool copy_cut(char *buf, size_t len, const char *s, size_t n)
 {
-	size_t kept = n < len ? n : len - 1;
+	size_t kept;
 
 	if (!len)
 		return n > 0;
+	kept = n < len ? n : len - 1;
 	if (kept)
 		memcpy(buf, s, kept);
 	buf[kept] = '\0';
