@@ -189,21 +189,29 @@ static void test_full_queue_waits_for_room(void **state)
 	assert_int_equal(st.spans_exported, 7);
 }
 
+/* The queue is full and the span must not wait: it is dropped, counted, with
+ * no wait started. Stops the exporter. */
+static void assert_drops_at_once(struct exporter *e)
+{
+	struct exporter_stats st;
+
+	assert_false(offer(e));
+	exporter_get_stats(e, &st);
+	assert_int_equal(st.queue_waits, 0);
+	assert_int_equal(st.spans_dropped_full, 1);
+	stop(e);
+}
+
 static void test_full_ring_drops_at_once(void **state)
 {
 	struct exporter *e;
-	struct exporter_stats st;
 
 	(void)state;
 	fake_reset(EXPORT_OK);
 	ring_room = false; /* events would have nowhere to wait */
 	e = start();
 	fill(e, 1);
-	assert_false(offer(e));
-	exporter_get_stats(e, &st);
-	assert_int_equal(st.queue_waits, 0);
-	assert_int_equal(st.spans_dropped_full, 1);
-	stop(e);
+	assert_drops_at_once(e);
 }
 
 static void test_failing_collector_gets_no_wait(void **state)
@@ -228,11 +236,7 @@ static void test_failing_collector_gets_no_wait(void **state)
 	}
 	/* The next batch hangs in the collector; the queue fills behind it. */
 	fill(e, 2);
-	assert_false(offer(e));
-	exporter_get_stats(e, &st);
-	assert_int_equal(st.queue_waits, 0);
-	assert_int_equal(st.spans_dropped_full, 1);
-	stop(e);
+	assert_drops_at_once(e);
 }
 
 int main(void)
