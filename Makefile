@@ -207,6 +207,13 @@ $(BENCH_MICRO): bench/micro.c tests/fake_transport.h $(BENCH_HPACK) $(PURE_SRCS)
 		$(INCLUDES) -Iagent/proto bench/micro.c $(BENCH_HPACK) $(PURE_SRCS) \
 		$(BENCH_PATH_SRCS) $(PROTO_SRCS) $(PURE_LIBS) -lcurl -lpthread -o $@
 
+# The CPU-matched control of the saturation runs (bench/cpu_burn.c).
+BENCH_BURN := $(OUTPUT)/bench/cpu_burn
+$(BENCH_BURN): bench/cpu_burn.c
+	$(call msg,CC-BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror $< -lpthread -o $@
+
 # The micro benchmarks alone: repeatable on a busy machine, unlike `make bench`.
 .PHONY: bench-micro
 bench-micro: $(BENCH_MICRO)
@@ -217,6 +224,7 @@ hooks-sonde:
 	$(Q)$(MAKE) --no-print-directory BPF_HOOKS_ONLY=1 OUTPUT=build-hooks
 
 .PHONY: bench bench-quick hooks-sonde
-bench bench-quick: $(OUTPUT)/sonde hooks-sonde $(BENCH_MICRO)
+bench bench-quick: $(OUTPUT)/sonde hooks-sonde $(BENCH_MICRO) $(BENCH_BURN)
 	$(Q)bench/run.py $(if $(filter bench-quick,$@),--quick) --sonde $(OUTPUT)/sonde \
-		--hooks-sonde build-hooks/sonde --micro $(BENCH_MICRO) $(BENCH_ARGS)
+		--hooks-sonde build-hooks/sonde --micro $(BENCH_MICRO) --burn $(BENCH_BURN) \
+		$(BENCH_ARGS)

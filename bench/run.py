@@ -12,6 +12,9 @@ agent and the OTLP sink are not pinned, as on a real host.
 Modes: none (no agent), hooks (the hooks-only floor: the same BPF programs on
 the same hooks with one-lookup bodies, build-hooks/sonde), metrics (sonde run,
 metrics only), full (sonde run, every span exported to bench/otlp_sink.py).
+The plaintext saturation runs add control: the hooks-only floor beside
+bench/cpu_burn, which burns the CPU the agent and the sink used in that
+round's full run, in bursts of the same length and rate.
 """
 import argparse
 import datetime
@@ -39,6 +42,7 @@ MODE_TEXT = {
     "hooks": "hooks-only floor",
     "metrics": "agent, metrics only",
     "full": "agent, all spans exported",
+    "control": "CPU-matched control",
 }
 
 NGINX_CONF = """\
@@ -134,6 +138,38 @@ def bpf_prog_stats(pid):
         ns += int(info.get("run_time_ns", 0))
         cnt += int(info.get("run_cnt", 0))
     return ns, cnt
+
+
+def thread_runs(pid):
+    """Per thread: (ns on CPU, voluntary context switches), from
+    /proc/PID/task/*/schedstat and status. Empty for a process gone."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                ns = int(f.read().split()[0])
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                vol = int(re.search(r"^voluntary_ctxt_switches:\s+(\d+)", f.read(), re.M)[1])
+        except (OSError, TypeError):
+            continue
+        out[tid] = (ns, vol)
+    return out
+
+
+def burst_patterns(before, after, seconds):
+    """BURST_US:PERIOD_US of each thread that ran between two thread_runs():
+    the mean CPU time between two sleeps, and how often it slept."""
+    out = []
+    for tid, (ns, vol) in after.items():
+        ns0, vol0 = before.get(tid, (0, 0))
+        wakes = vol - vol0
+        if wakes > 0 and ns - ns0 > 1e6:  # threads that did more than idle
+            out.append((ns - ns0, f"{(ns - ns0) / 1e3 / wakes:.1f}:{seconds * 1e6 / wakes:.1f}"))
+    return [p for _, p in sorted(out, reverse=True)]
 
 
 def children_cpu_s():
@@ -293,20 +329,36 @@ def h2load(args):
 # --- one measured run ---------------------------------------------------------
 
 
-def measured(args, mode, nginx, load):
+def measured(args, mode, nginx, load, burn=None):
     """Starts the agent in `mode`, runs `load()`, and returns the load's
-    figures with the agent's CPU and the machine's over the load alone."""
-    agent = None if mode == "none" else Agent(args, mode, nginx.worker)
+    figures with the agent's CPU and the machine's over the load alone.
+    burn: the control's cpu_burn patterns (mode control). A full run also
+    returns its agent's and sink's patterns, for the control that follows."""
+    agent = None if mode == "none" else Agent(args, "hooks" if mode == "control" else mode,
+                                              nginx.worker)
+    # cpu_burn takes 8 threads at most: the busiest come first.
+    burner = subprocess.Popen([args.burn] + burn[:8], stdout=subprocess.PIPE,
+                              text=True) if mode == "control" and burn else None
     time.sleep(0.3)  # let the agent's start-up work settle
     a0 = proc_cpu_ticks(agent.proc.pid) if agent else 0
+    b0 = proc_cpu_ticks(burner.pid) if burner else 0
     n0, s0, c0 = proc_cpu_ticks(nginx.worker), proc_cpu_ticks(SINK_PID[0]), children_cpu_s()
-    m0 = machine_busy_ticks()
+    t0 = {"agent": thread_runs(agent.proc.pid), "sink": thread_runs(SINK_PID[0])} if agent else {}
+    m0, w0 = machine_busy_ticks(), time.time()
     r = load()
-    m1 = machine_busy_ticks()
+    m1, w1 = machine_busy_ticks(), time.time()
+    if mode == "full":
+        r["bursts"] = (burst_patterns(t0["agent"], thread_runs(agent.proc.pid), w1 - w0) +
+                       burst_patterns(t0["sink"], thread_runs(SINK_PID[0]), w1 - w0))
     n1, s1, c1 = proc_cpu_ticks(nginx.worker), proc_cpu_ticks(SINK_PID[0]), children_cpu_s()
     a1 = proc_cpu_ticks(agent.proc.pid) if agent else 0
+    if burner:
+        r["burner_us"] = (proc_cpu_ticks(burner.pid) - b0) * 1e6 / HZ
+        burner.terminate()
+        burner.communicate()
     r["machine_us"] = (m1 - m0) * 1e6 / HZ
     r["agent_us"] = (a1 - a0) * 1e6 / HZ
+    r["sink_us"] = (s1 - s0) * 1e6 / HZ
     # nginx, the load generator (the only child that exits meanwhile), agent, sink:
     # unlike /proc/stat, blind to other jobs on a shared machine.
     r["tested_us"] = ((n1 - n0 + s1 - s0 + a1 - a0) / HZ + c1 - c0) * 1e6
@@ -315,13 +367,17 @@ def measured(args, mode, nginx, load):
     return r
 
 
-def rounds_of(args, nginx, n, load):
-    """n rounds of every mode, the order rotated each round."""
-    out = {m: [] for m in MODES}
+def rounds_of(args, nginx, n, load, control=False):
+    """n rounds of every mode, the order rotated each round; with control,
+    each round's full run is followed by the CPU-matched control."""
+    out = {m: [] for m in MODES + (["control"] if control else [])}
     for i in range(n):
         order = MODES[i % len(MODES):] + MODES[:i % len(MODES)]
+        if control:
+            order.insert(order.index("full") + 1, "control")
         for mode in order:
-            out[mode].append(measured(args, mode, nginx, load))
+            burn = out["full"][-1]["bursts"] if mode == "control" else None
+            out[mode].append(measured(args, mode, nginx, load, burn))
             log(f"    round {i + 1} {mode:8} " + short(out[mode][-1]))
     return out
 
@@ -363,7 +419,7 @@ def saturation(args, nginx):
         log(f"  saturation: {title}")
         res[name] = {"title": title,
                      "runs": rounds_of(args, nginx, args.sat_rounds if name == "http1"
-                                       else args.other_rounds, load)}
+                                       else args.other_rounds, load, control=name == "http1")}
     return res
 
 
@@ -547,6 +603,25 @@ def verdict(ok):
     return "met" if ok else "**missed**"
 
 
+def control_note(runs):
+    per_1k = lambda key: (lambda r: r.get(key, 0) / r["requests"])
+    return (
+        "The CPU-matched control is the hooks-only floor beside bench/cpu_burn, which burns "
+        "what the agent and the OTLP sink used in the same round's full run "
+        f"({med(runs, 'full', per_1k('agent_us')):.3f} + "
+        f"{med(runs, 'full', per_1k('sink_us')):.3f} ms per 1,000 requests), in bursts of "
+        "the same length and rate (per thread: CPU time between two sleeps) and does "
+        "nothing else. On two saturated cores that CPU comes out of nginx and wrk whoever "
+        "uses it: the control's ratios to the floor "
+        f"({med_ratio(runs, 'control', 'hooks', 'rps'):.3f} × req/s, "
+        f"{med_ratio(runs, 'control', 'hooks', 'p99'):.3f} × p99) are what that CPU alone "
+        "costs. The rest of the full run's "
+        f"({med_ratio(runs, 'full', 'hooks', 'rps'):.3f} ×, "
+        f"{med_ratio(runs, 'full', 'hooks', 'p99'):.3f} ×) is the BPF programs' work "
+        "inside the syscalls above the floor's, and the caches the agent's real work "
+        "takes (the control's spin touches no memory).\n")
+
+
 def report(args, env, sat, fixed, sus, cap, mic, bpf):
     L = []
     L.append("# sonde benchmark results\n")
@@ -575,7 +650,7 @@ def report(args, env, sat, fixed, sus, cap, mic, bpf):
         hdr += " agent CPU ms/1k req | spans/req | dropped |"
         L.append(hdr)
         L.append("|" + "---|" * (hdr.count("|") - 1))
-        for mode in MODES:
+        for mode in runs:
             row = f"| {MODE_TEXT[mode]} | {med(runs, mode, lambda r: r['rps']):.0f} | "
             row += f"{med_ratio(runs, mode, 'none', 'rps'):.3f} | "
             row += f"{med_ratio(runs, mode, 'hooks', 'rps'):.3f} | "
@@ -589,12 +664,17 @@ def report(args, env, sat, fixed, sus, cap, mic, bpf):
                 row += f"{med_ratio(runs, mode, 'none', 'mean'):.3f} | "
             if mode == "none":
                 row += "– | – | – |"
+            elif mode == "control":
+                row += (f"{med(runs, mode, lambda r: r.get('burner_us', 0) / r['requests']):.3f}"
+                        " (burned) | – | – |")
             else:
                 row += f"{med(runs, mode, lambda r: r['agent_us'] / r['requests']):.3f} | "
                 row += f"{med(runs, mode, lambda r: r.get('spans', 0) / r['requests']):.2f} | "
                 row += f"{sum(r.get('dropped', 0) for r in runs[mode])} |"
             L.append(row)
         L.append("")
+        if "control" in runs:
+            L.append(control_note(runs))
 
     L.append("## 1b. Fixed rate: 10,000 req/s (h2load --h1 -c 50 --rps 200)\n")
     n = len(fixed["none"])
@@ -728,6 +808,7 @@ def main():
     ap.add_argument("--sonde", default=f"{ROOT}/build/sonde")
     ap.add_argument("--hooks-sonde", default=f"{ROOT}/build-hooks/sonde")
     ap.add_argument("--micro", default=f"{ROOT}/build/bench/micro")
+    ap.add_argument("--burn", default=f"{ROOT}/build/bench/cpu_burn")
     ap.add_argument("--out", default=None, help="results file (default: bench/results.md, "
                     "or build/bench/results-quick.md with --quick)")
     ap.add_argument("--note", default="", help="a line added to the environment section")
