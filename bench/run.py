@@ -12,9 +12,9 @@ agent and the OTLP sink are not pinned, as on a real host.
 Modes: none (no agent), hooks (the hooks-only floor: the same BPF programs on
 the same hooks with one-lookup bodies, build-hooks/sonde), metrics (sonde run,
 metrics only), full (sonde run, every span exported to bench/otlp_sink.py).
-The plaintext saturation runs add control: the hooks-only floor beside
-bench/cpu_burn, which burns the CPU the agent and the sink used in that
-round's full run, in bursts of the same length and rate.
+The plaintext saturation runs of `make bench` add control: the hooks-only
+floor beside bench/cpu_burn, which burns the CPU the agent and the sink used
+in that round's full run, in bursts of the same length and rate.
 """
 import argparse
 import datetime
@@ -417,9 +417,10 @@ def saturation(args, nginx):
     ]
     for name, title, load in cases:
         log(f"  saturation: {title}")
-        res[name] = {"title": title,
-                     "runs": rounds_of(args, nginx, args.sat_rounds if name == "http1"
-                                       else args.other_rounds, load, control=name == "http1")}
+        rounds = args.sat_rounds if name == "http1" else args.other_rounds
+        # The control only in full runs: bench-quick must end within 2 minutes.
+        control = name == "http1" and not args.quick
+        res[name] = {"title": title, "runs": rounds_of(args, nginx, rounds, load, control)}
     return res
 
 
