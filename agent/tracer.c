@@ -37,6 +37,7 @@ struct tracer {
 	/* The ring's consumer and producer positions, mapped read-only: how much
 	 * waits to be read (libbpf 1.1 has no call for it). NULL if unmapped. */
 	const volatile uint64_t *consumer_pos, *producer_pos;
+	size_t positions_page; /* the size of each of those two mappings */
 	uint64_t ring_size;
 	tracer_event_fn fn;
 	void *ctx;
@@ -195,6 +196,7 @@ static void map_ring_positions(struct tracer *t)
 	}
 	t->consumer_pos = cons;
 	t->producer_pos = prod;
+	t->positions_page = page;
 	t->ring_size = bpf_map__max_entries(t->skel->maps.events);
 }
 
@@ -277,9 +279,9 @@ void tracer_close(struct tracer *t)
 	if (!t)
 		return;
 	if (t->consumer_pos)
-		munmap((void *)t->consumer_pos, (size_t)sysconf(_SC_PAGESIZE));
+		munmap((void *)t->consumer_pos, t->positions_page);
 	if (t->producer_pos)
-		munmap((void *)t->producer_pos, (size_t)sysconf(_SC_PAGESIZE));
+		munmap((void *)t->producer_pos, t->positions_page);
 	ring_buffer__free(t->rb);
 	reorder_free(&t->reorder);
 	tls_attach_free(t->tls);
