@@ -11,7 +11,16 @@ struct reorder_ent {
 	uint64_t seq;
 	size_t off;
 	size_t size;
+	bool ordered; /* not a syscall's payload (see reorder.h) */
 };
+
+static bool syscall_payload(const void *data, size_t size)
+{
+	const struct sonde_data *ev = data;
+
+	return size >= sizeof(*ev) && ev->hdr.type == SONDE_EV_DATA &&
+	       ev->syscall < SONDE_SYS_TLS_READ;
+}
 
 /* Room an event takes in the buffer: each starts 8-aligned, as its header's
  * fields need. */
@@ -52,7 +61,9 @@ int reorder_push(struct reorder *r, const void *data, size_t size)
 		.seq = r->seq++,
 		.off = r->len,
 		.size = size,
+		.ordered = !syscall_payload(data, size),
 	};
+	r->ordered += r->ents[r->n - 1].ordered;
 	r->len += room;
 	return 0;
 }
@@ -109,6 +120,7 @@ size_t reorder_flush(struct reorder *r, uint64_t cutoff, reorder_fn fn, void *ct
 	sort_nearly_sorted(r->ents, r->n, by_time);
 	while (done < r->n && r->ents[done].ts < cutoff) {
 		fn(ctx, r->buf + r->ents[done].off, r->ents[done].size);
+		r->ordered -= r->ents[done].ordered;
 		done++;
 	}
 	/* Compact what is kept to the front, in buffer order so that no event
@@ -130,6 +142,16 @@ size_t reorder_flush(struct reorder *r, uint64_t cutoff, reorder_fn fn, void *ct
 size_t reorder_pending(const struct reorder *r)
 {
 	return r->n;
+}
+
+bool reorder_can_skip(const struct reorder *r, const void *data, size_t size)
+{
+	return r->n == 0 && syscall_payload(data, size);
+}
+
+size_t reorder_waiting(const struct reorder *r)
+{
+	return r->ordered;
 }
 
 void reorder_free(struct reorder *r)

@@ -148,6 +148,71 @@ static void test_any_arrival_order(void **state)
 	check_order(ts, 4000);
 }
 
+static struct sonde_data data_event(uint8_t syscall, uint64_t ts)
+{
+	return (struct sonde_data){ .hdr = { .type = SONDE_EV_DATA, .ts_ns = ts },
+				    .syscall = syscall };
+}
+
+/* A syscall's payload skips an empty buffer; TLS payloads, connection and
+ * process events never do, and nothing skips while an event is held. */
+static void test_syscall_payloads_skip_an_empty_buffer(void **state)
+{
+	struct reorder r = { 0 };
+	struct sonde_data plain = data_event(SONDE_SYS_RECVFROM, 5);
+	struct sonde_data sendfile = data_event(SONDE_SYS_SENDFILE, 5);
+	struct sonde_data tls_write = data_event(SONDE_SYS_TLS_WRITE, 5);
+	struct sonde_data tls_read = data_event(SONDE_SYS_TLS_READ, 5);
+	struct sonde_conn_open open = { .hdr = { .type = SONDE_EV_CONN_OPEN } };
+	struct sonde_conn_close close = { .hdr = { .type = SONDE_EV_CONN_CLOSE } };
+	struct sonde_proc_exit exit_ev = { .hdr = { .type = SONDE_EV_PROC_EXIT } };
+
+	(void)state;
+	assert_true(reorder_can_skip(&r, &plain, sizeof(plain) + 10));
+	assert_true(reorder_can_skip(&r, &sendfile, sizeof(sendfile)));
+	assert_false(reorder_can_skip(&r, &tls_write, sizeof(tls_write) + 10));
+	assert_false(reorder_can_skip(&r, &tls_read, sizeof(tls_read) + 10));
+	assert_false(reorder_can_skip(&r, &open, sizeof(open)));
+	assert_false(reorder_can_skip(&r, &close, sizeof(close)));
+	assert_false(reorder_can_skip(&r, &exit_ev, sizeof(exit_ev)));
+	/* too short to be a payload event: its type is not trusted */
+	assert_false(reorder_can_skip(&r, &plain, sizeof(plain.hdr)));
+
+	/* held, a connection's open makes its payloads wait behind it */
+	assert_int_equal(reorder_push(&r, &open, sizeof(open)), 0);
+	assert_int_equal(reorder_waiting(&r), 1);
+	assert_false(reorder_can_skip(&r, &plain, sizeof(plain)));
+	reorder_free(&r);
+}
+
+/* A TLS write stamped at its call's entry reaches the ring after a payload
+ * stamped later: the payload waits behind it, and once it is out, nothing
+ * waits any more. */
+static void test_payloads_wait_only_behind_ordered_events(void **state)
+{
+	struct reorder r = { 0 };
+	struct seen s = { 0 };
+	struct sonde_data tls_write = data_event(SONDE_SYS_TLS_WRITE, 10);
+	struct sonde_data plain = data_event(SONDE_SYS_WRITEV, 20);
+
+	(void)state;
+	assert_int_equal(reorder_push(&r, &tls_write, sizeof(tls_write)), 0);
+	assert_false(reorder_can_skip(&r, &plain, sizeof(plain)));
+	assert_int_equal(reorder_push(&r, &plain, sizeof(plain)), 0);
+	assert_int_equal(reorder_waiting(&r), 1);
+	assert_int_equal(reorder_flush(&r, 15, collect, &s), 1);
+	assert_int_equal(s.ts[0], 10);
+	/* the payload is still held, so another one must not pass it... */
+	assert_int_equal(reorder_waiting(&r), 0);
+	assert_int_equal(reorder_pending(&r), 1);
+	assert_false(reorder_can_skip(&r, &plain, sizeof(plain)));
+	/* ...until it is handed on too */
+	assert_int_equal(reorder_flush(&r, UINT64_MAX, collect, &s), 1);
+	assert_int_equal(s.ts[1], 20);
+	assert_true(reorder_can_skip(&r, &plain, sizeof(plain)));
+	reorder_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +220,8 @@ int main(void)
 		cmocka_unit_test(test_recent_events_are_held),
 		cmocka_unit_test(test_held_payloads_intact),
 		cmocka_unit_test(test_any_arrival_order),
+		cmocka_unit_test(test_syscall_payloads_skip_an_empty_buffer),
+		cmocka_unit_test(test_payloads_wait_only_behind_ordered_events),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
