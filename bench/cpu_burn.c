@@ -83,7 +83,8 @@ int main(int argc, char **argv)
 				argv[i + 1]);
 			return 2;
 		}
-		patterns[i] = (struct pattern){ (long)(burst_us * 1e3), (long)(period_us * 1e3), 0 };
+		patterns[i] =
+			(struct pattern){ (long)(burst_us * 1e3), (long)(period_us * 1e3), 0 };
 	}
 	/* Before the threads exist, so that they inherit the handlers. */
 	sigaction(SIGTERM, &sa, NULL);
