@@ -616,11 +616,11 @@ def control_note(runs):
         "uses it: the control's ratios to the floor "
         f"({med_ratio(runs, 'control', 'hooks', 'rps'):.3f} × req/s, "
         f"{med_ratio(runs, 'control', 'hooks', 'p99'):.3f} × p99) are what that CPU alone "
-        "costs. The rest of the full run's "
+        "costs. What the full run loses beyond them "
         f"({med_ratio(runs, 'full', 'hooks', 'rps'):.3f} ×, "
-        f"{med_ratio(runs, 'full', 'hooks', 'p99'):.3f} ×) is the BPF programs' work "
-        "inside the syscalls above the floor's, and the caches the agent's real work "
-        "takes (the control's spin touches no memory).\n")
+        f"{med_ratio(runs, 'full', 'hooks', 'p99'):.3f} ×) is sonde's own: the BPF "
+        "programs' work inside the syscalls, above the floor's, and what exporting costs "
+        "beyond its CPU (README, Benchmarks).\n")
 
 
 def report(args, env, sat, fixed, sus, cap, mic, bpf):
