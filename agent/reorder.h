@@ -41,9 +41,10 @@ size_t reorder_pending(const struct reorder *r);
  * ciphertext, which the kernel drops), and a connection's open reaches the
  * ring before its first payload. It only waits behind a held event that must
  * be ordered, so as not to pass it.
+ *
+ * reorder_can_skip: whether an event can be handed on at once, a syscall's
+ * payload with nothing held.
  */
-/* Whether an event can be handed on at once: a syscall's payload, with
- * nothing held. */
 bool reorder_can_skip(const struct reorder *r, const void *data, size_t size);
 /* Held events that must be ordered. While there are none, the held syscall
  * payloads can all be handed on (reorder_flush with UINT64_MAX). */

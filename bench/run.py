@@ -343,7 +343,9 @@ def measured(args, mode, nginx, load, burn=None):
     a0 = proc_cpu_ticks(agent.proc.pid) if agent else 0
     b0 = proc_cpu_ticks(burner.pid) if burner else 0
     n0, s0, c0 = proc_cpu_ticks(nginx.worker), proc_cpu_ticks(SINK_PID[0]), children_cpu_s()
-    t0 = {"agent": thread_runs(agent.proc.pid), "sink": thread_runs(SINK_PID[0])} if agent else {}
+    # Only a full run's bursts are replayed (by the control after it).
+    t0 = ({"agent": thread_runs(agent.proc.pid), "sink": thread_runs(SINK_PID[0])}
+          if mode == "full" else {})
     m0, w0 = machine_busy_ticks(), time.time()
     r = load()
     m1, w1 = machine_busy_ticks(), time.time()
