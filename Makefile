@@ -52,7 +52,8 @@ PURE_SRCS := agent/proto/http1.c agent/proto/hpack.c agent/proto/hpack_huffman.c
 	     $(wildcard agent/config*.c) agent/route.c agent/trace_context.c agent/span_attrs.c \
 	     agent/resource.c agent/metrics.c agent/export/arena.c agent/export/otlp_common.c \
 	     agent/export/otlp_traces.c agent/export/otlp_metrics.c agent/export/prom_text.c \
-	     agent/export/gzip.c agent/export/pb_writer.c agent/reorder.c agent/k8s/cgroup_path.c \
+	     agent/export/gzip.c agent/export/pb_writer.c agent/reorder.c agent/ring_reader.c \
+	     agent/k8s/cgroup_path.c \
 	     agent/k8s/pod_json.c agent/k8s/pod_store.c agent/k8s/kube_config.c
 AGENT_SRCS := $(PURE_SRCS) agent/main.c agent/log.c agent/cmd_trace.c agent/cmd_probe.c \
 	      agent/tracer.c agent/mounts.c agent/kernel_features.c agent/output.c agent/proc.c \

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -16,12 +17,13 @@
 #include "mounts.h"
 #include "proc.h"
 #include "reorder.h"
+#include "ring_reader.h"
 #include "tls_attach.h"
 #include "tracer.h"
 
-/* Events handled per tracer_poll() at most. libbpf 1.1 keeps consuming while
- * producers keep producing; without a budget an overloaded agent would never
- * get back to its loop (signals, --duration, output flushes). */
+/* Events handled per tracer_poll() at most: while producers keep producing,
+ * an overloaded agent must still get back to its loop (signals, --duration,
+ * output flushes). */
 #define POLL_BUDGET 8192
 /* With TLS uprobes, events are put back in timestamp order (TLS writes are
  * stamped at the call's entry and reach the ring at its return); those stamped
@@ -33,15 +35,15 @@
 
 struct tracer {
 	struct sonde_bpf *skel;
-	struct ring_buffer *rb;
-	/* The ring's consumer and producer positions, mapped read-only: how much
-	 * waits to be read (libbpf 1.1 has no call for it). NULL if unmapped. */
-	const volatile uint64_t *consumer_pos, *producer_pos;
-	size_t positions_page; /* the size of each of those two mappings */
+	/* The ring buffer's pages (see ring_reader.h): the consumer page, and
+	 * the producer page followed by the data area twice. NULL if unmapped. */
+	struct ring_reader ring;
+	void *consumer_map, *producer_map;
+	size_t consumer_map_len, producer_map_len;
+	int epoll_fd; /* waits for the ring's wake-ups */
 	uint64_t ring_size;
 	tracer_event_fn fn;
 	void *ctx;
-	int budget;
 	struct tracer_opts opts;
 	struct tls_attach *tls; /* NULL when TLS is off */
 	struct reorder reorder; /* used with TLS */
@@ -73,7 +75,6 @@ static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
 	const struct sonde_event_hdr *h = data;
-	int err;
 
 	/* Process lifecycle events also drive the TLS uprobes; exec is theirs alone. */
 	if (size >= sizeof(*h) && h->type == SONDE_EV_PROC_EXEC) {
@@ -85,13 +86,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 	 * payloads pass while nothing is held (on a host without TLS traffic,
 	 * nearly always), saving a copy and a sort each. */
 	if (t->tls && !reorder_can_skip(&t->reorder, data, size))
-		err = reorder_push(&t->reorder, data, size);
-	else
-		err = dispatch(t, data, size);
-	if (err)
-		return err;
-	/* libbpf has already consumed this sample: stopping here loses nothing. */
-	return --t->budget > 0 ? 0 : -EAGAIN;
+		return reorder_push(&t->reorder, data, size);
+	return dispatch(t, data, size);
 }
 
 /* The program of each enum tls_prog. */
@@ -180,36 +176,43 @@ static void set_settings(struct sonde_bpf *skel, const struct tracer_opts *o)
 	bpf_program__set_autoload(skel->progs.sched_process_exec, o->tls);
 }
 
-/* The ring buffer map's first page holds the consumer position, the second
- * the producer's. Unmapped (NULL) on failure: the exporter then never waits. */
-static void map_ring_positions(struct tracer *t)
+/* Maps the ring buffer (the consumer page writable: the reader's position
+ * goes there) and registers it for wake-ups. Returns 0 or -errno. */
+static int open_ring(struct tracer *t)
 {
 	int fd = bpf_map__fd(t->skel->maps.events);
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	void *cons = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, 0);
-	void *prod = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, (off_t)page);
+	struct epoll_event ev = { .events = EPOLLIN };
+	void *cons, *prod;
 
-	if (cons == MAP_FAILED || prod == MAP_FAILED) {
-		log_debug("cannot map the ring buffer's positions: %s", strerror(errno));
-		if (cons != MAP_FAILED)
-			munmap(cons, page);
-		if (prod != MAP_FAILED)
-			munmap(prod, page);
-		return;
-	}
-	t->consumer_pos = cons;
-	t->producer_pos = prod;
-	t->positions_page = page;
 	t->ring_size = bpf_map__max_entries(t->skel->maps.events);
+	cons = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (cons == MAP_FAILED)
+		return -errno;
+	t->consumer_map = cons;
+	t->consumer_map_len = page;
+	prod = mmap(NULL, page + 2 * t->ring_size, PROT_READ, MAP_SHARED, fd, (off_t)page);
+	if (prod == MAP_FAILED)
+		return -errno;
+	t->producer_map = prod;
+	t->producer_map_len = page + 2 * t->ring_size;
+	t->ring = (struct ring_reader){
+		.consumer_pos = cons,
+		.producer_pos = prod,
+		.data = (const uint8_t *)prod + page,
+		.mask = t->ring_size - 1,
+	};
+	t->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (t->epoll_fd < 0 || epoll_ctl(t->epoll_fd, EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	return 0;
 }
 
 bool tracer_ring_has_room(void *tracer)
 {
 	struct tracer *t = tracer;
 
-	if (!t->consumer_pos)
-		return false;
-	return *t->producer_pos - *t->consumer_pos <= t->ring_size / 4;
+	return ring_reader_backlog(&t->ring) <= t->ring_size / 4;
 }
 
 struct tracer *tracer_open(const struct tracer_opts *opts, tracer_event_fn fn, void *ctx)
@@ -224,6 +227,7 @@ struct tracer *tracer_open(const struct tracer_opts *opts, tracer_event_fn fn, v
 	t->fn = fn;
 	t->ctx = ctx;
 	t->opts = *opts;
+	t->epoll_fd = -1;
 	/* TLS needs uprobes; without them the rest works as before. */
 	if (t->opts.tls && access("/sys/bus/event_source/devices/uprobe/type", F_OK)) {
 		log_warn("this kernel has no uprobes: HTTPS is not traced");
@@ -263,13 +267,11 @@ struct tracer *tracer_open(const struct tracer_opts *opts, tracer_event_fn fn, v
 			goto fail;
 		}
 	}
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
-	if (!t->rb) {
-		err = -errno;
-		log_error("failed to create ring buffer reader: %s", strerror(-err));
+	err = open_ring(t);
+	if (err) {
+		log_error("failed to map the ring buffer: %s", strerror(-err));
 		goto fail;
 	}
-	map_ring_positions(t);
 	return t;
 fail:
 	tracer_close(t);
@@ -281,11 +283,12 @@ void tracer_close(struct tracer *t)
 {
 	if (!t)
 		return;
-	if (t->consumer_pos)
-		munmap((void *)t->consumer_pos, t->positions_page);
-	if (t->producer_pos)
-		munmap((void *)t->producer_pos, t->positions_page);
-	ring_buffer__free(t->rb);
+	if (t->epoll_fd >= 0)
+		close(t->epoll_fd);
+	if (t->consumer_map)
+		munmap(t->consumer_map, t->consumer_map_len);
+	if (t->producer_map)
+		munmap(t->producer_map, t->producer_map_len);
 	reorder_free(&t->reorder);
 	tls_attach_free(t->tls);
 	sonde_bpf__destroy(t->skel);
@@ -313,9 +316,9 @@ int tracer_add_cgroup(struct tracer *t, uint64_t cgroup_id)
 
 int tracer_poll(struct tracer *t, int timeout_ms)
 {
+	struct epoll_event ev;
 	int n;
 
-	t->budget = POLL_BUDGET;
 	if (t->tls) {
 		uint64_t now = clock_mono_now();
 
@@ -325,13 +328,11 @@ int tracer_poll(struct tracer *t, int timeout_ms)
 			t->next_tls_tick = now + TLS_TICK_NS;
 		}
 	}
-	n = ring_buffer__poll(t->rb, timeout_ms);
-	/* The kernel side only wakes us past a backlog threshold; pick up what
-	 * arrived without a wake-up too. */
-	if (n == 0 || n == -EINTR)
-		n = ring_buffer__consume(t->rb);
-	if (n == -EAGAIN)
-		n = POLL_BUDGET;
+	if (epoll_wait(t->epoll_fd, &ev, 1, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	/* The kernel side only wakes us past a backlog threshold: after a
+	 * timeout, pick up what arrived without a wake-up too. */
+	n = ring_reader_consume(&t->ring, POLL_BUDGET, on_sample, t);
 	if (n < 0 || !t->tls)
 		return n;
 	if (n > 0) {
