@@ -24,10 +24,10 @@
 #define RING_READER_RELEASE_BYTES (64 * 1024)
 
 struct ring_reader {
-	uint64_t *consumer_pos;       /* the consumer page */
+	uint64_t *consumer_pos;	      /* the consumer page */
 	const uint64_t *producer_pos; /* the producer page */
-	const uint8_t *data;          /* the data area, mapped twice */
-	uint64_t mask;                /* its size - 1 (a power of two) */
+	const uint8_t *data;	      /* the data area, mapped twice */
+	uint64_t mask;		      /* its size - 1 (a power of two) */
 };
 
 /* fn's non-zero return stops the pass after that record (it is consumed). */

@@ -93,8 +93,8 @@ struct seen {
 	uint32_t len[4096];
 	uint8_t first[4096];
 	uint64_t published[4096]; /* the consumer position while each was handed */
-	bool intact;              /* every byte of every record was its fill */
-	int fail_at;              /* return -EIO for this record (0: never) */
+	bool intact;		  /* every byte of every record was its fill */
+	int fail_at;		  /* return -EIO for this record (0: never) */
 };
 
 static int collect(void *ctx, void *data, size_t size)
@@ -270,8 +270,8 @@ int main(void)
 						ring_teardown),
 		cmocka_unit_test_setup_teardown(test_an_error_stops_the_pass, ring_setup,
 						ring_teardown),
-		cmocka_unit_test_setup_teardown(test_the_position_is_published_in_steps,
-						ring_setup, ring_teardown),
+		cmocka_unit_test_setup_teardown(test_the_position_is_published_in_steps, ring_setup,
+						ring_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
