@@ -166,8 +166,12 @@ static void set_settings(struct sonde_bpf *skel, const struct tracer_opts *o)
 	}
 	if (o->kernel_conns)
 		bpf_map__set_max_entries(skel->maps.conns, o->kernel_conns);
-	if (o->ringbuf_bytes)
+	if (o->ringbuf_bytes) {
 		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
+		/* The agent must be woken well before a smaller ring fills. */
+		if (skel->rodata->targ_wakeup_bytes > o->ringbuf_bytes / 4)
+			skel->rodata->targ_wakeup_bytes = o->ringbuf_bytes / 4;
+	}
 	/* Forks only matter when following a command's children. */
 	bpf_program__set_autoload(skel->progs.sched_process_fork, o->follow_children);
 	skel->rodata->targ_tls = o->tls;
