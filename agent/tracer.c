@@ -35,11 +35,11 @@
 
 struct tracer {
 	struct sonde_bpf *skel;
-	/* The ring buffer's pages (see ring_reader.h): the consumer page, and
-	 * the producer page followed by the data area twice. NULL if unmapped. */
+	/* Reads the ring buffer's mapped pages (see ring_reader.h): the consumer
+	 * page (at ring.consumer_pos), and the producer page followed by the data
+	 * area twice (at ring.producer_pos). NULL positions: unmapped. */
 	struct ring_reader ring;
-	void *consumer_map, *producer_map;
-	size_t consumer_map_len, producer_map_len;
+	size_t page;  /* the system's page size, each position's mapping */
 	int epoll_fd; /* waits for the ring's wake-ups */
 	uint64_t ring_size;
 	tracer_event_fn fn;
@@ -185,27 +185,21 @@ static void set_settings(struct sonde_bpf *skel, const struct tracer_opts *o)
 static int open_ring(struct tracer *t)
 {
 	int fd = bpf_map__fd(t->skel->maps.events);
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	struct epoll_event ev = { .events = EPOLLIN };
 	void *cons, *prod;
 
+	t->page = (size_t)sysconf(_SC_PAGESIZE);
 	t->ring_size = bpf_map__max_entries(t->skel->maps.events);
-	cons = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	cons = mmap(NULL, t->page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (cons == MAP_FAILED)
 		return -errno;
-	t->consumer_map = cons;
-	t->consumer_map_len = page;
-	prod = mmap(NULL, page + 2 * t->ring_size, PROT_READ, MAP_SHARED, fd, (off_t)page);
+	t->ring.consumer_pos = cons;
+	prod = mmap(NULL, t->page + 2 * t->ring_size, PROT_READ, MAP_SHARED, fd, (off_t)t->page);
 	if (prod == MAP_FAILED)
 		return -errno;
-	t->producer_map = prod;
-	t->producer_map_len = page + 2 * t->ring_size;
-	t->ring = (struct ring_reader){
-		.consumer_pos = cons,
-		.producer_pos = prod,
-		.data = (const uint8_t *)prod + page,
-		.mask = t->ring_size - 1,
-	};
+	t->ring.producer_pos = prod;
+	t->ring.data = (const uint8_t *)prod + t->page;
+	t->ring.mask = t->ring_size - 1;
 	t->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (t->epoll_fd < 0 || epoll_ctl(t->epoll_fd, EPOLL_CTL_ADD, fd, &ev))
 		return -errno;
@@ -289,10 +283,10 @@ void tracer_close(struct tracer *t)
 		return;
 	if (t->epoll_fd >= 0)
 		close(t->epoll_fd);
-	if (t->consumer_map)
-		munmap(t->consumer_map, t->consumer_map_len);
-	if (t->producer_map)
-		munmap(t->producer_map, t->producer_map_len);
+	if (t->ring.consumer_pos)
+		munmap(t->ring.consumer_pos, t->page);
+	if (t->ring.producer_pos)
+		munmap((void *)t->ring.producer_pos, t->page + 2 * t->ring_size);
 	reorder_free(&t->reorder);
 	tls_attach_free(t->tls);
 	sonde_bpf__destroy(t->skel);
