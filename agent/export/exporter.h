@@ -4,7 +4,8 @@
  * exporter thread that batches (size and time), encodes OTLP, sends, and
  * retries what the collector calls retryable with exponential backoff and
  * jitter, honouring Retry-After. The main thread never waits on the network:
- * offering a span encodes it and takes a mutex for a copy of the bytes. A full
+ * offering a span encodes it straight into a free slot of the queue, which
+ * the exporter thread reads without a lock (one producer, one consumer). A full
  * queue makes it wait up to 50 ms for room while exports succeed and the
  * kernel's ring buffer has room for the events meanwhile; otherwise the span
  * is dropped (counted).

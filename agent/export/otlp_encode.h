@@ -64,6 +64,11 @@ int otlp_encode_span(struct pb_writer *w, const struct span *sp, const struct tr
 /* Stores len encoded bytes into *es with res. Returns 0 or -ENOMEM. */
 int encoded_span_set(struct encoded_span *es, struct resource *res, const uint8_t *bytes,
 		     size_t len);
+/* Encodes the span straight into *es (inline, or on the heap when longer),
+ * with res: what otlp_encode_span and encoded_span_set do, without the copy
+ * between them. Returns 0 or -ENOMEM (*es is then left without bytes). */
+int encoded_span_encode(struct encoded_span *es, struct resource *res, const struct span *sp,
+			const struct trace_ids *ids, const char *route, bool with_query);
 void encoded_span_free(struct encoded_span *es);
 /* The request for n encoded spans, grouped by resource in queue order. *out is
  * malloc'ed. Returns 0 or -ENOMEM. */

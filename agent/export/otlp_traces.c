@@ -275,6 +275,24 @@ int encoded_span_set(struct encoded_span *es, struct resource *res, const uint8_
 	return 0;
 }
 
+int encoded_span_encode(struct encoded_span *es, struct resource *res, const struct span *sp,
+			const struct trace_ids *ids, const char *route, bool with_query)
+{
+	struct pb_writer w;
+
+	pb_writer_borrow(&w, es->bytes, sizeof(es->bytes));
+	if (otlp_encode_span(&w, sp, ids, route, with_query)) {
+		pb_writer_free(&w);
+		return -ENOMEM;
+	}
+	/* Still borrowed: the bytes are inline. Else the writer moved them to
+	 * the heap, and the slot keeps that buffer. */
+	es->heap = w.borrowed ? NULL : w.buf;
+	es->res = res;
+	es->len = (uint32_t)w.len;
+	return 0;
+}
+
 void encoded_span_free(struct encoded_span *es)
 {
 	free(es->heap);
@@ -331,32 +349,29 @@ int otlp_assemble_traces(const struct encoded_span *spans, size_t n, uint8_t **o
 	return 0;
 }
 
-/* Each span encoded on its own, then assembled: the exporter's path. */
+/* Each span encoded on its own into its queue slot, then assembled: the
+ * exporter's path. */
 int otlp_encode_traces(const struct export_span *spans, size_t n, bool with_query, uint8_t **out,
 		       size_t *outlen)
 {
 	struct encoded_span *enc = calloc(n ? n : 1, sizeof(*enc));
-	struct pb_writer w;
 	int err = -ENOMEM;
 	size_t i;
 
 	*out = NULL;
-	if (!enc || pb_writer_init(&w, SPAN_SIZE_GUESS)) {
-		free(enc);
+	if (!enc)
 		return -ENOMEM;
-	}
 	for (i = 0; i < n; i++) {
 		const struct export_span *es = &spans[i];
 
-		if (otlp_encode_span(&w, &es->span, &es->ids, es->route, with_query) ||
-		    encoded_span_set(&enc[i], es->res, w.buf, w.len))
+		if (encoded_span_encode(&enc[i], es->res, &es->span, &es->ids, es->route,
+					with_query))
 			break;
 	}
 	if (i == n)
 		err = otlp_assemble_traces(enc, n, out, outlen);
 	for (size_t j = 0; j < n; j++)
 		encoded_span_free(&enc[j]);
-	pb_writer_free(&w);
 	free(enc);
 	return err;
 }

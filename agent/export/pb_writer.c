@@ -19,9 +19,18 @@ int pb_writer_init(struct pb_writer *w, size_t cap)
 	return 0;
 }
 
+void pb_writer_borrow(struct pb_writer *w, uint8_t *buf, size_t cap)
+{
+	memset(w, 0, sizeof(*w));
+	w->buf = buf;
+	w->cap = cap;
+	w->borrowed = true;
+}
+
 void pb_writer_free(struct pb_writer *w)
 {
-	free(w->buf);
+	if (!w->borrowed)
+		free(w->buf);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -37,9 +46,12 @@ bool pb_grow(struct pb_writer *w, size_t n)
 			goto fail;
 		cap *= 2;
 	}
-	p = realloc(w->buf, cap);
+	p = w->borrowed ? malloc(cap) : realloc(w->buf, cap);
 	if (!p)
 		goto fail;
+	if (w->borrowed)
+		memcpy(p, w->buf, w->len);
+	w->borrowed = false;
 	w->buf = p;
 	w->cap = cap;
 	return true;

@@ -32,7 +32,8 @@ enum pb_wire {
 struct pb_writer {
 	uint8_t *buf;
 	size_t len, cap;
-	bool failed; /* out of memory: the output is incomplete, writes are dropped */
+	bool failed;   /* out of memory: the output is incomplete, writes are dropped */
+	bool borrowed; /* buf is the caller's (pb_writer_borrow), not malloc'ed */
 };
 
 /* A nested message being written. */
@@ -43,6 +44,11 @@ struct pb_mark {
 
 /* Starts with cap bytes (at least 1). Returns 0 or -ENOMEM. */
 int pb_writer_init(struct pb_writer *w, size_t cap);
+/* Writes into the caller's buf[0..cap) until it is full, then moves to the
+ * heap (buf is never freed): an encoder can write straight into where the
+ * bytes are to stay, and only an overflow costs an allocation. */
+void pb_writer_borrow(struct pb_writer *w, uint8_t *buf, size_t cap);
+/* Frees the buffer unless it is still the borrowed one. */
 void pb_writer_free(struct pb_writer *w);
 /* Makes room for n more bytes; false (and w->failed set) when out of memory. */
 bool pb_grow(struct pb_writer *w, size_t n);

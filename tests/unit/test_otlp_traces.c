@@ -663,6 +663,13 @@ static void test_large_span_on_heap(void **state)
 	assert_non_null(enc.heap);
 	assert_int_equal(enc.len, w.len);
 	assert_memory_equal(enc.heap, w.buf, w.len);
+	encoded_span_free(&enc);
+	/* Encoded straight into the slot: it starts inline and moves. */
+	assert_int_equal(encoded_span_encode(&enc, es.res, &es.span, &es.ids, es.route, true), 0);
+	assert_non_null(enc.heap);
+	assert_ptr_equal(enc.res, es.res);
+	assert_int_equal(enc.len, w.len);
+	assert_memory_equal(enc.heap, w.buf, w.len);
 	check_equivalent(&es, 1, true);
 	encoded_span_free(&enc);
 	pb_writer_free(&w);
@@ -708,6 +715,34 @@ static void test_typical_spans(void **state)
 }
 
 /* --- The writer alone: a nested message's length, whatever the guess --- */
+
+/* A borrowed buffer is written in place until full, then left for the heap
+ * with what it held; it is never freed (ASan would catch a stack pointer). */
+static void test_writer_borrowed(void **state)
+{
+	uint8_t mine[32], big[100]; /* a varint field asks for 20 bytes of room */
+	struct pb_writer w;
+
+	(void)state;
+	memset(big, 0xab, sizeof(big));
+	pb_writer_borrow(&w, mine, sizeof(mine));
+	pb_varint_field(&w, 1, 150);
+	assert_ptr_equal(w.buf, mine);
+	assert_int_equal(w.len, 3);
+	assert_memory_equal(mine, "\x08\x96\x01", 3);
+	pb_bytes_field(&w, 2, big, sizeof(big));
+	assert_false(w.failed);
+	assert_false(w.borrowed);
+	assert_ptr_not_equal(w.buf, mine);
+	assert_int_equal(w.len, 3 + 2 + sizeof(big));
+	assert_memory_equal(w.buf, "\x08\x96\x01\x12\x64", 5);
+	assert_memory_equal(w.buf + 5, big, sizeof(big));
+	pb_writer_free(&w);
+
+	pb_writer_borrow(&w, mine, sizeof(mine));
+	pb_varint_field(&w, 1, 1);
+	pb_writer_free(&w); /* still borrowed: nothing to free */
+}
 
 static void test_writer_lengths(void **state)
 {
@@ -767,7 +802,7 @@ int main(void)
 		cmocka_unit_test(test_writer_lengths),	   cmocka_unit_test(test_empty_batch),
 		cmocka_unit_test(test_typical_spans),	   cmocka_unit_test(test_each_shape),
 		cmocka_unit_test(test_random_batches),	   cmocka_unit_test(test_huge_group),
-		cmocka_unit_test(test_large_span_on_heap),
+		cmocka_unit_test(test_large_span_on_heap), cmocka_unit_test(test_writer_borrowed),
 	};
 
 	return cmocka_run_group_tests_name("otlp_traces", tests, NULL, NULL);
