@@ -30,9 +30,10 @@ struct exporter {
 	 * i % queue_size; tail - head spans are queued. The main thread fills the
 	 * slot at tail, then publishes it by storing tail (release); the exporter
 	 * thread reads the slots from head, then gives them back by storing head.
-	 * A mutex taken for every span cost ~8% of the agent's CPU per exported
-	 * span (perf), much of it waiting at the unlock for the span's copy into
-	 * the slot to reach memory; now the span is encoded straight into it.
+	 * A mutex taken for every span, with the span's copy from a scratch
+	 * buffer into its slot, was ~8% of the main thread's perf samples; with
+	 * the span encoded straight into the slot and no lock, the main thread
+	 * took 4.6% less per request at 10,000 req/s (6 alternated runs).
 	 */
 	struct encoded_span *ring;
 	uint64_t head; /* written by the exporter thread */
@@ -158,11 +159,10 @@ static bool wait_for_room(struct exporter *e)
 }
 
 /*
- * Asks for the cache lines of the slot the next span will be copied into.
- * The exporter thread read them last, on the other core: copied into cold,
- * each of the span's lines stalled the main thread (perf showed it at the
- * unlock after the copy, where the stores drain, a tenth of the thread's
- * time). Fetched now, they arrive while the next span is being built. The
+ * Asks for the cache lines of the slot the next span will be encoded into.
+ * The exporter thread read them last, on the other core: written cold, each
+ * of the span's lines stalled the main thread (a tenth of the thread's time,
+ * perf). Fetched now, they arrive while the next span is being built. The
  * current span's length is the guess for the next one's.
  */
 static void prefetch_for_write(const void *p, size_t len)
