@@ -6,6 +6,11 @@ traces, the kernel and the machine, measured in one run.
 Every comparison alternates agent modes run by run (A B C D, then the next
 round rotated: B C D A …) so that drift on a noisy machine lands on every mode
 alike; ratios are taken within a round and the median over rounds is reported.
+Drift is not all slow here: these VMs' hosts halve a CPU's speed for seconds
+to minutes at a time. bench/speed_probe times a fixed piece of work on each
+CPU before and after every run; a round in which it changed by more than
+STEADY_SPREAD is left out of the medians when other rounds were steady, and
+every case says which rounds were.
 nginx (one worker) is pinned to CPU 0 and the load generator to CPU 1; the
 agent and the OTLP sink are not pinned, as on a real host.
 
@@ -185,6 +190,62 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
+def host_speed(args):
+    """ns bench/speed_probe takes for its unit of work on CPU 0 and on CPU 1,
+    now: the host's speed, which changes under these VMs (bench/speed_probe.c)."""
+    return [int(run(["taskset", "-c", str(cpu), args.probe]).split()[0]) for cpu in (0, 1)]
+
+
+# Host speed may differ this much within a round (slowest / fastest probe of
+# a CPU) for the round to count as steady. The probe repeats to ~1% on a
+# steady host; drifts of 10-15% come and go all the time, the halvings that
+# wreck a comparison are what this catches.
+STEADY_SPREAD = 1.25
+
+
+def steady_rounds(runs):
+    """Per round: (steady?, worst spread) from the probes its runs took
+    before and after their load."""
+    out = []
+    for i in range(len(runs["none"])):
+        probes = [r["speed"] for rs in runs.values() for r in rs[i:i + 1] if "speed" in r]
+        spread = max((max(p[c] for p in probes for c in (cpu, cpu + 2)) /
+                      min(p[c] for p in probes for c in (cpu, cpu + 2)) for cpu in (0, 1)),
+                     default=1.0)
+        out.append((spread <= STEADY_SPREAD, spread))
+    return out
+
+
+def keep_steady(case):
+    """case["runs"] becomes its rounds with a steady host, if any (the
+    figures' medians are taken over them); case["all"] keeps every round."""
+    runs = case["runs"]
+    case["all"] = runs
+    case["steady"] = steady_rounds(runs)
+    keep = [i for i, (ok, _) in enumerate(case["steady"]) if ok]
+    if keep and len(keep) < len(case["steady"]):
+        case["runs"] = {m: [rs[i] for i in keep] for m, rs in runs.items()}
+    return case
+
+
+def host_note(case):
+    """One line on the host's speed during a case's rounds."""
+    st = case["steady"]
+    each = ", ".join(f"{i + 1}: {'steady' if ok else 'changed'} ({spread:.2f} ×)"
+                     for i, (ok, spread) in enumerate(st))
+    kept = sum(ok for ok, _ in st)
+    if kept == len(st):
+        how = "every round steady"
+    elif kept:
+        how = (f"the figures above are medians over the {kept} steady round(s) only; "
+               "over all rounds they are in raw.json")
+    else:
+        how = "no round was steady: the figures above are over all rounds and unreliable"
+    return (f"Host speed (bench/speed_probe on both CPUs before and after every run; "
+            f"slowest / fastest per round, steady if ≤ {STEADY_SPREAD:.2f} ×): {each}; "
+            f"{how}.\n")
+
+
 # --- processes under test ---------------------------------------------------
 
 
@@ -340,6 +401,7 @@ def measured(args, mode, nginx, load, burn=None):
     burner = subprocess.Popen([args.burn] + burn[:8], stdout=subprocess.PIPE,
                               text=True) if mode == "control" and burn else None
     time.sleep(0.3)  # let the agent's start-up work settle
+    speed = host_speed(args)
     a0 = proc_cpu_ticks(agent.proc.pid) if agent else 0
     b0 = proc_cpu_ticks(burner.pid) if burner else 0
     n0, s0, c0 = proc_cpu_ticks(nginx.worker), proc_cpu_ticks(SINK_PID[0]), children_cpu_s()
@@ -349,6 +411,7 @@ def measured(args, mode, nginx, load, burn=None):
     m0, w0 = machine_busy_ticks(), time.time()
     r = load()
     m1, w1 = machine_busy_ticks(), time.time()
+    r["speed"] = speed + host_speed(args)
     if mode == "full":
         r["bursts"] = (burst_patterns(t0["agent"], thread_runs(agent.proc.pid), w1 - w0) +
                        burst_patterns(t0["sink"], thread_runs(SINK_PID[0]), w1 - w0))
@@ -422,7 +485,8 @@ def saturation(args, nginx):
         rounds = args.sat_rounds if name == "http1" else args.other_rounds
         # The control only in full runs: bench-quick must end within 2 minutes.
         control = name == "http1" and not args.quick
-        res[name] = {"title": title, "runs": rounds_of(args, nginx, rounds, load, control)}
+        res[name] = keep_steady({"title": title,
+                                 "runs": rounds_of(args, nginx, rounds, load, control)})
     return res
 
 
@@ -430,7 +494,7 @@ def fixed_rate(args, nginx):
     log(f"  fixed rate: h2load --h1 -c 50 --rps 200 -D {args.fixed_seconds}")
     load = lambda: h2load(["--h1", "-c50", "--rps", "200", "-D", str(args.fixed_seconds),
                            f"http://127.0.0.1:{PORT_HTTP}/"])
-    return rounds_of(args, nginx, args.fixed_rounds, load)
+    return keep_steady({"runs": rounds_of(args, nginx, args.fixed_rounds, load)})
 
 
 def prog_names(pid):
@@ -635,7 +699,8 @@ def report(args, env, sat, fixed, sus, cap, mic, bpf):
              f"{'; ' + args.note if args.note else ''}")
     L.append("- nginx 1 worker pinned to CPU 0, load generator to CPU 1, agent and OTLP sink "
              "unpinned. Modes alternate run by run (order rotated each round); ratios are "
-             "taken within a round, medians over rounds.")
+             "taken within a round, medians over the rounds in which the host kept its "
+             "speed (see each case's host speed line).")
     L.append("- Agent CPU: utime+stime of sonde (/proc/PID/stat) over the load; the sink's "
              "CPU is in the machine's figures (/proc/stat), never in the agent's.\n")
 
@@ -643,7 +708,7 @@ def report(args, env, sat, fixed, sus, cap, mic, bpf):
     L.append("## 1a. Saturation\n")
     for name, case in sat.items():
         runs = case["runs"]
-        n = len(runs["none"])
+        n = len(case["all"]["none"])
         traced = med(runs, "full", lambda r: r.get("spans", 0) / max(r["requests"], 1))
         note = "" if traced > 0.5 else f" {tls_note}"
         L.append(f"**{case['title']}**, {n} round(s) of {args.sat_seconds} s{note}\n")
@@ -676,11 +741,13 @@ def report(args, env, sat, fixed, sus, cap, mic, bpf):
                 row += f"{sum(r.get('dropped', 0) for r in runs[mode])} |"
             L.append(row)
         L.append("")
+        L.append(host_note(case))
         if "control" in runs:
             L.append(control_note(runs))
 
     L.append("## 1b. Fixed rate: 10,000 req/s (h2load --h1 -c 50 --rps 200)\n")
-    n = len(fixed["none"])
+    fixed_case, fixed = fixed, fixed["runs"]
+    n = len(fixed_case["all"]["none"])
     L.append(f"{n} round(s) of {args.fixed_seconds} s.\n")
     L.append("Machine CPU is all of /proc/stat (other jobs on the machine included); tested "
              "processes are nginx, h2load, the agent and the sink only. *added*: minus no agent, "
@@ -705,6 +772,7 @@ def report(args, env, sat, fixed, sus, cap, mic, bpf):
                     f"{sum(r.get('dropped', 0) for r in fixed[mode])} |")
         L.append(row)
     L.append("")
+    L.append(host_note(fixed_case))
 
     L.append("## 2. Kernel side (full tracing, sustained run)\n")
     L.append(f"- BPF run time: {sus['bpf_ns_per_req']:.0f} ns per request, all programs "
@@ -812,6 +880,7 @@ def main():
     ap.add_argument("--hooks-sonde", default=f"{ROOT}/build-hooks/sonde")
     ap.add_argument("--micro", default=f"{ROOT}/build/bench/micro")
     ap.add_argument("--burn", default=f"{ROOT}/build/bench/cpu_burn")
+    ap.add_argument("--probe", default=f"{ROOT}/build/bench/speed_probe")
     ap.add_argument("--out", default=None, help="results file (default: bench/results.md, "
                     "or build/bench/results-quick.md with --quick)")
     ap.add_argument("--note", default="", help="a line added to the environment section")
