@@ -215,13 +215,6 @@ $(BENCH_BURN): bench/cpu_burn.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror $< -lpthread -o $@
 
-# The host-speed probe of the rounds (bench/speed_probe.c).
-BENCH_PROBE := $(OUTPUT)/bench/speed_probe
-$(BENCH_PROBE): bench/speed_probe.c
-	$(call msg,CC-BENCH,$@)
-	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror $< -o $@
-
 # The micro benchmarks alone: repeatable on a busy machine, unlike `make bench`.
 .PHONY: bench-micro
 bench-micro: $(BENCH_MICRO)
@@ -232,7 +225,7 @@ hooks-sonde:
 	$(Q)$(MAKE) --no-print-directory BPF_HOOKS_ONLY=1 OUTPUT=build-hooks
 
 .PHONY: bench bench-quick hooks-sonde
-bench bench-quick: $(OUTPUT)/sonde hooks-sonde $(BENCH_MICRO) $(BENCH_BURN) $(BENCH_PROBE)
+bench bench-quick: $(OUTPUT)/sonde hooks-sonde $(BENCH_MICRO) $(BENCH_BURN)
 	$(Q)bench/run.py $(if $(filter bench-quick,$@),--quick) --sonde $(OUTPUT)/sonde \
 		--hooks-sonde build-hooks/sonde --micro $(BENCH_MICRO) --burn $(BENCH_BURN) \
-		--probe $(BENCH_PROBE) $(BENCH_ARGS)
+		$(BENCH_ARGS)

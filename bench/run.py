@@ -7,8 +7,8 @@ Every comparison alternates agent modes run by run (A B C D, then the next
 round rotated: B C D A …) so that drift on a noisy machine lands on every mode
 alike; ratios are taken within a round and the median over rounds is reported.
 Drift is not all slow here: these VMs' hosts halve a CPU's speed for seconds
-to minutes at a time. bench/speed_probe times a fixed piece of work on each
-CPU before and after every run; a round in which it changed by more than
+to minutes at a time. bench/micro's HTTP/1 parse is timed on each CPU before
+and after every run; a round in which it changed by more than
 STEADY_SPREAD is left out of the medians when other rounds were steady, and
 every case says which rounds were.
 nginx (one worker) is pinned to CPU 0 and the load generator to CPU 1; the
@@ -191,15 +191,16 @@ def loadavg():
 
 
 def host_speed(args):
-    """ns bench/speed_probe takes for its unit of work on CPU 0 and on CPU 1,
-    now: the host's speed, which changes under these VMs (bench/speed_probe.c)."""
-    return [int(run(["taskset", "-c", str(cpu), args.probe]).split()[0]) for cpu in (0, 1)]
+    """ns per HTTP/1 head parsed (bench/micro's http1_parse, ~5 ms of work) on
+    CPU 0 and on CPU 1, now: the host's speed, which changes under these VMs.
+    The agent's own code: its slow spells are the host's."""
+    return [float(run(["taskset", "-c", str(cpu), args.micro, "--quick", "--only",
+                       "http1_parse"]).split()[1]) for cpu in (0, 1)]
 
 
 # Host speed may differ this much within a round (slowest / fastest probe of
-# a CPU) for the round to count as steady. The probe repeats to ~1% on a
-# steady host; drifts of 10-15% come and go all the time, the halvings that
-# wreck a comparison are what this catches.
+# a CPU) for the round to count as steady. The probe repeats to ~2% on a
+# steady host; the spells that wreck a comparison slow it by 1.6-2 x.
 STEADY_SPREAD = 1.25
 
 
@@ -241,7 +242,7 @@ def host_note(case):
                "over all rounds they are in raw.json")
     else:
         how = "no round was steady: the figures above are over all rounds and unreliable"
-    return (f"Host speed (bench/speed_probe on both CPUs before and after every run; "
+    return (f"Host speed (bench/micro's http1_parse on both CPUs before and after every run; "
             f"slowest / fastest per round, steady if ≤ {STEADY_SPREAD:.2f} ×): {each}; "
             f"{how}.\n")
 
@@ -880,7 +881,6 @@ def main():
     ap.add_argument("--hooks-sonde", default=f"{ROOT}/build-hooks/sonde")
     ap.add_argument("--micro", default=f"{ROOT}/build/bench/micro")
     ap.add_argument("--burn", default=f"{ROOT}/build/bench/cpu_burn")
-    ap.add_argument("--probe", default=f"{ROOT}/build/bench/speed_probe")
     ap.add_argument("--out", default=None, help="results file (default: bench/results.md, "
                     "or build/bench/results-quick.md with --quick)")
     ap.add_argument("--note", default="", help="a line added to the environment section")
