@@ -418,13 +418,15 @@ int main(int argc, char **argv)
 	int quick = argc > 1 && !strcmp(argv[1], "--quick");
 	size_t scale = quick ? 1 : 5;
 	const char *only = NULL;
+	bool untimed = false;
 	size_t count = 0;
 
 	if (argc == 4 && !strcmp(argv[1], "--count")) {
 		only = argv[2];
+		untimed = true;
 		count = strtoul(argv[3], NULL, 10);
 	} else if (argc == 4 && quick && !strcmp(argv[2], "--only")) {
-		only = argv[3]; /* timed, unlike --count */
+		only = argv[3];
 	}
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct bench_case *c = &cases[i];
@@ -445,7 +447,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "micro: %s: setup failed\n", c->name);
 			return 1;
 		}
-		if (count)
+		if (untimed)
 			c->fn(ctx, count);
 		else
 			printf("%s %.1f %s\n", c->name,

@@ -40,7 +40,7 @@ struct pb_writer;
 struct encoded_span {
 	struct resource *res; /* the caller manages its reference */
 	uint32_t len;
-	uint8_t *heap; /* the bytes when len > ENCODED_SPAN_INLINE, else NULL */
+	uint8_t *heap; /* the bytes when they did not fit inline, else NULL */
 	uint8_t bytes[ENCODED_SPAN_INLINE];
 };
 
