@@ -141,8 +141,6 @@ static bool wait_for_room(struct exporter *e)
 	uint64_t now, deadline;
 	bool waited = false;
 
-	if (queued(e) < e->opts.queue_size || e->stopping)
-		return !e->stopping;
 	now = clock_mono_now();
 	deadline = now + ROOM_WAIT_NS;
 	while (queued(e) >= e->opts.queue_size && !e->stopping && e->sends_ok && now < deadline &&

@@ -57,16 +57,13 @@ struct health_metric {
 int otlp_encode_traces(const struct export_span *spans, size_t n, bool with_query, uint8_t **out,
 		       size_t *outlen);
 
-/* Encodes one span into w, emptied first (its buffer is reused: a scratch
- * area). route may be "" (none). Returns 0 or -ENOMEM. */
+/* Encodes one span into w, emptied first. route may be "" (none). Returns 0
+ * or -ENOMEM. */
 int otlp_encode_span(struct pb_writer *w, const struct span *sp, const struct trace_ids *ids,
 		     const char *route, bool with_query);
-/* Stores len encoded bytes into *es with res. Returns 0 or -ENOMEM. */
-int encoded_span_set(struct encoded_span *es, struct resource *res, const uint8_t *bytes,
-		     size_t len);
 /* Encodes the span straight into *es (inline, or on the heap when longer),
- * with res: what otlp_encode_span and encoded_span_set do, without the copy
- * between them. Returns 0 or -ENOMEM (*es is then left without bytes). */
+ * with res: otlp_encode_span's bytes, without a copy from a scratch buffer.
+ * Returns 0 or -ENOMEM (*es is then left without bytes). */
 int encoded_span_encode(struct encoded_span *es, struct resource *res, const struct span *sp,
 			const struct trace_ids *ids, const char *route, bool with_query);
 void encoded_span_free(struct encoded_span *es);

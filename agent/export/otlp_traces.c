@@ -261,20 +261,6 @@ int otlp_encode_span(struct pb_writer *w, const struct span *sp, const struct tr
 	return w->failed ? -ENOMEM : 0;
 }
 
-int encoded_span_set(struct encoded_span *es, struct resource *res, const uint8_t *bytes,
-		     size_t len)
-{
-	uint8_t *dst = es->bytes;
-
-	es->heap = NULL;
-	if (len > sizeof(es->bytes) && !(dst = es->heap = malloc(len)))
-		return -ENOMEM;
-	memcpy(dst, bytes, len);
-	es->res = res;
-	es->len = (uint32_t)len;
-	return 0;
-}
-
 int encoded_span_encode(struct encoded_span *es, struct resource *res, const struct span *sp,
 			const struct trace_ids *ids, const char *route, bool with_query)
 {
