@@ -20,13 +20,13 @@
 #include <time.h>
 
 #include "sonde_event.h"
-#include "http1.h"
-#include "ingest.h"
-#include "otlp_encode.h"
-#include "otlp_transport.h"
-#include "pipeline.h"
-#include "resource.h"
-#include "trace_context.h"
+#include "protocols/http1/http1.h"
+#include "core/ingest.h"
+#include "export/otlp_encode.h"
+#include "export/otlp_transport.h"
+#include "pipeline/pipeline.h"
+#include "host/resource.h"
+#include "spans/trace_context.h"
 #include "../tests/fake_transport.h"
 
 #define BATCHES 31
@@ -328,10 +328,8 @@ static void bench_path(void *ctx, size_t iters)
 	}
 }
 
-#ifdef SONDE_BENCH_HPACK
-/* bench/micro_hpack.c, built once agent/proto/hpack.h exists: ns per header block. */
+/* bench/micro_hpack.c: ns per header block. */
 double bench_hpack_ns(int quick);
-#endif
 
 struct bench_case {
 	const char *name;
@@ -435,11 +433,7 @@ int main(int argc, char **argv)
 		if (only && strcmp(only, c->name))
 			continue;
 		if (!c->fn) {
-#ifdef SONDE_BENCH_HPACK
 			printf("hpack_decode %.1f %s\n", bench_hpack_ns(quick), c->what);
-#else
-			printf("hpack_decode n/a until HTTP/2 lands\n");
-#endif
 			continue;
 		}
 		ctx = c->ctx;

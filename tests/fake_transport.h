@@ -10,7 +10,7 @@
 
 #include <stdlib.h>
 
-#include "otlp_transport.h"
+#include "export/otlp_transport.h"
 
 struct otlp_transport {
 	int unused;

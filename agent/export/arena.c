@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
+#include "export/arena.h"
 
 #define ARENA_BLOCK (64 * 1024)
 

@@ -7,11 +7,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
-#include "exporter.h"
-#include "log.h"
-#include "otlp_transport.h"
-#include "trace_context.h"
+#include "core/clock.h"
+#include "export/exporter.h"
+#include "util/log.h"
+#include "export/otlp_transport.h"
+#include "spans/trace_context.h"
 
 struct exporter {
 	struct exporter_opts opts;

@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "otlp_encode.h"
+#include "config/config.h"
+#include "export/otlp_encode.h"
 
 struct exporter_opts {
 	const struct otlp_target *traces;  /* NULL: spans are not exported */

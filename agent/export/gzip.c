@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <zlib.h>
 
-#include "gzip.h"
+#include "export/gzip.h"
 
 /* 15 window bits + 16: zlib writes a gzip header and trailer instead of a zlib
  * one, which is what "Content-Encoding: gzip" and "grpc-encoding: gzip" mean. */

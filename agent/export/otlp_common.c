@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdlib.h>
 
-#include "otlp_common.h"
+#include "export/otlp_common.h"
 
 static otlp_kv *kv_new(struct arena *a, const char *key)
 {

@@ -3,10 +3,10 @@
 #ifndef SONDE_OTLP_COMMON_H
 #define SONDE_OTLP_COMMON_H
 
-#include "arena.h"
+#include "export/arena.h"
 #include "otlp_common.pb-c.h"
-#include "resource.h"
-#include "span_attrs.h"
+#include "host/resource.h"
+#include "spans/span_attrs.h"
 
 typedef Opentelemetry__Proto__Common__V1__KeyValue otlp_kv;
 typedef Opentelemetry__Proto__Common__V1__AnyValue otlp_any;

@@ -12,11 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "metrics.h"
-#include "resource.h"
-#include "route.h"
-#include "span.h"
-#include "trace_context.h"
+#include "pipeline/metrics.h"
+#include "host/resource.h"
+#include "spans/route.h"
+#include "spans/span.h"
+#include "spans/trace_context.h"
 
 /* A span on its way to the collector, as it sits in the export queue. */
 struct export_span {

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "otlp_common.h"
-#include "otlp_encode.h"
+#include "export/otlp_common.h"
+#include "export/otlp_encode.h"
 #include "otlp_metrics.pb-c.h"
 
 typedef Opentelemetry__Proto__Metrics__V1__ExportMetricsServiceRequest metrics_request;

@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "otlp_encode.h"
+#include "export/otlp_encode.h"
 #include "otlp_trace.pb-c.h"
-#include "pb_writer.h"
-#include "span_attrs.h"
+#include "export/pb_writer.h"
+#include "spans/span_attrs.h"
 
 /* Field numbers: proto/otlp_trace.proto and proto/otlp_common.proto. */
 enum {

@@ -21,10 +21,10 @@
 
 #include <curl/curl.h>
 
-#include "proto/grpc.h"
-#include "log.h"
-#include "gzip.h"
-#include "otlp_transport.h"
+#include "protocols/http2/grpc.h"
+#include "util/log.h"
+#include "export/gzip.h"
+#include "export/otlp_transport.h"
 
 /* The part of a response body kept for the error detail. A collector's error
  * message fits; a hostile one cannot make us buffer more. */

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "config/config.h"
 
 enum otlp_signal {
 	OTLP_SIGNAL_TRACES = 0,

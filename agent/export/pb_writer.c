@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "pb_writer.h"
+#include "export/pb_writer.h"
 
 #define PB_VARINT_MAX 10
 

@@ -11,8 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "prom_server.h"
+#include "util/log.h"
+#include "export/prom_server.h"
 
 #define REQUEST_MAX	  4096
 #define CLIENT_TIMEOUT_MS 2000

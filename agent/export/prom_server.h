@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "prom_text.h"
+#include "export/prom_text.h"
 
 /* Fills sb with the exposition; called on the server thread. */
 typedef void (*prom_render_fn)(void *ctx, struct strbuf *sb);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prom_text.h"
+#include "export/prom_text.h"
 
 void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 {

@@ -10,8 +10,8 @@
 
 #include <stddef.h>
 
-#include "metrics.h"
-#include "otlp_encode.h"
+#include "pipeline/metrics.h"
+#include "export/otlp_encode.h"
 
 struct strbuf {
 	char *buf;

@@ -9,7 +9,7 @@
 #include "k8s/kube_config.h"
 #include "k8s/pod_store.h"
 #include "k8s/pod_watch.h"
-#include "log.h"
+#include "util/log.h"
 
 struct k8s_meta {
 	struct pod_store *store;

@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "resource.h"
+#include "config/config.h"
+#include "host/resource.h"
 
 struct k8s_meta;
 

@@ -21,7 +21,7 @@
 
 #include <curl/curl.h>
 
-#include "kube_client.h"
+#include "k8s/kube_client.h"
 
 #ifdef SONDE_VERSION
 #define USER_AGENT "sonde/" SONDE_VERSION

@@ -16,9 +16,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "kube_config.h"
-#include "pod_json.h"
-#include "pod_meta.h"
+#include "k8s/kube_config.h"
+#include "k8s/pod_json.h"
+#include "k8s/pod_meta.h"
 
 #define KUBE_BODY_MAX		(64u << 20) /* a GET response; a list page of 500 pods is a few MB */
 #define KUBE_LINE_MAX		(16u << 20) /* one watch event */

@@ -17,8 +17,8 @@
 #include <json-c/json.h>
 #include <yaml.h>
 
-#include "kube_config.h"
-#include "pod_json.h"
+#include "k8s/kube_config.h"
+#include "k8s/pod_json.h"
 
 /* A kubeconfig with a few embedded certificates is tens of kilobytes. */
 #define KUBECONFIG_MAX (4 << 20)

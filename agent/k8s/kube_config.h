@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "pod_meta.h"
+#include "k8s/pod_meta.h"
 
 #define KUBE_SA_DIR_DEFAULT "/var/run/secrets/kubernetes.io/serviceaccount"
 #define KUBE_URL_LEN	    512

@@ -8,7 +8,7 @@
 
 #include "k8s/cgroup_path.h"
 #include "k8s/pod_cgroups.h"
-#include "proc.h"
+#include "host/proc.h"
 
 /* kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod….slice sits
  * three levels down; nested setups (kind, k3s in Docker) add a few more. */

@@ -11,7 +11,7 @@
 
 #include <json-c/json.h>
 
-#include "pod_json.h"
+#include "k8s/pod_json.h"
 
 /* Pod objects from the API server carry managedFields, whose fieldsV1 trees nest
  * deeper than json-c's default limit of 32; 64 still stops stack-eating input. */

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "pod_meta.h"
+#include "k8s/pod_meta.h"
 
 /* resourceVersion is an opaque string; etcd revisions are decimal uint64. */
 #define K8S_RV_LEN    64

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "pod_store.h"
+#include "k8s/pod_store.h"
 
 struct entry {
 	struct k8s_pod_meta meta;

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pod_meta.h"
+#include "k8s/pod_meta.h"
 
 #define POD_STORE_DEFAULT_MAX	       1024
 #define POD_STORE_DEFAULT_TOMBSTONE_MS 60000

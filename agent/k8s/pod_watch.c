@@ -13,9 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "kube_client.h"
-#include "log.h"
-#include "pod_watch.h"
+#include "k8s/kube_client.h"
+#include "util/log.h"
+#include "k8s/pod_watch.h"
 
 #define DEF_LIST_LIMIT	    500
 #define DEF_WATCH_TIMEOUT_S 300

@@ -15,9 +15,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kube_config.h"
-#include "pod_json.h"
-#include "pod_store.h"
+#include "k8s/kube_config.h"
+#include "k8s/pod_json.h"
+#include "k8s/pod_store.h"
 
 /* Tunables; zero fields take the defaults in brackets. */
 struct pod_watch_opts {

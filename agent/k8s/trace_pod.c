@@ -9,8 +9,8 @@
 #include "k8s/kube_config.h"
 #include "k8s/pod_cgroups.h"
 #include "k8s/trace_pod.h"
-#include "log.h"
-#include "mounts.h"
+#include "util/log.h"
+#include "host/mounts.h"
 
 static int split_spec(struct trace_pod *tp, const char *spec, const char *default_ns)
 {

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "http1_spans.h"
+#include "protocols/http1/http1_spans.h"
 
 static void sink_span(void *ctx, struct span *sp)
 {

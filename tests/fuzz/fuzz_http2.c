@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "http2_spans.h"
-#include "proto/hpack.h"
+#include "protocols/http2/http2_spans.h"
+#include "protocols/http2/hpack.h"
 
 static void sink_span(void *ctx, struct span *sp)
 {

@@ -27,7 +27,7 @@
 
 #include <json-c/json.h>
 
-#include "log.h"
+#include "util/log.h"
 #include "k8s/kube_client.h"
 #include "k8s/pod_watch.h"
 

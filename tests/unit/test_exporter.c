@@ -17,10 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "exporter.h"
-#include "otlp_transport.h"
-#include "resource.h"
-#include "span.h"
+#include "export/exporter.h"
+#include "export/otlp_transport.h"
+#include "host/resource.h"
+#include "spans/span.h"
 #include "../fake_transport.h"
 
 /* ---- the fake collector: each send blocks until the test answers it ---- */

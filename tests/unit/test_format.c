@@ -10,8 +10,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "format.h"
-#include "json.h"
+#include "cli/format.h"
+#include "util/json.h"
 
 static struct span sample(enum span_kind kind)
 {

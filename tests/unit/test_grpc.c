@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "grpc.h"
+#include "protocols/http2/grpc.h"
 
 static void test_content_type(void **state)
 {

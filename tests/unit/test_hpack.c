@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hpack.h"
+#include "protocols/http2/hpack.h"
 
 /* What the callback saw, "name: value" per line; "?" for an unknown value. */
 struct fields {

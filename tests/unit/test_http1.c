@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http1.h"
+#include "protocols/http1/http1.h"
 
 /* What the callbacks saw, as text: easy to compare and to read in a failure. */
 struct log {

@@ -18,8 +18,8 @@
 #include <sys/socket.h>
 
 #include "sonde_event.h"
-#include "ingest.h"
-#include "span_attrs.h"
+#include "core/ingest.h"
+#include "spans/span_attrs.h"
 
 #define MAX_SPANS 1024
 #define PREFACE	  "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"

@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 
 #include "sonde_event.h"
-#include "ingest.h"
+#include "core/ingest.h"
 
 #define MAX_SPANS 64
 

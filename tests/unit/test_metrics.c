@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "metrics.h"
+#include "pipeline/metrics.h"
 
 #define MS 1000000ull
 

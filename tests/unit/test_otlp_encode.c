@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "otlp_encode.h"
+#include "export/otlp_encode.h"
 #include "otlp_metrics.pb-c.h"
 #include "otlp_trace.pb-c.h"
 

@@ -18,11 +18,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "otlp_common.h"
-#include "otlp_encode.h"
+#include "export/otlp_common.h"
+#include "export/otlp_encode.h"
 #include "otlp_trace.pb-c.h"
-#include "pb_writer.h"
-#include "route.h"
+#include "export/pb_writer.h"
+#include "spans/route.h"
 
 typedef Opentelemetry__Proto__Trace__V1__ExportTraceServiceRequest trace_request;
 typedef Opentelemetry__Proto__Trace__V1__ResourceSpans resource_spans;

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "prom_text.h"
+#include "export/prom_text.h"
 
 #define MS 1000000ull
 

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "reorder.h"
+#include "core/reorder.h"
 #include "sonde_event.h"
 
 struct seen {

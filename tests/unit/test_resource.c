@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "resource.h"
+#include "host/resource.h"
 
 /* A /proc/PID/environ block: NUL-separated, the literal's own NUL ends the last entry. */
 #define ENV(lit) lit, sizeof(lit) - 1

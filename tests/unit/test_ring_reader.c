@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <linux/bpf.h>
 
-#include "ring_reader.h"
+#include "core/ring_reader.h"
 
 #define RING_SIZE (256 * 1024)
 

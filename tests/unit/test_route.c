@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "route.h"
+#include "spans/route.h"
 
 static void assert_template(const char *path, const char *want)
 {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "span_attrs.h"
+#include "spans/span_attrs.h"
 
 #define FFFD "\xef\xbf\xbd"
 

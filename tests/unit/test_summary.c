@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "summary.h"
+#include "cli/summary.h"
 
 static struct span make(enum span_kind kind, const char *method, const char *target,
 			uint16_t status, uint64_t dur_ns)

@@ -18,11 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "elf_file.h"
-#include "go_buildinfo.h"
-#include "go_pclntab.h"
-#include "tls_target.h"
-#include "x86_ret.h"
+#include "tls/elf_file.h"
+#include "tls/go_buildinfo.h"
+#include "tls/go_pclntab.h"
+#include "tls/tls_target.h"
+#include "tls/x86_ret.h"
 
 #define GO "/usr/lib/go-1.19/bin/go"
 

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "trace_context.h"
+#include "spans/trace_context.h"
 
 /* The example of W3C Trace Context, section 3.2.2.7 */
 #define TP_TRACE  "4bf92f3577b34da6a3ce929d0e0e4736"

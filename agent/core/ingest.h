@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Ring buffer events → connections → protocol sessions → finished spans.
+ * No BPF and no I/O here: events are plain bytes, so tests can feed their own.
+ */
+#ifndef SONDE_INGEST_H
+#define SONDE_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/clock.h"
+#include "core/conn_table.h"
+#include "protocols/http1/http1_spans.h"
+#include "protocols/http2/http2_spans.h"
+#include "spans/span.h"
+
+struct ingest_stats {
+	uint64_t events;
+	uint64_t malformed; /* events too short or of unknown type */
+	uint64_t conn_opens;
+	uint64_t conn_closes;
+	uint64_t proc_exits;
+	uint64_t data_events;
+	uint64_t bytes_total;	     /* bytes moved by the traced syscalls */
+	uint64_t bytes_captured;     /* of which were copied to the agent */
+	uint64_t data_without_open;  /* connection learnt from data alone (its open was lost) */
+	uint64_t conns_evicted;	     /* connection table full: least recent dropped */
+	uint64_t conns_replaced;     /* fd seen with a new generation and no close: the
+				      * kernel map evicted it or the close was lost */
+	uint64_t spans_lost_evicted; /* requests in flight on evicted connections */
+	struct http1_stats http1;
+	struct http2_stats http2;
+};
+
+typedef void (*span_out_fn)(void *ctx, const struct span *sp);
+
+struct ingest {
+	struct conn_table conns;
+	struct clock_offset clock;
+	struct ingest_stats stats;
+	struct http1_pool http1_pool;
+	span_out_fn out;
+	void *out_ctx;
+	/* Optional: told when a process exited (after its connections closed). */
+	void (*exit_out)(void *ctx, uint32_t tgid, uint64_t ts_mono);
+};
+
+int ingest_init(struct ingest *ig, size_t max_conns, span_out_fn out, void *out_ctx);
+/* Frees everything; requests still in flight are not reported. */
+void ingest_destroy(struct ingest *ig);
+/* Handles one ring buffer record. Returns 0, or -EINVAL for a malformed one
+ * (counted, never fatal). */
+int ingest_event(struct ingest *ig, const void *data, size_t size);
+
+#endif /* SONDE_INGEST_H */

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "core/clock.h"
+#include "util/log.h"
+#include "pipeline/pipeline.h"
+
+#define MAX_PROCESSES	  4096 /* resources cached at once */
+#define MAX_SERVICES	  1024 /* services with their own route set */
+#define QUEUE_DEADLINE_MS 5000
+#define HELD_SPANS	  1024 /* spans waiting for their pod's metadata */
+
+static struct held_span *held_at(struct pipeline *p, uint32_t i);
+
+int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, struct k8s_meta *k8s,
+		  bool (*may_wait)(void *ctx), void *may_wait_ctx)
+{
+	struct exporter_opts eo = { 0 };
+	uint64_t seed = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->cfg = cfg;
+	p->start_ns = clock_real_now();
+	p->sampler = (struct sampler){ .kind = cfg->sampler, .ratio = cfg->sampler_arg };
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = clock_real_now() ^ clock_mono_now();
+	id_rng_seed(&p->rng, seed);
+	p->console = (struct output){ .format = OUTPUT_TEXT, .stream = stdout };
+	pthread_mutex_init(&p->metrics_lock, NULL);
+	atomic_store(&p->last_loop_mono, clock_mono_now());
+
+	p->k8s = k8s;
+	p->resources =
+		resource_cache_new(MAX_PROCESSES, &cfg->resource_attributes, k8s_meta_lookup(k8s));
+	p->routes = route_registry_new(cfg->route_limit, MAX_SERVICES);
+	p->metrics = metrics_new(cfg->metric_series_limit);
+	if (k8s && cfg->k8s_metadata_wait_ms) {
+		p->held_cap = HELD_SPANS;
+		p->held = calloc(p->held_cap, sizeof(*p->held));
+	}
+	if (!p->resources || !p->routes || !p->metrics || (p->held_cap && !p->held)) {
+		log_error("out of memory");
+		pipeline_destroy(p);
+		return -ENOMEM;
+	}
+	if (cfg->traces_exporter == TRACES_EXPORTER_OTLP)
+		eo.traces = &cfg->traces_target;
+	if (cfg->metrics_exporter == METRICS_EXPORTER_OTLP)
+		eo.metrics = &cfg->metrics_target;
+	if (eo.traces || eo.metrics) {
+		eo.queue_size = cfg->bsp_max_queue_size;
+		eo.batch_size = cfg->bsp_max_export_batch_size;
+		eo.batch_delay_ms = cfg->bsp_schedule_delay_ms;
+		eo.with_query = cfg->capture_query;
+		eo.may_wait = may_wait;
+		eo.may_wait_ctx = may_wait_ctx;
+		p->exporter = exporter_start(&eo);
+		if (!p->exporter) {
+			pipeline_destroy(p);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+void pipeline_destroy(struct pipeline *p)
+{
+	exporter_stop(p->exporter, QUEUE_DEADLINE_MS, NULL);
+	p->exporter = NULL;
+	/* Spans still held here are not sent: the exporter is gone already
+	 * (cmd_run releases them before it stops the exporter). */
+	for (uint32_t i = 0; i < p->held_count; i++)
+		resource_put(held_at(p, i)->res);
+	p->held_count = 0;
+	free(p->held);
+	p->held = NULL;
+	metrics_free(p->metrics);
+	route_registry_free(p->routes);
+	resource_cache_free(p->resources);
+	pthread_mutex_destroy(&p->metrics_lock);
+	p->metrics = NULL;
+	p->routes = NULL;
+	p->resources = NULL;
+}
+
+/* Metrics, sampling and export of one span with its resource. */
+static void span_out(struct pipeline *p, const struct span *sp, struct resource *res)
+{
+	struct trace_ids ids;
+	struct traceparent tp;
+	char route[ROUTE_LEN];
+	const char *admitted;
+
+	/* gRPC paths name a method already: no route to template or admit. */
+	if (sp->flags & SPAN_F_GRPC) {
+		admitted = "";
+	} else {
+		route_template(sp->target, span_path_len(sp), route, sizeof(route));
+		admitted = route_registry_admit(p->routes, res->service_name, route);
+	}
+
+	pthread_mutex_lock(&p->metrics_lock);
+	metrics_record(p->metrics, res, sp, admitted);
+	pthread_mutex_unlock(&p->metrics_lock);
+
+	switch (p->cfg->traces_exporter) {
+	case TRACES_EXPORTER_CONSOLE:
+		output_span(&p->console, sp);
+		return;
+	case TRACES_EXPORTER_OTLP:
+		break;
+	default:
+		return;
+	}
+	trace_ids_make(&ids,
+		       sp->traceparent[0] && !traceparent_parse(sp->traceparent, &tp) ? &tp : NULL,
+		       &p->sampler, &p->rng);
+	if (!ids.sampled) {
+		p->unsampled++;
+		return;
+	}
+	exporter_offer_span(p->exporter, sp, res, &ids, admitted);
+}
+
+static struct held_span *held_at(struct pipeline *p, uint32_t i)
+{
+	return &p->held[(p->held_head + i) % p->held_cap];
+}
+
+/* Holds the span until deadline; false when the hold is full (the caller
+ * sends it on). */
+static bool hold(struct pipeline *p, const struct span *sp, struct resource *res, uint64_t deadline)
+{
+	struct held_span *h;
+
+	if (p->held_count == p->held_cap)
+		return false;
+	h = held_at(p, p->held_count++);
+	h->span = *sp;
+	h->res = res;
+	resource_get(res);
+	h->deadline = deadline;
+	p->spans_held++;
+	return true;
+}
+
+void pipeline_span(void *ctx, const struct span *sp)
+{
+	struct pipeline *p = ctx;
+	struct resource *res = resource_cache_get(p->resources, sp->pid, sp->comm);
+	uint64_t deadline;
+
+	p->spans++;
+	if (!res)
+		return;
+	/* A pod not known yet: wait (from when the process was first seen, so a
+	 * pod that never appears costs one wait, not one per span). */
+	deadline = res->created_mono + p->cfg->k8s_metadata_wait_ms * 1000000ull;
+	if (res->k8s_pending && p->held && clock_mono_now() < deadline) {
+		if (hold(p, sp, res, deadline))
+			return;
+		p->spans_unresolved++;
+	}
+	span_out(p, sp, res);
+}
+
+void pipeline_release_held(struct pipeline *p, uint64_t now_mono, bool force)
+{
+	uint32_t kept = 0, n = p->held_count;
+
+	/* In arrival order; those still waiting are packed to the front. */
+	for (uint32_t i = 0; i < n; i++) {
+		struct held_span h = *held_at(p, i);
+		struct resource *known = resource_cache_resolve(p->resources, h.res);
+
+		if (known) {
+			span_out(p, &h.span, known);
+			resource_put(known);
+		} else if (force || now_mono >= h.deadline) {
+			p->spans_unresolved++;
+			span_out(p, &h.span, h.res);
+		} else {
+			*held_at(p, kept++) = h;
+			continue;
+		}
+		resource_put(h.res);
+	}
+	p->held_count = kept;
+}
+
+void pipeline_exit(void *ctx, uint32_t tgid, uint64_t ts_mono)
+{
+	struct pipeline *p = ctx;
+
+	/* Under the lock: metrics_expire reads the exited flag. */
+	pthread_mutex_lock(&p->metrics_lock);
+	resource_cache_exit(p->resources, tgid, ts_mono);
+	pthread_mutex_unlock(&p->metrics_lock);
+}
+
+void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t events_lost)
+{
+	uint64_t now = clock_mono_now();
+	/* Series of processes gone for two export intervals (at least a minute)
+	 * have been exported and scraped: drop them so memory does not grow with
+	 * process churn. */
+	uint64_t grace = 2ull * p->cfg->metric_export_interval_ms * 1000000ull;
+
+	if (grace < 60000000000ull)
+		grace = 60000000000ull;
+	pthread_mutex_lock(&p->metrics_lock);
+	p->health = (struct pipeline_health){
+		.events = ig->stats.events,
+		.events_lost = events_lost,
+		.parse_errors = ig->stats.http1.parse_errors + ig->stats.http2.hpack_desyncs +
+				ig->stats.http2.frame_sync_lost,
+		.spans = p->spans,
+		.spans_unsampled = p->unsampled,
+		.conns_evicted = ig->stats.conns_evicted,
+		.routes_overflowed = route_registry_overflows(p->routes),
+		.http2_degraded = ig->stats.http2.conns_degraded,
+		.http2_streams_dropped = ig->stats.http2.streams_dropped,
+		.resources_evicted = resource_cache_evicted(p->resources),
+		.k8s_spans_held = p->spans_held,
+		.k8s_spans_unresolved = p->spans_unresolved,
+	};
+	if (now > grace)
+		metrics_expire(p->metrics, now - grace);
+	pthread_mutex_unlock(&p->metrics_lock);
+	atomic_store(&p->last_loop_mono, now);
+}
+
+size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_t max)
+{
+	struct exporter_stats es = { 0 };
+	struct k8s_meta_health kh;
+	struct metrics_stats ms;
+	size_t n = 0;
+
+	if (p->exporter)
+		exporter_get_stats(p->exporter, &es);
+	metrics_stats(p->metrics, &ms);
+	k8s_meta_health(p->k8s, &kh);
+	const struct health_metric all[] = {
+		{ "sonde.events.read", "Ring buffer events read.", "{event}", false,
+		  p->health.events },
+		{ "sonde.events.lost",
+		  "Events the kernel dropped because the ring buffer was full.", "{event}", false,
+		  p->health.events_lost },
+		{ "sonde.parse.errors", "Protocol parse errors.", "{error}", false,
+		  p->health.parse_errors },
+		{ "sonde.spans", "Spans built from traffic.", "{span}", false, p->health.spans },
+		{ "sonde.spans.unsampled", "Spans the sampler did not keep.", "{span}", false,
+		  p->health.spans_unsampled },
+		{ "sonde.spans.exported", "Spans the collector accepted.", "{span}", false,
+		  es.spans_exported },
+		{ "sonde.spans.dropped", "Spans dropped: export queue full or export failed.",
+		  "{span}", false, es.spans_dropped_full + es.spans_dropped_failed },
+		{ "sonde.export.requests", "OTLP export requests sent.", "{request}", false,
+		  es.requests },
+		{ "sonde.export.failures", "OTLP export requests that failed.", "{request}", false,
+		  es.request_failures },
+		{ "sonde.export.queue.depth", "Spans waiting in the export queue.", "{span}", true,
+		  es.queue_depth },
+		{ "sonde.export.queue.waits",
+		  "Times reading events paused until the export queue had room.", "{wait}", false,
+		  es.queue_waits },
+		{ "sonde.metric.series", "RED metric series held.", "{series}", true, ms.series },
+		{ "sonde.metric.overflows", "Requests counted in an overflow series.", "{request}",
+		  false, ms.overflowed },
+		{ "sonde.routes.overflowed", "Requests whose route was folded past the cap.",
+		  "{request}", false, p->health.routes_overflowed },
+		{ "sonde.connections.evicted", "Connections dropped from a full table.",
+		  "{connection}", false, p->health.conns_evicted },
+		{ "sonde.http2.connections.degraded",
+		  "HTTP/2 connections whose header decompression lost sync.", "{connection}", false,
+		  p->health.http2_degraded },
+		{ "sonde.http2.streams.dropped", "HTTP/2 streams dropped: too many open at once.",
+		  "{stream}", false, p->health.http2_streams_dropped },
+		{ "sonde.resources.evicted",
+		  "Processes dropped from the full resource cache; their series restart.",
+		  "{process}", false, p->health.resources_evicted },
+		{ "sonde.k8s.spans.held", "Spans that waited for their pod's metadata.", "{span}",
+		  false, p->health.k8s_spans_held },
+		{ "sonde.k8s.spans.unresolved",
+		  "Spans exported without their pod's metadata (wait over or hold full).", "{span}",
+		  false, p->health.k8s_spans_unresolved },
+	};
+
+	for (; n < max && n < sizeof(all) / sizeof(all[0]); n++)
+		out[n] = all[n];
+	return n;
+}
+
+void pipeline_push_metrics(struct pipeline *p)
+{
+	struct health_metric health[48];
+	uint8_t *body = NULL;
+	size_t len = 0, n;
+	int err;
+
+	if (!p->exporter || p->cfg->metrics_exporter != METRICS_EXPORTER_OTLP)
+		return;
+	pthread_mutex_lock(&p->metrics_lock);
+	n = pipeline_health_list(p, health, 48);
+	err = otlp_encode_metrics(p->metrics, health, n, resource_cache_self(p->resources),
+				  p->start_ns, clock_real_now(), &body, &len);
+	pthread_mutex_unlock(&p->metrics_lock);
+	if (err) {
+		log_warn("cannot encode metrics: out of memory");
+		return;
+	}
+	exporter_offer_metrics(p->exporter, body, len);
+}
+
+void pipeline_render_prom(void *ctx, struct strbuf *sb)
+{
+	struct pipeline *p = ctx;
+	struct health_metric health[48];
+	size_t n;
+
+	pthread_mutex_lock(&p->metrics_lock);
+	n = pipeline_health_list(p, health, 48);
+	prom_render(sb, p->metrics, health, n);
+	pthread_mutex_unlock(&p->metrics_lock);
+}
+
+int pipeline_healthy(void *ctx, char *why, size_t len)
+{
+	struct pipeline *p = ctx;
+	uint64_t last = atomic_load(&p->last_loop_mono);
+	uint64_t now = clock_mono_now();
+
+	/* The event loop turns every 100 ms; 5 s without a turn means it is stuck. */
+	if (now > last && now - last > 5000000000ull) {
+		snprintf(why, len, "event loop stalled for %llu ms",
+			 (unsigned long long)((now - last) / 1000000));
+		return -1;
+	}
+	return 0;
+}

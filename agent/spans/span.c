@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "protocols/http2/grpc.h"
+#include "spans/span.h"
+
+bool span_is_error(const struct span *s)
+{
+	/* A call's status decides, even for a client that cancelled before the
+	 * server answered (CANCELLED is no server error). */
+	if (s->flags & SPAN_F_GRPC_STATUS) {
+		if (s->kind == SPAN_SERVER)
+			return grpc_status_is_server_error(s->grpc_status);
+		return s->grpc_status != 0;
+	}
+	if (s->flags & SPAN_F_NO_RESPONSE)
+		return true;
+	if (s->status == 0)
+		return !(s->flags & SPAN_F_STATUS_UNKNOWN);
+	return s->kind == SPAN_SERVER ? s->status >= 500 : s->status >= 400;
+}
+
+bool span_rpc_parts(const struct span *s, const char **service, size_t *service_len,
+		    const char **method, size_t *method_len)
+{
+	if (!(s->flags & SPAN_F_GRPC))
+		return false;
+	return grpc_split_path(s->target, strlen(s->target), service, service_len, method,
+			       method_len);
+}
+
+size_t span_path_len(const struct span *s)
+{
+	return strcspn(s->target, "?#");
+}
+
+const char *span_query(const struct span *s)
+{
+	const char *q = strchr(s->target, '?');
+
+	return q ? q + 1 : NULL;
+}
+
+void span_endpoint_addr(const struct span_endpoint *e, char *buf, size_t len)
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (e->family == AF_INET6 && !memcmp(e->addr, v4mapped, sizeof(v4mapped))) {
+		inet_ntop(AF_INET, e->addr + 12, buf, (socklen_t)len);
+	} else if (e->family == AF_INET || e->family == AF_INET6) {
+		inet_ntop(e->family, e->addr, buf, (socklen_t)len);
+	} else if (len) {
+		strncpy(buf, "-", len);
+		buf[len - 1] = '\0';
+	}
+}

@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cli/format.h"
+#include "protocols/http2/grpc.h"
+#include "spans/span_attrs.h"
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/* The end of the run of ASCII bytes other than NUL at s[i..n): those are
+ * copied as they are, eight at a time where they can be read so. */
+static size_t ascii_run(const unsigned char *s, size_t i, size_t n)
+{
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+
+		memcpy(&v, s + i, 8);
+		/* Some byte is NUL or has its high bit set (or a false alarm
+		 * past one: the byte loop below decides). */
+		if (((v - 0x0101010101010101ull) | v) & 0x8080808080808080ull)
+			break;
+	}
+	while (i < n && (unsigned)s[i] - 1u < 0x7fu)
+		i++;
+	return i;
+}
+
+size_t utf8_sanitize(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, o = 0;
+
+	if (dstlen == 0)
+		return 0;
+	while (i < n) {
+		size_t end = ascii_run(s, i, n), room = dstlen - 1 - o;
+		size_t k, plen;
+		const char *piece;
+
+		if (end - i > room) {
+			memcpy(dst + o, s + i, room);
+			o += room;
+			break;
+		}
+		memcpy(dst + o, s + i, end - i);
+		o += end - i;
+		i = end;
+		if (i == n || !s[i])
+			break;
+		/* A multi-byte character, or a bad byte. */
+		k = utf8_seq_len(s + i, n - i);
+		piece = (const char *)s + i;
+		plen = k;
+		if (k == 0) {
+			piece = "\xef\xbf\xbd"; /* U+FFFD */
+			plen = 3;
+			k = 1;
+		}
+		if (o + plen > dstlen - 1)
+			break;
+		memcpy(dst + o, piece, plen);
+		o += plen;
+		i += k;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+static const char *keep(struct span_attrs *a, const char *s, size_t n, size_t *len)
+{
+	char *dst = a->scratch + a->used;
+	size_t room = sizeof(a->scratch) - a->used;
+
+	*len = 0;
+	if (room < 2)
+		return "";
+	*len = utf8_sanitize(dst, room, s, n);
+	a->used += *len + 1;
+	return dst;
+}
+
+/* Inlined so that the length of each key, a literal, is a constant. */
+static inline __attribute__((always_inline)) struct attr *add(struct span_attrs *a, const char *key,
+							      enum attr_type type)
+{
+	struct attr *at;
+
+	if (a->n >= SPAN_ATTRS_MAX)
+		return NULL;
+	at = &a->items[a->n++];
+	*at = (struct attr){ .key = key, .key_len = strlen(key), .type = type };
+	return at;
+}
+
+/* A string that outlives the attributes (the span's fields, the route) and
+ * needs no copy when it is plain ASCII, as it nearly always is; copied with
+ * its bad bytes replaced otherwise. Not NUL-terminated at str_len. */
+static inline __attribute__((always_inline)) void add_str(struct span_attrs *a, const char *key,
+							  const char *s, size_t n)
+{
+	struct attr *at = add(a, key, ATTR_STR);
+
+	if (!at)
+		return;
+	if (ascii_run((const unsigned char *)s, 0, n) == n) {
+		at->str = s;
+		at->str_len = n;
+	} else {
+		at->str = keep(a, s, n, &at->str_len);
+	}
+}
+
+/* A string known to be valid: a literal, or one formatted here. */
+static inline __attribute__((always_inline)) void add_valid(struct span_attrs *a, const char *key,
+							    const char *s, size_t n)
+{
+	struct attr *at = add(a, key, ATTR_STR);
+
+	if (at) {
+		at->str = s;
+		at->str_len = n;
+	}
+}
+
+#define add_literal(a, key, lit) add_valid(a, key, lit, sizeof(lit) - 1)
+
+static inline __attribute__((always_inline)) void add_int(struct span_attrs *a, const char *key,
+							  int64_t v)
+{
+	struct attr *at = add(a, key, ATTR_INT);
+
+	if (at)
+		at->num = v;
+}
+
+/* snprintf(buf, len, "%u", v); returns the full length. */
+static size_t format_uint(char *buf, size_t len, unsigned v)
+{
+	char digits[10];
+	size_t n = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (!len)
+		return n;
+	for (size_t i = 0; i < n && i < len - 1; i++)
+		buf[i] = digits[n - 1 - i];
+	buf[n < len ? n : len - 1] = '\0';
+	return n;
+}
+
+/* Writes an IPv4 address's dotted form (at most 15 bytes and a NUL); a digit
+ * at a time, as format_uint's divisions cost more than the rest together. */
+static size_t ipv4_text(const uint8_t v4[4], char *buf)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned b = v4[i];
+
+		if (i)
+			buf[n++] = '.';
+		if (b >= 100) {
+			buf[n++] = (char)('0' + b / 100);
+			b %= 100;
+			buf[n++] = (char)('0' + b / 10);
+		} else if (b >= 10) {
+			buf[n++] = (char)('0' + b / 10);
+		}
+		buf[n++] = (char)('0' + b % 10);
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+/* span_endpoint_addr(), with IPv4 (and IPv4-mapped IPv6) written here:
+ * inet_ntop formats IPv4 with sprintf, which cost as much as the rest of the
+ * address attributes together. Returns the length. */
+static size_t endpoint_addr(const struct span_endpoint *e, char *buf, size_t len)
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const uint8_t *v4 = NULL;
+
+	if (e->family == AF_INET)
+		v4 = e->addr;
+	else if (e->family == AF_INET6 && !memcmp(e->addr, v4mapped, sizeof(v4mapped)))
+		v4 = e->addr + 12;
+	if (!v4 || len < sizeof("255.255.255.255")) {
+		span_endpoint_addr(e, buf, len);
+		return strlen(buf);
+	}
+	return ipv4_text(v4, buf);
+}
+
+/* server.address without a copy when it is the Host header's host (a pointer
+ * into sp->host), else the server's socket address formatted into buf.
+ * Returns its length. */
+static size_t server_endpoint(const struct span *sp, char *buf, size_t len, const char **addr,
+			      uint16_t *port)
+{
+	const struct span_endpoint *srv = sp->kind == SPAN_SERVER ? &sp->local : &sp->peer;
+	size_t n;
+
+	if (!sp->host[0]) {
+		*addr = buf;
+		*port = srv->port;
+		return endpoint_addr(srv, buf, len);
+	}
+	n = format_split_host(sp->host, addr, port);
+	if (sp->kind == SPAN_CLIENT && srv->family)
+		*port = srv->port; /* what was really connected to */
+	else if (!*port)
+		*port = srv->family ? srv->port : sp->flags & SPAN_F_TLS ? 443 : 80;
+	return n;
+}
+
+bool copy_cut(char *buf, size_t len, const char *s, size_t n)
+{
+	size_t kept;
+
+	if (!len)
+		return n > 0;
+	kept = n < len ? n : len - 1;
+	if (kept)
+		memcpy(buf, s, kept);
+	buf[kept] = '\0';
+	return kept < n;
+}
+
+void span_server_endpoint(const struct span *sp, char *addr, size_t len, uint16_t *port)
+{
+	const char *s;
+	size_t n = server_endpoint(sp, addr, len, &s, port);
+
+	if (s != addr)
+		copy_cut(addr, len, s, n);
+}
+
+/* error.type's status code text: up to 5 digits and a NUL. */
+#define STATUS_TEXT_LEN 6
+/* An address's text: INET6_ADDRSTRLEN, and room to spare. */
+#define ADDR_TEXT_LEN 64
+
+/* The text of error.type: a literal, or the status code formatted into buf
+ * (STATUS_TEXT_LEN bytes). Returns its length, 0 for none. */
+static size_t error_type(const struct span *sp, char *buf, const char **out)
+{
+	*out = buf;
+	if (!span_is_error(sp))
+		return 0;
+	if (sp->flags & SPAN_F_GRPC_STATUS)
+		*out = grpc_status_name(sp->grpc_status);
+	else if (sp->status)
+		return format_uint(buf, STATUS_TEXT_LEN, sp->status);
+	else
+		*out = "no_response";
+	return strlen(*out);
+}
+
+void span_error_type(const struct span *sp, char *buf, size_t len)
+{
+	char code[STATUS_TEXT_LEN];
+	const char *s;
+	size_t n = error_type(sp, code, &s);
+
+	copy_cut(buf, len, s, n);
+}
+
+/* Room in the scratch area for a string formatted in place, or NULL. */
+static char *scratch_room(struct span_attrs *a, size_t need)
+{
+	if (sizeof(a->scratch) - a->used < need)
+		return NULL;
+	return a->scratch + a->used;
+}
+
+/* client.address (servers only) and network.peer.address: the same peer,
+ * whose address is formatted once, into the scratch area. */
+static void add_peer(struct span_attrs *a, const struct span *sp)
+{
+	char *addr = scratch_room(a, ADDR_TEXT_LEN);
+	size_t n;
+
+	if (!sp->peer.family || !addr)
+		return;
+	n = endpoint_addr(&sp->peer, addr, ADDR_TEXT_LEN);
+	a->used += n + 1;
+	if (sp->kind == SPAN_SERVER) {
+		add_valid(a, "client.address", addr, n);
+		add_int(a, "client.port", sp->peer.port);
+	}
+	add_valid(a, "network.peer.address", addr, n);
+	add_int(a, "network.peer.port", sp->peer.port);
+}
+
+/* server.address and server.port; an address formatted here goes to the
+ * scratch area, a Host header's host is referred to where it is. */
+static void add_server(struct span_attrs *a, const struct span *sp)
+{
+	char *buf = scratch_room(a, ADDR_TEXT_LEN);
+	const char *addr;
+	uint16_t port;
+	size_t n;
+
+	if (!buf)
+		return;
+	n = server_endpoint(sp, buf, ADDR_TEXT_LEN, &addr, &port);
+	if (addr == buf) {
+		a->used += n + 1;
+		add_valid(a, "server.address", addr, n);
+	} else {
+		add_str(a, "server.address", addr, n);
+	}
+	add_int(a, "server.port", port);
+}
+
+static void add_error_type(struct span_attrs *a, const struct span *sp)
+{
+	char *buf = scratch_room(a, STATUS_TEXT_LEN);
+	const char *s;
+	size_t n;
+
+	if (!buf)
+		return;
+	n = error_type(sp, buf, &s);
+	if (!n)
+		return;
+	if (s == buf)
+		a->used += n + 1;
+	add_valid(a, "error.type", s, n);
+}
+
+/* The OpenTelemetry gRPC conventions: rpc.* instead of http.*. */
+static void rpc_attrs_build(struct span_attrs *out, const struct span *sp)
+{
+	const char *svc, *method;
+	size_t svc_len, method_len;
+
+	add_literal(out, "rpc.system", "grpc");
+	if (span_rpc_parts(sp, &svc, &svc_len, &method, &method_len)) {
+		add_str(out, "rpc.service", svc, svc_len);
+		add_str(out, "rpc.method", method, method_len);
+	}
+	if (sp->flags & SPAN_F_GRPC_STATUS)
+		add_int(out, "rpc.grpc.status_code", sp->grpc_status);
+	add_literal(out, "network.protocol.name", "http");
+	add_literal(out, "network.protocol.version", "2");
+	add_server(out, sp);
+	add_peer(out, sp);
+	if (sp->user_agent[0])
+		add_str(out, "user_agent.original", sp->user_agent, strlen(sp->user_agent));
+	add_error_type(out, sp);
+}
+
+void span_attrs_build(struct span_attrs *out, const struct span *sp, const char *route,
+		      bool with_query)
+{
+	static const char *const http1_versions[10] = { "1.0", "1.1", "1.2", "1.3", "1.4",
+							"1.5", "1.6", "1.7", "1.8", "1.9" };
+	const char *query = span_query(sp);
+
+	out->n = 0;
+	out->used = 0;
+	if (sp->flags & SPAN_F_GRPC) {
+		rpc_attrs_build(out, sp);
+		return;
+	}
+	add_str(out, "http.request.method", sp->method, strlen(sp->method));
+	add_str(out, "url.path", sp->target, span_path_len(sp));
+	if (query && with_query)
+		add_str(out, "url.query", query, strlen(query));
+	if (sp->flags & SPAN_F_TLS)
+		add_literal(out, "url.scheme", "https");
+	else
+		add_literal(out, "url.scheme", "http");
+	if (route)
+		add_str(out, "http.route", route, strlen(route));
+	if (sp->status)
+		add_int(out, "http.response.status_code", sp->status);
+	add_literal(out, "network.protocol.name", "http");
+	if (sp->version_major == 2)
+		add_literal(out, "network.protocol.version", "2");
+	else
+		add_valid(out, "network.protocol.version", http1_versions[sp->version_minor % 10],
+			  3);
+	add_server(out, sp);
+	add_peer(out, sp);
+	add_int(out, "http.request.body.size", (int64_t)sp->request_body_bytes);
+	if (sp->status)
+		add_int(out, "http.response.body.size", (int64_t)sp->response_body_bytes);
+	if (sp->user_agent[0])
+		add_str(out, "user_agent.original", sp->user_agent, strlen(sp->user_agent));
+	add_error_type(out, sp);
+}

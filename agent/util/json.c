@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/json.h"
+
+static void put(struct json_buf *j, const char *s, size_t n)
+{
+	if (j->len + n + 2 > j->cap) { /* room for the closing brace and NUL */
+		j->overflow = true;
+		return;
+	}
+	memcpy(j->buf + j->len, s, n);
+	j->len += n;
+}
+
+static void putc_(struct json_buf *j, char c)
+{
+	put(j, &c, 1);
+}
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t left)
+{
+	size_t n;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		n = 2, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, beyond U+10FFFF */
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+static void put_string(struct json_buf *j, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	putc_(j, '"');
+	while (i < len) {
+		unsigned char c = p[i];
+		char esc[8];
+		size_t n = i;
+
+		/* Plain printable ASCII, the bulk of any header, goes in one copy. */
+		while (n < len && p[n] >= 0x20 && p[n] < 0x7f && p[n] != '"' && p[n] != '\\')
+			n++;
+		if (n > i) {
+			put(j, s + i, n - i);
+			i = n;
+			continue;
+		}
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			put(j, esc, 2);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			put(j, esc, 6);
+			i++;
+		} else if ((n = utf8_seq(p + i, len - i)) != 0) {
+			put(j, s + i, n);
+			i += n;
+		} else {
+			put(j, "\xef\xbf\xbd", 3);
+			i++;
+		}
+	}
+	putc_(j, '"');
+}
+
+static void key(struct json_buf *j, const char *k)
+{
+	if (!j->first)
+		putc_(j, ',');
+	j->first = false;
+	put_string(j, k, strlen(k));
+	putc_(j, ':');
+}
+
+void json_begin(struct json_buf *j, char *buf, size_t cap)
+{
+	*j = (struct json_buf){ .buf = buf, .cap = cap, .first = true };
+	putc_(j, '{');
+}
+
+int json_end(struct json_buf *j)
+{
+	if (j->len + 2 > j->cap || j->overflow) {
+		j->overflow = true;
+		if (j->cap)
+			j->buf[j->len < j->cap ? j->len : j->cap - 1] = '\0';
+		return -1;
+	}
+	j->buf[j->len++] = '}';
+	j->buf[j->len] = '\0';
+	return (int)j->len;
+}
+
+void json_strn(struct json_buf *j, const char *k, const char *val, size_t len)
+{
+	key(j, k);
+	put_string(j, val, len);
+}
+
+void json_str(struct json_buf *j, const char *k, const char *val)
+{
+	json_strn(j, k, val, strlen(val));
+}
+
+void json_u64(struct json_buf *j, const char *k, uint64_t val)
+{
+	char num[24];
+	size_t i = sizeof(num);
+
+	/* by hand: snprintf showed up in profiles of busy `trace -o json` runs */
+	do {
+		num[--i] = (char)('0' + val % 10);
+		val /= 10;
+	} while (val);
+	key(j, k);
+	put(j, num + i, sizeof(num) - i);
+}
+
+void json_i64(struct json_buf *j, const char *k, int64_t val)
+{
+	char num[24];
+
+	key(j, k);
+	put(j, num, (size_t)snprintf(num, sizeof(num), "%" PRId64, val));
+}
+
+void json_double(struct json_buf *j, const char *k, double val)
+{
+	char num[40];
+
+	key(j, k);
+	put(j, num, (size_t)snprintf(num, sizeof(num), "%.6g", val));
+}
+
+void json_bool(struct json_buf *j, const char *k, bool val)
+{
+	key(j, k);
+	put(j, val ? "true" : "false", val ? 4 : 5);
+}
+
+void json_null(struct json_buf *j, const char *k)
+{
+	key(j, k);
+	put(j, "null", 4);
+}
+
+void json_raw(struct json_buf *j, const char *k, const char *raw)
+{
+	key(j, k);
+	put(j, raw, strlen(raw));
+}
