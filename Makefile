@@ -89,6 +89,7 @@ FUZZ_LIB := $(OUTPUT)/fuzz/libsonde.a
 FUZZ_OBJS := $(patsubst %.c,$(OUTPUT)/fuzz/obj/%.o,$(PURE_SRCS) $(PROTO_SRCS))
 
 DEPFLAGS = -MMD -MP
+.DEFAULT_GOAL := all
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 
 .DELETE_ON_ERROR:
@@ -135,7 +136,7 @@ $(OUTPUT)/otlp-proto/%.pb-c.c $(OUTPUT)/otlp-proto/%.pb-c.h: otlp-proto/%.proto
 	$(Q)mkdir -p $(OUTPUT)/otlp-proto
 	$(Q)protoc-c --c_out=$(OUTPUT)/otlp-proto -Iotlp-proto $<
 
-$(BPF_OBJ): $(BPF_SRC) $(wildcard bpf/*.bpf.h) $(wildcard include/*.h) $(VMLINUX)/vmlinux.h
+$(BPF_OBJ): $(BPF_SRC) $(shell find bpf -name '*.h') $(wildcard include/*.h) $(VMLINUX)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(OUTPUT)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp

@@ -164,7 +164,7 @@ static int ingest_setup(struct ingest_ctx *ic, span_out_fn out, void *out_ctx)
 		.comm = "nginx",
 	};
 
-	if (ingest_init(&ic->ig, 16384, out ? out : count_span, out ? out_ctx : ic))
+	if (ingest_init(&ic->ig, 16384, NULL, out ? out : count_span, out ? out_ctx : ic))
 		return -1;
 	memcpy(open.local_addr, "\x7f\0\0\x01", 4);
 	memcpy(open.remote_addr, "\x7f\0\0\x01", 4);

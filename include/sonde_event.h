@@ -40,11 +40,16 @@ enum sonde_role {
 };
 
 /* Protocols the kernel classifier can recognise. Adding one: a value here, a
- * matcher in bpf/classify.bpf.h, a bit in targ_protocols. */
+ * matcher in bpf/protocols/, a line in agent/protocols/registry.c
+ * (docs/ARCHITECTURE.md, "How to add a protocol"). */
 enum sonde_proto {
 	SONDE_PROTO_UNKNOWN = 0,
 	SONDE_PROTO_HTTP1 = 1,
-	SONDE_PROTO_HTTP2 = 2,	   /* h2c or h2 over TLS (issue 6) */
+	SONDE_PROTO_HTTP2 = 2, /* h2c, or h2 over TLS */
+	SONDE_PROTO_POSTGRES = 3,
+	SONDE_PROTO_MYSQL = 4, /* MySQL and MariaDB */
+	SONDE_PROTO_REDIS = 5,
+	SONDE_PROTO__COUNT,
 	SONDE_PROTO_IGNORED = 255, /* decided: never produce events */
 };
 

@@ -216,7 +216,7 @@ static void finish(struct pipeline *p, const struct ingest *ig, const uint64_t *
 		(unsigned long long)es.spans_exported,
 		(unsigned long long)(es.spans_dropped_full + es.spans_dropped_failed),
 		(unsigned long long)ig->stats.events, (unsigned long long)k[SONDE_CNT_RB_FULL],
-		(unsigned long long)ig->stats.http1.parse_errors);
+		(unsigned long long)ig->protocols.http1.stats.parse_errors);
 	if (es.last_error[0])
 		fprintf(stderr, "sonde: last export error: %s\n", es.last_error);
 }
@@ -256,7 +256,7 @@ int cmd_run(int argc, char **argv)
 		log_error("cannot initialise libcurl");
 		return 1;
 	}
-	if (ingest_init(&ig, cfg.max_conns, pipeline_span, &pl)) {
+	if (ingest_init(&ig, cfg.max_conns, NULL, pipeline_span, &pl)) {
 		log_error("out of memory");
 		return 1;
 	}

@@ -340,12 +340,14 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 			const uint64_t k[SONDE_CNT__MAX], bool detailed, const struct tracer *t)
 {
 	const struct ingest_stats *s = &ig->stats;
+	const struct http1_stats *h1 = &ig->protocols.http1.stats;
+	const struct http2_stats *h2 = &ig->protocols.http2.stats;
 
 	fprintf(stderr,
 		"sonde: %" PRIu64 " spans; %" PRIu64 " events lost (ring buffer full); %" PRIu64
 		" connections evicted; %" PRIu64 " parse errors\n",
 		o->spans, k[SONDE_CNT_RB_FULL], s->conns_evicted,
-		s->http1.parse_errors + s->http2.hpack_desyncs + s->http2.frame_sync_lost);
+		h1->parse_errors + h2->hpack_desyncs + h2->frame_sync_lost);
 	if (!detailed)
 		return;
 	fprintf(stderr,
@@ -365,18 +367,17 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 		"  http1: spans %" PRIu64 ", parse errors %" PRIu64
 		", responses without request %" PRIu64 ", requests dropped (queue full) %" PRIu64
 		", framing lost %" PRIu64 "\n",
-		s->bytes_total, s->bytes_captured, s->http1.spans, s->http1.parse_errors,
-		s->http1.orphan_responses, s->http1.pending_dropped, s->http1.lost_sync);
+		s->bytes_total, s->bytes_captured, h1->spans, h1->parse_errors,
+		h1->orphan_responses, h1->pending_dropped, h1->lost_sync);
 	fprintf(stderr,
 		"  http2: spans %" PRIu64 ", header blocks %" PRIu64 " (not fully captured %" PRIu64
 		"), header tables out of sync %" PRIu64 " (back in sync %" PRIu64
 		"), fields not decodable %" PRIu64 ", frame boundaries lost %" PRIu64
 		", degraded connections %" PRIu64 ", streams dropped (too many open) %" PRIu64
 		", responses without request %" PRIu64 ", bytes not captured %" PRIu64 "\n",
-		s->http2.spans, s->http2.blocks, s->http2.blocks_lost, s->http2.hpack_desyncs,
-		s->http2.hpack_resyncs, s->http2.fields_unknown, s->http2.frame_sync_lost,
-		s->http2.conns_degraded, s->http2.streams_dropped, s->http2.orphan_responses,
-		s->http2.bytes_unseen);
+		h2->spans, h2->blocks, h2->blocks_lost, h2->hpack_desyncs, h2->hpack_resyncs,
+		h2->fields_unknown, h2->frame_sync_lost, h2->conns_degraded, h2->streams_dropped,
+		h2->orphan_responses, h2->bytes_unseen);
 	if (o->write_errors)
 		fprintf(stderr, "  output: %" PRIu64 " spans could not be written\n",
 			o->write_errors);
@@ -428,7 +429,7 @@ int cmd_trace(int argc, char **argv)
 	out.format = a.format;
 	if (a.summary)
 		out.summary = summary_new(SUMMARY_MAX_ENDPOINTS);
-	if (ingest_init(&ig, a.max_conns, output_span, &out)) {
+	if (ingest_init(&ig, a.max_conns, NULL, output_span, &out)) {
 		log_error("out of memory");
 		summary_free(out.summary);
 		return 1;

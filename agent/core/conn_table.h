@@ -10,8 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "protocols/http1/http1_spans.h"
-#include "protocols/http2/http2_spans.h"
+#include "protocols/protocol.h"
 #include "spans/span.h"
 
 struct conn_key {
@@ -29,10 +28,10 @@ struct conn {
 	struct span_endpoint local;
 	struct span_endpoint peer;
 	uint64_t last_active_ns;
-	struct http1_session http1;
-	struct http2_session *http2; /* HTTP/2 (from the start, or after an h2c upgrade) */
-	uint64_t next_pos[2];	     /* HTTP/2: stream_pos the next event of each direction
-			       * should have; 0 until known */
+	const struct protocol *protocol; /* NULL: not one sonde parses */
+	void *session;			 /* the protocol's state for this connection */
+	uint64_t next_pos[2];		 /* stream_pos the next event of each direction should
+			       * have; 0 until known */
 	/* table links */
 	struct conn *hash_next;
 	struct conn *lru_prev; /* towards most recently used */

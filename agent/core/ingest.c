@@ -30,112 +30,77 @@ static void emit_span(void *ctx, struct span *sp)
 	ec->ig->out(ec->ig->out_ctx, sp);
 }
 
-static struct http1_sink sink_for(struct ingest *ig, struct emit_ctx *ec, struct conn *c)
+static struct span_sink sink_for(struct ingest *ig, struct emit_ctx *ec, struct conn *c)
 {
 	ec->ig = ig;
 	ec->c = c;
-	return (struct http1_sink){
-		.emit = emit_span, .ctx = ec, .stats = &ig->stats.http1, .pool = &ig->http1_pool
-	};
+	return (struct span_sink){ .emit = emit_span, .ctx = ec };
 }
 
-static struct http2_sink h2_sink_for(struct ingest *ig, struct emit_ctx *ec, struct conn *c)
+/* Ends the connection's session: its finished and unanswered requests are
+ * reported (close), then its memory goes. */
+static void end_session(struct ingest *ig, struct conn *c, uint64_t ts)
 {
-	ec->ig = ig;
-	ec->c = c;
-	return (struct http2_sink){ .emit = emit_span, .ctx = ec, .stats = &ig->stats.http2 };
+	struct emit_ctx ec;
+	struct span_sink sink = sink_for(ig, &ec, c);
+
+	if (!c->session)
+		return;
+	c->protocol->close(c->session, ts, &sink);
+	c->protocol->free(c->session);
+	free(c->session);
+	c->session = NULL;
 }
 
 static void release_conn(void *ctx, struct conn *c, bool evicted)
 {
 	struct ingest *ig = ctx;
 
-	if (evicted) {
+	if (evicted)
 		ig->stats.conns_evicted++;
-		ig->stats.spans_lost_evicted += c->http1.npending;
-		if (c->http2)
-			ig->stats.spans_lost_evicted += c->http2->nstreams;
-	}
-	http1_session_free(&c->http1);
-	if (c->http2) {
-		http2_session_free(c->http2);
-		free(c->http2);
-		c->http2 = NULL;
-	}
+	if (!c->session)
+		return;
+	if (evicted)
+		ig->stats.spans_lost_evicted += c->protocol->in_flight(c->session);
+	c->protocol->free(c->session);
+	free(c->session);
+	c->session = NULL;
 }
 
 static void close_conn(struct ingest *ig, struct conn *c, uint64_t ts)
 {
-	struct emit_ctx ec;
-	struct http1_sink sink = sink_for(ig, &ec, c);
-
-	http1_session_close(&c->http1, ts, &sink);
-	if (c->http2) {
-		struct http2_sink h2 = h2_sink_for(ig, &ec, c);
-
-		http2_session_close(c->http2, ts, &h2);
-	}
+	end_session(ig, c, ts);
 	conn_table_remove(&ig->conns, c, release_conn, ig);
 }
 
-/* The connection speaks HTTP/2 from here on: from its first bytes, or after an
- * HTTP/1.1 upgrade. NULL when out of memory (its bytes are then ignored). */
-static struct http2_session *start_http2(struct conn *c)
+/* The connection speaks protocol id from here on: from its first bytes, or
+ * after a switch. Without a protocol or memory for its session, its bytes are
+ * ignored. */
+static void start_session(struct ingest *ig, struct conn *c, uint8_t id)
 {
-	c->proto = SONDE_PROTO_HTTP2;
-	if (!c->http2) {
-		c->http2 = malloc(sizeof(*c->http2));
-		if (c->http2)
-			http2_session_init(c->http2, c->role, true);
+	const struct protocol *p = protocol_find(id);
+	struct protocol_open o;
+
+	c->proto = id;
+	c->protocol = p;
+	if (!p)
+		return;
+	c->session = calloc(1, p->session_size);
+	if (!c->session) {
+		ig->stats.session_alloc_failed++;
+		c->protocol = NULL;
+		return;
 	}
-	return c->http2;
+	o = protocol_open_for(&ig->protocols, p, c->role);
+	p->open(c->session, &o);
 }
 
-/*
- * HTTP/2 bytes of one event. Header decompression needs every header block, so
- * the kernel's byte positions are checked: a jump means events were lost (ring
- * buffer full), and the parser is told how many bytes it did not see.
- */
-static void feed_http2(struct ingest *ig, struct conn *c, bool ingress, const uint8_t *data,
-		       size_t captured, uint64_t total, uint64_t pos, uint64_t ts)
+/* Whether the kernel classified the connection anew as a protocol its
+ * current one may turn into (HTTP/2 after an HTTP/1.1 101). */
+static bool kernel_switched(const struct conn *c, uint8_t proto)
 {
-	struct emit_ctx ec;
-	struct http2_sink sink = h2_sink_for(ig, &ec, c);
-	int d = ingress ? 0 : 1;
-
-	if (!c->http2)
-		return;
-	if (pos) {
-		if (c->next_pos[d] && pos > c->next_pos[d]) {
-			uint64_t gap = pos - c->next_pos[d];
-
-			ig->stats.http2.bytes_unseen += gap;
-			http2_session_feed(c->http2, ingress, NULL, 0, gap, ts, &sink);
-		}
-		c->next_pos[d] = pos + total;
-	}
-	ig->stats.http2.bytes_unseen += total - captured;
-	http2_session_feed(c->http2, ingress, data, captured, total, ts, &sink);
-}
-
-/* After a 101 to h2c: stream 1 is the request that asked for it, and bytes of
- * the event after the 101's head are already HTTP/2. */
-static void upgrade_to_http2(struct ingest *ig, struct conn *c, const struct sonde_data *ev)
-{
-	const uint8_t *data = (const uint8_t *)(ev + 1);
-	size_t off = c->http1.h2c_offset;
-	struct span req = *c->http1.h2c_request;
-
-	free(c->http1.h2c_request);
-	c->http1.h2c_request = NULL;
-	if (!start_http2(c))
-		return;
-	http2_session_upgraded(c->http2, &req);
-	if (off > ev->captured)
-		off = ev->captured;
-	feed_http2(ig, c, ev->dir == SONDE_DIR_INGRESS, data + off, ev->captured - off,
-		   (uint64_t)ev->total - off, ev->stream_pos ? ev->stream_pos + off : 0,
-		   ev->hdr.ts_ns);
+	return c->protocol && proto != c->proto && proto < 32 &&
+	       (c->protocol->switches_to & (1u << proto));
 }
 
 static void set_endpoint(struct span_endpoint *e, uint16_t family, const uint8_t *addr,
@@ -164,13 +129,10 @@ static struct conn *open_conn(struct ingest *ig, struct conn_key key, uint64_t g
 			return NULL;
 		c->gen = gen;
 		c->role = role;
-		c->proto = proto;
-		http1_session_init(&c->http1, role != SONDE_ROLE_CLIENT);
-		if (proto == SONDE_PROTO_HTTP2)
-			start_http2(c);
-	} else if (proto == SONDE_PROTO_HTTP2 && c->proto == SONDE_PROTO_HTTP1) {
-		/* The kernel saw HTTP/2 after an HTTP/1.1 101. */
-		start_http2(c);
+		start_session(ig, c, proto);
+	} else if (kernel_switched(c, proto)) {
+		end_session(ig, c, ts);
+		start_session(ig, c, proto);
 	}
 	c->last_active_ns = ts;
 	return c;
@@ -192,12 +154,59 @@ static int on_conn_open(struct ingest *ig, const struct sonde_conn_open *ev)
 	return 0;
 }
 
+/* Bytes of this direction the kernel moved that never reached us: a jump in
+ * its byte positions means events were lost (ring buffer full). */
+static uint64_t unseen_before(struct conn *c, const struct sonde_data *ev)
+{
+	uint64_t *next = &c->next_pos[ev->dir == SONDE_DIR_INGRESS ? 0 : 1];
+	uint64_t gap = 0;
+
+	if (!ev->stream_pos)
+		return 0;
+	if (*next && ev->stream_pos > *next)
+		gap = ev->stream_pos - *next;
+	*next = ev->stream_pos + (uint64_t)ev->total;
+	return gap;
+}
+
+/* After a switch: the new protocol's session takes over from the old one and
+ * gets the rest of the bytes that carried the switch. */
+static void switch_protocol(struct ingest *ig, struct conn *c, const struct protocol_bytes *b,
+			    const struct span_sink *sink)
+{
+	struct protocol_switch sw = { 0 };
+	void *old_session = c->session;
+	const struct protocol *old = c->protocol;
+	struct protocol_bytes rest = *b;
+
+	if (!old->switched || !old->switched(old_session, &sw))
+		return;
+	c->session = NULL;
+	start_session(ig, c, sw.to);
+	if (c->session && c->protocol->adopt)
+		c->protocol->adopt(c->session, &sw);
+	/* The old session is done: what it still holds ends now. */
+	old->close(old_session, b->ts, sink);
+	old->free(old_session);
+	free(old_session);
+	if (!c->session)
+		return;
+	if (sw.offset > b->captured)
+		sw.offset = b->captured;
+	rest.data = b->data ? b->data + sw.offset : NULL;
+	rest.captured = b->captured - sw.offset;
+	rest.total = b->total - sw.offset;
+	rest.unseen = 0;
+	c->protocol->feed(c->session, &rest, sink);
+}
+
 static int on_data(struct ingest *ig, const struct sonde_data *ev, size_t size)
 {
 	struct conn_key key = { ev->hdr.tgid, ev->hdr.fd };
 	struct conn *c = conn_table_get(&ig->conns, key);
 	struct emit_ctx ec;
-	struct http1_sink sink;
+	struct span_sink sink;
+	struct protocol_bytes b;
 
 	if (ev->captured > size - sizeof(*ev) || ev->total < 0 ||
 	    ev->captured > (uint64_t)ev->total)
@@ -210,25 +219,25 @@ static int on_data(struct ingest *ig, const struct sonde_data *ev, size_t size)
 		c = open_conn(ig, key, ev->hdr.conn_gen, ev->role, ev->proto, ev->hdr.ts_ns);
 		if (!c)
 			return -ENOMEM;
+	} else if (kernel_switched(c, ev->proto)) {
+		end_session(ig, c, ev->hdr.ts_ns);
+		start_session(ig, c, ev->proto);
 	}
 	c->last_active_ns = ev->hdr.ts_ns;
 	if (ev->syscall == SONDE_SYS_TLS_READ || ev->syscall == SONDE_SYS_TLS_WRITE)
 		c->tls = true;
 	conn_table_touch(&ig->conns, c);
-	if (ev->proto == SONDE_PROTO_HTTP2 && c->proto == SONDE_PROTO_HTTP1)
-		start_http2(c); /* the kernel saw HTTP/2 after an HTTP/1.1 101 */
-	if (c->proto == SONDE_PROTO_HTTP2) {
-		feed_http2(ig, c, ev->dir == SONDE_DIR_INGRESS, (const uint8_t *)(ev + 1),
-			   ev->captured, (uint64_t)ev->total, ev->stream_pos, ev->hdr.ts_ns);
-		return 0;
-	}
-	if (c->proto != SONDE_PROTO_HTTP1)
+	b = (struct protocol_bytes){ .ingress = ev->dir == SONDE_DIR_INGRESS,
+				     .data = ev->captured ? (const uint8_t *)(ev + 1) : NULL,
+				     .captured = ev->captured,
+				     .total = (uint64_t)ev->total,
+				     .unseen = unseen_before(c, ev),
+				     .ts = ev->hdr.ts_ns };
+	if (!c->session)
 		return 0;
 	sink = sink_for(ig, &ec, c);
-	http1_session_feed(&c->http1, ev->dir == SONDE_DIR_INGRESS, (const uint8_t *)(ev + 1),
-			   ev->captured, (uint64_t)ev->total, ev->hdr.ts_ns, &sink);
-	if (c->http1.h2c_request)
-		upgrade_to_http2(ig, c, ev);
+	c->protocol->feed(c->session, &b, &sink);
+	switch_protocol(ig, c, &b, &sink);
 	return 0;
 }
 
@@ -288,11 +297,13 @@ malformed:
 	return -EINVAL;
 }
 
-int ingest_init(struct ingest *ig, size_t max_conns, span_out_fn out, void *out_ctx)
+int ingest_init(struct ingest *ig, size_t max_conns, const struct protocol_settings *settings,
+		span_out_fn out, void *out_ctx)
 {
 	memset(ig, 0, sizeof(*ig));
 	ig->out = out;
 	ig->out_ctx = out_ctx;
+	protocols_init(&ig->protocols, settings);
 	clock_offset_measure(&ig->clock);
 	return conn_table_init(&ig->conns, max_conns);
 }
@@ -300,5 +311,5 @@ int ingest_init(struct ingest *ig, size_t max_conns, span_out_fn out, void *out_
 void ingest_destroy(struct ingest *ig)
 {
 	conn_table_destroy(&ig->conns, release_conn, ig);
-	http1_pool_drain(&ig->http1_pool);
+	protocols_destroy(&ig->protocols);
 }

@@ -11,8 +11,7 @@
 
 #include "core/clock.h"
 #include "core/conn_table.h"
-#include "protocols/http1/http1_spans.h"
-#include "protocols/http2/http2_spans.h"
+#include "protocols/registry.h"
 #include "spans/span.h"
 
 struct ingest_stats {
@@ -22,15 +21,14 @@ struct ingest_stats {
 	uint64_t conn_closes;
 	uint64_t proc_exits;
 	uint64_t data_events;
-	uint64_t bytes_total;	     /* bytes moved by the traced syscalls */
-	uint64_t bytes_captured;     /* of which were copied to the agent */
-	uint64_t data_without_open;  /* connection learnt from data alone (its open was lost) */
-	uint64_t conns_evicted;	     /* connection table full: least recent dropped */
-	uint64_t conns_replaced;     /* fd seen with a new generation and no close: the
+	uint64_t bytes_total;	       /* bytes moved by the traced syscalls */
+	uint64_t bytes_captured;       /* of which were copied to the agent */
+	uint64_t data_without_open;    /* connection learnt from data alone (its open was lost) */
+	uint64_t conns_evicted;	       /* connection table full: least recent dropped */
+	uint64_t conns_replaced;       /* fd seen with a new generation and no close: the
 				      * kernel map evicted it or the close was lost */
-	uint64_t spans_lost_evicted; /* requests in flight on evicted connections */
-	struct http1_stats http1;
-	struct http2_stats http2;
+	uint64_t spans_lost_evicted;   /* requests in flight on evicted connections */
+	uint64_t session_alloc_failed; /* no memory for a protocol session: bytes ignored */
 };
 
 typedef void (*span_out_fn)(void *ctx, const struct span *sp);
@@ -39,14 +37,16 @@ struct ingest {
 	struct conn_table conns;
 	struct clock_offset clock;
 	struct ingest_stats stats;
-	struct http1_pool http1_pool;
+	struct protocols protocols; /* each protocol's counters and shared state */
 	span_out_fn out;
 	void *out_ctx;
 	/* Optional: told when a process exited (after its connections closed). */
 	void (*exit_out)(void *ctx, uint32_t tgid, uint64_t ts_mono);
 };
 
-int ingest_init(struct ingest *ig, size_t max_conns, span_out_fn out, void *out_ctx);
+/* settings: what protocols are told (NULL: the defaults). */
+int ingest_init(struct ingest *ig, size_t max_conns, const struct protocol_settings *settings,
+		span_out_fn out, void *out_ctx);
 /* Frees everything; requests still in flight are not reported. */
 void ingest_destroy(struct ingest *ig);
 /* Handles one ring buffer record. Returns 0, or -EINVAL for a malformed one

@@ -215,14 +215,15 @@ void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t even
 	p->health = (struct pipeline_health){
 		.events = ig->stats.events,
 		.events_lost = events_lost,
-		.parse_errors = ig->stats.http1.parse_errors + ig->stats.http2.hpack_desyncs +
-				ig->stats.http2.frame_sync_lost,
+		.parse_errors = ig->protocols.http1.stats.parse_errors +
+				ig->protocols.http2.stats.hpack_desyncs +
+				ig->protocols.http2.stats.frame_sync_lost,
 		.spans = p->spans,
 		.spans_unsampled = p->unsampled,
 		.conns_evicted = ig->stats.conns_evicted,
 		.routes_overflowed = route_registry_overflows(p->routes),
-		.http2_degraded = ig->stats.http2.conns_degraded,
-		.http2_streams_dropped = ig->stats.http2.streams_dropped,
+		.http2_degraded = ig->protocols.http2.stats.conns_degraded,
+		.http2_streams_dropped = ig->protocols.http2.stats.streams_dropped,
 		.resources_evicted = resource_cache_evicted(p->resources),
 		.k8s_spans_held = p->spans_held,
 		.k8s_spans_unresolved = p->spans_unresolved,

@@ -13,6 +13,13 @@
 #define SPAN_UA_LEN	     256
 #define SPAN_TRACEPARENT_LEN 64
 #define SPAN_COMM_LEN	     16
+/* Database spans (struct span_db). The query buffer bounds the db.query.text
+ * cap a user can set: 2 KiB, which is also the default. */
+#define SPAN_DB_QUERY_LEN      2049
+#define SPAN_DB_OPERATION_LEN  32
+#define SPAN_DB_COLLECTION_LEN 128
+#define SPAN_DB_NAMESPACE_LEN  128
+#define SPAN_DB_STATUS_LEN     16
 
 enum span_kind {
 	SPAN_SERVER = 0,
@@ -29,6 +36,31 @@ enum span_flags {
 	SPAN_F_GRPC_STATUS = 1u << 6,	   /* grpc_status holds the call's status */
 	SPAN_F_STATUS_UNKNOWN = 1u << 7,   /* a response came, its status could not be decoded */
 	SPAN_F_RESET = 1u << 8,		   /* HTTP/2 stream reset (RST_STREAM, GOAWAY) */
+	SPAN_F_DB = 1u << 9,		   /* a database command: the db fields hold it */
+	SPAN_F_DB_ERROR = 1u << 10,	   /* the database answered with an error */
+	SPAN_F_QUERY_TRUNCATED = 1u << 11, /* db.query.text was cut at the cap */
+};
+
+/* db.system.name values (OpenTelemetry database semantic conventions). */
+enum span_db_system {
+	SPAN_DB_NONE = 0,
+	SPAN_DB_POSTGRESQL,
+	SPAN_DB_MYSQL,
+	SPAN_DB_MARIADB,
+	SPAN_DB_REDIS,
+};
+
+/* A database command (with SPAN_F_DB). Strings are NUL-terminated; "" when
+ * unknown. The query text is already what may be exported: sanitised (or
+ * raw, or empty) as configured, never with bound parameter values. */
+struct span_db {
+	uint8_t system;				 /* enum span_db_system */
+	char operation[SPAN_DB_OPERATION_LEN];	 /* db.operation.name */
+	char collection[SPAN_DB_COLLECTION_LEN]; /* db.collection.name */
+	char name_space[SPAN_DB_NAMESPACE_LEN];	 /* db.namespace */
+	char status_code[SPAN_DB_STATUS_LEN];	 /* db.response.status_code */
+	int64_t returned_rows;			 /* -1 when the protocol did not tell */
+	char query[SPAN_DB_QUERY_LEN];		 /* db.query.text */
 };
 
 struct span_endpoint {
@@ -43,21 +75,28 @@ struct span {
 	char comm[SPAN_COMM_LEN];
 	uint64_t start_ns; /* wall clock, ns since the Unix epoch */
 	uint64_t end_ns;
-	char method[SPAN_METHOD_LEN];
-	char target[SPAN_TARGET_LEN]; /* request-target: path and query */
-	uint16_t status;	      /* 0 when there was no response */
-	uint8_t version_major;	      /* 1, or 2 for HTTP/2 (0 is read as 1) */
-	uint8_t version_minor;	      /* HTTP/1.<minor> */
+	uint16_t status;       /* 0 when there was no response */
+	uint8_t version_major; /* 1, or 2 for HTTP/2 (0 is read as 1) */
+	uint8_t version_minor; /* HTTP/1.<minor> */
 	uint64_t request_body_bytes;
 	uint64_t response_body_bytes;
 	struct span_endpoint local;
 	struct span_endpoint peer;
-	char host[SPAN_HOST_LEN]; /* Host header, as sent */
-	char user_agent[SPAN_UA_LEN];
-	char traceparent[SPAN_TRACEPARENT_LEN];
 	uint32_t flags;	     /* enum span_flags */
 	uint32_t stream_id;  /* HTTP/2 stream; 0 for HTTP/1 */
 	uint8_t grpc_status; /* with SPAN_F_GRPC_STATUS */
+	/* What the protocol says of the exchange: HTTP's request head, or a
+	 * database command (SPAN_F_DB); never both, so they share the room. */
+	union {
+		struct {
+			char method[SPAN_METHOD_LEN];
+			char target[SPAN_TARGET_LEN]; /* request-target: path and query */
+			char host[SPAN_HOST_LEN];     /* Host header, as sent */
+			char user_agent[SPAN_UA_LEN];
+			char traceparent[SPAN_TRACEPARENT_LEN];
+		};
+		struct span_db db;
+	};
 };
 
 /* Error status by the semantic conventions: 5xx for servers, 4xx and 5xx for

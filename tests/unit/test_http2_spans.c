@@ -53,7 +53,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	assert_int_equal(ingest_init(&f->ig, 8, collect, &f->out), 0);
+	assert_int_equal(ingest_init(&f->ig, 8, NULL, collect, &f->out), 0);
 	f->ig.clock.mono_to_real_ns = 0;
 	f->ig.clock.measured_at_mono = UINT64_MAX / 2;
 	f->pos[0] = f->pos[1] = 1;
@@ -290,7 +290,7 @@ static void test_grpc_unary_server(void **state)
 	assert_false(span_is_error(s));
 	span_error_type(s, err, sizeof(err));
 	assert_string_equal(err, "");
-	assert_int_equal(f->ig.stats.http2.conns_degraded, 0);
+	assert_int_equal(f->ig.protocols.http2.stats.conns_degraded, 0);
 }
 
 /* Which statuses are errors depends on the side (semantic conventions). */
@@ -380,7 +380,7 @@ static void test_many_multiplexed_streams(void **state)
 	}
 	for (int i = 0; i < N; i++)
 		assert_int_equal(seen[i], 1);
-	assert_int_equal(f->ig.stats.http2.streams_dropped, 0);
+	assert_int_equal(f->ig.protocols.http2.stats.streams_dropped, 0);
 }
 
 /* Plain HTTP/2: the span has the HTTP attributes with version 2. */
@@ -485,7 +485,7 @@ static void test_open_stream_bound(void **state)
 	for (size_t off = 0; off < in.n; off += 8192)
 		send_h2(f, SONDE_DIR_INGRESS, 10, in.b + off,
 			in.n - off < 8192 ? in.n - off : 8192);
-	assert_int_equal(f->ig.stats.http2.streams_dropped, 10);
+	assert_int_equal(f->ig.protocols.http2.stats.streams_dropped, 10);
 	close_conn(f, 20);
 	assert_int_equal(f->out.n, H2_MAX_STREAMS);
 	assert_string_equal(f->out.spans[0].target, "/s/10");
@@ -522,8 +522,8 @@ static void test_connection_seen_midway(void **state)
 	assert_int_equal(s->stream_id, 41);
 	assert_int_equal(s->request_body_bytes, 5);
 	assert_true(s->flags & SPAN_F_HEAD_TRUNCATED);
-	assert_int_equal(f->ig.stats.http2.conns_degraded, 1);
-	assert_true(f->ig.stats.http2.fields_unknown >= 3);
+	assert_int_equal(f->ig.protocols.http2.stats.conns_degraded, 1);
+	assert_true(f->ig.protocols.http2.stats.fields_unknown >= 3);
 }
 
 /* Events lost in the ring buffer: the position jump tells the parser how much
@@ -566,10 +566,10 @@ static void test_lost_event_desyncs_then_spans_continue(void **state)
 	assert_string_equal(f->out.spans[0].target, ""); /* not a wrong path */
 	assert_true(f->out.spans[0].flags & SPAN_F_HEAD_TRUNCATED);
 	assert_int_equal(f->out.spans[0].status, 200);
-	assert_int_equal(f->ig.stats.http2.bytes_unseen, lost);
-	assert_int_equal(f->ig.stats.http2.frame_sync_lost, 1);
-	assert_int_equal(f->ig.stats.http2.hpack_desyncs, 1);
-	assert_int_equal(f->ig.stats.http2.conns_degraded, 1);
+	assert_int_equal(f->ig.protocols.http2.stats.bytes_unseen, lost);
+	assert_int_equal(f->ig.protocols.http2.stats.frame_sync_lost, 1);
+	assert_int_equal(f->ig.protocols.http2.stats.hpack_desyncs, 1);
+	assert_int_equal(f->ig.protocols.http2.stats.conns_degraded, 1);
 }
 
 /* Large DATA the kernel did not copy costs nothing. */
@@ -591,7 +591,7 @@ static void test_uncaptured_data_is_counted(void **state)
 	assert_int_equal(f->out.n, 1);
 	assert_int_equal(f->out.spans[0].request_body_bytes, 65536);
 	assert_false(f->out.spans[0].flags & SPAN_F_HEAD_TRUNCATED);
-	assert_int_equal(f->ig.stats.http2.conns_degraded, 0);
+	assert_int_equal(f->ig.protocols.http2.stats.conns_degraded, 0);
 }
 
 /* h2c by upgrade: the HTTP/1.1 request that asks for it is stream 1, and its
@@ -634,7 +634,7 @@ static void test_h2c_upgrade(void **state)
 	assert_int_equal(s->response_body_bytes, 2);
 	assert_int_equal(s->start_ns, 10);
 	assert_int_equal(s->end_ns, 40);
-	assert_int_equal(f->ig.stats.http1.spans, 0);
+	assert_int_equal(f->ig.protocols.http1.stats.spans, 0);
 }
 
 /* A WebSocket upgrade stays what it was: a 101 span. */

@@ -46,7 +46,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	assert_int_equal(ingest_init(&f->ig, 8, collect, &f->out), 0);
+	assert_int_equal(ingest_init(&f->ig, 8, NULL, collect, &f->out), 0);
 	/* A fixed offset makes wall-clock times predictable. */
 	f->ig.clock.mono_to_real_ns = 1000000000000ll;
 	f->ig.clock.measured_at_mono = UINT64_MAX / 2;
@@ -156,7 +156,7 @@ static void test_server_exchange(void **state)
 	assert_int_equal(s->local.port, 8080);
 	assert_int_equal(s->peer.port, 40000);
 	assert_int_equal(s->peer.family, AF_INET);
-	assert_int_equal(f->ig.stats.http1.spans, 1);
+	assert_int_equal(f->ig.protocols.http1.stats.spans, 1);
 }
 
 static void test_client_exchange(void **state)
@@ -258,7 +258,7 @@ static void test_reused_requests_start_empty(void **state)
 	for (uint32_t fd = 6; fd < 8; fd++)
 		send_data(f, 100, fd, fd, SONDE_DIR_EGRESS, 8000, resps);
 	assert_int_equal(f->out.n, 2 + 80);
-	assert_int_equal(f->ig.http1_pool.n, HTTP1_POOL_MAX);
+	assert_int_equal(f->ig.protocols.http1.pool.n, HTTP1_POOL_MAX);
 }
 
 static void test_interim_100_continue(void **state)
@@ -328,9 +328,9 @@ static void test_orphan_response_and_garbage(void **state)
 	send_open(f, 100, 5, 1, SONDE_ROLE_SERVER, 1000);
 	send_data(f, 100, 5, 1, SONDE_DIR_EGRESS, 2000, RESP);
 	assert_int_equal(f->out.n, 0);
-	assert_int_equal(f->ig.stats.http1.orphan_responses, 1);
+	assert_int_equal(f->ig.protocols.http1.stats.orphan_responses, 1);
 	send_data(f, 100, 5, 1, SONDE_DIR_INGRESS, 3000, "\x16\x03\x01 not http at all\r\n\r\n");
-	assert_int_equal(f->ig.stats.http1.parse_errors, 1);
+	assert_int_equal(f->ig.protocols.http1.stats.parse_errors, 1);
 	/* recovers on the next request */
 	send_data(f, 100, 5, 1, SONDE_DIR_INGRESS, 4000, REQ);
 	send_data(f, 100, 5, 1, SONDE_DIR_EGRESS, 5000, RESP);

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+#include "protocols/http1/http1_protocol.h"
+#include "sonde_event.h"
+
+struct http1_conn {
+	struct http1_session session;
+	struct http1_shared *shared;
+};
+
+static struct http1_sink sink_of(struct http1_conn *c, const struct span_sink *out)
+{
+	return (struct http1_sink){ .emit = out->emit,
+				    .ctx = out->ctx,
+				    .stats = &c->shared->stats,
+				    .pool = &c->shared->pool };
+}
+
+static void open_conn(void *session, const struct protocol_open *o)
+{
+	struct http1_conn *c = session;
+
+	c->shared = o->shared;
+	http1_session_init(&c->session, o->role != SONDE_ROLE_CLIENT);
+}
+
+/* Bytes lost before these are not announced to the parser: HTTP/1 finds its
+ * way back at the next message head. */
+static void feed(void *session, const struct protocol_bytes *b, const struct span_sink *out)
+{
+	struct http1_conn *c = session;
+	struct http1_sink sink = sink_of(c, out);
+
+	http1_session_feed(&c->session, b->ingress, b->data, b->captured, b->total, b->ts, &sink);
+}
+
+static void close_conn(void *session, uint64_t ts, const struct span_sink *out)
+{
+	struct http1_conn *c = session;
+	struct http1_sink sink = sink_of(c, out);
+
+	http1_session_close(&c->session, ts, &sink);
+}
+
+static void free_conn(void *session)
+{
+	struct http1_conn *c = session;
+
+	http1_session_free(&c->session);
+}
+
+static uint32_t in_flight(const void *session)
+{
+	const struct http1_conn *c = session;
+
+	return c->session.npending;
+}
+
+/* A 101 to h2c: the request that asked for it is answered over HTTP/2. */
+static bool switched(void *session, struct protocol_switch *sw)
+{
+	struct http1_conn *c = session;
+
+	if (!c->session.h2c_request)
+		return false;
+	sw->to = SONDE_PROTO_HTTP2;
+	sw->offset = c->session.h2c_offset;
+	sw->request = c->session.h2c_request;
+	return true;
+}
+
+static void shared_free(void *shared)
+{
+	struct http1_shared *sh = shared;
+
+	http1_pool_drain(&sh->pool);
+}
+
+const struct protocol http1_protocol = {
+	.name = "http1",
+	.id = SONDE_PROTO_HTTP1,
+	.switches_to = 1u << SONDE_PROTO_HTTP2,
+	.session_size = sizeof(struct http1_conn),
+	.open = open_conn,
+	.feed = feed,
+	.close = close_conn,
+	.free = free_conn,
+	.in_flight = in_flight,
+	.switched = switched,
+	.shared_free = shared_free,
+};

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+#include <stddef.h>
+#include <string.h>
+
+#include "protocols/registry.h"
+#include "sonde_event.h"
+
+/* One line per protocol: its interface and where its shared state lives. */
+static const struct {
+	const struct protocol *protocol;
+	size_t shared_at; /* offset of its member in struct protocols */
+} registry[SONDE_PROTO__COUNT] = {
+	[SONDE_PROTO_HTTP1] = { &http1_protocol, offsetof(struct protocols, http1) },
+	[SONDE_PROTO_HTTP2] = { &http2_protocol, offsetof(struct protocols, http2) },
+};
+
+const struct protocol *protocol_find(uint8_t id)
+{
+	return id < SONDE_PROTO__COUNT ? registry[id].protocol : NULL;
+}
+
+struct protocol_open protocol_open_for(struct protocols *all, const struct protocol *p,
+				       uint8_t role)
+{
+	return (struct protocol_open){ .role = role,
+				       .shared = (char *)all + registry[p->id].shared_at,
+				       .settings = &all->settings };
+}
+
+void protocols_init(struct protocols *all, const struct protocol_settings *settings)
+{
+	memset(all, 0, sizeof(*all));
+	if (settings)
+		all->settings = *settings;
+}
+
+void protocols_destroy(struct protocols *all)
+{
+	for (size_t i = 0; i < SONDE_PROTO__COUNT; i++) {
+		const struct protocol *p = registry[i].protocol;
+
+		if (p && p->shared_free)
+			p->shared_free((char *)all + registry[i].shared_at);
+	}
+}
