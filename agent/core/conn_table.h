@@ -23,7 +23,7 @@ struct conn {
 	uint64_t gen;  /* kernel generation: a different one is a different connection */
 	uint8_t role;  /* enum sonde_role */
 	uint8_t proto; /* enum sonde_proto */
-	bool tls;      /* its payloads come from a TLS library: spans are https */
+	bool tls;      /* its payloads are plaintext from a TLS library */
 	char comm[SPAN_COMM_LEN];
 	struct span_endpoint local;
 	struct span_endpoint peer;

@@ -96,7 +96,7 @@ static void start_session(struct ingest *ig, struct conn *c, uint8_t id)
 }
 
 /* Whether the kernel classified the connection anew as a protocol its
- * current one may turn into (HTTP/2 after an HTTP/1.1 101). */
+ * current one may turn into (protocol->switches_to). */
 static bool kernel_switched(const struct conn *c, uint8_t proto)
 {
 	return c->protocol && proto != c->proto && proto < 32 &&

@@ -228,7 +228,7 @@ struct tracer *tracer_open(const struct tracer_opts *opts, tracer_event_fn fn, v
 	t->epoll_fd = -1;
 	/* TLS needs uprobes; without them the rest works as before. */
 	if (t->opts.tls && access("/sys/bus/event_source/devices/uprobe/type", F_OK)) {
-		log_warn("this kernel has no uprobes: HTTPS is not traced");
+		log_warn("this kernel has no uprobes: TLS traffic is not traced");
 		t->opts.tls = false;
 	}
 
