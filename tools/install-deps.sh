@@ -16,7 +16,10 @@ apt-get install -y -qq --no-install-recommends \
 	qemu-system-x86 busybox-static cpio \
 	protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev libyaml-dev libjson-c-dev \
 	prometheus golang-1.19-go golang-go golang-google-grpc-dev python3-grpcio \
-	libcapstone-dev libdw-dev >/dev/null
+	libcapstone-dev libdw-dev \
+	postgresql mariadb-server python3-psycopg2 python3-pymysql python3-redis \
+	golang-github-lib-pq-dev golang-github-go-sql-driver-mysql-dev \
+	golang-github-jackc-pgx-v4-dev >/dev/null
 # The test OTLP receiver runs on Node.js (these machines have Node 20; Debian's
 # own nodejs is the fallback) with pinned npm packages; the Node gRPC peer of the
 # HTTP/2 tests uses its @grpc/grpc-js.
