@@ -9,12 +9,14 @@
 
 #include "protocols/http1/http1_protocol.h"
 #include "protocols/http2/http2_protocol.h"
+#include "protocols/postgres/postgres_protocol.h"
 #include "protocols/protocol.h"
 
 struct protocols {
 	struct protocol_settings settings;
 	struct http1_shared http1;
 	struct http2_shared http2;
+	struct postgres_shared postgres;
 };
 
 /* The protocol with this id, or NULL (unknown, ignored, not built). */
