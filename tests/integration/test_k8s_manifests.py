@@ -359,7 +359,7 @@ def exported_metrics():
 def exported_labels():
     with open(os.path.join(ROOT, "agent", "export", "otlp_metrics.c")) as f:
         attrs = set(re.findall(r'otlp_kv_\w+\(a, "([a-z._]+)"', f.read()))
-    with open(os.path.join(ROOT, "agent", "resource.c")) as f:
+    with open(os.path.join(ROOT, "agent", "host", "resource.c")) as f:
         attrs |= set(re.findall(r'add\(r, "([a-z._]+)"', f.read()))
     # Kubernetes resource attributes (semantic conventions) the k8s-api work adds.
     attrs |= {"k8s.namespace.name", "k8s.pod.name", "k8s.pod.uid", "k8s.node.name",
