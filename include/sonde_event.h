@@ -126,6 +126,10 @@ struct sonde_proc_exec {
 	struct sonde_event_hdr hdr;
 };
 
+/* The classifier looks at a connection's first 8 bytes: up to 7 that came in
+ * shorter payloads are kept in its state until the rest come. */
+#define SONDE_HEAD_KEPT 7
+
 /* Key of the kernel's connection map. */
 struct sonde_conn_key {
 	__u32 tgid;
@@ -143,9 +147,14 @@ struct sonde_conn_state {
 	__u8 tls;	/* 1: its syscalls move TLS records; the plaintext comes from uprobes */
 	__u8 late;	/* found already open: may be classified mid-stream */
 	__u8 upgrading; /* HTTP/1 after a 101: payloads left to show HTTP/2 */
-	__u8 pad;
+	__u8 head_len;	/* bytes in head: the first payloads were too short to classify */
+	/* Those first bytes (fewer than the classifier needs, all one direction),
+	 * kept until enough have come to decide; then sent on before the rest. */
+	__u8 head[SONDE_HEAD_KEPT];
+	__u8 head_dir; /* enum sonde_dir of the bytes in head */
+	__u64 head_ts; /* when the first of them moved */
 };
-_Static_assert(sizeof(struct sonde_conn_state) == 32, "sonde_conn_state layout");
+_Static_assert(sizeof(struct sonde_conn_state) == 48, "sonde_conn_state layout");
 
 /* Kernel-side counters, one per-CPU slot each, summed by the agent. */
 enum sonde_counter {
