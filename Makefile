@@ -231,7 +231,7 @@ fuzz: $(FUZZERS)
 fuzz-smoke: $(FUZZERS)
 	$(Q)set -e; for f in $(FUZZERS); do echo "== $$f"; $$f -max_total_time=15 -seed=1 2>&1 | tail -1; done
 
-# Benchmarks (bench/README in the README's Benchmarks section): not part of
+# Benchmarks (the README's Benchmarks section, bench/results.md): not part of
 # `make test`. bench-quick is the same harness with short runs.
 BENCH_MICRO := $(OUTPUT)/bench/micro
 

@@ -19,7 +19,7 @@
 #include "export/pb_writer.h"
 #include "spans/span_attrs.h"
 
-/* Field numbers: proto/otlp_trace.proto and proto/otlp_common.proto. */
+/* Field numbers: otlp-proto/otlp_trace.proto and otlp-proto/otlp_common.proto. */
 enum {
 	REQUEST_RESOURCE_SPANS = 1,
 
