@@ -73,7 +73,8 @@ static __always_inline void track_new_socket(__u32 fd, __u8 role)
 
 	if (!task_is_traced(key.tgid))
 		return;
-	st.is_socket = fd_to_tcp_sock(fd) != NULL;
+	st.sk = (__u64)fd_to_tcp_sock(fd);
+	st.is_socket = st.sk != 0;
 	if (st.is_socket) {
 		st.gen = next_gen();
 		st.role = role;
@@ -92,7 +93,8 @@ static __always_inline struct sonde_conn_state *conn_lookup(struct sonde_conn_ke
 
 	if (st)
 		return st->is_socket && st->proto != SONDE_PROTO_IGNORED ? st : NULL;
-	fresh.is_socket = fd_to_tcp_sock(key->fd) != NULL;
+	fresh.sk = (__u64)fd_to_tcp_sock(key->fd);
+	fresh.is_socket = fresh.sk != 0;
 	if (fresh.is_socket) {
 		fresh.gen = next_gen();
 		fresh.attempts = CLASSIFY_ATTEMPTS_LATE;
@@ -180,6 +182,25 @@ static __always_inline __u64 take_position(struct sonde_conn_state *st, __u8 dir
 	return pos;
 }
 
+/* TCP sequence number of the first of the ret bytes a syscall just moved:
+ * written ones end at write_seq, read ones at copied_seq. The same number at
+ * both ends of the connection, which is how a server's request finds the
+ * client's (agent/core/linker.c). 0 with *kind NONE when unknown. */
+static __always_inline __u32 moved_seq(const struct sonde_conn_state *st, __u8 dir, __s64 ret,
+				       __u8 *kind)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)st->sk;
+	__u32 end;
+
+	*kind = SONDE_SEQ_NONE;
+	if (!tp || st->tls) /* TLS plaintext is not what the TCP stream carries */
+		return 0;
+	end = dir == SONDE_DIR_EGRESS ? BPF_CORE_READ(tp, write_seq)
+				      : BPF_CORE_READ(tp, copied_seq);
+	*kind = SONDE_SEQ_TCP;
+	return end - (__u32)ret;
+}
+
 /* Up to CLASSIFY_BYTES of the payload's start (fewer when the syscall moved
  * fewer), zero-padded. Returns how many were read. */
 static __always_inline __u32 read_prefix(const void *ubuf, const struct iovec *uiov, __s64 ret,
@@ -227,7 +248,7 @@ static __always_inline __u64 join_head(const struct sonde_conn_state *st, __u64 
 /* Sends the kept first bytes on, ahead of the payload that completed them:
  * the agent's parsers see the connection from its first byte. */
 static __always_inline void flush_head(struct sonde_conn_key *key, struct sonde_conn_state *st,
-				       __u64 pid_tgid)
+				       __u64 pid_tgid, __s64 ret)
 {
 	struct {
 		struct sonde_data ev;
@@ -243,6 +264,8 @@ static __always_inline void flush_head(struct sonde_conn_key *key, struct sonde_
 	h.ev.proto = st->proto;
 	h.ev.total = n;
 	h.ev.captured = n;
+	/* They moved just before the ret bytes of the syscall that completed them. */
+	h.ev.seq = moved_seq(st, st->head_dir, ret + n, &h.ev.seq_kind);
 	__builtin_memcpy(h.payload, st->head, SONDE_HEAD_KEPT);
 	h.ev.stream_pos = take_position(st, st->head_dir, n);
 	st->head_len = 0;
@@ -318,7 +341,7 @@ static __always_inline bool classify_payload(struct sonde_conn_key *key,
 	st->role = role;
 	emit_conn_open(key, st, pid_tgid);
 	if (st->head_len)
-		flush_head(key, st, pid_tgid);
+		flush_head(key, st, pid_tgid, ret);
 	return true;
 }
 
@@ -366,6 +389,11 @@ static __always_inline int handle_data_ts(__u32 fd, __s64 ret, __u8 dir, __u8 sy
 	s->ev.syscall = sys;
 	s->ev.role = st->role;
 	s->ev.proto = st->proto;
+	s->ev.unit = 0;
+	s->ev.unit_kind = SONDE_UNIT_THREAD;
+	s->ev.seq = sys < SONDE_SYS_TLS_READ ? moved_seq(st, dir, ret, &s->ev.seq_kind) : 0;
+	if (sys >= SONDE_SYS_TLS_READ)
+		s->ev.seq_kind = SONDE_SEQ_NONE;
 	pos = take_position(st, dir, ret);
 	if (st->proto == SONDE_PROTO_HTTP2) {
 		capture_h2(s, ubuf, uiov, iovcnt, ret, pos);
@@ -510,6 +538,7 @@ int sys_exit_sendfile(struct trace_event_raw_sys_exit *ctx)
 	ev.total = ctx->ret;
 	ev.stream_pos = take_position(st, SONDE_DIR_EGRESS, ctx->ret);
 	ev.dir = SONDE_DIR_EGRESS;
+	ev.seq = moved_seq(st, SONDE_DIR_EGRESS, ctx->ret, &ev.seq_kind);
 	ev.syscall = SONDE_SYS_SENDFILE;
 	ev.role = st->role;
 	ev.proto = st->proto;

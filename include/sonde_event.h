@@ -26,6 +26,7 @@ enum sonde_event_type {
 	SONDE_EV_CONN_CLOSE = 3,
 	SONDE_EV_PROC_EXIT = 4,
 	SONDE_EV_PROC_EXEC = 5, /* a traced process ran execve: look for TLS libraries in it */
+	SONDE_EV_LINK = 6,	/* a runtime hook says whose request a client call is */
 };
 
 enum sonde_dir {
@@ -110,9 +111,57 @@ struct sonde_data {
 	/* Where this event's first byte sits in its direction of the connection,
 	 * counting from 1 (0: not counted). A jump shows events that were lost. */
 	__u64 stream_pos;
+	/* The execution unit of the process that made the call, when it is not
+	 * the thread (hdr.tid): a Go goroutine id with SONDE_UNIT_GOROUTINE. */
+	__u64 unit;
+	/* Where the first byte sits in the TCP stream (enum sonde_seq_kind): the
+	 * same number at both ends of a connection, so the server's read of a
+	 * request finds the client's write of it (docs/ARCHITECTURE.md, "Request
+	 * context"). */
+	__u32 seq;
+	__u8 seq_kind;	/* enum sonde_seq_kind */
+	__u8 unit_kind; /* enum sonde_unit_kind */
+	__u16 pad;
 	/* followed by `captured` bytes of payload */
 };
-_Static_assert(sizeof(struct sonde_data) == 56, "sonde_data layout");
+_Static_assert(sizeof(struct sonde_data) == 72, "sonde_data layout");
+
+enum sonde_unit_kind {
+	SONDE_UNIT_THREAD = 0,	  /* hdr.tid */
+	SONDE_UNIT_GOROUTINE = 1, /* unit: the goroutine id (runtime.g.goid) */
+};
+
+enum sonde_seq_kind {
+	SONDE_SEQ_NONE = 0,
+	SONDE_SEQ_TCP = 1,	  /* seq: TCP sequence number of the event's first byte */
+	SONDE_SEQ_TLS_RECORD = 2, /* seq: TCP sequence number of the TLS record that
+				   * carries the event's first plaintext byte */
+};
+
+/*
+ * A runtime hook's word on whose request a client call is, for runtimes where
+ * the writer of a call is not the execution unit serving the request: the
+ * next request written on connection hdr.fd (hdr.conn_gen, or 0 when it is
+ * not followed yet) of process hdr.tgid is a child of the request below.
+ */
+struct sonde_link {
+	struct sonde_event_hdr hdr;
+	__u64 unit;	 /* SONDE_LINK_UNIT: the unit whose current request it is */
+	__u32 server_fd; /* SONDE_LINK_SERVER_FD: the request in flight on this fd */
+	__u8 kind;	 /* enum sonde_link_kind */
+	__u8 unit_kind;	 /* enum sonde_unit_kind, with SONDE_LINK_UNIT */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct sonde_link) == 48, "sonde_link layout");
+
+enum sonde_link_kind {
+	/* Go net/http: the caller goroutine hands the request to the
+	 * connection's writer goroutine (persistConn.roundTrip). */
+	SONDE_LINK_UNIT = 1,
+	/* Node.js: the server connection whose request's asynchronous context
+	 * made the call (AsyncLocalStorage, through the injected hook). */
+	SONDE_LINK_SERVER_FD = 2,
+};
 
 struct sonde_conn_close {
 	struct sonde_event_hdr hdr;
@@ -153,8 +202,11 @@ struct sonde_conn_state {
 	__u8 head[SONDE_HEAD_KEPT];
 	__u8 head_dir; /* enum sonde_dir of the bytes in head */
 	__u64 head_ts; /* when the first of them moved */
+	/* The kernel's struct sock, read for TCP sequence numbers (never
+	 * dereferenced but through bpf_probe_read_kernel). */
+	__u64 sk;
 };
-_Static_assert(sizeof(struct sonde_conn_state) == 48, "sonde_conn_state layout");
+_Static_assert(sizeof(struct sonde_conn_state) == 56, "sonde_conn_state layout");
 
 /* Kernel-side counters, one per-CPU slot each, summed by the agent. */
 enum sonde_counter {
