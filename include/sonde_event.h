@@ -27,6 +27,7 @@ enum sonde_event_type {
 	SONDE_EV_PROC_EXIT = 4,
 	SONDE_EV_PROC_EXEC = 5, /* a traced process ran execve: look for TLS libraries in it */
 	SONDE_EV_LINK = 6,	/* a runtime hook says whose request a client call is */
+	SONDE_EV_UNIT_SPAWN = 7, /* an execution unit started another (Go: `go f()`) */
 };
 
 enum sonde_dir {
@@ -153,6 +154,18 @@ struct sonde_link {
 	__u16 pad;
 };
 _Static_assert(sizeof(struct sonde_link) == 48, "sonde_link layout");
+
+/* Unit `child` was started by unit `parent` of process hdr.tgid: while the
+ * request `parent` serves at that moment is in flight, child's calls are its
+ * children too. */
+struct sonde_unit_spawn {
+	struct sonde_event_hdr hdr;
+	__u64 parent;
+	__u64 child;
+	__u8 unit_kind; /* enum sonde_unit_kind of both */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct sonde_unit_spawn) == 56, "sonde_unit_spawn layout");
 
 enum sonde_link_kind {
 	/* Go net/http: the caller goroutine hands the request to the
