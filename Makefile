@@ -51,9 +51,10 @@ PROTO_HDRS := $(PROTO_SRCS:.c=.h)
 #   loading, the exporter's queue with a fake transport, logging).
 # - the rest: BPF, sockets, libcurl, the commands.
 PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.c) \
-	     agent/core/clock.c agent/core/conn_table.c agent/core/ingest.c agent/core/reorder.c \
+	     agent/core/clock.c agent/core/conn_table.c agent/core/ingest.c agent/core/linker.c \
+	     agent/core/reorder.c \
 	     agent/core/ring_reader.c agent/pipeline/metrics.c agent/host/resource.c \
-	     agent/cli/format.c agent/cli/summary.c agent/util/json.c \
+	     agent/cli/format.c agent/cli/summary.c agent/util/json.c agent/util/lru_map.c \
 	     $(wildcard agent/config/*.c) \
 	     agent/export/arena.c agent/export/otlp_common.c agent/export/otlp_traces.c \
 	     agent/export/otlp_metrics.c agent/export/prom_text.c agent/export/gzip.c \

@@ -25,8 +25,8 @@ enum sonde_event_type {
 	SONDE_EV_DATA = 2,	/* bytes read or written on a followed connection */
 	SONDE_EV_CONN_CLOSE = 3,
 	SONDE_EV_PROC_EXIT = 4,
-	SONDE_EV_PROC_EXEC = 5, /* a traced process ran execve: look for TLS libraries in it */
-	SONDE_EV_LINK = 6,	/* a runtime hook says whose request a client call is */
+	SONDE_EV_PROC_EXEC = 5,	 /* a traced process ran execve: look for TLS libraries in it */
+	SONDE_EV_LINK = 6,	 /* a runtime hook says whose request a client call is */
 	SONDE_EV_UNIT_SPAWN = 7, /* an execution unit started another (Go: `go f()`) */
 };
 
