@@ -53,16 +53,18 @@ PROTO_HDRS := $(PROTO_SRCS:.c=.h)
 PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.c) \
 	     agent/core/clock.c agent/core/conn_table.c agent/core/ingest.c agent/core/reorder.c \
 	     agent/core/ring_reader.c agent/pipeline/metrics.c agent/host/resource.c \
-	     agent/cli/format.c agent/cli/summary.c agent/util/json.c \
+	     agent/cli/format.c agent/cli/summary.c agent/util/json.c agent/util/url.c \
+	     agent/util/byte_buf.c \
 	     $(wildcard agent/config/*.c) \
 	     agent/export/arena.c agent/export/otlp_common.c agent/export/otlp_traces.c \
 	     agent/export/otlp_metrics.c agent/export/prom_text.c agent/export/gzip.c \
-	     agent/export/pb_writer.c \
+	     agent/export/pb_writer.c agent/export/otlp_response.c \
 	     agent/k8s/cgroup_path.c agent/k8s/pod_json.c agent/k8s/pod_store.c \
-	     agent/k8s/kube_config.c
+	     agent/k8s/kube_config.c agent/k8s/pod_owners.c
 HOST_SRCS := agent/tls/elf_file.c agent/tls/go_pclntab.c agent/tls/go_buildinfo.c \
 	     agent/tls/go_layout.c agent/tls/x86_ret.c agent/tls/tls_target.c \
-	     agent/util/log.c agent/export/exporter.c
+	     agent/util/log.c agent/util/file.c agent/export/exporter.c \
+	     agent/k8s/kube_config_load.c
 AGENT_SRCS := $(PURE_SRCS) $(HOST_SRCS) \
 	      $(wildcard agent/cli/*.c agent/host/*.c agent/core/*.c agent/pipeline/*.c \
 			 agent/tls/*.c agent/export/*.c agent/k8s/*.c agent/util/*.c)
@@ -89,6 +91,8 @@ FUZZ_LIB := $(OUTPUT)/fuzz/libsonde.a
 FUZZ_OBJS := $(patsubst %.c,$(OUTPUT)/fuzz/obj/%.o,$(PURE_SRCS) $(PROTO_SRCS))
 
 DEPFLAGS = -MMD -MP
+# The dependency files bring rules of their own: `make` alone must still mean `all`.
+.DEFAULT_GOAL := all
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 
 .DELETE_ON_ERROR:
@@ -96,8 +100,11 @@ DEPFLAGS = -MMD -MP
 
 # Runs pod_watch against a Kubernetes API (tests/integration/test_k8s_api.py).
 K8S_DRIVER := $(OUTPUT)/tests/k8s-watch-driver
-K8S_DRIVER_SRCS := agent/k8s/kube_client.c agent/k8s/pod_watch.c agent/k8s/pod_json.c \
-		   agent/k8s/pod_store.c agent/k8s/kube_config.c agent/util/log.c
+K8S_DRIVER_SRCS := agent/k8s/kube_client.c agent/k8s/kube_credentials.c agent/k8s/kube_owners.c \
+		   agent/k8s/pod_owners.c agent/k8s/pod_watch.c agent/k8s/pod_json.c \
+		   agent/k8s/pod_store.c agent/k8s/kube_config.c agent/k8s/kube_config_load.c \
+		   agent/core/clock.c agent/util/log.c agent/util/file.c agent/util/url.c \
+		   agent/util/byte_buf.c
 
 all: $(OUTPUT)/sonde $(K8S_DRIVER)
 
@@ -236,9 +243,11 @@ BENCH_MICRO := $(OUTPUT)/bench/micro
 
 # The span path cases run the real pipeline and exporter thread; micro.c
 # stands in for the transport (no network).
-BENCH_PATH_SRCS := agent/pipeline/pipeline.c agent/host/resource_cache.c agent/cli/output.c \
-		   agent/util/log.c agent/export/exporter.c agent/k8s/k8s_meta.c \
-		   agent/k8s/pod_watch.c agent/k8s/kube_client.c
+BENCH_PATH_SRCS := agent/pipeline/pipeline.c agent/host/resource_cache.c agent/host/proc.c \
+		   agent/cli/output.c agent/util/log.c agent/util/file.c agent/export/exporter.c \
+		   agent/k8s/k8s_meta.c agent/k8s/pod_watch.c agent/k8s/kube_client.c \
+		   agent/k8s/kube_credentials.c agent/k8s/kube_owners.c \
+		   agent/k8s/kube_config_load.c
 
 $(OUTPUT)/bench/%.o: bench/%.c | $(PROTO_HDRS)
 	$(call msg,CC-BENCH,$@)
