@@ -130,6 +130,22 @@ $(K8S_DRIVER): $(OUTPUT)/tests/k8s-watch-driver.o $(call obj,$(K8S_DRIVER_SRCS))
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -lcurl -lyaml -ljson-c -lpthread -o $@
 
+# Sends one OTLP request with the agent's transport (tools/otlp-transport-check.sh:
+# SEND=build/tools/otlp-send). Not part of `all`.
+OTLP_SEND := $(OUTPUT)/tools/otlp-send
+OTLP_SEND_SRCS := agent/export/otlp_transport.c agent/export/otlp_response.c \
+		  agent/export/gzip.c agent/protocols/http2/grpc.c agent/util/log.c \
+		  agent/util/file.c agent/util/url.c
+
+$(OUTPUT)/tools/%.o: tools/%.c | $(PROTO_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) -c $< -o $@
+
+$(OTLP_SEND): $(OUTPUT)/tools/otlp-send.o $(call obj,$(OTLP_SEND_SRCS))
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -lcurl -lz -o $@
+
 # Generated code is not held to our warning flags.
 $(OUTPUT)/otlp-proto/%.pb-c.o: $(OUTPUT)/otlp-proto/%.pb-c.c $(PROTO_HDRS)
 	$(call msg,CC,$@)
