@@ -95,39 +95,27 @@ static void hms(struct scan *s, struct tm *tm)
 	tm->tm_sec = number(s, 2);
 }
 
-/* IMF-fixdate, the one senders must use: "Sun, 06 Nov 1994 08:49:37 GMT". */
-static bool imf_fixdate(const char *text, struct tm *tm)
+/*
+ * IMF-fixdate, the form senders must use: "Sun, 06 Nov 1994 08:49:37 GMT", and
+ * the obsolete RFC 850 form, the same fields with a long day name, dashes and a
+ * two-digit year: "Sunday, 06-Nov-94 08:49:37 GMT" (years below 70 are 20xx).
+ */
+static bool gmt_date(const char *text, bool rfc850, struct tm *tm)
 {
+	const char *sep = rfc850 ? "-" : " ";
 	struct scan s = { text, true };
+	int year;
 
-	name(&s, day_names, 7);
+	name(&s, rfc850 ? long_day_names : day_names, 7);
 	expect(&s, ", ");
 	tm->tm_mday = number(&s, 2);
-	expect(&s, " ");
+	expect(&s, sep);
 	tm->tm_mon = name(&s, month_names, 12);
-	expect(&s, " ");
-	tm->tm_year = number(&s, 4) - 1900;
-	expect(&s, " ");
-	hms(&s, tm);
-	expect(&s, " GMT");
-	return s.ok && !*s.p;
-}
-
-/* Obsolete RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT". Two-digit years below 70
- * are taken as 20xx. */
-static bool rfc850_date(const char *text, struct tm *tm)
-{
-	struct scan s = { text, true };
-	int yy;
-
-	name(&s, long_day_names, 7);
-	expect(&s, ", ");
-	tm->tm_mday = number(&s, 2);
-	expect(&s, "-");
-	tm->tm_mon = name(&s, month_names, 12);
-	expect(&s, "-");
-	yy = number(&s, 2);
-	tm->tm_year = yy < 70 ? yy + 100 : yy;
+	expect(&s, sep);
+	year = number(&s, rfc850 ? 2 : 4);
+	if (rfc850)
+		year += year < 70 ? 2000 : 1900;
+	tm->tm_year = year - 1900;
 	expect(&s, " ");
 	hms(&s, tm);
 	expect(&s, " GMT");
@@ -171,14 +159,8 @@ static bool http_date(const char *text, time_t *out)
 	time_t t;
 
 	memset(&tm, 0, sizeof(tm));
-	if (!imf_fixdate(text, &tm)) {
-		memset(&tm, 0, sizeof(tm));
-		if (!rfc850_date(text, &tm)) {
-			memset(&tm, 0, sizeof(tm));
-			if (!asctime_date(text, &tm))
-				return false;
-		}
-	}
+	if (!gmt_date(text, false, &tm) && !gmt_date(text, true, &tm) && !asctime_date(text, &tm))
+		return false;
 	/* 60 is a leap second. */
 	if (tm.tm_mday < 1 || tm.tm_mday > days_in_month(tm.tm_year + 1900, tm.tm_mon) ||
 	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)

@@ -393,6 +393,32 @@ static int begin(struct kube_client *c, const char *path_and_query, struct xfer 
 	return prepare(c, path_and_query, x, headers, err, errlen);
 }
 
+/* Runs the request begin() set up; the headers go with it. */
+static CURLcode perform(struct kube_client *c, struct curl_slist *headers, long *http_status)
+{
+	CURLcode rc = curl_easy_perform(c->curl);
+
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, http_status);
+	curl_slist_free_all(headers);
+	return rc;
+}
+
+/* What curl said about a failed transfer. */
+static const char *curl_reason(const struct kube_client *c, CURLcode rc)
+{
+	return c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
+}
+
+/* A transfer that failed: its -errno, with err naming the server and the reason. */
+static int transfer_error(const struct kube_client *c, CURLcode rc, char *err, size_t errlen)
+{
+	int ret = curl_errno(rc);
+
+	kube_err(err, errlen, "%s: %s", c->cfg.server,
+		 ret == -ECANCELED ? "cancelled" : curl_reason(c, rc));
+	return ret;
+}
+
 int kube_get_json(struct kube_client *c, const char *path_and_query, char **body, long *http_status,
 		  char *err, size_t errlen)
 {
@@ -407,9 +433,7 @@ int kube_get_json(struct kube_client *c, const char *path_and_query, char **body
 	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
 	/* Large lists compress well; curl inflates before on_data counts bytes. */
 	curl_easy_setopt(c->curl, CURLOPT_ACCEPT_ENCODING, "");
-	rc = curl_easy_perform(c->curl);
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, http_status);
-	curl_slist_free_all(headers);
+	rc = perform(c, headers, http_status);
 	if (rc != CURLE_OK) {
 		free(x.b.data);
 		*http_status = 0;
@@ -418,11 +442,7 @@ int kube_get_json(struct kube_client *c, const char *path_and_query, char **body
 				 path_and_query, KUBE_BODY_MAX >> 20);
 			return -EMSGSIZE;
 		}
-		ret = curl_errno(rc);
-		kube_err(err, errlen, "%s: %s", c->cfg.server,
-			 ret == -ECANCELED ? "cancelled"
-					   : (c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc)));
-		return ret;
+		return transfer_error(c, rc, err, errlen);
 	}
 	after_status(c, *http_status);
 	if (!x.b.data) {
@@ -453,9 +473,7 @@ int kube_watch(struct kube_client *c, const char *path_and_query, unsigned idle_
 			 (long)(idle_timeout_s ? idle_timeout_s : 1));
 	if (max_s)
 		curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, (long)max_s);
-	rc = curl_easy_perform(c->curl);
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, http_status);
-	curl_slist_free_all(headers);
+	rc = perform(c, headers, http_status);
 	if (x.fn_stopped) {
 		free(x.b.data);
 		return 0;
@@ -473,15 +491,12 @@ int kube_watch(struct kube_client *c, const char *path_and_query, unsigned idle_
 			 KUBE_LINE_MAX >> 20);
 		return -EMSGSIZE;
 	}
-	ret = curl_errno(rc);
-	if (ret == -ETIMEDOUT && *http_status == 200)
+	if (curl_errno(rc) == -ETIMEDOUT && *http_status == 200) {
 		kube_err(err, errlen, "%s: watch silent for %u s: %s", c->cfg.server,
-			 idle_timeout_s, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
-	else
-		kube_err(err, errlen, "%s: %s", c->cfg.server,
-			 ret == -ECANCELED ? "cancelled"
-					   : (c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc)));
-	return ret;
+			 idle_timeout_s, curl_reason(c, rc));
+		return -ETIMEDOUT;
+	}
+	return transfer_error(c, rc, err, errlen);
 }
 
 void kube_status_message(const struct kube_client *c, long status, const char *body,
