@@ -370,7 +370,20 @@ static void record(void *ctx, struct span *sp)
 	got.spans[got.n++] = *sp;
 }
 
-static const struct span_sink sink = { .emit = record };
+/* The core's begin gives each span an identity; the session must hand
+ * it back on the span it emits. */
+static uint32_t begins;
+
+static void begin(void *ctx, struct span *sp)
+{
+	(void)ctx;
+	assert_int_equal(sp->kind, SPAN_CLIENT);
+	begins++;
+	memcpy(sp->span_id, &begins, sizeof(begins));
+	sp->trace_id[0] = 0x5a;
+}
+
+static const struct span_sink sink = { .begin = begin, .emit = record };
 
 static struct protocols protos;
 
@@ -463,6 +476,9 @@ static void expect_spans(int line, const char *const *want, int n)
 		assert_int_equal(got.spans[i].kind, SPAN_CLIENT);
 		assert_true(got.spans[i].flags & SPAN_F_DB);
 		assert_int_equal(got.spans[i].db.system, SPAN_DB_POSTGRESQL);
+		assert_int_equal(got.spans[i].trace_id[0], 0x5a);
+		for (int k = 0; k < i; k++)
+			assert_memory_not_equal(got.spans[i].span_id, got.spans[k].span_id, 8);
 	}
 	if (got.n != n) {
 		for (int i = 0; i < got.n; i++) {
