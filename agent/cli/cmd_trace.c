@@ -342,12 +342,13 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 	const struct ingest_stats *s = &ig->stats;
 	const struct http1_stats *h1 = &ig->protocols.http1.stats;
 	const struct http2_stats *h2 = &ig->protocols.http2.stats;
+	const struct postgres_stats *pg = &ig->protocols.postgres.stats;
 
 	fprintf(stderr,
 		"sonde: %" PRIu64 " spans; %" PRIu64 " events lost (ring buffer full); %" PRIu64
 		" connections evicted; %" PRIu64 " parse errors\n",
 		o->spans, k[SONDE_CNT_RB_FULL], s->conns_evicted,
-		h1->parse_errors + h2->hpack_desyncs + h2->frame_sync_lost);
+		h1->parse_errors + h2->hpack_desyncs + h2->frame_sync_lost + pg->parse_errors);
 	if (!detailed)
 		return;
 	fprintf(stderr,
@@ -378,6 +379,17 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 		h2->spans, h2->blocks, h2->blocks_lost, h2->hpack_desyncs, h2->hpack_resyncs,
 		h2->fields_unknown, h2->frame_sync_lost, h2->conns_degraded, h2->streams_dropped,
 		h2->orphan_responses, h2->bytes_unseen);
+	fprintf(stderr,
+		"  postgres: spans %" PRIu64 ", parse errors %" PRIu64 ", framing lost %" PRIu64
+		" (found again %" PRIu64 "), replies without command %" PRIu64
+		", commands dropped %" PRIu64 ", executes skipped after an error %" PRIu64
+		", statements evicted %" PRIu64 " (executed unknown %" PRIu64
+		"), connections picked up open %" PRIu64 ", not traced %" PRIu64
+		", server side %" PRIu64 ", cancel requests %" PRIu64 "\n",
+		pg->spans, pg->parse_errors, pg->lost_sync, pg->resyncs, pg->replies_unpaired,
+		pg->commands_dropped, pg->executes_skipped, pg->statements_evicted,
+		pg->statements_unknown, pg->conns_late, pg->conns_not_traced, pg->conns_server,
+		pg->cancel_requests);
 	if (o->write_errors)
 		fprintf(stderr, "  output: %" PRIu64 " spans could not be written\n",
 			o->write_errors);

@@ -210,7 +210,8 @@ void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t even
 		.events_lost = events_lost,
 		.parse_errors = ig->protocols.http1.stats.parse_errors +
 				ig->protocols.http2.stats.hpack_desyncs +
-				ig->protocols.http2.stats.frame_sync_lost,
+				ig->protocols.http2.stats.frame_sync_lost +
+				ig->protocols.postgres.stats.parse_errors,
 		.spans = p->spans,
 		.spans_unsampled = p->unsampled,
 		.conns_evicted = ig->stats.conns_evicted,

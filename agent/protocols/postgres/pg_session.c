@@ -1045,6 +1045,9 @@ void pg_session_feed(struct pg_session *s, const struct protocol_bytes *b,
 
 void pg_session_close(struct pg_session *s, uint64_t ts, const struct span_sink *sink)
 {
+	/* TLS without its plaintext (the TLS hooks off, or a library not hooked). */
+	if (s->phase == PHASE_TLS)
+		s->stats->conns_not_traced++;
 	release_held(s, sink);
 	while (s->nops) {
 		struct pg_op *op = op_first(s);
