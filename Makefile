@@ -89,6 +89,9 @@ FUZZ_LIB := $(OUTPUT)/fuzz/libsonde.a
 FUZZ_OBJS := $(patsubst %.c,$(OUTPUT)/fuzz/obj/%.o,$(PURE_SRCS) $(PROTO_SRCS))
 
 DEPFLAGS = -MMD -MP
+# The dependency files hold rules: without this, the first of them would be
+# what a bare `make` builds.
+.DEFAULT_GOAL := all
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 
 .DELETE_ON_ERROR:

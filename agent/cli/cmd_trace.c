@@ -393,7 +393,8 @@ int cmd_trace(int argc, char **argv)
 {
 	struct trace_args a;
 	struct tracer_opts topts = { 0 };
-	struct output out = { .stream = stdout };
+	/* Query strings as sent: this output stays on the machine (README, "Limits"). */
+	struct output out = { .stream = stdout, .with_query = true };
 	struct ingest ig;
 	struct tracer *t = NULL;
 	/* SA_RESTART: a stop signal must not cut a span line short in write();
