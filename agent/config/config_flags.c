@@ -128,8 +128,8 @@ static int next_flag(struct args *a, struct flag *f, char *err, size_t errlen)
 	return long_flag(a, f, err, errlen);
 }
 
-int config_scan_flags(enum config_command cmd, int argc, char **argv, const char **file,
-		      char *err, size_t errlen)
+int config_scan_flags(enum config_command cmd, int argc, char **argv, const char **file, char *err,
+		      size_t errlen)
 {
 	struct args a = { .cmd = cmd, .argc = argc, .argv = argv, .i = 1 };
 	struct flag f;

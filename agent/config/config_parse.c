@@ -94,18 +94,27 @@ int config_parse_bool(const char *text, bool *out)
 	return parse_bool(p, n, out);
 }
 
-static int parse_ratio(const char *p, size_t n, double *out)
-{
-	char buf[64], *end;
-	double v;
+#define NUMBER_TEXT_LEN 64
 
-	if (!n || n >= sizeof(buf))
+/* strtod() on a slice, copied to buf: the number at its start, and where the
+ * number ends in buf. */
+static int slice_strtod(const char *p, size_t n, char buf[NUMBER_TEXT_LEN], double *v, char **end)
+{
+	if (!n || n >= NUMBER_TEXT_LEN)
 		return -EINVAL;
 	memcpy(buf, p, n);
 	buf[n] = '\0';
-	v = strtod(buf, &end);
+	*v = strtod(buf, end);
+	return *end == buf ? -EINVAL : 0;
+}
+
+static int parse_ratio(const char *p, size_t n, double *out)
+{
+	char buf[NUMBER_TEXT_LEN], *end;
+	double v;
+
 	/* written so that NaN fails too */
-	if (end != buf + n || !(v >= 0.0 && v <= 1.0))
+	if (slice_strtod(p, n, buf, &v, &end) || *end || !(v >= 0.0 && v <= 1.0))
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -375,15 +384,10 @@ static int parse_duration(const char *p, size_t n, uint64_t *ns)
 		const char *unit;
 		double ns;
 	} units[] = { { "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "m", 60e9 }, { "h", 3600e9 } };
-	char buf[64], *end;
+	char buf[NUMBER_TEXT_LEN], *end;
 	double v;
 
-	if (!n || n >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-	v = strtod(buf, &end);
-	if (end == buf)
+	if (slice_strtod(p, n, buf, &v, &end))
 		return -EINVAL;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		double total = v * units[i].ns;

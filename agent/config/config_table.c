@@ -365,8 +365,7 @@ static const struct config_setting trace_settings[] = {
 	  .min = 1,
 	  .max = CONFIG_PATH_LEN - 1,
 	  FIELD(trace.container) },
-	{ KUBECONFIG_ROW,
-	  .arg = "FILE",
+	{ KUBECONFIG_ROW, .arg = "FILE",
 	  .default_text = "$KUBECONFIG, the pod's service account, ~/.kube/config" },
 	{ .key = "trace.duration",
 	  .flag = "duration",
@@ -452,8 +451,7 @@ const struct config_setting *config_find_env(const char *name, size_t len)
 	return NULL;
 }
 
-const struct config_setting *config_find_flag(enum config_command cmd, const char *name,
-					      size_t len)
+const struct config_setting *config_find_flag(enum config_command cmd, const char *name, size_t len)
 {
 	size_t n;
 	const struct config_setting *s = table_of(cmd, &n);
@@ -502,4 +500,3 @@ void config_init(struct sonde_config *c)
 	c->k8s_max_pods = 1024;
 	c->k8s_metadata_wait_ms = 2000;
 }
-

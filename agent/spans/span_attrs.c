@@ -316,17 +316,28 @@ static char *scratch_room(struct span_attrs *a, size_t need)
 	return a->scratch + a->used;
 }
 
-/* client.address (servers only) and network.peer.address: the same peer,
- * whose address is formatted once, into the scratch area. */
-static void add_peer(struct span_attrs *a, const struct span *sp)
+/* An endpoint's address formatted into the scratch area; NULL when it is
+ * unknown or there is no room. */
+static const char *scratch_addr(struct span_attrs *a, const struct span_endpoint *e, size_t *n)
 {
 	char *addr = scratch_room(a, ADDR_TEXT_LEN);
-	size_t n;
 
-	if (!sp->peer.family || !addr)
+	if (!e->family || !addr)
+		return NULL;
+	*n = endpoint_addr(e, addr, ADDR_TEXT_LEN);
+	a->used += *n + 1;
+	return addr;
+}
+
+/* client.address (servers only) and network.peer.address: the same peer,
+ * whose address is formatted once. */
+static void add_peer(struct span_attrs *a, const struct span *sp)
+{
+	size_t n;
+	const char *addr = scratch_addr(a, &sp->peer, &n);
+
+	if (!addr)
 		return;
-	n = endpoint_addr(&sp->peer, addr, ADDR_TEXT_LEN);
-	a->used += n + 1;
 	if (sp->kind == SPAN_SERVER) {
 		add_valid(a, "client.address", addr, n);
 		add_int(a, "client.port", sp->peer.port);
@@ -337,13 +348,11 @@ static void add_peer(struct span_attrs *a, const struct span *sp)
 
 static void add_local(struct span_attrs *a, const struct span *sp)
 {
-	char *addr = scratch_room(a, ADDR_TEXT_LEN);
 	size_t n;
+	const char *addr = scratch_addr(a, &sp->local, &n);
 
-	if (!sp->local.family || !addr)
+	if (!addr)
 		return;
-	n = endpoint_addr(&sp->local, addr, ADDR_TEXT_LEN);
-	a->used += n + 1;
 	add_valid(a, "network.local.address", addr, n);
 	add_int(a, "network.local.port", sp->local.port);
 }
