@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "cli/cmd_run.h"
+#include "config/config_load.h"
 #include "k8s/k8s_meta.h"
 #include "host/kernel_features.h"
 #include "util/log.h"

@@ -45,28 +45,28 @@ struct addr_key {
 };
 
 struct ctx_record {
-	uint64_t parent;	   /* span id of a local parent, or 0 */
-	uint8_t parent_id[8];	   /* the parent span id exported (local or header) */
-	uint8_t trace_id[16];	   /* own for roots and header parents, else the parent's */
-	uint8_t link;		   /* enum span_link */
-	uint8_t trace_flags;	   /* from a header parent */
-	bool from_header;	   /* its trace came with a traceparent */
+	uint64_t parent;      /* span id of a local parent, or 0 */
+	uint8_t parent_id[8]; /* the parent span id exported (local or header) */
+	uint8_t trace_id[16]; /* own for roots and header parents, else the parent's */
+	uint8_t link;	      /* enum span_link */
+	uint8_t trace_flags;  /* from a header parent */
+	bool from_header;     /* its trace came with a traceparent */
 	bool server;
-	bool waiting;		   /* a server waiting for the client at the other end */
+	bool waiting; /* a server waiting for the client at the other end */
 	bool ended;
-	bool registered;	   /* a client whose exchange is in `clients` */
-	bool waited;		   /* its trace was not known at first: children may
+	bool registered;	      /* a client whose exchange is in `clients` */
+	bool waited;		      /* its trace was not known at first: children may
 				    * have begun with a provisional one, so the record
 				    * outlives the span (until evicted) */
-	uint64_t wait_until;	   /* kernel monotonic */
-	struct unit_key unit;	   /* server: the unit it is current for */
-	struct fd_key conn;	   /* server: its connection in `serving` */
+	uint64_t wait_until;	      /* kernel monotonic */
+	struct unit_key unit;	      /* server: the unit it is current for */
+	struct fd_key conn;	      /* server: its connection in `serving` */
 	struct exchange_key exchange; /* registered or waited for */
 };
 
 struct unit_state {
-	uint64_t current;  /* span id of the request it serves, or 0 */
-	bool event_loop;   /* it served two at once: links nothing by unit */
+	uint64_t current; /* span id of the request it serves, or 0 */
+	bool event_loop;  /* it served two at once: links nothing by unit */
 };
 
 struct held {
@@ -260,7 +260,8 @@ static void find_client_parent(struct linker *l, struct ctx_record *r, const str
 
 	if (hint) {
 		if (hint->kind == SONDE_LINK_UNIT) {
-			struct unit_key hk = { .tgid = w->tgid, .kind = hint->unit_kind,
+			struct unit_key hk = { .tgid = w->tgid,
+					       .kind = hint->unit_kind,
 					       .id = hint->unit };
 
 			u = lru_map_get(&l->units, &hk, false);

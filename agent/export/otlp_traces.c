@@ -224,7 +224,7 @@ static void put_span(struct pb_writer *w, const struct span *sp, const struct tr
 	}
 	w->len = (size_t)(p - w->buf);
 
-	span_attrs_build(attrs, sp, route[0] ? route : NULL, with_query);
+	span_attrs_build(attrs, sp, route[0] ? route : NULL, with_query ? SPAN_ATTRS_QUERY : 0);
 	for (int i = 0; i < attrs->n; i++)
 		put_attr(w, &attrs->items[i]);
 

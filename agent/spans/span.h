@@ -161,4 +161,8 @@ bool span_has_parent(const struct span *s);
 /* Writes "addr" for an endpoint (IPv4-mapped IPv6 shown as IPv4). */
 void span_endpoint_addr(const struct span_endpoint *e, char *buf, size_t len);
 
+/* Splits a Host header value into host and port ("[::1]:8080", "a.example:81",
+ * "a.example"). *port is 0 when absent or out of range. Returns the host length. */
+size_t span_split_host(const char *host, const char **start, uint16_t *port);
+
 #endif /* SONDE_SPAN_H */
