@@ -238,6 +238,7 @@ int cmd_trace(int argc, char **argv)
 	/* Query strings as sent: this output stays on the machine (README, "Limits"). */
 	struct output out = { .stream = stdout, .with_query = true };
 	struct ingest ig;
+	struct protocol_settings settings;
 	struct tracer *t = NULL;
 	/* SA_RESTART: a stop signal must not cut a span line short in write();
 	 * the event wait (epoll) still returns early, as epoll never restarts. */
@@ -281,7 +282,9 @@ int cmd_trace(int argc, char **argv)
 	out.format = c->trace.output == TRACE_OUTPUT_JSON ? OUTPUT_JSON : OUTPUT_TEXT;
 	if (!c->trace.no_summary)
 		out.summary = summary_new(SUMMARY_MAX_ENDPOINTS);
-	if (ingest_init(&ig, c->max_conns, NULL, output_span, &out)) {
+	settings = (struct protocol_settings){ .db_query = (uint8_t)c->db_query,
+					       .db_query_max = (uint16_t)c->db_query_max };
+	if (ingest_init(&ig, c->max_conns, &settings, output_span, &out)) {
 		log_error("out of memory");
 		summary_free(out.summary);
 		return 1;

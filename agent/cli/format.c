@@ -45,8 +45,9 @@ static const char *kind_name(enum span_kind k)
 
 int format_span_line(const struct span *sp, char *buf, size_t len)
 {
-	char when[32], dur[24], peer[64], status[24];
+	char when[32], dur[24], peer[64], status[24], db_name[SPAN_DB_NAME_LEN];
 	time_t secs = (time_t)(sp->start_ns / 1000000000ull);
+	const char *what, *target;
 	struct tm tm;
 	int n;
 
@@ -54,7 +55,12 @@ int format_span_line(const struct span *sp, char *buf, size_t len)
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	format_duration(sp->end_ns - sp->start_ns, dur, sizeof(dur));
 	span_endpoint_addr(&sp->peer, peer, sizeof(peer));
-	if (sp->flags & SPAN_F_GRPC_STATUS)
+	if (sp->flags & SPAN_F_DB)
+		snprintf(status, sizeof(status), "%s",
+			 sp->flags & SPAN_F_NO_RESPONSE ? "no-response"
+			 : sp->db.status_code[0]	? sp->db.status_code
+							: "OK");
+	else if (sp->flags & SPAN_F_GRPC_STATUS)
 		snprintf(status, sizeof(status), "%s", grpc_status_name(sp->grpc_status));
 	else if (sp->flags & SPAN_F_NO_RESPONSE)
 		snprintf(status, sizeof(status), "no-response");
@@ -62,12 +68,20 @@ int format_span_line(const struct span *sp, char *buf, size_t len)
 		snprintf(status, sizeof(status), "?");
 	else
 		snprintf(status, sizeof(status), "%u", sp->status);
-	/* gRPC: "gRPC /package.Service/Method OK"; HTTP/2 shows as h2. */
+	/* gRPC: "gRPC /package.Service/Method OK"; HTTP/2 shows as h2; a
+	 * database command: "postgresql SELECT orders OK". */
+	if (sp->flags & SPAN_F_DB) {
+		what = span_db_system_name(sp->db.system);
+		span_db_name(sp, db_name, sizeof(db_name));
+		target = db_name;
+	} else {
+		what = sp->flags & SPAN_F_GRPC ? "gRPC" : sp->method;
+		target = sp->target;
+	}
 	n = snprintf(buf, len, "%s.%06u %-6s %s[%u] %s %s %s %s %s %s:%u%s%s", when,
 		     (unsigned)(sp->start_ns % 1000000000ull / 1000), kind_name(sp->kind), sp->comm,
-		     sp->pid, sp->flags & SPAN_F_GRPC ? "gRPC" : sp->method, sp->target, status,
-		     dur, sp->kind == SPAN_SERVER ? "<-" : "->", peer, sp->peer.port,
-		     sp->version_major == 2 ? " h2" : "",
+		     sp->pid, what, target, status, dur, sp->kind == SPAN_SERVER ? "<-" : "->",
+		     peer, sp->peer.port, sp->version_major == 2 ? " h2" : "",
 		     sp->flags & (SPAN_F_HEAD_TRUNCATED | SPAN_F_LOST_SYNC) ? " (truncated)" : "");
 	if (n < 0)
 		return 0;
@@ -81,10 +95,15 @@ static void json_name(struct json_buf *j, const struct span *sp)
 	const char *svc, *method;
 	size_t svc_len, method_len;
 
-	if (span_rpc_parts(sp, &svc, &svc_len, &method, &method_len))
+	if (sp->flags & SPAN_F_DB) {
+		char name[SPAN_DB_NAME_LEN];
+
+		json_strn(j, "name", name, span_db_name(sp, name, sizeof(name)));
+	} else if (span_rpc_parts(sp, &svc, &svc_len, &method, &method_len)) {
 		json_strn(j, "name", svc, svc_len + 1 + method_len);
-	else
+	} else {
 		json_str(j, "name", sp->method);
+	}
 }
 
 static void json_attr(struct json_buf *j, const struct attr *a)

@@ -16,9 +16,9 @@
  *   client span's child: the client's local address and port and where the
  *   request starts in the TCP stream (or its HTTP/2 stream id) are the same
  *   at both ends. The client's event can reach the agent after the server's
- *   (they are written on different CPUs), so a server whose peer address is
- *   one a traced client uses waits for it, up to a bound; its trace's spans
- *   are held meanwhile.
+ *   (they are written on different CPUs), so a server whose peer is a traced
+ *   client's socket (announced at connect) waits for it, up to a bound; its
+ *   trace's spans are held meanwhile.
  * - Nothing is linked from timing; what cannot be known stays a root and is
  *   counted.
  *
@@ -81,7 +81,7 @@ struct linker {
 	struct lru_map waiting;	     /* the same key → server span id waiting for it */
 	struct lru_map hints;	     /* (tgid, fd) → struct sonde_link */
 	struct lru_map spawned;	     /* unit → span id served by its creator */
-	struct lru_map client_addrs; /* addresses traced clients use → connections */
+	struct lru_map client_ports; /* address and port of traced clients' sockets */
 	struct lru_map async_procs;  /* processes whose hooks name async contexts */
 	struct held *held;	     /* ring of spans waiting for their trace */
 	uint32_t held_cap, held_head, held_count;
@@ -97,8 +97,9 @@ int linker_init(struct linker *l, uint64_t seed, void (*out)(void *ctx, const st
 /* Hands out every held span first. */
 void linker_destroy(struct linker *l);
 
-/* A followed connection opened or closed (its addresses: the client side's
- * local address is what a server's peer address names). */
+/* A traced client connected from local (SONDE_EV_CONN_CONNECT), or a followed
+ * connection opened or closed: a server whose peer is a traced client's
+ * local address and port waits for that client's side of each request. */
 void linker_conn_open(struct linker *l, uint8_t role, const struct span_endpoint *local);
 void linker_conn_close(struct linker *l, uint8_t role, const struct span_endpoint *local);
 

@@ -243,7 +243,7 @@ static size_t server_endpoint(const struct span *sp, char *buf, size_t len, cons
 	const struct span_endpoint *srv = sp->kind == SPAN_SERVER ? &sp->local : &sp->peer;
 	size_t n;
 
-	if (!sp->host[0]) {
+	if ((sp->flags & SPAN_F_DB) || !sp->host[0]) {
 		*addr = buf;
 		*port = srv->port;
 		return endpoint_addr(srv, buf, len);
@@ -290,7 +290,9 @@ static size_t error_type(const struct span *sp, char *buf, const char **out)
 	*out = buf;
 	if (!span_is_error(sp))
 		return 0;
-	if (sp->flags & SPAN_F_GRPC_STATUS)
+	if ((sp->flags & SPAN_F_DB) && sp->db.status_code[0])
+		*out = sp->db.status_code;
+	else if (sp->flags & SPAN_F_GRPC_STATUS)
 		*out = grpc_status_name(sp->grpc_status);
 	else if (sp->status)
 		return format_uint(buf, STATUS_TEXT_LEN, sp->status);
@@ -425,6 +427,35 @@ static void add_common(struct span_attrs *a, const struct span *sp, unsigned fla
 		add_true(a, "sonde.truncated");
 }
 
+/* The OpenTelemetry database conventions. The query text is already what
+ * may leave the node (the protocol sanitised or dropped it as configured). */
+static void db_attrs_build(struct span_attrs *out, const struct span *sp, unsigned flags)
+{
+	const struct span_db *db = &sp->db;
+	const char *system = span_db_system_name(db->system);
+
+	add_str(out, "db.system.name", system, strlen(system));
+	if (db->name_space[0])
+		add_str(out, "db.namespace", db->name_space, strlen(db->name_space));
+	if (db->operation[0])
+		add_str(out, "db.operation.name", db->operation, strlen(db->operation));
+	if (db->collection[0])
+		add_str(out, "db.collection.name", db->collection, strlen(db->collection));
+	if (db->query[0])
+		add_str(out, "db.query.text", db->query, strlen(db->query));
+	if (db->status_code[0])
+		add_str(out, "db.response.status_code", db->status_code, strlen(db->status_code));
+	if (db->returned_rows >= 0)
+		add_int(out, "db.response.returned_rows", db->returned_rows);
+	add_server(out, sp);
+	add_peer(out, sp);
+	if (flags & SPAN_ATTRS_CONSOLE)
+		add_local(out, sp);
+	add_error_type(out, sp);
+	if (sp->flags & (SPAN_F_HEAD_TRUNCATED | SPAN_F_LOST_SYNC | SPAN_F_QUERY_TRUNCATED))
+		add_true(out, "sonde.truncated");
+}
+
 /* The OpenTelemetry gRPC conventions: rpc.* instead of http.*. */
 static void rpc_attrs_build(struct span_attrs *out, const struct span *sp, unsigned flags)
 {
@@ -452,6 +483,10 @@ void span_attrs_build(struct span_attrs *out, const struct span *sp, const char 
 
 	out->n = 0;
 	out->used = 0;
+	if (sp->flags & SPAN_F_DB) {
+		db_attrs_build(out, sp, flags);
+		return;
+	}
 	if (sp->flags & SPAN_F_GRPC) {
 		rpc_attrs_build(out, sp, flags);
 		return;

@@ -41,7 +41,7 @@ struct span_attrs {
 	/* Strings copied or formatted here: room for every string field at its
 	 * longest, each byte invalid (3 bytes of U+FFFD), and the three addresses
 	 * (about 3.8 KiB in all). */
-	char scratch[4096];
+	char scratch[8192];
 	size_t used;
 };
 

@@ -603,14 +603,35 @@ static void test_yaml_errors_name_file_and_line(void **state)
 	}
 }
 
+/* db.query and db.query_max_bytes: sanitised and 2 KiB unless told. */
+static void test_db_query_settings(void **state)
+{
+	struct sonde_config c;
+
+	(void)state;
+	load_ok(&c, NONE, NONE);
+	assert_int_equal(c.db_query, 0);
+	assert_int_equal(c.db_query_max, 2048);
+	load_ok(&c, (const char *[]){ "--db-query", "raw", "--db-query-max-bytes", "100", NULL },
+		NONE);
+	assert_int_equal(c.db_query, 1);
+	assert_int_equal(c.db_query_max, 100);
+	load_ok(&c, NONE, (const char *[]){ "SONDE_DB_QUERY=none", NULL });
+	assert_int_equal(c.db_query, 2);
+	assert_load_error((const char *[]){ "--db-query", "literal", NULL }, NONE,
+			  "invalid --db-query=literal: expected one of sanitized, raw, none");
+	assert_load_error((const char *[]){ "--db-query-max-bytes", "4096", NULL }, NONE,
+			  "invalid --db-query-max-bytes=4096: not an integer between 16 and 2048");
+}
+
 static void test_settings_table(void **state)
 {
 	size_t n;
 	const struct config_setting *s = config_settings(&n);
 
 	(void)state;
-	/* 7 OTLP settings in three layers and 26 others, each documented once */
-	assert_int_equal(n, 21 + 26);
+	/* 7 OTLP settings in three layers and 28 others, each documented once */
+	assert_int_equal(n, 21 + 28);
 	for (size_t i = 0; i < n; i++) {
 		assert_non_null(s[i].help);
 		assert_non_null(s[i].default_text);
@@ -974,9 +995,10 @@ static void test_trace_table_shares_run_rows(void **state)
 		assert_int_equal(r->offset, t[i].offset);
 		assert_int_equal(r->size, t[i].size);
 	}
-	/* pid, comm, cgroup, kubeconfig, capture-bytes, max-conns */
-	assert_int_equal(shared, 6);
-	assert_int_equal(n, 6 + 8);
+	/* pid, comm, cgroup, kubeconfig, capture-bytes, db-query, db-query-max-bytes,
+	 * max-conns */
+	assert_int_equal(shared, 8);
+	assert_int_equal(n, 8 + 8);
 	/* `sonde run` knows no short forms, nor trace's flags */
 	assert_null(config_find_short(CONFIG_RUN, 'p'));
 	assert_load_error((const char *[]){ "--duration", "1s", NULL }, NONE,
@@ -1008,6 +1030,7 @@ int main(void)
 		cmocka_unit_test(test_exporter_auto_resolution),
 		cmocka_unit_test(test_yaml_nested_file),
 		cmocka_unit_test(test_yaml_errors_name_file_and_line),
+		cmocka_unit_test(test_db_query_settings),
 		cmocka_unit_test(test_settings_table),
 		cmocka_unit_test(test_k8s_settings),
 		cmocka_unit_test(test_format_round_trips),

@@ -210,12 +210,19 @@ static void test_json_readme_example(void **state)
 	s.peer = s.local;
 	s.peer.port = 51234;
 	strcpy(s.user_agent, "curl/7.88.1");
+	memcpy(s.trace_id, "\x4b\xf9\x2f\x35\x77\xb3\x4d\xa6\xa3\xce\x92\x9d\x0e\x0e\x47\x36", 16);
+	memcpy(s.span_id, "\x00\xf0\x67\xaa\x0b\xa9\x02\xb7", 8);
+	memcpy(s.parent_span_id, "\x53\x99\x5c\x3f\x42\xcd\x8a\xd8", 8);
+	s.link = SPAN_LINK_CONNECTION;
 	assert_true(format_span_json(&s, true, buf, sizeof(buf)) > 0);
 	assert_string_equal(
 		buf,
 		"{\"time\":\"2026-11-25T19:42:01.123456789Z\",\"kind\":\"server\",\"name\":\"GET\","
 		"\"start_time_unix_nano\":1795635721123456789,"
 		"\"end_time_unix_nano\":1795635721124268789,\"duration_ns\":812000,"
+		"\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"span_id\":"
+		"\"00f067aa0ba902b7\","
+		"\"parent_span_id\":\"53995c3f42cd8ad8\",\"sonde.link\":\"connection\","
 		"\"process.pid\":4242,\"process.executable.name\":\"python3\","
 		"\"http.request.method\":\"GET\",\"url.path\":\"/api/cart/"
 		"1\",\"url.query\":\"x=1\","
