@@ -9,6 +9,8 @@
 /* Chunks looked at for a message boundary on a connection found open, before
  * it is given up on as not traced. */
 #define PG_HUNT_MAX 16
+/* Bytes at the end of a chunk searched for the end of a reply. */
+#define PG_TAIL_SCAN 1024
 
 enum pg_phase {
 	PHASE_START = 0, /* nothing seen yet: a start-up, or a connection already open */
@@ -879,7 +881,10 @@ static long backend_boundary(struct pg_session *s, const struct protocol_bytes *
 	/* The chunk ends a reply: the chain before its ReadyForQuery. */
 	if (b->captured != b->total || b->captured < 6 || b->data[b->captured - 6] != PG_B_READY)
 		return -1;
-	for (size_t i = 0; i + 6 <= b->captured; i++) {
+	/* Only the chunk's last bytes: a reply's end is a few short messages,
+	 * and a longer walk over row data would only cost. */
+	for (size_t i = b->captured > PG_TAIL_SCAN ? b->captured - PG_TAIL_SCAN : 0;
+	     i + 6 <= b->captured; i++) {
 		if (!ready_chain(b->data + i, b->captured - i, &complete))
 			continue;
 		pg_stream_resync(&s->be);
