@@ -297,3 +297,19 @@ def test_connection_open_before_sonde():
         check("db.namespace" not in s, f"no database name: {s}")
     check("picked up open 1" in sonde.stderr(), f"stats: {sonde.stderr()}")
     check_no_secrets(sonde)
+
+
+def test_traced_server_gives_no_spans():
+    """The PostgreSQL server itself traced (its backends read what clients
+    send): no span, counted as server-side views."""
+    c = cluster()
+    sonde = Sonde("--stats", "--comm", "postgres")
+    try:
+        c.run_psql(["-c", "SELECT 1", "-c", "SELECT * FROM orders WHERE id = 3"])
+        sonde.settle(quiet=1.0)
+    finally:
+        sonde.stop()
+    spans = [s for s in sonde.spans() if s.get("process.executable.name") == "postgres"]
+    check(not spans, f"spans from the server: {spans}")
+    check(" server side 0," not in sonde.stderr(), f"stats: {sonde.stderr()}")
+    check_no_secrets(sonde)
