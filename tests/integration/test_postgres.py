@@ -124,9 +124,9 @@ def check_span(s, op, table, query=None, status=None, rows=None):
     check("sonde.truncated" not in s, f"truncated: {what}")
 
 
-def trace(args, env, count, port, timeout=15):
+def trace(args, env, count, port, timeout=15, stats=()):
     """Runs a client under sonde trace (its output to a file, not sonde's);
-    its PostgreSQL spans, which must be count."""
+    its PostgreSQL spans, which must be count; stats: texts --stats must show."""
     out = tempfile.NamedTemporaryFile(prefix="sonde-pg-client-", mode="r")
     shell = 'exec "$@" >"$OUT" 2>&1'
     sonde = Sonde("--stats", "--", "sh", "-c", shell, "sh", *args,
@@ -141,6 +141,8 @@ def trace(args, env, count, port, timeout=15):
     check(args[0] == "psql" or "done" in client_out, f"{args[0]} failed: {client_out}")
     spans = pg_spans(sonde, port)
     check(len(spans) == count, f"{len(spans)} spans, want {count}: {spans}\n{sonde.stderr()}")
+    for text in stats:
+        check(text in sonde.stderr(), f"stats without {text!r}: {sonde.stderr()}")
     check_no_secrets(sonde)
     return spans
 
@@ -206,15 +208,16 @@ def test_psycopg2_tls():
     check_span(spans[5], "SELECT", "nosuch", status="42P01")
 
 
-def go_client():
+def go_client(name="pg_client"):
+    """peers/pg/NAME.go built once (Debian's Go packages, GOPATH mode)."""
     d = os.path.join(ROOT, "build", "pg-go")
-    out = os.path.join(d, "pg_client")
+    out = os.path.join(d, name)
     if not os.path.exists(out):
         os.makedirs(d, exist_ok=True)
         env = dict(os.environ, GO111MODULE="off",
                    GOPATH=os.path.join(d, "gopath") + ":/usr/share/gocode",
                    GOCACHE=os.path.join(d, "cache"), HOME=d, CGO_ENABLED="0")
-        r = subprocess.run([GO, "build", "-o", out, os.path.join(PEER, "pg_client.go")],
+        r = subprocess.run([GO, "build", "-o", out, os.path.join(PEER, name + ".go")],
                            cwd=d, env=env, capture_output=True, text=True, timeout=300)
         if r.returncode:
             raise Failure(f"go build failed: {r.stderr}")
@@ -233,6 +236,20 @@ def test_go_lib_pq():
         check_span(s, "SELECT", "orders", "SELECT id FROM orders WHERE id = $1")
     check_span(spans[4], "INSERT", "orders", "INSERT INTO orders (id, note) VALUES ($1, $2)")
     check_span(spans[5], "SELEC", "", "SELEC ?", status="42601")
+
+
+def test_go_pgx_batch():
+    """Go pgx batches, pipelined: one span per command; in the batch that
+    fails at its second command, the third is skipped by the server and
+    gives no span (counted)."""
+    c = cluster()
+    spans = trace([go_client("pgx_batch"), c.dsn(), SECRET], None, 8, c.port,
+                  stats=["executes skipped after an error 1,", "replies without command 0,"])
+    for s in spans[:5]:
+        check_span(s, "SELECT", "orders", "SELECT id FROM orders WHERE id = $1")
+    check_span(spans[5], "UPDATE", "orders", "UPDATE orders SET note = $1 WHERE id = ?")
+    check_span(spans[6], "SELECT", "", "SELECT $1::int", rows=1)
+    check_span(spans[7], "SELECT", "", "SELECT ? / $1::int", status="22012")
 
 
 def test_node_pg():
