@@ -234,6 +234,7 @@ int cmd_trace(int argc, char **argv)
 	uint64_t counters[SONDE_CNT__MAX] = { 0 };
 	uint64_t cgroup_id = 0, deadline = 0, next_rescan = 0;
 	static struct trace_pod pod; /* large */
+	static struct tree tree;
 	char tracefs[256];
 	pid_t child = 0;
 	int release_fd = -1, child_status = 0, err, idle_polls = 0, at;
@@ -268,6 +269,18 @@ int cmd_trace(int argc, char **argv)
 		log_debug("bpffs is not mounted and could not be mounted (not needed for tracing)");
 
 	out.format = c->trace.output == TRACE_OUTPUT_JSON ? OUTPUT_JSON : OUTPUT_TEXT;
+	if (c->trace.tree) {
+		if (out.format == OUTPUT_JSON) {
+			log_error("--tree prints text: JSON spans carry trace_id and "
+				  "parent_span_id instead");
+			return 2;
+		}
+		if (tree_init(&tree)) {
+			log_error("out of memory");
+			return 1;
+		}
+		out.tree = &tree;
+	}
 	if (!c->trace.no_summary)
 		out.summary = summary_new(SUMMARY_MAX_ENDPOINTS);
 	settings = (struct protocol_settings){ .db_query = (uint8_t)c->db_query,
@@ -275,6 +288,7 @@ int cmd_trace(int argc, char **argv)
 	if (ingest_init(&ig, c->max_conns, &settings, output_span, &out)) {
 		log_error("out of memory");
 		summary_free(out.summary);
+		tree_free(&tree);
 		return 1;
 	}
 
@@ -375,7 +389,7 @@ int cmd_trace(int argc, char **argv)
 	while (tracer_poll(t, 0) > 0)
 		;
 	ingest_flush(&ig);
-	output_flush(&out);
+	output_finish(&out);
 	tracer_counters(t, counters);
 	if (out.summary && !out.closed) {
 		if (out.format == OUTPUT_JSON)
@@ -389,5 +403,6 @@ out:
 	tracer_close(t);
 	ingest_destroy(&ig);
 	summary_free(out.summary);
+	tree_free(&tree);
 	return err;
 }

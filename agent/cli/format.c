@@ -43,18 +43,12 @@ static const char *kind_name(enum span_kind k)
 	return k == SPAN_SERVER ? "server" : "client";
 }
 
-int format_span_line(const struct span *sp, char *buf, size_t len)
+int format_span_what(const struct span *sp, char *buf, size_t len)
 {
-	char when[32], dur[24], peer[64], status[24], db_name[SPAN_DB_NAME_LEN];
-	time_t secs = (time_t)(sp->start_ns / 1000000000ull);
+	char status[24], db_name[SPAN_DB_NAME_LEN];
 	const char *what, *target;
-	struct tm tm;
 	int n;
 
-	localtime_r(&secs, &tm);
-	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	format_duration(sp->end_ns - sp->start_ns, dur, sizeof(dur));
-	span_endpoint_addr(&sp->peer, peer, sizeof(peer));
 	if (sp->flags & SPAN_F_DB)
 		snprintf(status, sizeof(status), "%s",
 			 sp->flags & SPAN_F_NO_RESPONSE ? "no-response"
@@ -68,8 +62,8 @@ int format_span_line(const struct span *sp, char *buf, size_t len)
 		snprintf(status, sizeof(status), "?");
 	else
 		snprintf(status, sizeof(status), "%u", sp->status);
-	/* gRPC: "gRPC /package.Service/Method OK"; HTTP/2 shows as h2; a
-	 * database command: "postgresql SELECT orders OK". */
+	/* gRPC: "gRPC /package.Service/Method OK"; a database command:
+	 * "postgresql SELECT orders OK". */
 	if (sp->flags & SPAN_F_DB) {
 		what = span_db_system_name(sp->db.system);
 		span_db_name(sp, db_name, sizeof(db_name));
@@ -78,10 +72,29 @@ int format_span_line(const struct span *sp, char *buf, size_t len)
 		what = sp->flags & SPAN_F_GRPC ? "gRPC" : sp->method;
 		target = sp->target;
 	}
-	n = snprintf(buf, len, "%s.%06u %-6s %s[%u] %s %s %s %s %s %s:%u%s%s", when,
+	n = snprintf(buf, len, "%s %s %s", what, target, status);
+	if (n < 0)
+		return 0;
+	return (size_t)n < len ? n : (int)len - 1;
+}
+
+int format_span_line(const struct span *sp, char *buf, size_t len)
+{
+	char when[32], dur[24], peer[64], what[SPAN_TARGET_LEN + SPAN_DB_NAME_LEN + 64];
+	time_t secs = (time_t)(sp->start_ns / 1000000000ull);
+	struct tm tm;
+	int n;
+
+	localtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	format_duration(sp->end_ns - sp->start_ns, dur, sizeof(dur));
+	span_endpoint_addr(&sp->peer, peer, sizeof(peer));
+	format_span_what(sp, what, sizeof(what));
+	/* HTTP/2 shows as h2. */
+	n = snprintf(buf, len, "%s.%06u %-6s %s[%u] %s %s %s %s:%u%s%s", when,
 		     (unsigned)(sp->start_ns % 1000000000ull / 1000), kind_name(sp->kind), sp->comm,
-		     sp->pid, what, target, status, dur, sp->kind == SPAN_SERVER ? "<-" : "->",
-		     peer, sp->peer.port, sp->version_major == 2 ? " h2" : "",
+		     sp->pid, what, dur, sp->kind == SPAN_SERVER ? "<-" : "->", peer, sp->peer.port,
+		     sp->version_major == 2 ? " h2" : "",
 		     sp->flags & (SPAN_F_HEAD_TRUNCATED | SPAN_F_LOST_SYNC) ? " (truncated)" : "");
 	if (n < 0)
 		return 0;

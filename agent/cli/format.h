@@ -12,6 +12,10 @@
 /* "812us", "1.23ms", "2.50s" */
 void format_duration(uint64_t ns, char *buf, size_t len);
 
+/* What the span did, no newline: "GET /path 200", "gRPC /pkg.Svc/M OK",
+ * "postgresql SELECT orders 42601". Returns the length written (cut to fit). */
+int format_span_what(const struct span *sp, char *buf, size_t len);
+
 /* One line, no newline: time kind process[pid] METHOD target status duration peer.
  * Returns the length written (cut to fit). */
 int format_span_line(const struct span *sp, char *buf, size_t len);
