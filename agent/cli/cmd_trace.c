@@ -154,6 +154,21 @@ static bool any_pid_alive(const struct sonde_config *c)
 	return false;
 }
 
+static void print_link_stats(const struct linker_stats *ls)
+{
+	fprintf(stderr, "  links:");
+	for (int i = SPAN_LINK_ROOT; i < SPAN_LINK__COUNT; i++)
+		fprintf(stderr, "%s %s %" PRIu64, i ? "," : "", span_link_name((uint8_t)i),
+			ls->links[i]);
+	fprintf(stderr,
+		"; roots where a parent was expected %" PRIu64 " (a server waited in vain %" PRIu64
+		"), event-loop threads %" PRIu64 " (calls not linked %" PRIu64
+		"), hook hints %" PRIu64 " (unused %" PRIu64 "), spawns %" PRIu64
+		", spans held %" PRIu64 " (hold full %" PRIu64 "), contexts evicted %" PRIu64 "\n",
+		ls->roots_expected, ls->roots_waited, ls->event_loop_units, ls->unlinked_event_loop,
+		ls->hints, ls->hints_unused, ls->spawns, ls->held, ls->held_full, ls->evicted);
+}
+
 static void print_stats(const struct ingest *ig, const struct output *o,
 			const uint64_t k[SONDE_CNT__MAX], bool detailed, const struct tracer *t)
 {
@@ -196,6 +211,11 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 		h2->spans, h2->blocks, h2->blocks_lost, h2->hpack_desyncs, h2->hpack_resyncs,
 		h2->fields_unknown, h2->frame_sync_lost, h2->conns_degraded, h2->streams_dropped,
 		h2->orphan_responses, h2->bytes_unseen);
+	print_link_stats(&ig->linker.stats);
+	if (o->tree)
+		fprintf(stderr,
+			"  tree: %" PRIu64 " traces printed, %" PRIu64 " without their root\n",
+			o->tree->stats.traces, o->tree->stats.rootless);
 	if (o->write_errors)
 		fprintf(stderr, "  output: %" PRIu64 " spans could not be written\n",
 			o->write_errors);

@@ -127,9 +127,9 @@ static void render(struct trace_set *ts, int i, int depth, struct strbuf *out)
 		char peer[64];
 
 		span_endpoint_addr(&sp->peer, peer, sizeof(peer));
-		strbuf_printf(out, "%s  %s %s[%u] %s %s:%u  %s\n", what, sp->kind == SPAN_SERVER ? "server" : "client",
-			      sp->comm, sp->pid, sp->kind == SPAN_SERVER ? "<-" : "->", peer,
-			      sp->peer.port, dur);
+		strbuf_printf(out, "%s  %s %s[%u] %s %s:%u  %s\n", what,
+			      sp->kind == SPAN_SERVER ? "server" : "client", sp->comm, sp->pid,
+			      sp->kind == SPAN_SERVER ? "<-" : "->", peer, sp->peer.port, dur);
 	}
 	render_children(ts, sp, depth + 1, out);
 }

@@ -205,6 +205,11 @@ void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t even
 
 	if (grace < 60000000000ull)
 		grace = 60000000000ull;
+	const struct linker_stats *ls = &ig->linker.stats;
+	uint64_t links = 0;
+
+	for (int i = SPAN_LINK_ROOT + 1; i < SPAN_LINK__COUNT; i++)
+		links += ls->links[i];
 	pthread_mutex_lock(&p->metrics_lock);
 	p->health = (struct pipeline_health){
 		.events = ig->stats.events,
@@ -219,6 +224,11 @@ void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t even
 		.http2_degraded = ig->protocols.http2.stats.conns_degraded,
 		.http2_streams_dropped = ig->protocols.http2.stats.streams_dropped,
 		.resources_evicted = resource_cache_evicted(p->resources),
+		.links = links,
+		.links_roots_expected = ls->roots_expected,
+		.links_unlinked_event_loop = ls->unlinked_event_loop,
+		.links_held = ls->held,
+		.links_evicted = ls->evicted,
 		.k8s_spans_held = p->spans_held,
 		.k8s_spans_unresolved = p->spans_unresolved,
 	};
@@ -278,6 +288,19 @@ size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_
 		{ "sonde.resources.evicted",
 		  "Processes dropped from the full resource cache; their series restart.",
 		  "{process}", false, p->health.resources_evicted },
+		{ "sonde.links",
+		  "Spans given a parent (thread, goroutine, hook, connection, header).", "{span}",
+		  false, p->health.links },
+		{ "sonde.links.roots_expected",
+		  "Spans left roots where a parent was expected and not found.", "{span}", false,
+		  p->health.links_roots_expected },
+		{ "sonde.links.event_loop_unlinked",
+		  "Calls of threads serving several requests at once, left roots.", "{span}", false,
+		  p->health.links_unlinked_event_loop },
+		{ "sonde.links.held", "Spans held until the caller's side of their trace came.",
+		  "{span}", false, p->health.links_held },
+		{ "sonde.links.evicted", "Request contexts evicted from full tables.", "{context}",
+		  false, p->health.links_evicted },
 		{ "sonde.k8s.spans.held", "Spans that waited for their pod's metadata.", "{span}",
 		  false, p->health.k8s_spans_held },
 		{ "sonde.k8s.spans.unresolved",

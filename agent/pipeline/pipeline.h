@@ -35,8 +35,13 @@ struct pipeline_health {
 	uint64_t http2_degraded;	/* connections with header decompression out of sync */
 	uint64_t http2_streams_dropped; /* open-stream bound */
 	uint64_t resources_evicted;
-	uint64_t k8s_spans_held;       /* waited for their pod's metadata */
-	uint64_t k8s_spans_unresolved; /* went out without it (wait over or hold full) */
+	uint64_t links;			    /* spans given a parent, by any mechanism */
+	uint64_t links_roots_expected;	    /* left roots where a parent was expected */
+	uint64_t links_unlinked_event_loop; /* calls of event-loop threads, not linked */
+	uint64_t links_held;		    /* spans held while their trace waited */
+	uint64_t links_evicted;		    /* request contexts evicted from full tables */
+	uint64_t k8s_spans_held;	    /* waited for their pod's metadata */
+	uint64_t k8s_spans_unresolved;	    /* went out without it (wait over or hold full) */
 };
 
 /* Spans of processes whose pod is not known yet wait here (k8s.metadata_wait)

@@ -45,13 +45,14 @@ static void test_tree_of_a_request(void **state)
 {
 	struct tree t;
 	struct strbuf out = { 0 };
-	struct span root = make(SPAN_SERVER, 1, 0, SPAN_LINK_ROOT, "node", 10, "/order", 0, 30 * MS);
-	struct span call = make(SPAN_CLIENT, 2, 1, SPAN_LINK_ASYNC, "node", 10, "/checkout", 2 * MS,
-				28 * MS);
+	struct span root =
+		make(SPAN_SERVER, 1, 0, SPAN_LINK_ROOT, "node", 10, "/order", 0, 30 * MS);
+	struct span call =
+		make(SPAN_CLIENT, 2, 1, SPAN_LINK_ASYNC, "node", 10, "/checkout", 2 * MS, 28 * MS);
 	struct span served = make(SPAN_SERVER, 3, 2, SPAN_LINK_CONNECTION, "checkout", 20,
 				  "/checkout", 3 * MS, 27 * MS);
-	struct span query = make(SPAN_CLIENT, 4, 3, SPAN_LINK_GOROUTINE, "checkout", 20, "", 4 * MS,
-				 25 * MS);
+	struct span query =
+		make(SPAN_CLIENT, 4, 3, SPAN_LINK_GOROUTINE, "checkout", 20, "", 4 * MS, 25 * MS);
 
 	(void)state;
 	query.flags = SPAN_F_DB;
@@ -65,13 +66,14 @@ static void test_tree_of_a_request(void **state)
 	tree_add(&t, &call, &out);
 	assert_int_equal(out.len, 0);
 	tree_add(&t, &root, &out);
-	assert_string_equal(out.buf,
-			    "trace abababababababababababababababab\n"
-			    "  GET /order 200  server node[10] <- 127.0.0.1:5432  30.00ms\n"
-			    "    GET /checkout 200  node[10] -> checkout[20]  client 26.00ms  server "
-			    "24.00ms\n"
-			    "      postgresql SELECT orders OK  client checkout[20] -> 127.0.0.1:5432  "
-			    "21.00ms\n");
+	assert_string_equal(
+		out.buf,
+		"trace abababababababababababababababab\n"
+		"  GET /order 200  server node[10] <- 127.0.0.1:5432  30.00ms\n"
+		"    GET /checkout 200  node[10] -> checkout[20]  client 26.00ms  server "
+		"24.00ms\n"
+		"      postgresql SELECT orders OK  client checkout[20] -> 127.0.0.1:5432  "
+		"21.00ms\n");
 	assert_int_equal(t.count, 0);
 	assert_int_equal(t.stats.traces, 1);
 	strbuf_free(&out);
@@ -83,8 +85,8 @@ static void test_rootless_trace_after_the_wait(void **state)
 {
 	struct tree t;
 	struct strbuf out = { 0 };
-	struct span orphan = make(SPAN_CLIENT, 5, 9, SPAN_LINK_THREAD, "py", 30, "/x", 1 * MS,
-				  2 * MS);
+	struct span orphan =
+		make(SPAN_CLIENT, 5, 9, SPAN_LINK_THREAD, "py", 30, "/x", 1 * MS, 2 * MS);
 
 	(void)state;
 	assert_int_equal(tree_init(&t), 0);
@@ -92,7 +94,8 @@ static void test_rootless_trace_after_the_wait(void **state)
 	tree_expire(&t, 2 * MS + TREE_WAIT_NS - 1, false, &out);
 	assert_int_equal(out.len, 0);
 	tree_expire(&t, 2 * MS + TREE_WAIT_NS, false, &out);
-	assert_non_null(strstr(out.buf, "(its root did not end here)\n  GET /x 200  client py[30]"));
+	assert_non_null(
+		strstr(out.buf, "(its root did not end here)\n  GET /x 200  client py[30]"));
 	assert_int_equal(t.stats.rootless, 1);
 	assert_int_equal(t.count, 0);
 	strbuf_free(&out);
