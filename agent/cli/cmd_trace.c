@@ -180,7 +180,7 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 		"sonde: %" PRIu64 " spans; %" PRIu64 " events lost (ring buffer full); %" PRIu64
 		" connections evicted; %" PRIu64 " parse errors\n",
 		o->spans, k[SONDE_CNT_RB_FULL], s->conns_evicted,
-		h1->parse_errors + h2->hpack_desyncs + h2->frame_sync_lost);
+		h1->parse_errors + h2->hpack_desyncs + h2->frame_sync_lost + h2->malformed);
 	if (!detailed)
 		return;
 	fprintf(stderr,
@@ -207,10 +207,11 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 		"), header tables out of sync %" PRIu64 " (back in sync %" PRIu64
 		"), fields not decodable %" PRIu64 ", frame boundaries lost %" PRIu64
 		", degraded connections %" PRIu64 ", streams dropped (too many open) %" PRIu64
-		", responses without request %" PRIu64 ", bytes not captured %" PRIu64 "\n",
+		", responses without request %" PRIu64 ", malformed requests %" PRIu64
+		", bytes not captured %" PRIu64 "\n",
 		h2->spans, h2->blocks, h2->blocks_lost, h2->hpack_desyncs, h2->hpack_resyncs,
 		h2->fields_unknown, h2->frame_sync_lost, h2->conns_degraded, h2->streams_dropped,
-		h2->orphan_responses, h2->bytes_unseen);
+		h2->orphan_responses, h2->malformed, h2->bytes_unseen);
 	print_link_stats(&ig->linker.stats);
 	if (o->tree)
 		fprintf(stderr,
@@ -243,8 +244,7 @@ int cmd_trace(int argc, char **argv)
 	const char *pod_name, *container;
 	char why[CONFIG_ERR_LEN];
 	struct tracer_opts topts = { 0 };
-	/* Query strings as sent: this output stays on the machine (README, "Limits"). */
-	struct output out = { .stream = stdout, .with_query = true };
+	struct output out = { .stream = stdout };
 	struct ingest ig;
 	struct protocol_settings settings;
 	struct tracer *t = NULL;
@@ -289,13 +289,15 @@ int cmd_trace(int argc, char **argv)
 		log_debug("bpffs is not mounted and could not be mounted (not needed for tracing)");
 
 	out.format = c->trace.output == TRACE_OUTPUT_JSON ? OUTPUT_JSON : OUTPUT_TEXT;
+	/* One privacy rule for every output: query strings only when asked. */
+	out.with_query = c->capture_query;
 	if (c->trace.tree) {
 		if (out.format == OUTPUT_JSON) {
 			log_error("--tree prints text: JSON spans carry trace_id and "
 				  "parent_span_id instead");
 			return 2;
 		}
-		if (tree_init(&tree)) {
+		if (tree_init(&tree, c->capture_query)) {
 			log_error("out of memory");
 			return 1;
 		}

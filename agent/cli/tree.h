@@ -36,10 +36,11 @@ struct tree {
 	struct tree_node *nodes; /* TREE_MAX_SPANS, a free list and a wait list */
 	struct tree_node *free, *oldest, *newest;
 	uint32_t count;
+	bool with_query; /* query strings shown (capture.query) */
 	struct tree_stats stats;
 };
 
-int tree_init(struct tree *t);
+int tree_init(struct tree *t, bool with_query);
 void tree_free(struct tree *t);
 
 /* Adds a finished span; when it completes a trace, the trace's tree is

@@ -24,7 +24,9 @@ int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, struct k8s
 	p->cfg = cfg;
 	p->start_ns = clock_real_now();
 	p->sampler = (struct sampler){ .kind = cfg->sampler, .ratio = cfg->sampler_arg };
-	p->console = (struct output){ .format = OUTPUT_TEXT, .stream = stdout };
+	p->console = (struct output){ .format = OUTPUT_TEXT,
+				      .stream = stdout,
+				      .with_query = cfg->capture_query };
 	pthread_mutex_init(&p->metrics_lock, NULL);
 	atomic_store(&p->last_loop_mono, clock_mono_now());
 
@@ -216,7 +218,8 @@ void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t even
 		.events_lost = events_lost,
 		.parse_errors = ig->protocols.http1.stats.parse_errors +
 				ig->protocols.http2.stats.hpack_desyncs +
-				ig->protocols.http2.stats.frame_sync_lost,
+				ig->protocols.http2.stats.frame_sync_lost +
+				ig->protocols.http2.stats.malformed,
 		.spans = p->spans,
 		.spans_unsampled = p->unsampled,
 		.conns_evicted = ig->stats.conns_evicted,
