@@ -169,18 +169,34 @@ static void print_link_stats(const struct linker_stats *ls)
 		ls->hints, ls->hints_unused, ls->spawns, ls->held, ls->held_full, ls->evicted);
 }
 
+/* A line per protocol: its own counters, as it names them. */
+static void print_protocol_stats(const struct protocols *all)
+{
+	struct protocol_counter c[PROTOCOL_COUNTERS_MAX];
+
+	for (size_t i = 0; i < PROTOCOLS_MAX; i++) {
+		const struct protocol *p = protocol_at(i);
+		size_t n = p ? protocol_counters(all, p, c) : 0;
+
+		if (!n)
+			continue;
+		fprintf(stderr, "  %s:", p->name);
+		for (size_t j = 0; j < n; j++)
+			fprintf(stderr, "%s %s %" PRIu64, j ? "," : "", c[j].text, c[j].value);
+		fprintf(stderr, "\n");
+	}
+}
+
 static void print_stats(const struct ingest *ig, const struct output *o,
 			const uint64_t k[SONDE_CNT__MAX], bool detailed, const struct tracer *t)
 {
 	const struct ingest_stats *s = &ig->stats;
-	const struct http1_stats *h1 = &ig->protocols.http1.stats;
-	const struct http2_stats *h2 = &ig->protocols.http2.stats;
 
 	fprintf(stderr,
 		"sonde: %" PRIu64 " spans; %" PRIu64 " events lost (ring buffer full); %" PRIu64
 		" connections evicted; %" PRIu64 " parse errors\n",
 		o->spans, k[SONDE_CNT_RB_FULL], s->conns_evicted,
-		h1->parse_errors + h2->hpack_desyncs + h2->frame_sync_lost + h2->malformed);
+		protocols_parse_errors(&ig->protocols));
 	if (!detailed)
 		return;
 	fprintf(stderr,
@@ -192,26 +208,14 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 	fprintf(stderr,
 		"  agent: events %" PRIu64 " (malformed %" PRIu64 "), connections opened %" PRIu64
 		", closed %" PRIu64 ", evicted %" PRIu64 " (requests lost %" PRIu64
-		"), replaced without close %" PRIu64 ", data without open %" PRIu64 "\n",
+		"), replaced without close %" PRIu64 ", data without open %" PRIu64
+		", protocol sessions without memory %" PRIu64 "\n",
 		s->events, s->malformed, s->conn_opens, s->conn_closes, s->conns_evicted,
-		s->spans_lost_evicted, s->conns_replaced, s->data_without_open);
-	fprintf(stderr,
-		"  bytes: %" PRIu64 " moved, %" PRIu64 " captured\n"
-		"  http1: spans %" PRIu64 ", parse errors %" PRIu64
-		", responses without request %" PRIu64 ", requests dropped (queue full) %" PRIu64
-		", framing lost %" PRIu64 "\n",
-		s->bytes_total, s->bytes_captured, h1->spans, h1->parse_errors,
-		h1->orphan_responses, h1->pending_dropped, h1->lost_sync);
-	fprintf(stderr,
-		"  http2: spans %" PRIu64 ", header blocks %" PRIu64 " (not fully captured %" PRIu64
-		"), header tables out of sync %" PRIu64 " (back in sync %" PRIu64
-		"), fields not decodable %" PRIu64 ", frame boundaries lost %" PRIu64
-		", degraded connections %" PRIu64 ", streams dropped (too many open) %" PRIu64
-		", responses without request %" PRIu64 ", malformed requests %" PRIu64
-		", bytes not captured %" PRIu64 "\n",
-		h2->spans, h2->blocks, h2->blocks_lost, h2->hpack_desyncs, h2->hpack_resyncs,
-		h2->fields_unknown, h2->frame_sync_lost, h2->conns_degraded, h2->streams_dropped,
-		h2->orphan_responses, h2->malformed, h2->bytes_unseen);
+		s->spans_lost_evicted, s->conns_replaced, s->data_without_open,
+		s->session_alloc_failed);
+	fprintf(stderr, "  bytes: %" PRIu64 " moved, %" PRIu64 " captured\n", s->bytes_total,
+		s->bytes_captured);
+	print_protocol_stats(&ig->protocols);
 	print_link_stats(&ig->linker.stats);
 	if (o->tree)
 		fprintf(stderr,

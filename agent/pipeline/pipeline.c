@@ -216,16 +216,12 @@ void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t even
 	p->health = (struct pipeline_health){
 		.events = ig->stats.events,
 		.events_lost = events_lost,
-		.parse_errors = ig->protocols.http1.stats.parse_errors +
-				ig->protocols.http2.stats.hpack_desyncs +
-				ig->protocols.http2.stats.frame_sync_lost +
-				ig->protocols.http2.stats.malformed,
+		.parse_errors = protocols_parse_errors(&ig->protocols),
 		.spans = p->spans,
 		.spans_unsampled = p->unsampled,
 		.conns_evicted = ig->stats.conns_evicted,
 		.routes_overflowed = route_registry_overflows(p->routes),
-		.http2_degraded = ig->protocols.http2.stats.conns_degraded,
-		.http2_streams_dropped = ig->protocols.http2.stats.streams_dropped,
+		.bytes_uncaptured = ig->stats.bytes_total - ig->stats.bytes_captured,
 		.resources_evicted = resource_cache_evicted(p->resources),
 		.links = links,
 		.links_roots_expected = ls->roots_expected,
@@ -235,6 +231,13 @@ void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t even
 		.k8s_spans_held = p->spans_held,
 		.k8s_spans_unresolved = p->spans_unresolved,
 	};
+	for (size_t i = 0; i < PROTOCOLS_MAX; i++) {
+		const struct protocol *proto = protocol_at(i);
+
+		if (proto)
+			p->health.nprotocol += protocol_counters(
+				&ig->protocols, proto, p->health.protocol + p->health.nprotocol);
+	}
 	if (now > grace)
 		metrics_expire(p->metrics, now - grace);
 	pthread_mutex_unlock(&p->metrics_lock);
@@ -283,11 +286,11 @@ size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_
 		  "{request}", false, p->health.routes_overflowed },
 		{ "sonde.connections.evicted", "Connections dropped from a full table.",
 		  "{connection}", false, p->health.conns_evicted },
-		{ "sonde.http2.connections.degraded",
-		  "HTTP/2 connections whose header decompression lost sync.", "{connection}", false,
-		  p->health.http2_degraded },
-		{ "sonde.http2.streams.dropped", "HTTP/2 streams dropped: too many open at once.",
-		  "{stream}", false, p->health.http2_streams_dropped },
+		{ "sonde.bytes.uncaptured",
+		  "Bytes traced calls moved that were not copied to the agent (past the capture "
+		  "size, "
+		  "or lost).",
+		  "By", false, p->health.bytes_uncaptured },
 		{ "sonde.resources.evicted",
 		  "Processes dropped from the full resource cache; their series restart.",
 		  "{process}", false, p->health.resources_evicted },
@@ -313,12 +316,18 @@ size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_
 
 	for (; n < max && n < sizeof(all) / sizeof(all[0]); n++)
 		out[n] = all[n];
+	for (size_t i = 0; i < p->health.nprotocol && n < max; i++) {
+		const struct protocol_counter *c = &p->health.protocol[i];
+
+		out[n++] =
+			(struct health_metric){ c->metric, c->description, "1", false, c->value };
+	}
 	return n;
 }
 
 void pipeline_push_metrics(struct pipeline *p)
 {
-	struct health_metric health[48];
+	struct health_metric health[48 + PROTOCOLS_MAX * PROTOCOL_COUNTERS_MAX];
 	uint8_t *body = NULL;
 	size_t len = 0, n;
 	int err;
@@ -340,7 +349,7 @@ void pipeline_push_metrics(struct pipeline *p)
 void pipeline_render_prom(void *ctx, struct strbuf *sb)
 {
 	struct pipeline *p = ctx;
-	struct health_metric health[48];
+	struct health_metric health[48 + PROTOCOLS_MAX * PROTOCOL_COUNTERS_MAX];
 	size_t n;
 
 	pthread_mutex_lock(&p->metrics_lock);
