@@ -217,7 +217,7 @@ static void finish(struct pipeline *p, const struct ingest *ig, const uint64_t *
 		(unsigned long long)es.spans_exported,
 		(unsigned long long)(es.spans_dropped_full + es.spans_dropped_failed),
 		(unsigned long long)ig->stats.events, (unsigned long long)k[SONDE_CNT_RB_FULL],
-		(unsigned long long)ig->protocols.http1.stats.parse_errors);
+		(unsigned long long)protocols_parse_errors(&ig->protocols));
 	if (es.last_error[0])
 		fprintf(stderr, "sonde: last export error: %s\n", es.last_error);
 }

@@ -995,10 +995,10 @@ static void test_trace_table_shares_run_rows(void **state)
 		assert_int_equal(r->offset, t[i].offset);
 		assert_int_equal(r->size, t[i].size);
 	}
-	/* pid, comm, cgroup, kubeconfig, capture-bytes, db-query, db-query-max-bytes,
-	 * max-conns */
-	assert_int_equal(shared, 8);
-	assert_int_equal(n, 8 + 8);
+	/* pid, comm, cgroup, kubeconfig, capture-bytes, capture-query, db-query,
+	 * db-query-max-bytes, max-conns */
+	assert_int_equal(shared, 9);
+	assert_int_equal(n, 9 + 9);
 	/* `sonde run` knows no short forms, nor trace's flags */
 	assert_null(config_find_short(CONFIG_RUN, 'p'));
 	assert_load_error((const char *[]){ "--duration", "1s", NULL }, NONE,
