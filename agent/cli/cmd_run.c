@@ -142,7 +142,7 @@ static int setup_tracer(const struct sonde_config *c, struct ingest *ig, struct 
 	}
 	if (c->cgroup[0] && (err = proc_cgroup_id(c->cgroup, &cgroup_id))) {
 		log_error("cannot use cgroup '%s': %s (expected a cgroup v2 directory)", c->cgroup,
-			  strerror(-err));
+			  err == -EMEDIUMTYPE ? "not on a cgroup v2 file system" : strerror(-err));
 		return err;
 	}
 	err = mounts_ensure_tracefs(tracefs, sizeof(tracefs));

@@ -97,7 +97,9 @@ static int preflight(const struct sonde_config *c, uint64_t *cgroup_id)
 		if (err) {
 			log_error("cannot use cgroup '%s': %s (expected a cgroup v2 directory, "
 				  "e.g. under %s)",
-				  c->cgroup, strerror(-err),
+				  c->cgroup,
+				  err == -EMEDIUMTYPE ? "not on a cgroup v2 file system"
+						      : strerror(-err),
 				  f.cgroup2_path[0] ? f.cgroup2_path : "/sys/fs/cgroup");
 			return err;
 		}
