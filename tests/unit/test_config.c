@@ -850,7 +850,7 @@ static void test_trace_every_option(void **state)
 			   "--comm given twice: it takes one value");
 	/* --pod names one pod: NAMESPACE/NAME */
 	assert_trace_error((const char *[]){ "--pod", "noslash", NULL },
-			   "--pod wants NAMESPACE/NAME, not 'noslash'");
+			   "invalid --pod 'noslash': expected NAMESPACE/NAME");
 
 	/* the pod and its container */
 	trace_ok(&c,
