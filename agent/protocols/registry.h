@@ -10,11 +10,13 @@
 #include "protocols/http1/http1_protocol.h"
 #include "protocols/http2/http2_protocol.h"
 #include "protocols/protocol.h"
+#include "protocols/redis/redis_protocol.h"
 
 struct protocols {
 	struct protocol_settings settings;
 	struct http1_shared http1;
 	struct http2_shared http2;
+	struct redis_shared redis;
 };
 
 /* The protocol with this id, or NULL (unknown, ignored, not built). */

@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocols/redis/redis_session.h"
+#include "sonde_event.h"
+
+void redis_session_init(struct redis_session *s, uint8_t role,
+			const struct protocol_settings *settings, struct redis_stats *stats)
+{
+	memset(s, 0, sizeof(*s));
+	s->role = role;
+	s->settings = settings;
+	s->stats = stats;
+	resp_parser_init(&s->commands, true);
+	resp_parser_init(&s->replies, false);
+	snprintf(s->db, sizeof(s->db), "0");
+	if (role == SONDE_ROLE_SERVER)
+		stats->server_sessions++;
+}
+
+void redis_session_free(struct redis_session *s)
+{
+	free(s->queue);
+	s->queue = NULL;
+	s->cap = s->len = s->head = 0;
+}
+
+static size_t query_room(const struct protocol_settings *settings)
+{
+	size_t max = settings && settings->db_query_max ? settings->db_query_max
+							: SPAN_DB_QUERY_LEN - 1;
+
+	return (max < SPAN_DB_QUERY_LEN - 1 ? max : SPAN_DB_QUERY_LEN - 1) + 1;
+}
+
+/* One span: cmd, answered at end_ts (by an error when err is set). */
+static void emit(struct redis_session *s, const struct redis_command *cmd, uint64_t end_ts,
+		 uint32_t flags, const struct resp_item *err, const struct span_sink *sink)
+{
+	struct span sp;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.kind = SPAN_CLIENT;
+	sp.start_ns = cmd->start_ts;
+	sp.end_ns = end_ts;
+	sp.flags = SPAN_F_DB | flags;
+	sp.db.system = SPAN_DB_REDIS;
+	sp.db.returned_rows = -1;
+	snprintf(sp.db.operation, sizeof(sp.db.operation), "%s", cmd->name);
+	snprintf(sp.db.name_space, sizeof(sp.db.name_space), "%s", s->db);
+	if (err) {
+		redis_error_prefix(err, sp.db.status_code, sizeof(sp.db.status_code));
+		sp.flags |= SPAN_F_DB_ERROR;
+	}
+	if ((!s->settings || s->settings->db_query != DB_QUERY_NONE) &&
+	    redis_query_text(cmd, sp.db.query, query_room(s->settings)))
+		sp.flags |= SPAN_F_QUERY_TRUNCATED;
+	s->stats->spans++;
+	sink->emit(sink->ctx, &sp);
+}
+
+static struct redis_command *queue_at(struct redis_session *s, uint32_t i)
+{
+	return &s->queue[(s->head + i) % s->cap];
+}
+
+static bool queue_grow(struct redis_session *s)
+{
+	uint32_t cap = s->cap ? s->cap * 2 : 8;
+	struct redis_command *q;
+
+	if (s->cap >= REDIS_MAX_PENDING)
+		return false;
+	q = malloc(cap * sizeof(*q));
+	if (!q)
+		return false;
+	for (uint32_t i = 0; i < s->len; i++)
+		q[i] = *queue_at(s, i);
+	free(s->queue);
+	s->queue = q;
+	s->cap = cap;
+	s->head = 0;
+	return true;
+}
+
+/* A command awaiting its reply; one that cannot be kept still has a reply
+ * coming, which is skipped when it comes. */
+static void queue_push(struct redis_session *s, const struct redis_command *cmd)
+{
+	if (s->len == s->cap && !queue_grow(s)) {
+		s->stats->pending_dropped++;
+		if (s->len)
+			queue_at(s, s->len - 1)->ghosts++;
+		else
+			s->ghosts++;
+		return;
+	}
+	*queue_at(s, s->len++) = *cmd;
+}
+
+/* Every command waiting is reported now, without its reply. */
+static void end_pending(struct redis_session *s, uint64_t ts, uint32_t flags,
+			const struct span_sink *sink)
+{
+	while (s->len) {
+		struct redis_command *cmd = queue_at(s, 0);
+
+		emit(s, cmd, ts, flags, NULL, sink);
+		s->head = (s->head + 1) % s->cap;
+		s->len--;
+	}
+	s->ghosts = 0;
+	s->lost_in_queue = false;
+}
+
+/* Replies can no longer be paired: wait for a point to start again. */
+static void lose_pairing(struct redis_session *s)
+{
+	s->replies_lost = true;
+	s->replies_clean = false;
+	s->ghosts = 0;
+}
+
+/* The oldest command is answered at ts (by an error when err is set). */
+static void finish_head(struct redis_session *s, uint64_t ts, const struct resp_item *err,
+			const struct span_sink *sink)
+{
+	struct redis_command cmd = *queue_at(s, 0);
+
+	s->head = (s->head + 1) % s->cap;
+	s->len--;
+	emit(s, &cmd, ts, 0, err, sink);
+	s->ghosts += cmd.ghosts;
+	if (cmd.lost_after) {
+		/* The commands after it were lost: so is the pairing of what follows. */
+		s->lost_in_queue = false;
+		lose_pairing(s);
+	}
+}
+
+/* A command's effects that show in later spans, once it succeeded. */
+static void apply_success(struct redis_session *s, const struct redis_command *cmd,
+			  const struct resp_frame *f)
+{
+	switch (cmd->kind) {
+	case REDIS_SELECT:
+		if (cmd->db[0])
+			memcpy(s->db, cmd->db, sizeof(s->db));
+		break;
+	case REDIS_HELLO:
+		s->resp3 = f->type == '%';
+		break;
+	case REDIS_MONITOR:
+		s->monitoring = true;
+		break;
+	case REDIS_RESET:
+		s->resp3 = false;
+		s->reply_mode = REDIS_REPLY_ON;
+		memset(s->subs, 0, sizeof(s->subs));
+		s->subs_total = 0;
+		snprintf(s->db, sizeof(s->db), "0");
+		break;
+	}
+}
+
+static void answer_head(struct redis_session *s, const struct resp_frame *f, uint64_t ts,
+			const struct span_sink *sink)
+{
+	bool error = f->type == '-' || f->type == '!';
+
+	if (s->ghosts) {
+		s->ghosts--;
+		return;
+	}
+	if (!s->len) {
+		s->stats->orphan_replies++;
+		return;
+	}
+	if (!error)
+		apply_success(s, queue_at(s, 0), f);
+	finish_head(s, ts, error ? &f->item[0] : NULL, sink);
+}
+
+static bool subscribed(const struct redis_session *s)
+{
+	return s->subs_total > 0 || s->subs[REDIS_SHARDS] > 0;
+}
+
+/* A RESP2 array shaped like a pub/sub message: one, unless the connection
+ * is neither subscribed nor subscribing (then a reply that looks alike). */
+static bool pubsub_expected(struct redis_session *s)
+{
+	struct redis_command *head = s->len ? queue_at(s, 0) : NULL;
+
+	return subscribed(s) || !head || head->kind == REDIS_SUBSCRIBE ||
+	       head->kind == REDIS_UNSUBSCRIBE;
+}
+
+/* A (un)subscribe confirmation: one of those the oldest command is owed? */
+static bool confirms_head(struct redis_session *s, char kind, uint8_t family, uint64_t ts,
+			  const struct span_sink *sink)
+{
+	struct redis_command *head = s->len && !s->ghosts ? queue_at(s, 0) : NULL;
+	uint8_t want = kind == 's' ? REDIS_SUBSCRIBE : REDIS_UNSUBSCRIBE;
+
+	if (!head || head->kind != want || head->family != family)
+		return false;
+	/* UNSUBSCRIBE without arguments: one confirmation per subscription. */
+	if (!head->confirms)
+		head->confirms = s->subs[family] > 1 ? (uint32_t)s->subs[family] : 1;
+	if (--head->confirms == 0)
+		finish_head(s, ts, NULL, sink);
+	return true;
+}
+
+/* Confirmations carry the subscriptions left: channels and patterns counted
+ * together, shard channels apart. */
+static void subscriptions_now(struct redis_session *s, uint8_t family, int64_t count)
+{
+	if (count < 0)
+		count = 0;
+	if (family == REDIS_SHARDS) {
+		s->subs[REDIS_SHARDS] = count;
+		return;
+	}
+	s->subs[family] += count - s->subs_total;
+	if (s->subs[family] < 0)
+		s->subs[family] = 0;
+	s->subs_total = count;
+}
+
+static void reply_done(struct redis_session *s, uint64_t ts, const struct span_sink *sink)
+{
+	const struct resp_frame *f = &s->replies.frame;
+	uint8_t family = 0;
+	char kind = redis_pubsub_kind(f, &family);
+
+	if (s->replies_lost || f->type == '|') /* an attribute describes the next frame */
+		return;
+	if (f->type == '>' || (kind && !s->resp3 && pubsub_expected(s))) {
+		bool confirm = kind == 's' || kind == 'u';
+
+		if (!confirm || !confirms_head(s, kind, family, ts, sink))
+			s->stats->pushes++;
+		if (confirm)
+			subscriptions_now(s, family, s->replies.frame.item[2].num);
+		return;
+	}
+	answer_head(s, f, ts, sink);
+}
+
+/* Reply framing lost: what waits is reported without its reply. */
+static void reply_framing_lost(struct redis_session *s, uint64_t ts, const struct span_sink *sink)
+{
+	if (!s->replies_lost) {
+		s->stats->lost_sync++;
+		s->stats->unpaired += s->len;
+	}
+	end_pending(s, ts, SPAN_F_LOST_SYNC, sink);
+	lose_pairing(s);
+	s->replies_unframed = true;
+}
+
+/* A reply parser result; false when framing was lost. */
+static bool reply_result(struct redis_session *s, enum resp_result r, uint64_t ts,
+			 const struct span_sink *sink)
+{
+	if (r == RESP_BAD) {
+		reply_framing_lost(s, ts, sink);
+		return false;
+	}
+	if (r == RESP_FRAME)
+		reply_done(s, ts, sink);
+	return true;
+}
+
+static void feed_replies(struct redis_session *s, const struct protocol_bytes *b,
+			 const struct span_sink *sink)
+{
+	size_t off = 0;
+
+	if (s->monitoring)
+		return;
+	if (b->unseen && !s->replies_unframed)
+		reply_result(s, resp_skip(&s->replies, b->unseen), b->ts, sink);
+	if (s->replies_unframed) {
+		/* Try this read's start as a frame's. */
+		resp_parser_reset(&s->replies);
+		s->replies_unframed = false;
+	}
+	while (off < b->captured) {
+		size_t used = 0;
+		enum resp_result r = resp_parse(&s->replies, b->data + off, b->captured - off, &used);
+
+		off += used;
+		if (!reply_result(s, r, b->ts, sink) || s->monitoring)
+			return;
+	}
+	if (!reply_result(s, resp_skip(&s->replies, b->total - b->captured), b->ts, sink))
+		return;
+	if (s->replies_lost)
+		s->replies_clean = resp_at_frame_start(&s->replies);
+}
+
+/* A command's first byte: can its reply be told from the others? */
+static void command_starts(struct redis_session *s, uint64_t ts)
+{
+	s->cmd_start = ts;
+	s->commands.capture = 0;
+	/* Every reply owed was read (the last read ended between frames, no
+	 * command waits): this command's reply is the next frame. */
+	if (s->replies_lost && !s->len && s->replies_clean) {
+		s->replies_lost = false;
+		s->ghosts = 0;
+	}
+	s->cmd_pairable = !s->replies_lost && !s->lost_in_queue;
+}
+
+/* Whether the command gets a reply, with CLIENT REPLY's modes in force. */
+static bool gets_reply(struct redis_session *s, const struct redis_command *cmd)
+{
+	if (cmd->kind == REDIS_CLIENT && cmd->reply_mode >= 0) {
+		if (cmd->reply_mode == REDIS_REPLY_SKIP && s->reply_mode == REDIS_REPLY_OFF)
+			return false;
+		s->reply_mode = (uint8_t)cmd->reply_mode;
+		return cmd->reply_mode == REDIS_REPLY_ON;
+	}
+	if (s->reply_mode == REDIS_REPLY_SKIP) {
+		s->reply_mode = REDIS_REPLY_ON;
+		return false;
+	}
+	return s->reply_mode == REDIS_REPLY_ON;
+}
+
+static void command_done(struct redis_session *s, uint64_t ts, const struct span_sink *sink)
+{
+	struct redis_command cmd;
+
+	if (!redis_command_from_frame(&cmd, &s->commands.frame))
+		return; /* an empty command: Redis answers nothing */
+	cmd.start_ts = s->cmd_start;
+	if (!gets_reply(s, &cmd) || s->monitoring) {
+		emit(s, &cmd, ts, 0, NULL, sink);
+		return;
+	}
+	if (!s->cmd_pairable || s->replies_lost || s->lost_in_queue) {
+		s->stats->unpaired++;
+		emit(s, &cmd, ts, SPAN_F_LOST_SYNC, NULL, sink);
+		return;
+	}
+	queue_push(s, &cmd);
+}
+
+/* Command framing lost: the command being read is gone, and so is the
+ * pairing of replies to the commands after the last one kept. */
+static void commands_unframed(struct redis_session *s)
+{
+	s->stats->lost_sync++;
+	if (!resp_at_frame_start(&s->commands))
+		s->stats->commands_lost++;
+	s->commands_lost = true;
+	if (s->len) {
+		queue_at(s, s->len - 1)->lost_after = true;
+		s->lost_in_queue = true;
+	} else {
+		lose_pairing(s);
+	}
+}
+
+static bool command_result(struct redis_session *s, enum resp_result r, uint64_t ts,
+			   const struct span_sink *sink)
+{
+	if (r == RESP_BAD) {
+		commands_unframed(s);
+		return false;
+	}
+	if (r == RESP_FIRST)
+		s->commands.capture = redis_capture_for(&s->commands.frame.item[0]);
+	else if (r == RESP_FRAME)
+		command_done(s, ts, sink);
+	return true;
+}
+
+static void feed_commands(struct redis_session *s, const struct protocol_bytes *b,
+			  const struct span_sink *sink)
+{
+	size_t off = 0;
+
+	if (b->unseen && !s->commands_lost)
+		command_result(s, resp_skip(&s->commands, b->unseen), b->ts, sink);
+	if (s->commands_lost) {
+		/* Only a write that starts with a command array can bring framing
+		 * back: any text could pass for an inline command. */
+		if (!b->captured || b->data[0] != '*')
+			return;
+		resp_parser_reset(&s->commands);
+		s->commands_lost = false;
+	}
+	while (off < b->captured) {
+		size_t used = 0;
+		enum resp_result r;
+
+		if (resp_at_frame_start(&s->commands))
+			command_starts(s, b->ts);
+		r = resp_parse(&s->commands, b->data + off, b->captured - off, &used);
+		off += used;
+		if (!command_result(s, r, b->ts, sink))
+			return;
+	}
+	command_result(s, resp_skip(&s->commands, b->total - b->captured), b->ts, sink);
+}
+
+/*
+ * A connection whose role the kernel could not tell (found already open):
+ * a command and an array reply look alike, so the role is learnt from a
+ * frame only one side sends: a reply that is no array, or an inline
+ * command. A client starts out of sync, as its first bytes may answer
+ * commands never seen. Returns false while still unknown.
+ */
+static bool learn_role(struct redis_session *s, const struct protocol_bytes *b)
+{
+	static const char reply_types[] = "+-:$_,#(!=%~>|";
+	uint8_t c = b->captured ? b->data[0] : 0;
+	bool reply = c && strchr(reply_types, c);
+	bool inline_command = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+
+	if (!reply && !inline_command)
+		return false;
+	if (reply != b->ingress) {
+		s->role = SONDE_ROLE_SERVER;
+		s->stats->server_sessions++;
+		return true;
+	}
+	s->role = SONDE_ROLE_CLIENT;
+	s->commands_lost = true;
+	lose_pairing(s);
+	s->replies_unframed = true;
+	return true;
+}
+
+void redis_session_feed(struct redis_session *s, const struct protocol_bytes *b,
+			const struct span_sink *sink)
+{
+	if (s->role == SONDE_ROLE_UNKNOWN && !learn_role(s, b))
+		return;
+	/* A traced Redis server: its clients' spans are theirs to make. */
+	if (s->role == SONDE_ROLE_SERVER)
+		return;
+	if (b->ingress)
+		feed_replies(s, b, sink);
+	else
+		feed_commands(s, b, sink);
+}
+
+void redis_session_close(struct redis_session *s, uint64_t ts, const struct span_sink *sink)
+{
+	end_pending(s, ts, SPAN_F_NO_RESPONSE, sink);
+}
