@@ -31,7 +31,8 @@ static __always_inline bool redis_command_array(const __u8 *b)
 /* Inline "PING\r\n" or "PING <message>". */
 static __always_inline bool redis_inline_ping(const __u8 *b)
 {
-	return starts_with4(b, 'P', 'I', 'N', 'G') && (b[4] == ' ' || (b[4] == '\r' && b[5] == '\n'));
+	return starts_with4(b, 'P', 'I', 'N', 'G') &&
+	       (b[4] == ' ' || (b[4] == '\r' && b[5] == '\n'));
 }
 
 /*

@@ -28,12 +28,12 @@ static void open_client(struct driver *d)
 	driver_open(d, &redis_protocol, &shared, SONDE_ROLE_CLIENT, NULL);
 }
 
-#define W(s)                          \
-	{                             \
+#define W(s)                                 \
+	{                                    \
 		.ingress = false, .bytes = s \
 	}
-#define R(s)                         \
-	{                            \
+#define R(s)                                \
+	{                                   \
 		.ingress = true, .bytes = s \
 	}
 
@@ -194,8 +194,7 @@ static void test_errors(void **state)
 	(void)state;
 	open_client(&d);
 	WR(&d, 1, "*2\r\n$4\r\nINCR\r\n$1\r\nl\r\n");
-	RD(&d, 2,
-		    "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
+	RD(&d, 2, "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
 	WR(&d, 3, "*1\r\n$4\r\nNOPE\r\n");
 	RD(&d, 4, "-ERR unknown command 'NOPE', with args beginning with: \r\n");
 	WR(&d, 5, "*1\r\n$4\r\nPING\r\n");
@@ -226,8 +225,8 @@ static void test_query_text(void **state)
 	WR(&d, 3, "*2\r\n$4\r\nAUTH\r\n$11\r\ns3cr3t-pa55\r\n");
 	RD(&d, 4, "-WRONGPASS invalid username-password pair\r\n");
 	WR(&d, 5,
-		     "*5\r\n$5\r\nHELLO\r\n$1\r\n2\r\n$4\r\nAUTH\r\n$5\r\nalice\r\n$11\r\n"
-		     "s3cr3t-pa55\r\n");
+	   "*5\r\n$5\r\nHELLO\r\n$1\r\n2\r\n$4\r\nAUTH\r\n$5\r\nalice\r\n$11\r\n"
+	   "s3cr3t-pa55\r\n");
 	RD(&d, 6, "*2\r\n$6\r\nserver\r\n$5\r\nredis\r\n");
 	WR(&d, 7, "*3\r\n$6\r\nOBJECT\r\n$8\r\nencoding\r\n$1\r\nk\r\n");
 	RD(&d, 8, "$6\r\nembstr\r\n");
@@ -298,8 +297,8 @@ static void test_select_namespace(void **state)
 	open_client(&d);
 	/* pipelined: GET runs in the DB the SELECT before it chose */
 	WR(&d, 1,
-		     "*2\r\n$6\r\nSELECT\r\n$2\r\n15\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
-		     "*2\r\n$6\r\nSELECT\r\n$3\r\n999\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+	   "*2\r\n$6\r\nSELECT\r\n$2\r\n15\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+	   "*2\r\n$6\r\nSELECT\r\n$3\r\n999\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
 	RD(&d, 2, "+OK\r\n$-1\r\n-ERR DB index is out of range\r\n$-1\r\n");
 	assert_string_equal(d.text, "SELECT q=SELECT ? ns=15 t=1-2\n"
 				    "GET q=GET ? ns=15 t=1-2\n"
@@ -335,10 +334,10 @@ static void test_transaction(void **state)
 	(void)state;
 	open_client(&d);
 	WR(&d, 1,
-		     "*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
-		     "*2\r\n$4\r\nLPOP\r\n$1\r\na\r\n*1\r\n$4\r\nEXEC\r\n");
+	   "*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+	   "*2\r\n$4\r\nLPOP\r\n$1\r\na\r\n*1\r\n$4\r\nEXEC\r\n");
 	RD(&d, 2,
-		    "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n-WRONGTYPE Operation against a key\r\n");
+	   "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n-WRONGTYPE Operation against a key\r\n");
 	assert_string_equal(d.text, "MULTI q=MULTI ns=0 t=1-2\n"
 				    "SET q=SET ? ? ns=0 t=1-2\n"
 				    "LPOP q=LPOP ? ns=0 t=1-2\n"
@@ -366,20 +365,20 @@ static void test_pubsub_resp2(void **state)
 	RD(&d, 2, "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n");
 	assert_int_equal(d.spans, 0);
 	RD(&d, 3,
-		    "*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n"
-		    "*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$5\r\nhello\r\n");
+	   "*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n"
+	   "*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$5\r\nhello\r\n");
 	WR(&d, 4, "*2\r\n$10\r\nPSUBSCRIBE\r\n$2\r\nn*\r\n");
 	RD(&d, 5,
-		    "*3\r\n$7\r\nmessage\r\n$1\r\nb\r\n$2\r\nhi\r\n"
-		    "*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:3\r\n");
+	   "*3\r\n$7\r\nmessage\r\n$1\r\nb\r\n$2\r\nhi\r\n"
+	   "*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:3\r\n");
 	RD(&d, 6, "*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$2\r\nnn\r\n$1\r\nx\r\n");
 	WR(&d, 7, "*1\r\n$4\r\nPING\r\n");
 	RD(&d, 8, "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
 	/* no arguments: one confirmation per channel (not pattern) */
 	WR(&d, 9, "*1\r\n$11\r\nUNSUBSCRIBE\r\n");
 	RD(&d, 10,
-		    "*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:2\r\n"
-		    "*3\r\n$7\r\nmessage\r\n$1\r\nb\r\n$2\r\nyo\r\n");
+	   "*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:2\r\n"
+	   "*3\r\n$7\r\nmessage\r\n$1\r\nb\r\n$2\r\nyo\r\n");
 	RD(&d, 11, "*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:1\r\n");
 	WR(&d, 12, "*1\r\n$12\r\nPUNSUBSCRIBE\r\n");
 	RD(&d, 13, "*3\r\n$12\r\npunsubscribe\r\n$2\r\nn*\r\n:0\r\n");
@@ -400,31 +399,30 @@ static void test_pubsub_resp2(void **state)
 /* RESP3: HELLO 3, pushes never replies, every type in a reply. */
 static void test_resp3(void **state)
 {
-	static const char types[] =
-		"%7\r\n"
-		"+map\r\n%1\r\n$1\r\nk\r\n*2\r\n:1\r\n_\r\n"
-		"+set\r\n~2\r\n#t\r\n#f\r\n"
-		"+double\r\n,3.14\r\n"
-		"+big\r\n(3492890328409238509324850943850943825024385\r\n"
-		"+verbatim\r\n=15\r\ntxt:Some string\r\n"
-		"+blob error\r\n!9\r\nERR oops!\r\n"
-		"|1\r\n+ttl\r\n:3600\r\n+attributed\r\n,-inf\r\n";
+	static const char types[] = "%7\r\n"
+				    "+map\r\n%1\r\n$1\r\nk\r\n*2\r\n:1\r\n_\r\n"
+				    "+set\r\n~2\r\n#t\r\n#f\r\n"
+				    "+double\r\n,3.14\r\n"
+				    "+big\r\n(3492890328409238509324850943850943825024385\r\n"
+				    "+verbatim\r\n=15\r\ntxt:Some string\r\n"
+				    "+blob error\r\n!9\r\nERR oops!\r\n"
+				    "|1\r\n+ttl\r\n:3600\r\n+attributed\r\n,-inf\r\n";
 	struct driver d;
 
 	(void)state;
 	open_client(&d);
 	WR(&d, 1, "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n");
 	RD(&d, 2,
-		    "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$5\r\n7.0.0\r\n"
-		    "$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:5\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n"
-		    "$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n");
+	   "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$5\r\n7.0.0\r\n"
+	   "$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:5\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n"
+	   "$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n");
 	WR(&d, 3, "*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\nc\r\n");
 	RD(&d, 4, ">3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n");
 	/* a command on the subscribed connection; a push comes first */
 	WR(&d, 5, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
 	RD(&d, 6,
-		    ">3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n"
-		    ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n");
+	   ">3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n"
+	   ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n");
 	assert_int_equal(d.spans, 2);
 	/* a reply that looks like a RESP2 message is a reply in RESP3 */
 	RD(&d, 7, "*3\r\n$7\r\nmessage\r\n$1\r\nx\r\n$1\r\ny\r\n");
@@ -615,14 +613,14 @@ static void test_client_reply_modes(void **state)
 	(void)state;
 	open_client(&d);
 	WR(&d, 1,
-		     "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n"
-		     "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
-		     "*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
+	   "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n"
+	   "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+	   "*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
 	RD(&d, 2, "$1\r\n1\r\n");
 	WR(&d, 3,
-		     "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\noff\r\n"
-		     "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n2\r\n"
-		     "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$2\r\nON\r\n");
+	   "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\noff\r\n"
+	   "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n2\r\n"
+	   "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$2\r\nON\r\n");
 	RD(&d, 4, "+OK\r\n");
 	assert_string_equal(d.text, "CLIENT q=CLIENT REPLY ? ns=0 t=1-1\n"
 				    "SET q=SET ? ? ns=0 t=1-1\n"
@@ -711,8 +709,7 @@ static void test_resp_parser_nesting(void **state)
 	assert_int_equal(p.frame.items, 2);
 	assert_int_equal(p.frame.item[0].num, 0);
 	assert_true(resp_at_frame_start(&p));
-	assert_int_equal(resp_parse(&p, (const uint8_t *)deep + used, n - used, &used),
-			 RESP_FRAME);
+	assert_int_equal(resp_parse(&p, (const uint8_t *)deep + used, n - used, &used), RESP_FRAME);
 	assert_int_equal(p.frame.type, '+');
 	assert_memory_equal(p.frame.item[0].text, "next", 4);
 
@@ -732,8 +729,9 @@ static void test_resp_parser_nesting(void **state)
 static void test_random_input(void **state)
 {
 	static const char *const pieces[] = {
-		"*", "$", "\r\n", "3", "-1", ":", "+OK", "-ERR x", ">", "%", "|", "~", "_",
-		"#t", "SET", "GET", "PING", " ", "\"", "\n", "0", "99999999999", "*2\r\n$3\r\n",
+		"*",	"$", "\r\n", "3",  "-1", ":",		"+OK",		"-ERR x",
+		">",	"%", "|",    "~",  "_",	 "#t",		"SET",		"GET",
+		"PING", " ", "\"",   "\n", "0",	 "99999999999", "*2\r\n$3\r\n",
 	};
 	struct driver d;
 	uint32_t seed = 1;

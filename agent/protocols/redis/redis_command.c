@@ -8,9 +8,9 @@
 /* Commands whose second word names what they do (Redis calls them container
  * commands): the span keeps it, as it is a keyword and not a value. */
 static const char *const with_subcommand[] = {
-	"ACL",	  "CLIENT", "CLUSTER", "COMMAND", "CONFIG", "DEBUG",  "FUNCTION", "LATENCY",
-	"MEMORY", "MODULE", "OBJECT",  "PUBSUB",  "SCRIPT", "SENTINEL", "SLOWLOG", "XGROUP",
-	"XINFO",
+	"ACL",	    "CLIENT",	"CLUSTER", "COMMAND", "CONFIG", "DEBUG",
+	"FUNCTION", "LATENCY",	"MEMORY",  "MODULE",  "OBJECT", "PUBSUB",
+	"SCRIPT",   "SENTINEL", "SLOWLOG", "XGROUP",  "XINFO",
 };
 
 static const struct {
@@ -216,7 +216,8 @@ void redis_error_prefix(const struct resp_item *err, char *out, size_t cap)
 	while (n < err->len && err->text[n] >= 'A' && err->text[n] <= 'Z')
 		n++;
 	/* A prefix is a whole uppercase word: "-Error ..." has none. */
-	if (!n || n >= cap || (n < err->len && err->text[n] != ' ') || (n == err->len && err->cut)) {
+	if (!n || n >= cap || (n < err->len && err->text[n] != ' ') ||
+	    (n == err->len && err->cut)) {
 		snprintf(out, cap, "ERR");
 		return;
 	}

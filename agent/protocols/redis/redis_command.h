@@ -46,17 +46,17 @@ enum redis_reply_mode {
 
 /* A command as the session keeps it until its reply. */
 struct redis_command {
-	uint64_t start_ts;		      /* its first byte was written */
-	char name[SPAN_DB_OPERATION_LEN];     /* uppercased */
-	char sub[REDIS_SUB_LEN];	      /* subcommand, uppercased, or "" */
-	char db[REDIS_DB_LEN];		      /* SELECT: the index asked for */
-	uint32_t args;			      /* arguments after the name (and subcommand) */
-	uint32_t confirms;		      /* pub/sub: confirmations owed; 0: not known yet */
-	uint32_t ghosts;		      /* commands after it left untracked: replies to skip */
-	uint8_t kind;			      /* enum redis_kind */
-	uint8_t family;			      /* enum redis_channel_family, for pub/sub */
-	int8_t reply_mode;		      /* CLIENT REPLY: enum redis_reply_mode, or -1 */
-	bool lost_after;		      /* commands after it were lost: replies out of sync */
+	uint64_t start_ts;		  /* its first byte was written */
+	char name[SPAN_DB_OPERATION_LEN]; /* uppercased */
+	char sub[REDIS_SUB_LEN];	  /* subcommand, uppercased, or "" */
+	char db[REDIS_DB_LEN];		  /* SELECT: the index asked for */
+	uint32_t args;			  /* arguments after the name (and subcommand) */
+	uint32_t confirms;		  /* pub/sub: confirmations owed; 0: not known yet */
+	uint32_t ghosts;		  /* commands after it left untracked: replies to skip */
+	uint8_t kind;			  /* enum redis_kind */
+	uint8_t family;			  /* enum redis_channel_family, for pub/sub */
+	int8_t reply_mode;		  /* CLIENT REPLY: enum redis_reply_mode, or -1 */
+	bool lost_after;		  /* commands after it were lost: replies out of sync */
 };
 
 /* Which of a command's first items the parser may keep, once item 0 (its

@@ -29,8 +29,8 @@ void redis_session_free(struct redis_session *s)
 
 static size_t query_room(const struct protocol_settings *settings)
 {
-	size_t max = settings && settings->db_query_max ? settings->db_query_max
-							: SPAN_DB_QUERY_LEN - 1;
+	size_t max =
+		settings && settings->db_query_max ? settings->db_query_max : SPAN_DB_QUERY_LEN - 1;
 
 	return (max < SPAN_DB_QUERY_LEN - 1 ? max : SPAN_DB_QUERY_LEN - 1) + 1;
 }
@@ -292,7 +292,8 @@ static void feed_replies(struct redis_session *s, const struct protocol_bytes *b
 	}
 	while (off < b->captured) {
 		size_t used = 0;
-		enum resp_result r = resp_parse(&s->replies, b->data + off, b->captured - off, &used);
+		enum resp_result r =
+			resp_parse(&s->replies, b->data + off, b->captured - off, &used);
 
 		off += used;
 		if (!reply_result(s, r, b->ts, sink) || s->monitoring)

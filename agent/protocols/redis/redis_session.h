@@ -31,27 +31,27 @@
 
 struct redis_stats {
 	uint64_t spans;
-	uint64_t orphan_replies;   /* replies with no command waiting for them */
-	uint64_t pushes;	   /* out-of-band frames skipped: pub/sub messages, RESP3 pushes */
-	uint64_t pending_dropped;  /* commands untracked: too many awaiting replies */
-	uint64_t lost_sync;	   /* times a direction's framing was lost (gap, cut, not RESP) */
-	uint64_t commands_lost;	   /* commands whose bytes were partly lost: no span */
-	uint64_t unpaired;	   /* commands reported without reply: replies out of sync */
-	uint64_t server_sessions;  /* connections of a traced Redis server: no spans made */
+	uint64_t orphan_replies;  /* replies with no command waiting for them */
+	uint64_t pushes;	  /* out-of-band frames skipped: pub/sub messages, RESP3 pushes */
+	uint64_t pending_dropped; /* commands untracked: too many awaiting replies */
+	uint64_t lost_sync;	  /* times a direction's framing was lost (gap, cut, not RESP) */
+	uint64_t commands_lost;	  /* commands whose bytes were partly lost: no span */
+	uint64_t unpaired;	  /* commands reported without reply: replies out of sync */
+	uint64_t server_sessions; /* connections of a traced Redis server: no spans made */
 };
 
 struct redis_session {
-	uint8_t role;	     /* enum sonde_role; unknown until the first bytes */
-	bool resp3;	     /* HELLO 3 answered */
-	bool monitoring;     /* MONITOR answered: the server only streams */
-	uint8_t reply_mode;  /* enum redis_reply_mode in force for the next command */
-	bool commands_lost;  /* command framing lost: wait for a command at a write's start */
-	bool replies_lost;   /* pairing lost: replies skipped until re-synchronised */
+	uint8_t role;	       /* enum sonde_role; unknown until the first bytes */
+	bool resp3;	       /* HELLO 3 answered */
+	bool monitoring;       /* MONITOR answered: the server only streams */
+	uint8_t reply_mode;    /* enum redis_reply_mode in force for the next command */
+	bool commands_lost;    /* command framing lost: wait for a command at a write's start */
+	bool replies_lost;     /* pairing lost: replies skipped until re-synchronised */
 	bool replies_unframed; /* reply framing lost: try the next read's start */
-	bool replies_clean;  /* while replies_lost: the last read ended on a frame boundary */
-	bool lost_in_queue;  /* a queued command carries lost_after */
-	bool cmd_pairable;   /* the command being parsed can be paired with a reply */
-	uint64_t cmd_start;  /* its first byte's ts */
+	bool replies_clean;    /* while replies_lost: the last read ended on a frame boundary */
+	bool lost_in_queue;    /* a queued command carries lost_after */
+	bool cmd_pairable;     /* the command being parsed can be paired with a reply */
+	uint64_t cmd_start;    /* its first byte's ts */
 	struct resp_parser commands;
 	struct resp_parser replies;
 	/* Commands awaiting replies: a ring of cap entries. */

@@ -12,14 +12,15 @@ enum {
 };
 
 /* Bounds that tell garbage from RESP: Redis refuses longer values and lines. */
-#define MAX_BULK	 (1ull << 40)
-#define MAX_COUNT	 0x7fffffffll
-#define MAX_TEXT_LINE	 (1u << 20)
-#define MAX_INLINE	 (64u * 1024)
-#define INLINE_ESCAPE	 0x80 /* with quote '"': the previous byte was a backslash */
-#define AGGREGATE(t)	 ((t) == '*' || (t) == '%' || (t) == '~' || (t) == '>' || (t) == '|')
-#define LENGTH_LINE(t)	 ((t) == '$' || (t) == '!' || (t) == '=')
-#define KNOWN_TEXT(t)	 ((t) == '+' || (t) == '-' || (t) == ',' || (t) == '(' || (t) == '#' || (t) == '_')
+#define MAX_BULK       (1ull << 40)
+#define MAX_COUNT      0x7fffffffll
+#define MAX_TEXT_LINE  (1u << 20)
+#define MAX_INLINE     (64u * 1024)
+#define INLINE_ESCAPE  0x80 /* with quote '"': the previous byte was a backslash */
+#define AGGREGATE(t)   ((t) == '*' || (t) == '%' || (t) == '~' || (t) == '>' || (t) == '|')
+#define LENGTH_LINE(t) ((t) == '$' || (t) == '!' || (t) == '=')
+#define KNOWN_TEXT(t) \
+	((t) == '+' || (t) == '-' || (t) == ',' || (t) == '(' || (t) == '#' || (t) == '_')
 
 void resp_parser_init(struct resp_parser *p, bool commands)
 {

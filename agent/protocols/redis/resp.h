@@ -29,11 +29,11 @@
 #define RESP_INLINE 'i'
 
 struct resp_item {
-	char type;	/* '$', '+', '-', ':', '*', ... */
-	bool null;	/* $-1, *-1, _ */
-	bool cut;	/* text holds only the first bytes, or none (not captured) */
-	uint8_t len;	/* bytes in text */
-	int64_t num;	/* ':' integers; aggregate counts */
+	char type;   /* '$', '+', '-', ':', '*', ... */
+	bool null;   /* $-1, *-1, _ */
+	bool cut;    /* text holds only the first bytes, or none (not captured) */
+	uint8_t len; /* bytes in text */
+	int64_t num; /* ':' integers; aggregate counts */
 	char text[RESP_KEEP];
 };
 
