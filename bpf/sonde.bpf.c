@@ -73,7 +73,8 @@ static __always_inline void track_new_socket(__u32 fd, __u8 role)
 
 	if (!task_is_traced(key.tgid))
 		return;
-	st.is_socket = fd_to_tcp_sock(fd) != NULL;
+	st.sk = (__u64)fd_to_tcp_sock(fd);
+	st.is_socket = st.sk != 0;
 	if (st.is_socket) {
 		st.gen = next_gen();
 		st.role = role;
@@ -92,7 +93,8 @@ static __always_inline struct sonde_conn_state *conn_lookup(struct sonde_conn_ke
 
 	if (st)
 		return st->is_socket && st->proto != SONDE_PROTO_IGNORED ? st : NULL;
-	fresh.is_socket = fd_to_tcp_sock(key->fd) != NULL;
+	fresh.sk = (__u64)fd_to_tcp_sock(key->fd);
+	fresh.is_socket = fresh.sk != 0;
 	if (fresh.is_socket) {
 		fresh.gen = next_gen();
 		fresh.attempts = CLASSIFY_ATTEMPTS_LATE;
@@ -113,6 +115,10 @@ static __always_inline void emit_conn_open(struct sonde_conn_key *key, struct so
 	struct sock *sk = fd_to_tcp_sock(key->fd);
 
 	fill_hdr(&ev.hdr, SONDE_EV_CONN_OPEN, pid_tgid, key->fd, st->gen);
+	/* Not later than the kept first bytes it comes before: the agent may
+	 * order events by time. */
+	if (st->head_len)
+		ev.hdr.ts_ns = st->head_ts;
 	if (sk)
 		sock_addresses(sk, &ev);
 	ev.role = st->role;
@@ -164,6 +170,126 @@ __noinline int h2_confirm(__u64 ubuf, __u64 uiov, __s64 ret, __u64 head)
 	       h2_shape(more) != H2_NONE && more[3] != 9 /* not a CONTINUATION of nothing */;
 }
 
+/* Stream position of a payload's first byte, counting from 1. Not atomic: an
+ * HTTP/2 or HTTP/1 peer never has two syscalls move bytes in one direction of
+ * a socket at once (frames and messages would interleave). */
+static __always_inline __u64 take_position(struct sonde_conn_state *st, __u8 dir, __s64 ret)
+{
+	__u64 *moved = &st->moved[dir & 1];
+	__u64 pos = *moved + 1;
+
+	*moved += ret;
+	return pos;
+}
+
+/* TCP sequence number of the first of the ret bytes a syscall just moved:
+ * written ones end at write_seq, read ones at copied_seq. The same number at
+ * both ends of the connection, which is how a server's request finds the
+ * client's (agent/core/linker.c). 0 with *kind NONE when unknown. */
+static __always_inline __u32 moved_seq(const struct sonde_conn_state *st, __u8 dir, __s64 ret,
+				       __u8 *kind)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)st->sk;
+	__u32 end;
+
+	*kind = SONDE_SEQ_NONE;
+	if (!tp || st->tls) /* TLS plaintext is not what the TCP stream carries */
+		return 0;
+	end = dir == SONDE_DIR_EGRESS ? BPF_CORE_READ(tp, write_seq)
+				      : BPF_CORE_READ(tp, copied_seq);
+	*kind = SONDE_SEQ_TCP;
+	return end - (__u32)ret;
+}
+
+/* Up to CLASSIFY_BYTES of the payload's start (fewer when the syscall moved
+ * fewer), zero-padded. Returns how many were read. */
+static __always_inline __u32 read_prefix(const void *ubuf, const struct iovec *uiov, __s64 ret,
+					 __u8 out[CLASSIFY_BYTES])
+{
+	struct iovec iov0;
+	__u64 n = ret < CLASSIFY_BYTES ? (__u64)ret : CLASSIFY_BYTES;
+
+	if (!ubuf && uiov) {
+		if (bpf_probe_read_user(&iov0, sizeof(iov0), uiov))
+			return 0;
+		if (iov0.iov_len < n)
+			n = iov0.iov_len;
+		ubuf = iov0.iov_base;
+	}
+	if (!ubuf || !n)
+		return 0;
+	/* Either the constant or a masked value: the verifier loses a bound
+	 * checked on another copy of the register. */
+	if (n >= CLASSIFY_BYTES) {
+		if (bpf_probe_read_user(out, CLASSIFY_BYTES, ubuf))
+			return 0;
+		return CLASSIFY_BYTES;
+	}
+	n &= CLASSIFY_BYTES - 1;
+	if (bpf_probe_read_user(out, n, ubuf))
+		return 0;
+	return n;
+}
+
+/* The bytes kept from earlier short payloads, then this payload's, as the
+ * classifier's view of the connection's first bytes. Shifts, not indexes: the
+ * verifier accepts no variable offset into the stack. Little-endian byte
+ * order: the first byte is the lowest. */
+static __always_inline __u64 join_head(const struct sonde_conn_state *st, __u64 cur)
+{
+	__u32 kept = st->head_len & 7;
+	__u64 head = 0;
+
+	__builtin_memcpy(&head, st->head, SONDE_HEAD_KEPT);
+	head &= (1ULL << (kept * 8)) - 1;
+	return head | cur << (kept * 8);
+}
+
+/* Sends the kept first bytes on, ahead of the payload that completed them:
+ * the agent's parsers see the connection from its first byte. */
+static __always_inline void flush_head(struct sonde_conn_key *key, struct sonde_conn_state *st,
+				       __u64 pid_tgid, __s64 ret)
+{
+	struct {
+		struct sonde_data ev;
+		__u8 payload[CLASSIFY_BYTES];
+	} h = {};
+	__u32 n = st->head_len & 7;
+
+	fill_hdr(&h.ev.hdr, SONDE_EV_DATA, pid_tgid, key->fd, st->gen);
+	h.ev.hdr.ts_ns = st->head_ts;
+	h.ev.dir = st->head_dir;
+	h.ev.syscall = st->head_dir == SONDE_DIR_INGRESS ? SONDE_SYS_READ : SONDE_SYS_WRITE;
+	h.ev.role = st->role;
+	h.ev.proto = st->proto;
+	h.ev.total = n;
+	h.ev.captured = n;
+	/* They moved just before the ret bytes of the syscall that completed them. */
+	h.ev.seq = moved_seq(st, st->head_dir, ret + n, &h.ev.seq_kind);
+	__builtin_memcpy(h.payload, st->head, SONDE_HEAD_KEPT);
+	h.ev.stream_pos = take_position(st, st->head_dir, n);
+	st->head_len = 0;
+	submit(&h, sizeof(h.ev) + n, wakeup_flag());
+}
+
+/* A payload shorter than the classifier needs: kept, up to SONDE_HEAD_KEPT
+ * bytes of one direction, instead of being taken for an unknown protocol.
+ * joined: join_head()'s result. Returns false when it does not fit (then it
+ * is an ordinary attempt). */
+static __always_inline bool keep_head(struct sonde_conn_state *st, __u64 joined, __u32 n, __u8 dir)
+{
+	__u32 kept = st->head_len & 7;
+
+	if (kept + n > SONDE_HEAD_KEPT)
+		return false;
+	__builtin_memcpy(st->head, &joined, SONDE_HEAD_KEPT);
+	if (!kept)
+		st->head_ts = bpf_ktime_get_ns();
+	st->head_len = kept + n;
+	st->head_dir = dir;
+	return true;
+}
+
 /* Decides the protocol of a socket from its payloads: a new one, or an
  * HTTP/1 connection that answered 101. Returns false when the payload is to
  * be dropped (still undecided, or given up on). */
@@ -172,13 +298,14 @@ static __always_inline bool classify_payload(struct sonde_conn_key *key,
 					     const struct iovec *uiov, __s64 ret, __u8 dir,
 					     __u64 pid_tgid)
 {
-	__u8 head[CLASSIFY_BYTES] = {};
+	__u8 cur[CLASSIFY_BYTES] = {}, head[CLASSIFY_BYTES] = {};
 	__u8 proto = 0, role = st->role;
-	bool known = read_head(ubuf, uiov, ret, 0, head);
+	__u64 joined, cur64;
+	__u32 n, len;
 
 	if (st->proto == SONDE_PROTO_HTTP1) {
 		/* h2c: the client's preface or the server's SETTINGS follow the 101. */
-		if (known && classify_h2(head, dir, false, &role)) {
+		if (read_head(ubuf, uiov, ret, 0, head) && classify_h2(head, dir, false, &role)) {
 			st->proto = SONDE_PROTO_HTTP2;
 			st->upgrading = 0;
 			emit_conn_open(key, st, pid_tgid);
@@ -187,9 +314,21 @@ static __always_inline bool classify_payload(struct sonde_conn_key *key,
 		}
 		return true; /* an HTTP/1 connection's bytes go to the agent either way */
 	}
-	if (!known || !classify(head, sizeof(head), dir, st->late, &proto, &role) ||
+	n = read_prefix(ubuf, uiov, ret, cur);
+	if (st->head_len && st->head_dir != dir)
+		st->head_len = 0; /* the other side spoke: the kept bytes were no message head */
+	__builtin_memcpy(&cur64, cur, sizeof(cur64));
+	joined = join_head(st, cur64);
+	__builtin_memcpy(head, &joined, sizeof(head));
+	len = (st->head_len & 7) + n;
+	if (len > CLASSIFY_BYTES)
+		len = CLASSIFY_BYTES;
+	if (!n || !classify(head, len, dir, st->late, &proto, &role) ||
 	    (st->late && proto == SONDE_PROTO_HTTP2 &&
 	     !h2_confirm((__u64)ubuf, (__u64)uiov, ret, *(__u64 *)head))) {
+		if (n && len < CLASSIFY_BYTES && keep_head(st, joined, n, dir))
+			return false;
+		st->head_len = 0;
 		if (st->attempts <= 1) {
 			st->proto = SONDE_PROTO_IGNORED;
 			count(SONDE_CNT_CLASSIFY_GIVEUP);
@@ -201,6 +340,8 @@ static __always_inline bool classify_payload(struct sonde_conn_key *key,
 	st->proto = proto;
 	st->role = role;
 	emit_conn_open(key, st, pid_tgid);
+	if (st->head_len)
+		flush_head(key, st, pid_tgid, ret);
 	return true;
 }
 
@@ -208,18 +349,6 @@ static __always_inline bool classify_payload(struct sonde_conn_key *key,
 static __always_inline bool is_response_dir(const struct sonde_conn_state *st, __u8 dir)
 {
 	return (st->role == SONDE_ROLE_SERVER) == (dir == SONDE_DIR_EGRESS);
-}
-
-/* Stream position of a payload's first byte, counting from 1. Not atomic: an
- * HTTP/2 or HTTP/1 peer never has two syscalls move bytes in one direction of
- * a socket at once (frames and messages would interleave). */
-static __always_inline __u64 take_position(struct sonde_conn_state *st, __u8 dir, __s64 ret)
-{
-	__u64 *moved = &st->moved[dir & 1];
-	__u64 pos = *moved + 1;
-
-	*moved += ret;
-	return pos;
 }
 
 /*
@@ -260,6 +389,11 @@ static __always_inline int handle_data_ts(__u32 fd, __s64 ret, __u8 dir, __u8 sy
 	s->ev.syscall = sys;
 	s->ev.role = st->role;
 	s->ev.proto = st->proto;
+	s->ev.unit = 0;
+	s->ev.unit_kind = SONDE_UNIT_THREAD;
+	s->ev.seq = sys < SONDE_SYS_TLS_READ ? moved_seq(st, dir, ret, &s->ev.seq_kind) : 0;
+	if (sys >= SONDE_SYS_TLS_READ)
+		s->ev.seq_kind = SONDE_SEQ_NONE;
 	pos = take_position(st, dir, ret);
 	if (st->proto == SONDE_PROTO_HTTP2) {
 		capture_h2(s, ubuf, uiov, iovcnt, ret, pos);
@@ -404,6 +538,7 @@ int sys_exit_sendfile(struct trace_event_raw_sys_exit *ctx)
 	ev.total = ctx->ret;
 	ev.stream_pos = take_position(st, SONDE_DIR_EGRESS, ctx->ret);
 	ev.dir = SONDE_DIR_EGRESS;
+	ev.seq = moved_seq(st, SONDE_DIR_EGRESS, ctx->ret, &ev.seq_kind);
 	ev.syscall = SONDE_SYS_SENDFILE;
 	ev.role = st->role;
 	ev.proto = st->proto;

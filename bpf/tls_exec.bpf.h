@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* execve of a traced process: the agent looks at the new image for TLS
- * libraries to attach to (agent/tls_attach.c). Loaded with the TLS uprobes. */
+ * libraries to attach to (agent/tls/tls_attach.c). Loaded with the TLS uprobes. */
 #ifndef SONDE_TLS_EXEC_BPF_H
 #define SONDE_TLS_EXEC_BPF_H
 

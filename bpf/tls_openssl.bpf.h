@@ -3,7 +3,7 @@
  * OpenSSL 1.1/3.x (libssl.so, or linked statically and exporting its
  * symbols): uprobes on SSL_read, SSL_read_ex, SSL_write and SSL_write_ex and
  * their returns, and SSL_set_fd. Attached per file by the agent
- * (agent/tls_attach.c); none of them attaches by itself.
+ * (agent/tls/tls_attach.c); none of them attaches by itself.
  */
 #ifndef SONDE_TLS_OPENSSL_BPF_H
 #define SONDE_TLS_OPENSSL_BPF_H

@@ -25,7 +25,9 @@ enum sonde_event_type {
 	SONDE_EV_DATA = 2,	/* bytes read or written on a followed connection */
 	SONDE_EV_CONN_CLOSE = 3,
 	SONDE_EV_PROC_EXIT = 4,
-	SONDE_EV_PROC_EXEC = 5, /* a traced process ran execve: look for TLS libraries in it */
+	SONDE_EV_PROC_EXEC = 5,	 /* a traced process ran execve: look for TLS libraries in it */
+	SONDE_EV_LINK = 6,	 /* a runtime hook says whose request a client call is */
+	SONDE_EV_UNIT_SPAWN = 7, /* an execution unit started another (Go: `go f()`) */
 };
 
 enum sonde_dir {
@@ -110,9 +112,69 @@ struct sonde_data {
 	/* Where this event's first byte sits in its direction of the connection,
 	 * counting from 1 (0: not counted). A jump shows events that were lost. */
 	__u64 stream_pos;
+	/* The execution unit of the process that made the call, when it is not
+	 * the thread (hdr.tid): a Go goroutine id with SONDE_UNIT_GOROUTINE. */
+	__u64 unit;
+	/* Where the first byte sits in the TCP stream (enum sonde_seq_kind): the
+	 * same number at both ends of a connection, so the server's read of a
+	 * request finds the client's write of it (docs/ARCHITECTURE.md, "Request
+	 * context"). */
+	__u32 seq;
+	__u8 seq_kind;	/* enum sonde_seq_kind */
+	__u8 unit_kind; /* enum sonde_unit_kind */
+	__u16 pad;
 	/* followed by `captured` bytes of payload */
 };
-_Static_assert(sizeof(struct sonde_data) == 56, "sonde_data layout");
+_Static_assert(sizeof(struct sonde_data) == 72, "sonde_data layout");
+
+enum sonde_unit_kind {
+	SONDE_UNIT_THREAD = 0,	  /* hdr.tid */
+	SONDE_UNIT_GOROUTINE = 1, /* unit: the goroutine id (runtime.g.goid) */
+};
+
+enum sonde_seq_kind {
+	SONDE_SEQ_NONE = 0,
+	SONDE_SEQ_TCP = 1,	  /* seq: TCP sequence number of the event's first byte */
+	SONDE_SEQ_TLS_RECORD = 2, /* seq: TCP sequence number of the TLS record that
+				   * carries the event's first plaintext byte */
+};
+
+/*
+ * A runtime hook's word on whose request a client call is, for runtimes where
+ * the writer of a call is not the execution unit serving the request: the
+ * next request written on connection hdr.fd (hdr.conn_gen, or 0 when it is
+ * not followed yet) of process hdr.tgid is a child of the request below.
+ */
+struct sonde_link {
+	struct sonde_event_hdr hdr;
+	__u64 unit;	 /* SONDE_LINK_UNIT: the unit whose current request it is */
+	__u32 server_fd; /* SONDE_LINK_SERVER_FD: the request in flight on this fd */
+	__u8 kind;	 /* enum sonde_link_kind */
+	__u8 unit_kind;	 /* enum sonde_unit_kind, with SONDE_LINK_UNIT */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct sonde_link) == 48, "sonde_link layout");
+
+/* Unit `child` was started by unit `parent` of process hdr.tgid: while the
+ * request `parent` serves at that moment is in flight, child's calls are its
+ * children too. */
+struct sonde_unit_spawn {
+	struct sonde_event_hdr hdr;
+	__u64 parent;
+	__u64 child;
+	__u8 unit_kind; /* enum sonde_unit_kind of both */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct sonde_unit_spawn) == 56, "sonde_unit_spawn layout");
+
+enum sonde_link_kind {
+	/* Go net/http: the caller goroutine hands the request to the
+	 * connection's writer goroutine (persistConn.roundTrip). */
+	SONDE_LINK_UNIT = 1,
+	/* Node.js: the server connection whose request's asynchronous context
+	 * made the call (AsyncLocalStorage, through the injected hook). */
+	SONDE_LINK_SERVER_FD = 2,
+};
 
 struct sonde_conn_close {
 	struct sonde_event_hdr hdr;
@@ -125,6 +187,10 @@ struct sonde_proc_exit {
 struct sonde_proc_exec {
 	struct sonde_event_hdr hdr;
 };
+
+/* The classifier looks at a connection's first 8 bytes: up to 7 that came in
+ * shorter payloads are kept in its state until the rest come. */
+#define SONDE_HEAD_KEPT 7
 
 /* Key of the kernel's connection map. */
 struct sonde_conn_key {
@@ -143,9 +209,17 @@ struct sonde_conn_state {
 	__u8 tls;	/* 1: its syscalls move TLS records; the plaintext comes from uprobes */
 	__u8 late;	/* found already open: may be classified mid-stream */
 	__u8 upgrading; /* HTTP/1 after a 101: payloads left to show HTTP/2 */
-	__u8 pad;
+	__u8 head_len;	/* bytes in head: the first payloads were too short to classify */
+	/* Those first bytes (fewer than the classifier needs, all one direction),
+	 * kept until enough have come to decide; then sent on before the rest. */
+	__u8 head[SONDE_HEAD_KEPT];
+	__u8 head_dir; /* enum sonde_dir of the bytes in head */
+	__u64 head_ts; /* when the first of them moved */
+	/* The kernel's struct sock, read for TCP sequence numbers (never
+	 * dereferenced but through bpf_probe_read_kernel). */
+	__u64 sk;
 };
-_Static_assert(sizeof(struct sonde_conn_state) == 32, "sonde_conn_state layout");
+_Static_assert(sizeof(struct sonde_conn_state) == 56, "sonde_conn_state layout");
 
 /* Kernel-side counters, one per-CPU slot each, summed by the agent. */
 enum sonde_counter {

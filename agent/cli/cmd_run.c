@@ -290,6 +290,7 @@ int cmd_run(int argc, char **argv)
 			err = 1;
 			break;
 		}
+		ingest_tick(&ig, now);
 		output_flush(&pl.console);
 		pipeline_release_held(&pl, now, false);
 		if (now < next_housekeeping)
@@ -306,6 +307,7 @@ int cmd_run(int argc, char **argv)
 	/* Drain, then one last snapshot so short runs still report their metrics. */
 	while (tracer_poll(t, 0) > 0)
 		;
+	ingest_flush(&ig);
 	pipeline_release_held(&pl, clock_mono_now(), true);
 	output_flush(&pl.console);
 	tracer_counters(t, counters);

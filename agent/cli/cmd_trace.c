@@ -501,6 +501,7 @@ int cmd_trace(int argc, char **argv)
 			err = 1;
 			break;
 		}
+		ingest_tick(&ig, clock_mono_now());
 		output_flush(&out);
 		clock_offset_refresh(&ig.clock, clock_mono_now());
 		if (deadline && clock_mono_now() >= deadline)
@@ -530,6 +531,7 @@ int cmd_trace(int argc, char **argv)
 		err = 128 + WTERMSIG(child_status); /* as a shell reports it */
 	while (tracer_poll(t, 0) > 0)
 		;
+	ingest_flush(&ig);
 	output_flush(&out);
 	tracer_counters(t, counters);
 	if (out.summary && !out.closed) {

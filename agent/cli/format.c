@@ -21,6 +21,23 @@ void format_duration(uint64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "%.2fs", (double)ns / 1e9);
 }
 
+/* trace_id, span_id, parent_span_id (when it has one) in hex, as OTLP/JSON
+ * writes them, and sonde.link: how the parent was found. */
+static void json_ids(struct json_buf *j, const struct span *sp)
+{
+	char hex[33];
+
+	span_hex(sp->trace_id, sizeof(sp->trace_id), hex);
+	json_str(j, "trace_id", hex);
+	span_hex(sp->span_id, sizeof(sp->span_id), hex);
+	json_str(j, "span_id", hex);
+	if (span_has_parent(sp)) {
+		span_hex(sp->parent_span_id, sizeof(sp->parent_span_id), hex);
+		json_str(j, "parent_span_id", hex);
+	}
+	json_str(j, "sonde.link", span_link_name(sp->link));
+}
+
 static const char *kind_name(enum span_kind k)
 {
 	return k == SPAN_SERVER ? "server" : "client";
@@ -193,6 +210,7 @@ int format_span_json(const struct span *sp, char *buf, size_t len)
 	json_u64(&j, "start_time_unix_nano", sp->start_ns);
 	json_u64(&j, "end_time_unix_nano", sp->end_ns);
 	json_u64(&j, "duration_ns", sp->end_ns - sp->start_ns);
+	json_ids(&j, sp);
 	json_u64(&j, "process.pid", sp->pid);
 	json_str(&j, "process.executable.name", sp->comm);
 	if (sp->flags & SPAN_F_GRPC)

@@ -42,7 +42,7 @@ int tracer_poll(struct tracer *t, int timeout_ms);
  * them; processes started later are hooked as they exec. Call once the pid
  * and cgroup filters are in. */
 void tracer_start_tls(struct tracer *t);
-/* What is hooked (agent/tls_attach.h), or NULL when TLS is off. */
+/* What is hooked (tls/tls_attach.h), or NULL when TLS is off. */
 const struct tls_attach *tracer_tls(const struct tracer *t);
 /* The function a TLS uprobe program hooks ("SSL_read"…), or NULL for others. */
 const char *tracer_uprobe_func(struct tracer *t, const struct bpf_program *prog);

@@ -2,8 +2,8 @@
 /*
  * Spans and metrics → OTLP protobuf bytes: ExportTraceServiceRequest written
  * in one pass by pb_writer.c (spans are the hot path), ExportMetricsServiceRequest
- * through protobuf-c messages generated from the files in proto/ (once per
- * interval). Field numbers are those of the proto/ files. Pure code.
+ * through protobuf-c messages generated from the files in otlp-proto/ (once per
+ * interval). Field numbers are those of the otlp-proto/ files. Pure code.
  */
 #ifndef SONDE_OTLP_ENCODE_H
 #define SONDE_OTLP_ENCODE_H

@@ -56,3 +56,37 @@ void span_endpoint_addr(const struct span_endpoint *e, char *buf, size_t len)
 		buf[len - 1] = '\0';
 	}
 }
+
+void span_hex(const uint8_t *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+const char *span_link_name(uint8_t link)
+{
+	static const char *const names[SPAN_LINK__COUNT] = {
+		[SPAN_LINK_ROOT] = "root",
+		[SPAN_LINK_HEADER] = "header",
+		[SPAN_LINK_CONNECTION] = "connection",
+		[SPAN_LINK_THREAD] = "thread",
+		[SPAN_LINK_GOROUTINE] = "goroutine",
+		[SPAN_LINK_SPAWN] = "spawn",
+		[SPAN_LINK_HANDOFF] = "handoff",
+		[SPAN_LINK_ASYNC] = "async",
+	};
+
+	return link < SPAN_LINK__COUNT ? names[link] : "root";
+}
+
+bool span_has_parent(const struct span *s)
+{
+	static const uint8_t none[8];
+
+	return memcmp(s->parent_span_id, none, sizeof(none)) != 0;
+}

@@ -258,6 +258,38 @@ def test_non_http_service_is_ignored():
     check("non-HTTP sockets ignored" in sonde.stderr(), "stats line missing")
 
 
+def test_request_written_one_byte_at_a_time():
+    """The first bytes of a connection may come in payloads too short to tell
+    its protocol: the kernel keeps them until it can, so the request written
+    (and read) one byte at a time is still one span on each side."""
+    port = free_port()
+    server = python_server(port, DOCROOT)
+    client_code = (
+        "import socket, sys, time\n"
+        "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
+        "s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)\n"
+        "for b in b'GET /index.html?bytewise=1 HTTP/1.1\\r\\nHost: x\\r\\n"
+        "Connection: close\\r\\n\\r\\n':\n"
+        "    s.send(bytes([b])); time.sleep(0.003)\n"
+        "while s.recv(65536): pass\n")
+    sonde = Sonde("--stats")
+    try:
+        client = subprocess.run([PYTHON, "-c", client_code, str(port)], timeout=30,
+                                capture_output=True)
+        check(client.returncode == 0, f"client failed: {client.stderr!r}")
+        got = sonde.wait_spans(lambda s: "bytewise" in s.get("url.query", ""), 2)
+        sonde.settle()
+    finally:
+        sonde.stop()
+        server.stop()
+    spans = [s for s in sonde.spans() if s.get("url.query") == "bytewise=1"]
+    kinds = sorted(s["kind"] for s in spans)
+    check(kinds == ["client", "server"], f"expected one client and one server span, got {got}")
+    for s in spans:
+        check(s["http.request.method"] == "GET" and s["url.path"] == "/index.html" and
+              s["http.response.status_code"] == 200, f"wrong span: {s}")
+
+
 def test_pid_filter():
     """--pid shows only that process."""
     p1, p2 = free_port(), free_port()

@@ -250,7 +250,7 @@ def test_k8s_host_mounts_are_the_agents_paths():
               f"hostPath {path}: the agent never uses it")
     paths = {v["hostPath"]["path"] for v in spec["volumes"] if "hostPath" in v}
     # mounts.c: where tracefs and bpffs are looked for (and mounted when missing)
-    with open(os.path.join(ROOT, "agent", "mounts.c")) as f:
+    with open(os.path.join(ROOT, "agent", "host", "mounts.c")) as f:
         mounts_c = f.read()
     for want in ("/sys/kernel/tracing", "/sys/kernel/debug", "/sys/fs/bpf"):
         check(want in mounts_c and want in paths, f"{want}: mounts.c or hostPath missing")
@@ -338,7 +338,7 @@ def exported_metrics():
         otlp = f.read()
     with open(os.path.join(ROOT, "agent", "export", "prom_text.c")) as f:
         prom = f.read()
-    with open(os.path.join(ROOT, "agent", "pipeline.c")) as f:
+    with open(os.path.join(ROOT, "agent", "pipeline", "pipeline.c")) as f:
         pipeline = f.read()
     units = {"s": "seconds", "ms": "milliseconds", "By": "bytes"}
     families = set()
@@ -359,7 +359,7 @@ def exported_metrics():
 def exported_labels():
     with open(os.path.join(ROOT, "agent", "export", "otlp_metrics.c")) as f:
         attrs = set(re.findall(r'otlp_kv_\w+\(a, "([a-z._]+)"', f.read()))
-    with open(os.path.join(ROOT, "agent", "resource.c")) as f:
+    with open(os.path.join(ROOT, "agent", "host", "resource.c")) as f:
         attrs |= set(re.findall(r'add\(r, "([a-z._]+)"', f.read()))
     # Kubernetes resource attributes (semantic conventions) the k8s-api work adds.
     attrs |= {"k8s.namespace.name", "k8s.pod.name", "k8s.pod.uid", "k8s.node.name",
