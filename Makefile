@@ -55,7 +55,7 @@ PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.
 	     agent/core/reorder.c \
 	     agent/core/ring_reader.c agent/pipeline/metrics.c agent/host/resource.c \
 	     agent/cli/format.c agent/cli/summary.c agent/util/json.c agent/util/lru_map.c \
-	     agent/util/url.c agent/util/byte_buf.c \
+	     agent/util/url.c agent/util/byte_buf.c agent/util/utf8.c \
 	     $(wildcard agent/config/*.c) \
 	     agent/export/arena.c agent/export/otlp_common.c agent/export/otlp_traces.c \
 	     agent/export/otlp_metrics.c agent/export/prom_text.c agent/export/gzip.c \

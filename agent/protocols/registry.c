@@ -12,6 +12,7 @@ static const struct {
 } registry[SONDE_PROTO__COUNT] = {
 	[SONDE_PROTO_HTTP1] = { &http1_protocol, offsetof(struct protocols, http1) },
 	[SONDE_PROTO_HTTP2] = { &http2_protocol, offsetof(struct protocols, http2) },
+	[SONDE_PROTO_POSTGRES] = { &postgres_protocol, offsetof(struct protocols, postgres) },
 	[SONDE_PROTO_REDIS] = { &redis_protocol, offsetof(struct protocols, redis) },
 };
 

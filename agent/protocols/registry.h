@@ -9,6 +9,7 @@
 
 #include "protocols/http1/http1_protocol.h"
 #include "protocols/http2/http2_protocol.h"
+#include "protocols/postgres/postgres_protocol.h"
 #include "protocols/protocol.h"
 #include "protocols/redis/redis_protocol.h"
 
@@ -16,6 +17,7 @@ struct protocols {
 	struct protocol_settings settings;
 	struct http1_shared http1;
 	struct http2_shared http2;
+	struct postgres_shared postgres;
 	struct redis_shared redis;
 };
 
