@@ -105,6 +105,8 @@ static void test_recorded(void **state)
 	driver_play(&d, recorded, N(recorded), SIZE_MAX, 0);
 	assert_string_equal(d.text, recorded_spans);
 	assert_int_equal(d.not_client, 0);
+	assert_int_equal(d.begins, 16);
+	assert_int_equal(d.unbegun, 0);
 	assert_int_equal(shared.stats.spans, 16);
 	assert_int_equal(d.p->in_flight(d.session), 0);
 	driver_free(&d);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "protocols/redis/resp.h"
+#include "protocols/span_identity.h"
 #include "spans/span.h"
 
 #define REDIS_SUB_LEN 24
@@ -57,6 +58,9 @@ struct redis_command {
 	uint8_t family;			  /* enum redis_channel_family, for pub/sub */
 	int8_t reply_mode;		  /* CLIENT REPLY: enum redis_reply_mode, or -1 */
 	bool lost_after;		  /* commands after it were lost: replies out of sync */
+	uint8_t exchange_kind;		  /* where its first byte sits in the stream */
+	uint32_t exchange;
+	struct span_identity id; /* given when it was written */
 };
 
 /* Which of a command's first items the parser may keep, once item 0 (its

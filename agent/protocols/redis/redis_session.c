@@ -35,19 +35,38 @@ static size_t query_room(const struct protocol_settings *settings)
 	return (max < SPAN_DB_QUERY_LEN - 1 ? max : SPAN_DB_QUERY_LEN - 1) + 1;
 }
 
+/* What a span of cmd is from the start: enough for the core to give it its
+ * identity (span_sink.begin). */
+static void span_head(struct span *sp, const struct redis_command *cmd)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->kind = SPAN_CLIENT;
+	sp->start_ns = cmd->start_ts;
+	sp->flags = SPAN_F_DB;
+	sp->exchange_kind = cmd->exchange_kind;
+	sp->exchange = cmd->exchange;
+	sp->db.system = SPAN_DB_REDIS;
+	sp->db.returned_rows = -1;
+}
+
+static void begin(struct redis_command *cmd, const struct span_sink *sink)
+{
+	struct span sp;
+
+	span_head(&sp, cmd);
+	span_identity_begin(&cmd->id, &sp, sink);
+}
+
 /* One span: cmd, answered at end_ts (by an error when err is set). */
 static void emit(struct redis_session *s, const struct redis_command *cmd, uint64_t end_ts,
 		 uint32_t flags, const struct resp_item *err, const struct span_sink *sink)
 {
 	struct span sp;
 
-	memset(&sp, 0, sizeof(sp));
-	sp.kind = SPAN_CLIENT;
-	sp.start_ns = cmd->start_ts;
+	span_head(&sp, cmd);
+	span_identity_apply(&sp, &cmd->id);
 	sp.end_ns = end_ts;
-	sp.flags = SPAN_F_DB | flags;
-	sp.db.system = SPAN_DB_REDIS;
-	sp.db.returned_rows = -1;
+	sp.flags |= flags;
 	snprintf(sp.db.operation, sizeof(sp.db.operation), "%s", cmd->name);
 	snprintf(sp.db.name_space, sizeof(sp.db.name_space), "%s", s->db);
 	if (err) {
@@ -306,9 +325,11 @@ static void feed_replies(struct redis_session *s, const struct protocol_bytes *b
 }
 
 /* A command's first byte: can its reply be told from the others? */
-static void command_starts(struct redis_session *s, uint64_t ts)
+static void command_starts(struct redis_session *s, const struct protocol_bytes *b, size_t off)
 {
-	s->cmd_start = ts;
+	s->cmd_start = b->ts;
+	s->cmd_seq = b->seq + (uint32_t)off;
+	s->cmd_seq_kind = b->seq_kind;
 	s->commands.capture = 0;
 	/* Every reply owed was read (the last read ended between frames, no
 	 * command waits): this command's reply is the next frame. */
@@ -342,6 +363,9 @@ static void command_done(struct redis_session *s, uint64_t ts, const struct span
 	if (!redis_command_from_frame(&cmd, &s->commands.frame))
 		return; /* an empty command: Redis answers nothing */
 	cmd.start_ts = s->cmd_start;
+	cmd.exchange = s->cmd_seq;
+	cmd.exchange_kind = s->cmd_seq_kind;
+	begin(&cmd, sink);
 	if (!gets_reply(s, &cmd) || s->monitoring) {
 		emit(s, &cmd, ts, 0, NULL, sink);
 		return;
@@ -404,7 +428,7 @@ static void feed_commands(struct redis_session *s, const struct protocol_bytes *
 		enum resp_result r;
 
 		if (resp_at_frame_start(&s->commands))
-			command_starts(s, b->ts);
+			command_starts(s, b, off);
 		r = resp_parse(&s->commands, b->data + off, b->captured - off, &used);
 		off += used;
 		if (!command_result(s, r, b->ts, sink))

@@ -52,6 +52,8 @@ struct redis_session {
 	bool lost_in_queue;    /* a queued command carries lost_after */
 	bool cmd_pairable;     /* the command being parsed can be paired with a reply */
 	uint64_t cmd_start;    /* its first byte's ts */
+	uint32_t cmd_seq;      /* and where it sits in the stream (protocol_bytes.seq) */
+	uint8_t cmd_seq_kind;
 	struct resp_parser commands;
 	struct resp_parser replies;
 	/* Commands awaiting replies: a ring of cap entries. */
