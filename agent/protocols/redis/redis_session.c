@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "protocols/redis/redis_session.h"
+#include "protocols/sql/db_query.h"
 #include "sonde_event.h"
 
 void redis_session_init(struct redis_session *s, uint8_t role,
@@ -25,14 +26,6 @@ void redis_session_free(struct redis_session *s)
 	free(s->queue);
 	s->queue = NULL;
 	s->cap = s->len = s->head = 0;
-}
-
-static size_t query_room(const struct protocol_settings *settings)
-{
-	size_t max =
-		settings && settings->db_query_max ? settings->db_query_max : SPAN_DB_QUERY_LEN - 1;
-
-	return (max < SPAN_DB_QUERY_LEN - 1 ? max : SPAN_DB_QUERY_LEN - 1) + 1;
 }
 
 /* What a span of cmd is from the start: enough for the core to give it its
@@ -74,7 +67,7 @@ static void emit(struct redis_session *s, const struct redis_command *cmd, uint6
 		sp.flags |= SPAN_F_DB_ERROR;
 	}
 	if ((!s->settings || s->settings->db_query != DB_QUERY_NONE) &&
-	    redis_query_text(cmd, sp.db.query, query_room(s->settings)))
+	    redis_query_text(cmd, sp.db.query, db_query_cap(s->settings) + 1))
 		sp.flags |= SPAN_F_QUERY_TRUNCATED;
 	s->stats->spans++;
 	sink->emit(sink->ctx, &sp);
