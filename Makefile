@@ -56,7 +56,8 @@ PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.
 	     agent/core/ring_reader.c agent/pipeline/metrics.c agent/host/resource.c \
 	     agent/cli/format.c agent/cli/summary.c agent/util/json.c agent/util/lru_map.c \
 	     agent/util/url.c agent/util/byte_buf.c agent/util/utf8.c \
-	     $(wildcard agent/config/*.c) \
+	     agent/config/config.c agent/config/config_table.c agent/config/config_parse.c \
+	     agent/config/config_flags.c agent/config/config_yaml.c \
 	     agent/export/arena.c agent/export/otlp_common.c agent/export/otlp_traces.c \
 	     agent/export/otlp_metrics.c agent/export/prom_text.c agent/export/gzip.c \
 	     agent/export/pb_writer.c agent/export/otlp_response.c \
@@ -65,7 +66,7 @@ PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.
 HOST_SRCS := agent/tls/elf_file.c agent/tls/go_pclntab.c agent/tls/go_buildinfo.c \
 	     agent/tls/go_layout.c agent/tls/x86_ret.c agent/tls/tls_target.c \
 	     agent/util/log.c agent/util/file.c agent/export/exporter.c \
-	     agent/k8s/kube_config_load.c
+	     agent/k8s/kube_config_load.c agent/config/config_load.c
 AGENT_SRCS := $(PURE_SRCS) $(HOST_SRCS) \
 	      $(wildcard agent/cli/*.c agent/host/*.c agent/core/*.c agent/pipeline/*.c \
 			 agent/tls/*.c agent/export/*.c agent/k8s/*.c agent/util/*.c)

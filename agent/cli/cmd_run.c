@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "cli/cmd_run.h"
+#include "config/config_load.h"
 #include "k8s/k8s_meta.h"
 #include "host/kernel_features.h"
 #include "util/log.h"
@@ -232,6 +233,7 @@ int cmd_run(int argc, char **argv)
 	struct tracer *t = NULL;
 	struct k8s_meta *km = NULL;
 	struct ingest ig;
+	struct protocol_settings settings;
 	uint64_t counters[SONDE_CNT__MAX] = { 0 };
 	uint64_t next_push, next_housekeeping = 0;
 	char err_msg[CONFIG_ERR_LEN];
@@ -256,7 +258,9 @@ int cmd_run(int argc, char **argv)
 		log_error("cannot initialise libcurl");
 		return 1;
 	}
-	if (ingest_init(&ig, cfg.max_conns, NULL, pipeline_span, &pl)) {
+	settings = (struct protocol_settings){ .db_query = (uint8_t)cfg.db_query,
+					       .db_query_max = (uint16_t)cfg.db_query_max };
+	if (ingest_init(&ig, cfg.max_conns, &settings, pipeline_span, &pl)) {
 		log_error("out of memory");
 		return 1;
 	}

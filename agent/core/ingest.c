@@ -186,6 +186,14 @@ static int on_conn_open(struct ingest *ig, const struct sonde_conn_open *ev)
 	return 0;
 }
 
+static void on_connect(struct ingest *ig, const struct sonde_conn_open *ev)
+{
+	struct span_endpoint local;
+
+	set_endpoint(&local, ev->family, ev->local_addr, ev->local_port);
+	linker_conn_open(&ig->linker, SONDE_ROLE_CLIENT, &local);
+}
+
 /* Bytes of this direction the kernel moved that never reached us: a jump in
  * its byte positions means events were lost (ring buffer full). */
 static uint64_t unseen_before(struct conn *c, const struct sonde_data *ev)
@@ -337,6 +345,11 @@ int ingest_event(struct ingest *ig, const void *data, size_t size)
 		return 0;
 	case SONDE_EV_PROC_EXIT:
 		on_proc_exit(ig, data);
+		return 0;
+	case SONDE_EV_CONN_CONNECT:
+		if (size < sizeof(struct sonde_conn_open))
+			goto malformed;
+		on_connect(ig, data);
 		return 0;
 	case SONDE_EV_LINK:
 		if (size < sizeof(struct sonde_link))

@@ -12,7 +12,7 @@
 #define UNITS_MAX   16384
 #define HINTS_MAX   4096
 #define SPAWNS_MAX  8192
-#define ADDRS_MAX   1024
+#define PROCS_MAX   1024
 #define HELD_MAX    256
 /* Parents followed up a chain to its trace (a request crosses this many
  * processes at most before its spans are sent on as they are). */
@@ -40,33 +40,35 @@ struct exchange_key {
 	uint32_t value;
 };
 
-struct addr_key {
+struct port_key {
 	uint8_t addr[16];
+	uint16_t port;
+	uint8_t pad[2];
 };
 
 struct ctx_record {
-	uint64_t parent;	   /* span id of a local parent, or 0 */
-	uint8_t parent_id[8];	   /* the parent span id exported (local or header) */
-	uint8_t trace_id[16];	   /* own for roots and header parents, else the parent's */
-	uint8_t link;		   /* enum span_link */
-	uint8_t trace_flags;	   /* from a header parent */
-	bool from_header;	   /* its trace came with a traceparent */
+	uint64_t parent;      /* span id of a local parent, or 0 */
+	uint8_t parent_id[8]; /* the parent span id exported (local or header) */
+	uint8_t trace_id[16]; /* own for roots and header parents, else the parent's */
+	uint8_t link;	      /* enum span_link */
+	uint8_t trace_flags;  /* from a header parent */
+	bool from_header;     /* its trace came with a traceparent */
 	bool server;
-	bool waiting;		   /* a server waiting for the client at the other end */
+	bool waiting; /* a server waiting for the client at the other end */
 	bool ended;
-	bool registered;	   /* a client whose exchange is in `clients` */
-	bool waited;		   /* its trace was not known at first: children may
+	bool registered;	      /* a client whose exchange is in `clients` */
+	bool waited;		      /* its trace was not known at first: children may
 				    * have begun with a provisional one, so the record
 				    * outlives the span (until evicted) */
-	uint64_t wait_until;	   /* kernel monotonic */
-	struct unit_key unit;	   /* server: the unit it is current for */
-	struct fd_key conn;	   /* server: its connection in `serving` */
+	uint64_t wait_until;	      /* kernel monotonic */
+	struct unit_key unit;	      /* server: the unit it is current for */
+	struct fd_key conn;	      /* server: its connection in `serving` */
 	struct exchange_key exchange; /* registered or waited for */
 };
 
 struct unit_state {
-	uint64_t current;  /* span id of the request it serves, or 0 */
-	bool event_loop;   /* it served two at once: links nothing by unit */
+	uint64_t current; /* span id of the request it serves, or 0 */
+	bool event_loop;  /* it served two at once: links nothing by unit */
 };
 
 struct held {
@@ -168,9 +170,9 @@ int linker_init(struct linker *l, uint64_t seed, void (*out)(void *ctx, const st
 				HINTS_MAX)) ||
 	    (err = lru_map_init(&l->spawned, sizeof(struct unit_key), sizeof(uint64_t),
 				SPAWNS_MAX)) ||
-	    (err = lru_map_init(&l->client_addrs, sizeof(struct addr_key), sizeof(uint32_t),
-				ADDRS_MAX)) ||
-	    (err = lru_map_init(&l->async_procs, sizeof(uint32_t), sizeof(uint8_t), ADDRS_MAX))) {
+	    (err = lru_map_init(&l->client_ports, sizeof(struct port_key), sizeof(uint8_t),
+				RECORDS_MAX)) ||
+	    (err = lru_map_init(&l->async_procs, sizeof(uint32_t), sizeof(uint8_t), PROCS_MAX))) {
 		linker_destroy(l);
 		return err;
 	}
@@ -190,41 +192,48 @@ void linker_destroy(struct linker *l)
 	lru_map_destroy(&l->waiting);
 	lru_map_destroy(&l->hints);
 	lru_map_destroy(&l->spawned);
-	lru_map_destroy(&l->client_addrs);
+	lru_map_destroy(&l->client_ports);
 	lru_map_destroy(&l->async_procs);
+}
+
+static struct port_key port_at(const struct span_endpoint *e)
+{
+	struct port_key k;
+
+	memset(&k, 0, sizeof(k));
+	addr_norm(e, k.addr);
+	k.port = e->port;
+	return k;
 }
 
 void linker_conn_open(struct linker *l, uint8_t role, const struct span_endpoint *local)
 {
-	struct addr_key k;
-	uint32_t *n;
+	struct port_key k;
+	bool evicted;
 
 	if (role != SONDE_ROLE_CLIENT || !endpoint_known(local))
 		return;
-	addr_norm(local, k.addr);
-	n = lru_map_put(&l->client_addrs, &k, NULL);
-	(*n)++;
+	k = port_at(local);
+	lru_map_put(&l->client_ports, &k, &evicted);
+	if (evicted)
+		l->stats.evicted++;
 }
 
 void linker_conn_close(struct linker *l, uint8_t role, const struct span_endpoint *local)
 {
-	struct addr_key k;
-	uint32_t *n;
+	struct port_key k;
 
 	if (role != SONDE_ROLE_CLIENT || !endpoint_known(local))
 		return;
-	addr_norm(local, k.addr);
-	n = lru_map_get(&l->client_addrs, &k, false);
-	if (n && !--*n)
-		lru_map_del(&l->client_addrs, &k);
+	k = port_at(local);
+	lru_map_del(&l->client_ports, &k);
 }
 
-static bool client_addr_traced(struct linker *l, const struct span_endpoint *peer)
+static bool client_traced(struct linker *l, const struct span_endpoint *peer)
 {
-	struct addr_key k;
+	struct port_key k = port_at(peer);
 
-	addr_norm(peer, k.addr);
-	return lru_map_get(&l->client_addrs, &k, false) != NULL;
+	return lru_map_get(&l->client_ports, &k, false) != NULL;
 }
 
 /* The record of a request still in flight, or NULL. */
@@ -260,7 +269,8 @@ static void find_client_parent(struct linker *l, struct ctx_record *r, const str
 
 	if (hint) {
 		if (hint->kind == SONDE_LINK_UNIT) {
-			struct unit_key hk = { .tgid = w->tgid, .kind = hint->unit_kind,
+			struct unit_key hk = { .tgid = w->tgid,
+					       .kind = hint->unit_kind,
 					       .id = hint->unit };
 
 			u = lru_map_get(&l->units, &hk, false);
@@ -357,7 +367,7 @@ static void begin_server(struct linker *l, struct span *sp, struct ctx_record *r
 			set_parent(r, *cid, c, SPAN_LINK_CONNECTION);
 			c->registered = false;
 			lru_map_del(&l->clients, &k);
-		} else if (client_addr_traced(l, w->peer)) {
+		} else if (client_traced(l, w->peer)) {
 			bool evicted;
 			uint64_t *slot = lru_map_put(&l->waiting, &k, &evicted);
 

@@ -16,9 +16,9 @@
  *   client span's child: the client's local address and port and where the
  *   request starts in the TCP stream (or its HTTP/2 stream id) are the same
  *   at both ends. The client's event can reach the agent after the server's
- *   (they are written on different CPUs), so a server whose peer address is
- *   one a traced client uses waits for it, up to a bound; its trace's spans
- *   are held meanwhile.
+ *   (they are written on different CPUs), so a server whose peer is a traced
+ *   client's socket (announced at connect) waits for it, up to a bound; its
+ *   trace's spans are held meanwhile.
  * - Nothing is linked from timing; what cannot be known stays a root and is
  *   counted.
  *
@@ -44,17 +44,17 @@
 
 struct linker_stats {
 	uint64_t links[SPAN_LINK__COUNT]; /* spans by how their parent was found */
-	uint64_t roots_expected; /* a parent was expected and not found: left a root */
-	uint64_t roots_waited;	 /* ... of which a server waited for its client in vain */
-	uint64_t event_loop_units; /* threads found serving two requests at once */
-	uint64_t unlinked_event_loop; /* client calls of such threads (or of processes
+	uint64_t roots_expected;	  /* a parent was expected and not found: left a root */
+	uint64_t roots_waited;		  /* ... of which a server waited for its client in vain */
+	uint64_t event_loop_units;	  /* threads found serving two requests at once */
+	uint64_t unlinked_event_loop;	  /* client calls of such threads (or of processes
 				       * whose hooks name async contexts), left roots */
-	uint64_t hints;		      /* SONDE_EV_LINK events */
-	uint64_t hints_unused;	      /* ... replaced or gone before a request used them */
-	uint64_t spawns;	      /* SONDE_EV_UNIT_SPAWN events */
-	uint64_t held;		      /* spans held while their trace waited */
-	uint64_t held_full;	      /* ... sent on unresolved: the hold was full */
-	uint64_t evicted;	      /* entries the bounded tables evicted */
+	uint64_t hints;			  /* SONDE_EV_LINK events */
+	uint64_t hints_unused;		  /* ... replaced or gone before a request used them */
+	uint64_t spawns;		  /* SONDE_EV_UNIT_SPAWN events */
+	uint64_t held;			  /* spans held while their trace waited */
+	uint64_t held_full;		  /* ... sent on unresolved: the hold was full */
+	uint64_t evicted;		  /* entries the bounded tables evicted */
 };
 
 /* What the core knows of the exchange's connection and of the event whose
@@ -74,14 +74,14 @@ struct held;
 
 struct linker {
 	struct id_rng rng;
-	struct lru_map records;	  /* span id → struct ctx_record */
-	struct lru_map units;	  /* unit → struct unit_state */
-	struct lru_map serving;	  /* (tgid, fd) → span id of its request in flight */
-	struct lru_map clients;	  /* exchange at a client address → client span id */
-	struct lru_map waiting;	  /* the same key → server span id waiting for it */
-	struct lru_map hints;	  /* (tgid, fd) → struct sonde_link */
-	struct lru_map spawned;	  /* unit → span id served by its creator */
-	struct lru_map client_addrs; /* addresses traced clients use → connections */
+	struct lru_map records;	     /* span id → struct ctx_record */
+	struct lru_map units;	     /* unit → struct unit_state */
+	struct lru_map serving;	     /* (tgid, fd) → span id of its request in flight */
+	struct lru_map clients;	     /* exchange at a client address → client span id */
+	struct lru_map waiting;	     /* the same key → server span id waiting for it */
+	struct lru_map hints;	     /* (tgid, fd) → struct sonde_link */
+	struct lru_map spawned;	     /* unit → span id served by its creator */
+	struct lru_map client_ports; /* address and port of traced clients' sockets */
 	struct lru_map async_procs;  /* processes whose hooks name async contexts */
 	struct held *held;	     /* ring of spans waiting for their trace */
 	uint32_t held_cap, held_head, held_count;
@@ -97,8 +97,9 @@ int linker_init(struct linker *l, uint64_t seed, void (*out)(void *ctx, const st
 /* Hands out every held span first. */
 void linker_destroy(struct linker *l);
 
-/* A followed connection opened or closed (its addresses: the client side's
- * local address is what a server's peer address names). */
+/* A traced client connected from local (SONDE_EV_CONN_CONNECT), or a followed
+ * connection opened or closed: a server whose peer is a traced client's
+ * local address and port waits for that client's side of each request. */
 void linker_conn_open(struct linker *l, uint8_t role, const struct span_endpoint *local);
 void linker_conn_close(struct linker *l, uint8_t role, const struct span_endpoint *local);
 

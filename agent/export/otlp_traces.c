@@ -169,10 +169,17 @@ static void put_scope(struct pb_writer *w)
  * Returns the length written to name (room for NAME_MAX_LEN + 1). */
 static size_t span_name(const struct span *sp, const char *route, char *name)
 {
-	size_t ml = strlen(sp->method), rl = strlen(route);
+	size_t ml, rl = strlen(route);
 	const char *svc, *method;
 	size_t svc_len, method_len;
 
+	if (sp->flags & SPAN_F_DB) {
+		char db[SPAN_DB_NAME_LEN];
+		size_t n = span_db_name(sp, db, sizeof(db));
+
+		return utf8_sanitize(name, NAME_MAX_LEN + 1, db, n);
+	}
+	ml = strlen(sp->method);
 	if (span_rpc_parts(sp, &svc, &svc_len, &method, &method_len)) {
 		size_t n = svc_len + 1 + method_len;
 
@@ -224,7 +231,7 @@ static void put_span(struct pb_writer *w, const struct span *sp, const struct tr
 	}
 	w->len = (size_t)(p - w->buf);
 
-	span_attrs_build(attrs, sp, route[0] ? route : NULL, with_query);
+	span_attrs_build(attrs, sp, route[0] ? route : NULL, with_query ? SPAN_ATTRS_QUERY : 0);
 	for (int i = 0; i < attrs->n; i++)
 		put_attr(w, &attrs->items[i]);
 

@@ -89,8 +89,9 @@ static void span_out(struct pipeline *p, const struct span *sp, struct resource 
 	char route[ROUTE_LEN];
 	const char *admitted;
 
-	/* gRPC paths name a method already: no route to template or admit. */
-	if (sp->flags & SPAN_F_GRPC) {
+	/* gRPC paths name a method already, database commands have none: no
+	 * route to template or admit. */
+	if (sp->flags & (SPAN_F_GRPC | SPAN_F_DB)) {
 		admitted = "";
 	} else {
 		route_template(sp->target, span_path_len(sp), route, sizeof(route));

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -8,6 +9,8 @@
 
 bool span_is_error(const struct span *s)
 {
+	if (s->flags & SPAN_F_DB)
+		return (s->flags & (SPAN_F_DB_ERROR | SPAN_F_NO_RESPONSE)) != 0;
 	/* A call's status decides, even for a client that cancelled before the
 	 * server answered (CANCELLED is no server error). */
 	if (s->flags & SPAN_F_GRPC_STATUS) {
@@ -33,12 +36,14 @@ bool span_rpc_parts(const struct span *s, const char **service, size_t *service_
 
 size_t span_path_len(const struct span *s)
 {
+	if (s->flags & SPAN_F_DB)
+		return 0;
 	return strcspn(s->target, "?#");
 }
 
 const char *span_query(const struct span *s)
 {
-	const char *q = strchr(s->target, '?');
+	const char *q = s->flags & SPAN_F_DB ? NULL : strchr(s->target, '?');
 
 	return q ? q + 1 : NULL;
 }
@@ -89,4 +94,74 @@ bool span_has_parent(const struct span *s)
 	static const uint8_t none[8];
 
 	return memcmp(s->parent_span_id, none, sizeof(none)) != 0;
+}
+
+/* The decimal port at s; 0 when there is none or it is out of range.
+ * strtoul cost ~180 instructions a span here, for five digits. */
+static uint16_t port_number(const char *s)
+{
+	uint32_t v = 0;
+	int i = 0;
+
+	for (; s[i] >= '0' && s[i] <= '9'; i++) {
+		v = v * 10 + (uint32_t)(s[i] - '0');
+		if (v > 65535)
+			return 0;
+	}
+	return (uint16_t)v;
+}
+
+size_t span_split_host(const char *host, const char **start, uint16_t *port)
+{
+	const char *colon;
+	size_t n;
+
+	*port = 0;
+	*start = host;
+	if (host[0] == '[') { /* IPv6 literal, RFC 3986 §3.2.2 */
+		const char *end = strchr(host, ']');
+
+		if (!end)
+			return strlen(host);
+		*start = host + 1;
+		if (end[1] == ':')
+			*port = port_number(end + 2);
+		return (size_t)(end - host - 1);
+	}
+	colon = strrchr(host, ':');
+	n = colon ? (size_t)(colon - host) : strlen(host);
+	if (colon)
+		*port = port_number(colon + 1);
+	return n;
+}
+
+const char *span_db_system_name(uint8_t system)
+{
+	switch (system) {
+	case SPAN_DB_POSTGRESQL:
+		return "postgresql";
+	case SPAN_DB_MYSQL:
+		return "mysql";
+	case SPAN_DB_MARIADB:
+		return "mariadb";
+	case SPAN_DB_REDIS:
+		return "redis";
+	}
+	return "other_sql";
+}
+
+size_t span_db_name(const struct span *s, char *buf, size_t len)
+{
+	const struct span_db *db = &s->db;
+	int n;
+
+	if (!db->operation[0])
+		n = snprintf(buf, len, "%s", span_db_system_name(db->system));
+	else if (!db->collection[0])
+		n = snprintf(buf, len, "%s", db->operation);
+	else
+		n = snprintf(buf, len, "%s %s", db->operation, db->collection);
+	if (n < 0)
+		return 0;
+	return (size_t)n < len ? (size_t)n : len - 1;
 }

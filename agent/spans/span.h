@@ -142,10 +142,20 @@ bool span_is_error(const struct span *s);
 bool span_rpc_parts(const struct span *s, const char **service, size_t *service_len,
 		    const char **method, size_t *method_len);
 
-/* Length of the path part of the target (up to '?' or '#'). */
+/* A database span's name (the conventions' {db.operation.name}
+ * {db.collection.name}, the operation alone, or the system): written to buf,
+ * cut to fit; returns its length. */
+#define SPAN_DB_NAME_LEN (SPAN_DB_OPERATION_LEN + SPAN_DB_COLLECTION_LEN)
+size_t span_db_name(const struct span *s, char *buf, size_t len);
+
+/* db.system.name: "postgresql", "mysql", "mariadb", "redis". */
+const char *span_db_system_name(uint8_t system);
+
+/* Length of the path part of the target (up to '?' or '#'); 0 for database
+ * spans. */
 size_t span_path_len(const struct span *s);
 
-/* The query part after '?', or NULL. */
+/* The query part after '?', or NULL (always for database spans). */
 const char *span_query(const struct span *s);
 
 /* n bytes as lowercase hex into out (2n + 1 bytes). */
@@ -160,5 +170,9 @@ bool span_has_parent(const struct span *s);
 
 /* Writes "addr" for an endpoint (IPv4-mapped IPv6 shown as IPv4). */
 void span_endpoint_addr(const struct span_endpoint *e, char *buf, size_t len);
+
+/* Splits a Host header value into host and port ("[::1]:8080", "a.example:81",
+ * "a.example"). *port is 0 when absent or out of range. Returns the host length. */
+size_t span_split_host(const char *host, const char **start, uint16_t *port);
 
 #endif /* SONDE_SPAN_H */

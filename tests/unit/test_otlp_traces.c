@@ -107,7 +107,8 @@ static otlp_span *ref_encode_span(struct arena *a, const struct export_span *es,
 	s->start_time_unix_nano = es->span.start_ns;
 	s->end_time_unix_nano = es->span.end_ns;
 
-	span_attrs_build(attrs, &es->span, es->route[0] ? es->route : NULL, with_query);
+	span_attrs_build(attrs, &es->span, es->route[0] ? es->route : NULL,
+			 with_query ? SPAN_ATTRS_QUERY : 0);
 	for (int i = 0; i < attrs->n; i++) {
 		otlp_kv *kv = ref_kv_attr(a, &attrs->items[i]);
 
