@@ -58,7 +58,7 @@ static void emit(struct redis_session *s, const struct redis_command *cmd, uint6
 
 	span_head(&sp, cmd);
 	span_identity_apply(&sp, &cmd->id);
-	sp.end_ns = end_ts;
+	sp.end_ns = end_ts > cmd->start_ts ? end_ts : cmd->start_ts;
 	sp.flags |= flags;
 	snprintf(sp.db.operation, sizeof(sp.db.operation), "%s", cmd->name);
 	snprintf(sp.db.name_space, sizeof(sp.db.name_space), "%s", s->db);
@@ -99,7 +99,7 @@ static bool queue_grow(struct redis_session *s)
 
 /* A command awaiting its reply; one that cannot be kept still has a reply
  * coming, which is skipped when it comes. */
-static void queue_push(struct redis_session *s, const struct redis_command *cmd)
+static bool queue_push(struct redis_session *s, const struct redis_command *cmd)
 {
 	if (s->len == s->cap && !queue_grow(s)) {
 		s->stats->pending_dropped++;
@@ -107,9 +107,10 @@ static void queue_push(struct redis_session *s, const struct redis_command *cmd)
 			queue_at(s, s->len - 1)->ghosts++;
 		else
 			s->ghosts++;
-		return;
+		return false;
 	}
 	*queue_at(s, s->len++) = *cmd;
+	return true;
 }
 
 /* Every command waiting is reported now, without its reply. */
@@ -124,15 +125,20 @@ static void end_pending(struct redis_session *s, uint64_t ts, uint32_t flags,
 		s->len--;
 	}
 	s->ghosts = 0;
+	s->tentative = 0;
 	s->lost_in_queue = false;
 }
 
-/* Replies can no longer be paired: wait for a point to start again. */
+/* Replies can no longer be paired: wait for a point to start again. The
+ * commands waiting now are answered somewhere in what follows; those
+ * written from now on are tentative. */
 static void lose_pairing(struct redis_session *s)
 {
 	s->replies_lost = true;
 	s->replies_clean = false;
 	s->ghosts = 0;
+	s->tentative = 0;
+	s->lost_in_queue = false;
 }
 
 /* The oldest command is answered at ts (by an error when err is set). */
@@ -146,9 +152,12 @@ static void finish_head(struct redis_session *s, uint64_t ts, const struct resp_
 	emit(s, &cmd, ts, 0, err, sink);
 	s->ghosts += cmd.ghosts;
 	if (cmd.lost_after) {
-		/* The commands after it were lost: so is the pairing of what follows. */
-		s->lost_in_queue = false;
+		/* The commands after it were lost: so is the pairing of what
+		 * follows. Those waiting were written after the loss. */
+		uint32_t after = s->len;
+
 		lose_pairing(s);
+		s->tentative = after;
 	}
 }
 
@@ -263,14 +272,11 @@ static void reply_done(struct redis_session *s, uint64_t ts, const struct span_s
 	answer_head(s, f, ts, sink);
 }
 
-/* Reply framing lost: what waits is reported without its reply. */
-static void reply_framing_lost(struct redis_session *s, uint64_t ts, const struct span_sink *sink)
+/* Reply framing lost: the replies of what waits may be in the bytes lost. */
+static void reply_framing_lost(struct redis_session *s)
 {
-	if (!s->replies_lost) {
+	if (!s->replies_lost)
 		s->stats->lost_sync++;
-		s->stats->unpaired += s->len;
-	}
-	end_pending(s, ts, SPAN_F_LOST_SYNC, sink);
 	lose_pairing(s);
 	s->replies_unframed = true;
 }
@@ -280,7 +286,7 @@ static bool reply_result(struct redis_session *s, enum resp_result r, uint64_t t
 			 const struct span_sink *sink)
 {
 	if (r == RESP_BAD) {
-		reply_framing_lost(s, ts, sink);
+		reply_framing_lost(s);
 		return false;
 	}
 	if (r == RESP_FRAME)
@@ -288,19 +294,72 @@ static bool reply_result(struct redis_session *s, enum resp_result r, uint64_t t
 	return true;
 }
 
+/*
+ * A read while replies cannot be paired, parsed on a copy of the parser.
+ * Returns true when it shows the way back: it starts and ends on frame
+ * boundaries, and holds exactly one reply for each command written since
+ * the loss (all that wait), as a client that waits for its replies reads
+ * them. Otherwise the read is passed over, noting whether it ended cleanly.
+ */
+static bool read_while_lost(struct redis_session *s, const struct protocol_bytes *b)
+{
+	struct resp_parser dry;
+	bool at_start, clean = true;
+	uint32_t frames = 0;
+	size_t off = 0;
+
+	if (s->replies_unframed) {
+		resp_parser_reset(&s->replies); /* try this read's start as a frame's */
+		s->replies_unframed = false;
+	}
+	if (b->unseen && resp_skip(&s->replies, b->unseen) == RESP_BAD) {
+		reply_framing_lost(s);
+		return false;
+	}
+	dry = s->replies;
+	at_start = resp_at_frame_start(&dry);
+	while (clean && off < b->captured) {
+		size_t used = 0;
+		enum resp_result r = resp_parse(&dry, b->data + off, b->captured - off, &used);
+
+		off += used;
+		clean = r != RESP_BAD;
+		frames += r == RESP_FRAME && dry.frame.type != '>' && dry.frame.type != '|';
+	}
+	if (clean) {
+		enum resp_result r = resp_skip(&dry, b->total - b->captured);
+
+		clean = r != RESP_BAD;
+		frames += r == RESP_FRAME && dry.frame.type != '>' && dry.frame.type != '|';
+	}
+	if (!clean) {
+		reply_framing_lost(s);
+		return false;
+	}
+	s->replies_clean = resp_at_frame_start(&dry);
+	if (at_start && s->replies_clean && frames && frames == s->tentative &&
+	    s->len == s->tentative) {
+		s->replies_lost = false;
+		s->tentative = 0;
+		return true;
+	}
+	s->replies = dry;
+	return false;
+}
+
 static void feed_replies(struct redis_session *s, const struct protocol_bytes *b,
 			 const struct span_sink *sink)
 {
 	size_t off = 0;
 
+	s->last_in = b->ts;
 	if (s->monitoring)
 		return;
-	if (b->unseen && !s->replies_unframed)
-		reply_result(s, resp_skip(&s->replies, b->unseen), b->ts, sink);
-	if (s->replies_unframed) {
-		/* Try this read's start as a frame's. */
-		resp_parser_reset(&s->replies);
-		s->replies_unframed = false;
+	if (s->replies_lost) {
+		if (!read_while_lost(s, b))
+			return;
+	} else if (b->unseen && !reply_result(s, resp_skip(&s->replies, b->unseen), b->ts, sink)) {
+		return;
 	}
 	while (off < b->captured) {
 		size_t used = 0;
@@ -317,20 +376,27 @@ static void feed_replies(struct redis_session *s, const struct protocol_bytes *b
 		s->replies_clean = resp_at_frame_start(&s->replies);
 }
 
-/* A command's first byte: can its reply be told from the others? */
-static void command_starts(struct redis_session *s, const struct protocol_bytes *b, size_t off)
+/* A command's first byte. While replies cannot be paired, a new write
+ * means the replies of the commands before it were read (by a client that
+ * waits for them): those still waiting end at the last read, unpaired; and
+ * when that read ended cleanly, this command's reply is the next frame. */
+static void command_starts(struct redis_session *s, const struct protocol_bytes *b, size_t off,
+			   const struct span_sink *sink)
 {
 	s->cmd_start = b->ts;
 	s->cmd_seq = b->seq + (uint32_t)off;
 	s->cmd_seq_kind = b->seq_kind;
 	s->commands.capture = 0;
-	/* Every reply owed was read (the last read ended between frames, no
-	 * command waits): this command's reply is the next frame. */
-	if (s->replies_lost && !s->len && s->replies_clean) {
+	if (!s->replies_lost)
+		return;
+	if (off == 0 && s->len) {
+		s->stats->unpaired += s->len;
+		end_pending(s, s->last_in, SPAN_F_LOST_SYNC, sink);
+	}
+	if (!s->len && s->replies_clean) {
 		s->replies_lost = false;
 		s->ghosts = 0;
 	}
-	s->cmd_pairable = !s->replies_lost && !s->lost_in_queue;
 }
 
 /* Whether the command gets a reply, with CLIENT REPLY's modes in force. */
@@ -363,12 +429,8 @@ static void command_done(struct redis_session *s, uint64_t ts, const struct span
 		emit(s, &cmd, ts, 0, NULL, sink);
 		return;
 	}
-	if (!s->cmd_pairable || s->replies_lost || s->lost_in_queue) {
-		s->stats->unpaired++;
-		emit(s, &cmd, ts, SPAN_F_LOST_SYNC, NULL, sink);
-		return;
-	}
-	queue_push(s, &cmd);
+	if (queue_push(s, &cmd) && (s->replies_lost || s->lost_in_queue))
+		s->tentative++;
 }
 
 /* Command framing lost: the command being read is gone, and so is the
@@ -421,7 +483,7 @@ static void feed_commands(struct redis_session *s, const struct protocol_bytes *
 		enum resp_result r;
 
 		if (resp_at_frame_start(&s->commands))
-			command_starts(s, b, off);
+			command_starts(s, b, off, sink);
 		r = resp_parse(&s->commands, b->data + off, b->captured - off, &used);
 		off += used;
 		if (!command_result(s, r, b->ts, sink))
@@ -472,7 +534,14 @@ void redis_session_feed(struct redis_session *s, const struct protocol_bytes *b,
 		feed_commands(s, b, sink);
 }
 
+/* Commands still waiting: never answered, or answered where the replies
+ * could not be followed (then at the last read). */
 void redis_session_close(struct redis_session *s, uint64_t ts, const struct span_sink *sink)
 {
-	end_pending(s, ts, SPAN_F_NO_RESPONSE, sink);
+	if (s->replies_lost) {
+		s->stats->unpaired += s->len;
+		end_pending(s, s->last_in, SPAN_F_LOST_SYNC, sink);
+	} else {
+		end_pending(s, ts, SPAN_F_NO_RESPONSE, sink);
+	}
 }

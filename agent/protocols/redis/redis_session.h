@@ -10,11 +10,14 @@
  * OFF/SKIP) and after MONITOR the server only streams.
  *
  * When bytes of either direction go missing where they may hold framing, the
- * session stops pairing rather than pair wrongly: commands it had seen are
- * reported without their reply, and pairing starts again at the first
- * command written once every reply owed has been read (the replies read
- * before it ended on a frame boundary and no command is waiting). That is
- * exact for clients that wait for their replies, pipelined in rounds or not.
+ * session stops pairing rather than pair wrongly. It finds its way back as a
+ * client that waits for its replies (pipelined in rounds or not) shows it:
+ * when the client writes again, the commands still waiting were answered by
+ * what it read before, and end there, unpaired (marked lost sync); when a
+ * read starts and ends on frame boundaries and holds exactly one reply for
+ * each command written since the loss, they are paired; and a command
+ * written after a read that ended cleanly, with none waiting, is paired
+ * with the next frame.
  */
 #ifndef SONDE_REDIS_SESSION_H
 #define SONDE_REDIS_SESSION_H
@@ -36,7 +39,7 @@ struct redis_stats {
 	uint64_t pending_dropped; /* commands untracked: too many awaiting replies */
 	uint64_t lost_sync;	  /* times a direction's framing was lost (gap, cut, not RESP) */
 	uint64_t commands_lost;	  /* commands whose bytes were partly lost: no span */
-	uint64_t unpaired;	  /* commands reported without reply: replies out of sync */
+	uint64_t unpaired;	  /* commands whose replies could not be followed */
 	uint64_t server_sessions; /* connections of a traced Redis server: no spans made */
 };
 
@@ -50,7 +53,8 @@ struct redis_session {
 	bool replies_unframed; /* reply framing lost: try the next read's start */
 	bool replies_clean;    /* while replies_lost: the last read ended on a frame boundary */
 	bool lost_in_queue;    /* a queued command carries lost_after */
-	bool cmd_pairable;     /* the command being parsed can be paired with a reply */
+	uint32_t tentative;    /* while replies_lost: commands queued since the loss */
+	uint64_t last_in;      /* ts of the last read */
 	uint64_t cmd_start;    /* its first byte's ts */
 	uint32_t cmd_seq;      /* and where it sits in the stream (protocol_bytes.seq) */
 	uint8_t cmd_seq_kind;
