@@ -303,41 +303,40 @@ static bool reply_result(struct redis_session *s, enum resp_result r, uint64_t t
  */
 static bool read_while_lost(struct redis_session *s, const struct protocol_bytes *b)
 {
+	bool unframed = s->replies_unframed, bad = false, at_start;
 	struct resp_parser dry;
-	bool at_start, clean = true;
 	uint32_t frames = 0;
 	size_t off = 0;
 
-	if (s->replies_unframed) {
-		resp_parser_reset(&s->replies); /* try this read's start as a frame's */
-		s->replies_unframed = false;
-	}
-	if (b->unseen && resp_skip(&s->replies, b->unseen) == RESP_BAD) {
-		reply_framing_lost(s);
-		return false;
-	}
+	if (!unframed && b->unseen && resp_skip(&s->replies, b->unseen) == RESP_BAD)
+		unframed = true;
+	/* Framing unknown: each read is tried from its start, and trusted
+	 * again once one parses from its start to its end. */
+	if (unframed)
+		resp_parser_reset(&s->replies);
 	dry = s->replies;
 	at_start = resp_at_frame_start(&dry);
-	while (clean && off < b->captured) {
+	while (!bad && off < b->captured) {
 		size_t used = 0;
 		enum resp_result r = resp_parse(&dry, b->data + off, b->captured - off, &used);
 
 		off += used;
-		clean = r != RESP_BAD;
+		bad = r == RESP_BAD;
 		frames += r == RESP_FRAME && dry.frame.type != '>' && dry.frame.type != '|';
 	}
-	if (clean) {
+	if (!bad) {
 		enum resp_result r = resp_skip(&dry, b->total - b->captured);
 
-		clean = r != RESP_BAD;
+		bad = r == RESP_BAD;
 		frames += r == RESP_FRAME && dry.frame.type != '>' && dry.frame.type != '|';
 	}
-	if (!clean) {
-		reply_framing_lost(s);
+	s->replies_clean = !bad && resp_at_frame_start(&dry);
+	s->replies_unframed = bad || (unframed && !s->replies_clean);
+	if (s->replies_unframed) {
+		s->replies_clean = false;
 		return false;
 	}
-	s->replies_clean = resp_at_frame_start(&dry);
-	if (at_start && s->replies_clean && frames && frames == s->tentative &&
+	if (s->replies_clean && at_start && frames && frames == s->tentative &&
 	    s->len == s->tentative) {
 		s->replies_lost = false;
 		s->tentative = 0;
