@@ -245,20 +245,50 @@ static void resync(struct mysql_session *s, const struct span_sink *sink)
 	s->in_lost = false;
 }
 
-/* After an SSLRequest, until TLS hands over the plaintext, the handshake's
- * records come through the socket too: whole reads of them are skipped. */
-static bool tls_record_read(struct mysql_session *s, const struct protocol_bytes *b,
-			    const struct mysql_reader *r)
+/*
+ * After an SSLRequest, until the TLS library hands over the plaintext, the
+ * handshake's records come through the socket too: skipped record by record
+ * (a library may read a record's header and its body apart). Returns how
+ * many of b's bytes they take from its start.
+ */
+static uint64_t tls_records(struct mysql_session *s, const struct protocol_bytes *b,
+			    const struct mysql_reader *r, uint32_t *left)
 {
-	const uint8_t *p = b->data;
+	uint64_t off = 0;
 
 	if (!s->tls || (s->phase != PHASE_TLS && s->phase != PHASE_AUTH) ||
-	    !mysql_reader_at_boundary(r) || b->captured < 5)
-		return false;
-	if (p[0] < 20 || p[0] > 24 || p[1] != 3 || p[2] > 4)
-		return false;
-	s->stats->tls_skipped++;
-	return true;
+	    !mysql_reader_at_boundary(r))
+		return 0;
+	while (off < b->total) {
+		const uint8_t *p = b->data + off;
+
+		if (*left) {
+			uint64_t n = b->total - off < *left ? b->total - off : *left;
+
+			off += n;
+			*left -= (uint32_t)n;
+			continue;
+		}
+		if (off + 5 > b->captured || p[0] < 20 || p[0] > 24 || p[1] != 3 || p[2] > 4)
+			break;
+		*left = 5 + ((uint32_t)p[3] << 8 | p[4]);
+		s->stats->tls_skipped++;
+	}
+	return off;
+}
+
+/* b without its first n bytes. */
+static struct protocol_bytes bytes_after(const struct protocol_bytes *b, uint64_t n)
+{
+	struct protocol_bytes rest = *b;
+	size_t cut = n < b->captured ? (size_t)n : b->captured;
+
+	rest.data = b->data ? b->data + cut : NULL;
+	rest.captured = b->captured - cut;
+	rest.total = b->total - n;
+	rest.unseen = 0;
+	rest.seq = b->seq + (uint32_t)n;
+	return rest;
 }
 
 /* ---- the client's messages ---- */
@@ -537,6 +567,7 @@ static void command(struct mysql_session *s, const struct span_sink *sink)
 	}
 	if (p.sp && !p.span_on_error && sink->begin)
 		sink->begin(sink->ctx, p.sp);
+	s->commanded = true;
 	push(s, &p);
 }
 
@@ -889,22 +920,43 @@ static void expect_seq(struct mysql_session *s)
 static void in_result(struct mysql_session *s, enum mysql_read r, uint64_t ts,
 		      const struct span_sink *sink)
 {
-	if (r == MYSQL_BAD)
+	if (r == MYSQL_BAD && s->phase < PHASE_COMMAND)
+		mysql_reader_reset(&s->in); /* the next read starts afresh */
+	else if (r == MYSQL_BAD)
 		in_framing_lost(s);
 	else if (r == MYSQL_MESSAGE)
 		in_message(s, ts, sink);
 }
 
+/*
+ * Bytes not seen before these: before the command phase they are ignored
+ * (around a TLS handshake, ciphertext and plaintext share the byte count,
+ * so a gap shows that is none), and so they are for the first command after
+ * it.
+ */
+static bool gap_counts(const struct mysql_session *s)
+{
+	return s->phase == PHASE_COMMAND && !(s->tls && !s->commanded);
+}
+
 static void feed_in(struct mysql_session *s, const struct protocol_bytes *b,
 		    const struct span_sink *sink)
 {
+	uint64_t tls = tls_records(s, b, &s->in, &s->tls_left[0]);
+	struct protocol_bytes rest;
 	size_t off = 0;
 
 	s->last_in = b->ts;
-	if (tls_record_read(s, b, &s->in) || s->in_lost)
+	if (tls) {
+		if (tls == b->total)
+			return;
+		rest = bytes_after(b, tls);
+		b = &rest;
+	}
+	if (s->in_lost)
 		return;
 	expect_seq(s);
-	if (b->unseen)
+	if (b->unseen && gap_counts(s))
 		in_result(s, mysql_skip(&s->in, b->unseen), b->ts, sink);
 	while (off < b->captured && !s->in_lost && s->phase != PHASE_IGNORED) {
 		size_t used = 0;
@@ -920,7 +972,9 @@ static void feed_in(struct mysql_session *s, const struct protocol_bytes *b,
 
 static void out_result(struct mysql_session *s, enum mysql_read r, const struct span_sink *sink)
 {
-	if (r == MYSQL_BAD)
+	if (r == MYSQL_BAD && s->phase < PHASE_COMMAND)
+		mysql_reader_reset(&s->out);
+	else if (r == MYSQL_BAD)
 		out_framing_lost(s);
 	else if (r == MYSQL_FIRST && s->phase == PHASE_COMMAND && s->out.first_seq == 0 &&
 		 !command_byte(s->out.buf[0]))
@@ -934,12 +988,18 @@ static void out_result(struct mysql_session *s, enum mysql_read r, const struct 
 static void feed_out(struct mysql_session *s, const struct protocol_bytes *b,
 		     const struct span_sink *sink)
 {
+	uint64_t tls = tls_records(s, b, &s->out, &s->tls_left[1]);
+	struct protocol_bytes rest;
 	size_t off = 0;
 
-	if (tls_record_read(s, b, &s->out))
-		return;
+	if (tls) {
+		if (tls == b->total)
+			return;
+		rest = bytes_after(b, tls);
+		b = &rest;
+	}
 	expect_seq(s);
-	if (b->unseen && !s->out_lost)
+	if (b->unseen && !s->out_lost && gap_counts(s))
 		out_result(s, mysql_skip(&s->out, b->unseen), sink);
 	/* Only a write that starts with a command finds the way back. */
 	if (s->phase == PHASE_COMMAND && s->out_lost) {

@@ -62,12 +62,14 @@ struct mysql_reply {
 };
 
 struct mysql_session {
-	uint8_t role;	/* enum sonde_role */
-	uint8_t phase;	/* internal */
-	uint8_t system; /* SPAN_DB_MYSQL or SPAN_DB_MARIADB */
-	bool tls;	/* the client asked for TLS */
-	bool out_lost;	/* command framing lost: wait for a command at a write's start */
-	bool in_lost;	/* reply framing (or pairing) lost: replies skipped */
+	uint8_t role;	      /* enum sonde_role */
+	uint8_t phase;	      /* internal */
+	uint8_t system;	      /* SPAN_DB_MYSQL or SPAN_DB_MARIADB */
+	bool tls;	      /* the client asked for TLS */
+	bool out_lost;	      /* command framing lost: wait for a command at a write's start */
+	bool in_lost;	      /* reply framing (or pairing) lost: replies skipped */
+	bool commanded;	      /* a command was seen */
+	uint32_t tls_left[2]; /* bytes of the TLS record being skipped: read, written */
 	uint64_t server_caps;
 	uint64_t caps;	  /* what both sides agreed */
 	uint64_t last_in; /* ts of the last read */
