@@ -2,8 +2,7 @@
 /*
  * libFuzzer target for the MySQL session (packets, handshake, replies,
  * prepared statements): a real start (greeting, handshake, OK) when the
- * first byte says so, then syscall-like chunks whose direction, uncaptured
- * tail and unseen gap come from the input itself.
+ * first byte says so, then syscall-like chunks (fuzz_chunks.h).
  * Build: make fuzz; run: build/fuzz/fuzz_mysql -max_total_time=60
  */
 #include <stddef.h>
@@ -12,6 +11,7 @@
 
 #include "protocols/mysql/mysql_protocol.h"
 #include "sonde_event.h"
+#include "fuzz_chunks.h"
 
 static void sink_span(void *ctx, struct span *sp)
 {
@@ -35,6 +35,13 @@ static const uint8_t start[][64] = {
 };
 static const size_t start_len[] = { 64, 51, 11 };
 
+static void feed(void *ctx, const struct protocol_bytes *b)
+{
+	static const struct span_sink sink = { .emit = sink_span };
+
+	mysql_session_feed(ctx, b, &sink);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct mysql_shared shared;
@@ -56,23 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			mysql_session_feed(&s, &b, &sink);
 		}
 	}
-	while (size >= 3) {
-		struct protocol_bytes b = { .ingress = data[0] & 1, .ts = ts++ };
-		size_t chunk = data[1] % 250 + 1;
-
-		b.unseen = (data[0] & 0x80) ? data[2] & 0x0f : 0;
-		b.total = (data[2] & 0x80) ? (uint64_t)(data[2] & 0x70) * 13 : 0;
-		data += 3;
-		size -= 3;
-		if (chunk > size)
-			chunk = size;
-		b.data = data;
-		b.captured = chunk;
-		b.total += chunk;
-		mysql_session_feed(&s, &b, &sink);
-		data += chunk;
-		size -= chunk;
-	}
+	fuzz_chunks(data, size, &ts, feed, &s);
 	mysql_session_close(&s, ts, &sink);
 	mysql_session_free(&s);
 	return 0;

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the Redis session (RESP parser, pairing): the input
- * is cut into syscall-like chunks whose direction, uncaptured tail and
- * unseen gap come from the input itself.
+ * is cut into syscall-like chunks (fuzz_chunks.h).
  * Build: make fuzz; run: build/fuzz/fuzz_redis -max_total_time=60
  */
 #include <stddef.h>
@@ -11,6 +10,7 @@
 
 #include "protocols/redis/redis_protocol.h"
 #include "sonde_event.h"
+#include "fuzz_chunks.h"
 
 static void sink_span(void *ctx, struct span *sp)
 {
@@ -19,6 +19,13 @@ static void sink_span(void *ctx, struct span *sp)
 
 	(void)ctx;
 	(void)n;
+}
+
+static void feed(void *ctx, const struct protocol_bytes *b)
+{
+	static const struct span_sink sink = { .emit = sink_span };
+
+	redis_session_feed(ctx, b, &sink);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -31,23 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	redis_session_init(&s, size && (data[0] & 1) ? SONDE_ROLE_UNKNOWN : SONDE_ROLE_CLIENT,
 			   &settings, &shared.stats);
-	while (size >= 3) {
-		struct protocol_bytes b = { .ingress = data[0] & 1, .ts = ts++ };
-		size_t chunk = data[1] % 200 + 1;
-
-		b.unseen = (data[0] & 0x80) ? data[2] & 0x0f : 0;
-		b.total = (data[2] & 0x80) ? (uint64_t)(data[2] & 0x70) * 11 : 0;
-		data += 3;
-		size -= 3;
-		if (chunk > size)
-			chunk = size;
-		b.data = data;
-		b.captured = chunk;
-		b.total += chunk;
-		redis_session_feed(&s, &b, &sink);
-		data += chunk;
-		size -= chunk;
-	}
+	fuzz_chunks(data, size, &ts, feed, &s);
 	redis_session_close(&s, ts, &sink);
 	redis_session_free(&s);
 	return 0;

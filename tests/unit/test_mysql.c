@@ -383,6 +383,37 @@ static void test_mysql8_results(void **state)
 	driver_free(&d);
 }
 
+/* MySQL 8's query attributes: names and values before the text, stepped
+ * over, never in a span. */
+static void test_query_attributes(void **state)
+{
+	static const char attrs[] = "\x03\x03\x01"	     /* COM_QUERY, 3 attributes, 1 set */
+				    "\x02\x01"		     /* NULL bitmap: the second is NULL */
+				    "\xfe\x00\x05trace"	     /* VAR_STRING "trace" */
+				    "\x06\x00\x04none"	     /* NULL "none" */
+				    "\x08\x00\x02id"	     /* LONGLONG "id" */
+				    "\x12s3cret-bound-value" /* trace's value */
+				    "\x07\0\0\0\0\0\0\0"     /* id's */
+				    "SELECT item FROM orders WHERE id = 4";
+	struct driver d;
+	struct msgs m = { .n = 0 };
+	uint64_t ts = 1;
+
+	(void)state;
+	open_client(&d);
+	d.secret = "s3cret";
+	connect_mysql8(&d, &ts);
+	packet(&m, 0, attrs, sizeof(attrs) - 1);
+	driver_write(&d, 10, m.b, m.n);
+	m.n = 0;
+	result(&m, 1, 1, true, 2);
+	driver_read(&d, 11, m.b, m.n);
+	assert_string_equal(d.text, "SELECT coll=orders q=SELECT item FROM orders WHERE id = ? "
+				    "ns=shop rows=1 t=10-11\n");
+	assert_int_equal(d.leaks, 0);
+	driver_free(&d);
+}
+
 /* TLS: the SSLRequest, the handshake's records (skipped; read as a
  * record's 5-byte header, then its body, as OpenSSL reads them), then the
  * plaintext through the TLS library: the response again (sequence id 2),
@@ -845,6 +876,7 @@ int main(void)
 		cmocka_unit_test(test_split_everywhere),
 		cmocka_unit_test(test_nothing_secret_kept),
 		cmocka_unit_test(test_mysql8_results),
+		cmocka_unit_test(test_query_attributes),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_result_larger_than_capture),
 		cmocka_unit_test(test_large_payloads),

@@ -369,39 +369,35 @@ static void skip_value(struct mysql_buf *b, uint16_t type)
  * values stepped over) when both sides speak them. -1 when it cannot tell. */
 static long query_offset(const struct mysql_session *s, const uint8_t *p, size_t n)
 {
-	struct mysql_buf b = { .p = p, .len = n, .off = 1 };
-	uint64_t count, types;
+	struct mysql_buf b = { .p = p, .len = n, .off = 1 }, types;
+	uint64_t count;
+	size_t bitmap;
 
 	if (!(s->caps & MYSQL_CAP_QUERY_ATTRIBUTES))
 		return 1;
 	count = mysql_get_lenenc(&b);
 	mysql_get_lenenc(&b); /* parameter sets: 1 */
-	if (count && !b.bad) {
-		size_t bitmap = b.off;
-
-		mysql_skip_bytes(&b, (count + 7) / 8);
-		if (mysql_get_int(&b, 1) != 1 || count > 4096)
-			return -1;
-		types = b.off;
-		for (uint64_t i = 0; i < count && !b.bad; i++) {
-			mysql_skip_bytes(&b, 2);
-			mysql_skip_bytes(&b, mysql_get_lenenc(&b)); /* its name */
-		}
-		for (uint64_t i = 0; i < count && !b.bad; i++) {
-			struct mysql_buf t = { .p = p, .len = n, .off = types };
-			uint16_t type;
-
-			if (p[bitmap + i / 8] & (1u << (i % 8)))
-				continue; /* NULL: no value */
-			for (uint64_t k = 0; k < i && !t.bad; k++) {
-				mysql_skip_bytes(&t, 2);
-				mysql_skip_bytes(&t, mysql_get_lenenc(&t));
-			}
-			type = (uint16_t)mysql_get_int(&t, 2);
-			skip_value(&b, type);
-		}
+	if (!count || b.bad)
+		return b.bad ? -1 : (long)b.off;
+	bitmap = b.off;
+	mysql_skip_bytes(&b, (count + 7) / 8);
+	if (mysql_get_int(&b, 1) != 1 || count > 4096)
+		return -1;
+	/* The types (each with the attribute's name), then the values: a
+	 * cursor on each, in step. */
+	types = b;
+	for (uint64_t i = 0; i < count && !b.bad; i++) {
+		mysql_skip_bytes(&b, 2);
+		mysql_skip_bytes(&b, mysql_get_lenenc(&b));
 	}
-	return b.bad ? -1 : (long)b.off;
+	for (uint64_t i = 0; i < count && !b.bad && !types.bad; i++) {
+		uint16_t type = (uint16_t)mysql_get_int(&types, 2);
+
+		mysql_skip_bytes(&types, mysql_get_lenenc(&types));
+		if (!(p[bitmap + i / 8] & (1u << (i % 8)))) /* NULL: no value */
+			skip_value(&b, type);
+	}
+	return b.bad || types.bad ? -1 : (long)b.off;
 }
 
 /* "USE name" (COM_QUERY): the database, once the server says OK. */
