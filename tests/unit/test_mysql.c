@@ -166,6 +166,13 @@ static void packet(struct msgs *m, uint8_t seq, const void *payload, size_t n)
 
 #define PKT(m, seq, lit) packet(m, seq, lit, sizeof(lit) - 1)
 
+/* The messages built, written (or read) as one syscall; then forgotten. */
+static void deliver(struct driver *d, struct msgs *m, bool ingress, uint64_t ts)
+{
+	driver_feed(d, ingress, m->b, m->n, m->n, 0, ts);
+	m->n = 0;
+}
+
 #define CAPS_MYSQL8                                                                            \
 	(MYSQL_CAP_MYSQL | MYSQL_CAP_CONNECT_WITH_DB | MYSQL_CAP_PROTOCOL_41 | MYSQL_CAP_SSL | \
 	 MYSQL_CAP_SECURE_CONN | MYSQL_CAP_PLUGIN_AUTH | MYSQL_CAP_AUTH_LENENC |               \
@@ -326,13 +333,11 @@ static void connect_mysql8(struct driver *d, uint64_t *ts)
 	struct msgs m = { .n = 0 };
 
 	greeting(&m, CAPS_MYSQL8);
-	driver_read(d, (*ts)++, m.b, m.n);
-	m.n = 0;
+	deliver(d, &m, true, (*ts)++);
 	handshake(&m, 1, CAPS_MYSQL8 & ~MYSQL_CAP_SSL, "shop", false);
-	driver_write(d, (*ts)++, m.b, m.n);
-	m.n = 0;
+	deliver(d, &m, false, (*ts)++);
 	ok(&m, 2, 0, 2, NULL);
-	driver_read(d, (*ts)++, m.b, m.n);
+	deliver(d, &m, true, (*ts)++);
 }
 
 static void test_mysql8_results(void **state)
@@ -347,32 +352,25 @@ static void test_mysql8_results(void **state)
 	connect_mysql8(&d, &ts);
 	/* rows ended by OK packets; query attributes before the text */
 	query(&m, "SELECT id FROM orders WHERE id IN (1, 2, 3)", true);
-	driver_write(&d, 10, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 10);
 	result(&m, 1, 3, true, 2);
-	driver_read(&d, 11, m.b, m.n);
+	deliver(&d, &m, true, 11);
 	/* a procedure: two result sets, then the OK that ends it all */
-	m.n = 0;
 	query(&m, "CALL report(7)", true);
-	driver_write(&d, 12, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 12);
 	seq = result(&m, 1, 2, true, MYSQL_STATUS_MORE_RESULTS | 2);
 	seq = result(&m, seq, 5, true, MYSQL_STATUS_MORE_RESULTS | 2);
 	ok(&m, seq, 0, 2, NULL);
-	driver_read(&d, 13, m.b, m.n);
+	deliver(&d, &m, true, 13);
 	/* USE by a query: the OK's session state says so */
-	m.n = 0;
 	query(&m, "use `other db`", true);
-	driver_write(&d, 14, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 14);
 	ok(&m, 1, 0, 2, "other db");
-	driver_read(&d, 15, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, true, 15);
 	query(&m, "INSERT INTO t VALUES ('x')", true);
-	driver_write(&d, 16, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 16);
 	err(&m, 1, 1146, "42S02");
-	driver_read(&d, 17, m.b, m.n);
+	deliver(&d, &m, true, 17);
 	assert_string_equal(
 		d.text, "SELECT coll=orders q=SELECT id FROM orders WHERE id IN (?) ns=shop rows=3 "
 			"t=10-11\n"
@@ -404,10 +402,9 @@ static void test_query_attributes(void **state)
 	d.secret = "s3cret";
 	connect_mysql8(&d, &ts);
 	packet(&m, 0, attrs, sizeof(attrs) - 1);
-	driver_write(&d, 10, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 10);
 	result(&m, 1, 1, true, 2);
-	driver_read(&d, 11, m.b, m.n);
+	deliver(&d, &m, true, 11);
 	assert_string_equal(d.text, "SELECT coll=orders q=SELECT item FROM orders WHERE id = ? "
 				    "ns=shop rows=1 t=10-11\n");
 	assert_int_equal(d.leaks, 0);
@@ -434,10 +431,9 @@ static void test_tls(void **state)
 	(void)state;
 	open_client(&d);
 	greeting(&m, CAPS_MYSQL8);
-	driver_read(&d, 1, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, true, 1);
 	handshake(&m, 1, CAPS_MYSQL8, NULL, true);
-	driver_write(&d, 2, m.b, m.n);
+	deliver(&d, &m, false, 2);
 	driver_write(&d, 3, client_hello, sizeof(client_hello));
 	driver_read(&d, 4, server_hello, sizeof(server_hello));
 	driver_read(&d, 5, ticket_head, sizeof(ticket_head));
@@ -450,13 +446,12 @@ static void test_tls(void **state)
 	m.n = 0;
 	PKT(&m, 3, "\x01\x03"); /* caching_sha2: fast auth */
 	ok(&m, 4, 0, 2, NULL);
-	driver_read(&d, 9, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, true, 9);
 	query(&m, "SELECT 1", true);
 	driver_feed(&d, false, m.b, m.n, m.n, 90, 10);
 	m.n = 0;
 	result(&m, 1, 1, true, 2);
-	driver_read(&d, 11, m.b, m.n);
+	deliver(&d, &m, true, 11);
 	assert_string_equal(d.text, "SELECT q=SELECT ? ns=secure rows=1 t=10-11\n");
 	assert_int_equal(shared.stats.tls_skipped, 5);
 	assert_int_equal(shared.stats.lost_sync, 0);
@@ -475,8 +470,7 @@ static void test_result_larger_than_capture(void **state)
 	open_client(&d);
 	connect_mysql8(&d, &ts);
 	query(&m, "SELECT id FROM orders", true);
-	driver_write(&d, 10, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 10);
 	result(&m, 1, 2000, true, 2);
 	/* reads of 4096 bytes of which 1024 were captured */
 	for (size_t off = 0, i = 0; off < m.n; off += 4096, i++) {
@@ -486,10 +480,9 @@ static void test_result_larger_than_capture(void **state)
 	}
 	m.n = 0;
 	query(&m, "SELECT 2", true);
-	driver_write(&d, 30, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 30);
 	result(&m, 1, 1, true, 2);
-	driver_read(&d, 31, m.b, m.n);
+	deliver(&d, &m, true, 31);
 	assert_string_equal(d.text, "SELECT coll=orders q=SELECT id FROM orders ns=shop L t=10-14\n"
 				    "SELECT q=SELECT ? ns=shop rows=1 t=30-31\n");
 	assert_int_equal(shared.stats.unpaired, 1);
@@ -514,28 +507,25 @@ static void test_large_payloads(void **state)
 	memset(big + 34, 'x', sizeof(big) - 34);
 	driver_feed(&d, false, big, sizeof(big), 4 + MYSQL_MAX_PACKET, 0, 10);
 	PKT(&m, 1, "xxxxxxx');");
-	driver_write(&d, 11, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 11);
 	ok(&m, 2, 0, 2, NULL);
-	driver_read(&d, 12, m.b, m.n);
+	deliver(&d, &m, true, 12);
 	/* a row of 16 MiB: one row, not two */
-	m.n = 0;
 	query(&m, "SELECT b FROM blobs", true);
-	driver_write(&d, 13, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 13);
 	PKT(&m, 1, "\x01");
 	PKT(&m, 2,
 	    "\x03"
 	    "def\0\0\0\x01"
 	    "b\0\x0c?\0\xff\xff\xff\xff\xfc\x90\0\0\0\0");
-	driver_read(&d, 14, m.b, m.n);
+	deliver(&d, &m, true, 14);
 	big[3] = 3;
 	big[4] = 0xfe; /* a string longer than 16 MiB */
 	driver_feed(&d, true, big, 64, 4 + MYSQL_MAX_PACKET, 0, 15);
 	m.n = 0;
 	PKT(&m, 4, "tail");
 	ok(&m, 5, 0xfe, 2, NULL);
-	driver_read(&d, 16, m.b, m.n);
+	deliver(&d, &m, true, 16);
 	assert_string_equal(d.text,
 			    "INSERT coll=blobs q=INSERT INTO blobs VALUES (? ns=shop T t=10-12\n"
 			    "SELECT coll=blobs q=SELECT b FROM blobs ns=shop rows=1 t=13-16\n");
@@ -553,24 +543,19 @@ static void test_local_infile(void **state)
 	open_client(&d);
 	connect_mysql8(&d, &ts);
 	query(&m, "LOAD DATA LOCAL INFILE '/tmp/x.csv' INTO TABLE t", true);
-	driver_write(&d, 10, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 10);
 	PKT(&m, 1, "\xfb/tmp/x.csv");
-	driver_read(&d, 11, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, true, 11);
 	PKT(&m, 2, "1,a\n2,b\n");
 	PKT(&m, 3, "3,c\n");
 	packet(&m, 4, "", 0);
-	driver_write(&d, 12, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 12);
 	ok(&m, 5, 0, 2, NULL);
-	driver_read(&d, 13, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, true, 13);
 	PKT(&m, 0, "\x0e");
-	driver_write(&d, 14, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 14);
 	ok(&m, 1, 0, 2, NULL);
-	driver_read(&d, 15, m.b, m.n);
+	deliver(&d, &m, true, 15);
 	assert_string_equal(d.text, "LOAD coll=t q=LOAD DATA LOCAL INFILE ? INTO TABLE t ns=shop "
 				    "t=10-13\n"
 				    "PING q= ns=shop t=14-15\n");
@@ -591,10 +576,9 @@ static void test_prepared_statements(void **state)
 	open_client(&d);
 	connect_mysql8(&d, &ts);
 	PKT(&m, 0, "\x16SELEC oops");
-	driver_write(&d, 10, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 10);
 	err(&m, 1, 1064, "42000");
-	driver_read(&d, 11, m.b, m.n);
+	deliver(&d, &m, true, 11);
 	for (uint32_t i = 1; i <= MYSQL_MAX_STMTS + 10; i++) {
 		uint8_t prep_ok[12] = {
 			0, (uint8_t)i, (uint8_t)(i >> 8), 0, 0, 0, 0, 0, 0, 0, 0, 0
@@ -603,25 +587,21 @@ static void test_prepared_statements(void **state)
 		m.n = 0;
 		snprintf(text, sizeof(text), "\x16UPDATE t%u SET a = 1", i);
 		packet(&m, 0, text, strlen(text));
-		driver_write(&d, 100 + 2 * i, m.b, m.n);
-		m.n = 0;
+		deliver(&d, &m, false, 100 + 2 * i);
 		packet(&m, 1, prep_ok, sizeof(prep_ok));
-		driver_read(&d, 101 + 2 * i, m.b, m.n);
+		deliver(&d, &m, true, 101 + 2 * i);
 	}
 	assert_int_equal(shared.stats.stmts_evicted, 10);
 	/* statement 300: known; statement 1: forgotten */
 	m.n = 0;
 	PKT(&m, 0, "\x17\x0a\x01\0\0\0\x01\0\0\0");
-	driver_write(&d, 1000, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 1000);
 	ok(&m, 1, 0, 2, NULL);
-	driver_read(&d, 1001, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, true, 1001);
 	PKT(&m, 0, "\x17\x01\0\0\0\0\x01\0\0\0");
-	driver_write(&d, 1002, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 1002);
 	ok(&m, 1, 0, 2, NULL);
-	driver_read(&d, 1003, m.b, m.n);
+	deliver(&d, &m, true, 1003);
 	assert_string_equal(d.text, "SELEC q=SELEC oops ns=shop st=1064 E t=10-11\n"
 				    "UPDATE coll=t266 q=UPDATE t266 SET a = ? ns=shop t=1000-1001\n"
 				    "EXECUTE q= ns=shop t=1002-1003\n");
@@ -641,27 +621,21 @@ static void test_progress_change_user_compression(void **state)
 	open_client(&d);
 	connect_mysql8(&d, &ts);
 	query(&m, "ALTER TABLE t ADD c INT", true);
-	driver_write(&d, 10, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 10);
 	PKT(&m, 1, "\xff\xff\xff\x01\x01\x02\x10\x27\0\0\x05stage");
-	driver_read(&d, 11, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, true, 11);
 	ok(&m, 2, 0, 2, NULL);
-	driver_read(&d, 12, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, true, 12);
 	PKT(&m, 0,
 	    "\x11"
 	    "bob\0\x14PASSWORDHASHPASSWORDnewdb\0");
-	driver_write(&d, 13, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 13);
 	ok(&m, 1, 0, 2, NULL);
-	driver_read(&d, 14, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, true, 14);
 	PKT(&m, 0, "\x0e");
-	driver_write(&d, 15, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 15);
 	ok(&m, 1, 0, 2, NULL);
-	driver_read(&d, 16, m.b, m.n);
+	deliver(&d, &m, true, 16);
 	assert_string_equal(d.text, "ALTER coll=t q=ALTER TABLE t ADD c INT ns=shop t=10-12\n"
 				    "PING q= ns=newdb t=15-16\n");
 	driver_free(&d);
@@ -669,13 +643,11 @@ static void test_progress_change_user_compression(void **state)
 	open_client(&d);
 	m.n = 0;
 	greeting(&m, CAPS_MYSQL8 | MYSQL_CAP_COMPRESS);
-	driver_read(&d, 1, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, true, 1);
 	handshake(&m, 1, (CAPS_MYSQL8 | MYSQL_CAP_COMPRESS) & ~MYSQL_CAP_SSL, "shop", false);
-	driver_write(&d, 2, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 2);
 	ok(&m, 2, 0, 2, NULL);
-	driver_read(&d, 3, m.b, m.n);
+	deliver(&d, &m, true, 3);
 	driver_write(&d, 4, "\x0b\0\0\0\x0b\0\0\x03SELECT 1", 15);
 	assert_int_equal(d.spans, 0);
 	assert_int_equal(shared.stats.compressed, 1);
@@ -693,18 +665,15 @@ static void test_cursor(void **state)
 	open_client(&d);
 	connect_mysql8(&d, &ts);
 	PKT(&m, 0, "\x16SELECT a FROM t");
-	driver_write(&d, 10, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 10);
 	PKT(&m, 1, "\0\x07\0\0\0\x01\0\0\0\0\0\0");
 	PKT(&m, 2,
 	    "\x03"
 	    "def\0\0\0\x01"
 	    "a\0\x0c?\0\x0b\0\0\0\x03\0\0\0\0");
-	driver_read(&d, 11, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, true, 11);
 	PKT(&m, 0, "\x17\x07\0\0\0\x01\x01\0\0\0");
-	driver_write(&d, 12, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 12);
 	PKT(&m, 1, "\x01");
 	PKT(&m, 2,
 	    "\x03"
@@ -712,20 +681,16 @@ static void test_cursor(void **state)
 	    "a\0\x0c?\0\x0b\0\0\0\x03\0\0\0\0");
 	/* with CLIENT_DEPRECATE_EOF the columns still end with an EOF here */
 	eof(&m, 3, 0x0042);
-	driver_read(&d, 13, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, true, 13);
 	PKT(&m, 0, "\x1c\x07\0\0\0\x0a\0\0\0");
-	driver_write(&d, 14, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 14);
 	PKT(&m, 1, "\0\0\x01\0\0\0");
 	ok(&m, 2, 0xfe, 0x0082, NULL);
-	driver_read(&d, 15, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, true, 15);
 	PKT(&m, 0, "\x0e");
-	driver_write(&d, 16, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 16);
 	ok(&m, 1, 0, 2, NULL);
-	driver_read(&d, 17, m.b, m.n);
+	deliver(&d, &m, true, 17);
 	assert_string_equal(d.text, "SELECT coll=t q=SELECT a FROM t ns=shop rows=0 t=12-13\n"
 				    "PING q= ns=shop t=16-17\n");
 	assert_int_equal(shared.stats.lost_sync, 0);
@@ -747,7 +712,7 @@ static void test_garbage_and_gaps(void **state)
 	open_client(&d);
 	connect_mysql8(&d, &ts);
 	query(&m, "SELECT 1", true);
-	driver_write(&d, 10, m.b, m.n);
+	deliver(&d, &m, false, 10);
 	driver_read(&d, 11, noise, sizeof(noise));
 	m.n = 0;
 	query(&m, "SELECT 2", true);
@@ -755,20 +720,17 @@ static void test_garbage_and_gaps(void **state)
 	driver_feed(&d, false, m.b, m.n, m.n, 7, 12);
 	m.n = 0;
 	result(&m, 1, 1, true, 2);
-	driver_read(&d, 13, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, true, 13);
 	query(&m, "SELECT 3", true);
-	driver_write(&d, 14, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 14);
 	result(&m, 1, 1, true, 2);
-	driver_read(&d, 15, m.b, m.n);
+	deliver(&d, &m, true, 15);
 	driver_write(&d, 16, noise, sizeof(noise));
 	m.n = 0;
 	query(&m, "SELECT 4", true);
-	driver_write(&d, 17, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 17);
 	result(&m, 1, 1, true, 2);
-	driver_read(&d, 18, m.b, m.n);
+	deliver(&d, &m, true, 18);
 	assert_string_equal(d.text, "SELECT q=SELECT ? ns=shop L t=10-11\n"
 				    "SELECT q=SELECT ? ns=shop rows=1 t=12-13\n"
 				    "SELECT q=SELECT ? ns=shop rows=1 t=14-15\n"
@@ -789,13 +751,11 @@ static void test_roles(void **state)
 		driver_open(&d, &mysql_protocol, &shared, (uint8_t)role, NULL);
 		m.n = 0;
 		greeting(&m, CAPS_MYSQL8);
-		driver_write(&d, 1, m.b, m.n);
-		m.n = 0;
+		deliver(&d, &m, false, 1);
 		query(&m, "SELECT 1", false);
-		driver_read(&d, 2, m.b, m.n);
-		m.n = 0;
+		deliver(&d, &m, true, 2);
 		result(&m, 1, 1, false, 2);
-		driver_write(&d, 3, m.b, m.n);
+		deliver(&d, &m, false, 3);
 		driver_close(&d, 4);
 		assert_int_equal(d.spans, 0);
 		driver_free(&d);
@@ -804,10 +764,9 @@ static void test_roles(void **state)
 	open_client(&d);
 	m.n = 0;
 	query(&m, "SELECT 1", false);
-	driver_write(&d, 1, m.b, m.n);
-	m.n = 0;
+	deliver(&d, &m, false, 1);
 	result(&m, 1, 1, false, 2);
-	driver_read(&d, 2, m.b, m.n);
+	deliver(&d, &m, true, 2);
 	assert_int_equal(d.spans, 0);
 	assert_int_equal(shared.stats.not_traced, 1);
 	driver_free(&d);
@@ -824,7 +783,7 @@ static void test_close_without_reply(void **state)
 	open_client(&d);
 	connect_mysql8(&d, &ts);
 	query(&m, "SELECT SLEEP(100)", true);
-	driver_write(&d, 10, m.b, m.n);
+	deliver(&d, &m, false, 10);
 	assert_int_equal(d.p->in_flight(d.session), 1);
 	driver_close(&d, 20);
 	assert_string_equal(d.text, "SELECT q=SELECT SLEEP(?) ns=shop N t=10-20\n");
