@@ -142,7 +142,7 @@ static int setup_tracer(const struct sonde_config *c, struct ingest *ig, struct 
 	}
 	if (c->cgroup[0] && (err = proc_cgroup_id(c->cgroup, &cgroup_id))) {
 		log_error("cannot use cgroup '%s': %s (expected a cgroup v2 directory)", c->cgroup,
-			  strerror(-err));
+			  err == -EMEDIUMTYPE ? "not on a cgroup v2 file system" : strerror(-err));
 		return err;
 	}
 	err = mounts_ensure_tracefs(tracefs, sizeof(tracefs));
@@ -217,7 +217,7 @@ static void finish(struct pipeline *p, const struct ingest *ig, const uint64_t *
 		(unsigned long long)es.spans_exported,
 		(unsigned long long)(es.spans_dropped_full + es.spans_dropped_failed),
 		(unsigned long long)ig->stats.events, (unsigned long long)k[SONDE_CNT_RB_FULL],
-		(unsigned long long)ig->protocols.http1.stats.parse_errors);
+		(unsigned long long)protocols_parse_errors(&ig->protocols));
 	if (es.last_error[0])
 		fprintf(stderr, "sonde: last export error: %s\n", es.last_error);
 }

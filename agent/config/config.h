@@ -125,6 +125,7 @@ struct trace_settings {
 	uint64_t duration_ns;		 /* 0 = until stopped */
 	int output;			 /* enum trace_output */
 	bool stats;			 /* every counter on exit */
+	bool tree;			 /* each trace as a tree of its spans */
 	bool no_summary;
 	bool no_tls; /* no TLS uprobes */
 	bool verbose;

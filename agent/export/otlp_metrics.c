@@ -32,7 +32,7 @@ enum red_metric {
 };
 
 struct red_desc {
-	const char *name[2]; /* [SPAN_SERVER], [SPAN_CLIENT] */
+	const char *name[2]; /* [SPAN_SERVER], [SPAN_CLIENT]; NULL: no such series */
 	const char *description;
 	const char *unit;
 };
@@ -50,7 +50,7 @@ static const struct red_desc red_descs[RED__COUNT] = {
 	[RED_RPC_DURATION] = { { "rpc.server.duration", "rpc.client.duration" },
 			       "Duration of RPCs.",
 			       "ms" },
-	[RED_DB_DURATION] = { { "db.server.operation.duration", "db.client.operation.duration" },
+	[RED_DB_DURATION] = { { NULL, "db.client.operation.duration" },
 			      "Duration of database client operations.",
 			      "s" },
 };
@@ -214,6 +214,8 @@ static int encode_resource_red(struct arena *a, const struct metrics *mx,
 			otlp_metric *om;
 			otlp_histogram *oh;
 
+			if (!red_descs[m].name[kind])
+				continue;
 			for (const struct series *s = metrics_first(mx); s; s = s->list_next)
 				npoints += s->key.res == res &&
 					   s->key.kind == (enum span_kind)kind && series_in(s, m);

@@ -30,6 +30,35 @@ struct protocol_open protocol_open_for(struct protocols *all, const struct proto
 				       .settings = &all->settings };
 }
 
+const struct protocol *protocol_at(size_t i)
+{
+	return i < SONDE_PROTO__COUNT ? registry[i].protocol : NULL;
+}
+
+size_t protocol_counters(const struct protocols *all, const struct protocol *p,
+			 struct protocol_counter *out)
+{
+	if (!p->counters)
+		return 0;
+	return p->counters((const char *)all + registry[p->id].shared_at, out);
+}
+
+uint64_t protocols_parse_errors(const struct protocols *all)
+{
+	struct protocol_counter c[PROTOCOL_COUNTERS_MAX];
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < SONDE_PROTO__COUNT; i++) {
+		const struct protocol *p = registry[i].protocol;
+		size_t n = p ? protocol_counters(all, p, c) : 0;
+
+		for (size_t j = 0; j < n; j++)
+			if (c[j].parse_error)
+				sum += c[j].value;
+	}
+	return sum;
+}
+
 void protocols_init(struct protocols *all, const struct protocol_settings *settings)
 {
 	memset(all, 0, sizeof(*all));

@@ -59,9 +59,16 @@ static size_t ascii_run(const unsigned char *s, size_t i, size_t n)
 
 size_t utf8_sanitize(char *dst, size_t dstlen, const char *src, size_t n)
 {
+	return utf8_sanitize_used(dst, dstlen, src, n, NULL);
+}
+
+size_t utf8_sanitize_used(char *dst, size_t dstlen, const char *src, size_t n, size_t *used)
+{
 	const unsigned char *s = (const unsigned char *)src;
 	size_t i = 0, o = 0;
 
+	if (used)
+		*used = 0;
 	if (dstlen == 0)
 		return 0;
 	while (i < n) {
@@ -72,6 +79,7 @@ size_t utf8_sanitize(char *dst, size_t dstlen, const char *src, size_t n)
 		if (end - i > room) {
 			memcpy(dst + o, s + i, room);
 			o += room;
+			i += room;
 			break;
 		}
 		memcpy(dst + o, s + i, end - i);
@@ -95,6 +103,8 @@ size_t utf8_sanitize(char *dst, size_t dstlen, const char *src, size_t n)
 		i += k;
 	}
 	dst[o] = '\0';
+	if (used)
+		*used = i;
 	return o;
 }
 
@@ -491,7 +501,7 @@ void span_attrs_build(struct span_attrs *out, const struct span *sp, const char 
 		rpc_attrs_build(out, sp, flags);
 		return;
 	}
-	add_str(out, "http.request.method", sp->method, strlen(sp->method));
+	add_str(out, "http.request.method", span_method(sp), strlen(span_method(sp)));
 	add_str(out, "url.path", sp->target, span_path_len(sp));
 	if (query && (flags & SPAN_ATTRS_QUERY))
 		add_str(out, "url.query", query, strlen(query));

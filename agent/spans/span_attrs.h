@@ -75,5 +75,8 @@ bool copy_cut(char *buf, size_t len, const char *s, size_t n);
 /* Copies src[0..n) to dst as valid UTF-8 (bad bytes become U+FFFD), truncated
  * at a character boundary to fit dstlen - 1; returns the length written. */
 size_t utf8_sanitize(char *dst, size_t dstlen, const char *src, size_t n);
+/* The same; *used: how many bytes of src it took (fewer than n when cut, or
+ * at a NUL byte). */
+size_t utf8_sanitize_used(char *dst, size_t dstlen, const char *src, size_t n, size_t *used);
 
 #endif /* SONDE_SPAN_ATTRS_H */

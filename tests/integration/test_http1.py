@@ -36,7 +36,7 @@ def test_python_server_and_curl_keepalive():
     srv = python_server(port, DOCROOT)
     n = 7
     urls = [f"http://127.0.0.1:{port}/items/{i % 5}?n={i}" for i in range(n)]
-    sonde = Sonde()
+    sonde = Sonde("--capture-query")
     try:
         r = curl("-o", "/dev/null", "-w", "%{num_connects}\\n", *urls)
         check(r.stdout.split()[-1] == "0" or sum(map(int, r.stdout.split())) == 1,
@@ -272,7 +272,7 @@ def test_request_written_one_byte_at_a_time():
         "Connection: close\\r\\n\\r\\n':\n"
         "    s.send(bytes([b])); time.sleep(0.003)\n"
         "while s.recv(65536): pass\n")
-    sonde = Sonde("--stats")
+    sonde = Sonde("--stats", "--capture-query")
     try:
         client = subprocess.run([PYTHON, "-c", client_code, str(port)], timeout=30,
                                 capture_output=True)

@@ -370,7 +370,20 @@ static void record(void *ctx, struct span *sp)
 	got.spans[got.n++] = *sp;
 }
 
-static const struct span_sink sink = { .emit = record };
+/* The core's begin gives each span an identity; the session must hand
+ * it back on the span it emits. */
+static uint32_t begins;
+
+static void begin(void *ctx, struct span *sp)
+{
+	(void)ctx;
+	assert_int_equal(sp->kind, SPAN_CLIENT);
+	begins++;
+	memcpy(sp->span_id, &begins, sizeof(begins));
+	sp->trace_id[0] = 0x5a;
+}
+
+static const struct span_sink sink = { .begin = begin, .emit = record };
 
 static struct protocols protos;
 
@@ -463,6 +476,9 @@ static void expect_spans(int line, const char *const *want, int n)
 		assert_int_equal(got.spans[i].kind, SPAN_CLIENT);
 		assert_true(got.spans[i].flags & SPAN_F_DB);
 		assert_int_equal(got.spans[i].db.system, SPAN_DB_POSTGRESQL);
+		assert_int_equal(got.spans[i].trace_id[0], 0x5a);
+		for (int k = 0; k < i; k++)
+			assert_memory_not_equal(got.spans[i].span_id, got.spans[k].span_id, 8);
 	}
 	if (got.n != n) {
 		for (int i = 0; i < got.n; i++) {
@@ -1114,6 +1130,41 @@ static void test_query_settings(void **state)
 	EXPECT("SELECT|t|SELECT 'abc'|shop||rows=0|err=0|50-60|Q");
 }
 
+static void check_tag(const char *tag, const char *verb, int64_t rows)
+{
+	char v[16];
+	int64_t n;
+	struct pg_body b = { (const uint8_t *)tag, strlen(tag) + 1 };
+
+	pg_command_tag(b, v, sizeof(v), &n);
+	assert_string_equal(v, verb);
+	assert_int_equal(n, rows);
+}
+
+/* CommandComplete tags, and the SQLSTATE of error fields. */
+static void test_wire_fields(void **state)
+{
+	static const uint8_t err[] = "SERROR\0VERROR\0C23505\0Mduplicate\0";
+	static const uint8_t no_code[] = "SERROR\0Mno code\0";
+	const char *code;
+	size_t n;
+
+	(void)state;
+	check_tag("SELECT 5", "SELECT", 5);
+	check_tag("INSERT 0 12", "INSERT", 12);
+	check_tag("UPDATE 0", "UPDATE", 0);
+	check_tag("CREATE TABLE", "CREATE", -1);
+	check_tag("FETCH 100", "FETCH", 100);
+	check_tag("BEGIN", "BEGIN", -1);
+	check_tag("SELECT 99999999999999999999", "SELECT", -1);
+	assert_true(pg_error_code((struct pg_body){ err, sizeof(err) }, &code, &n));
+	assert_int_equal(n, 5);
+	assert_memory_equal(code, "23505", 5);
+	assert_false(pg_error_code((struct pg_body){ no_code, sizeof(no_code) }, &code, &n));
+	/* Cut short: no code rather than a wrong one. */
+	assert_false(pg_error_code((struct pg_body){ err, 18 }, &code, &n));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1130,6 +1181,7 @@ int main(void)
 		cmocka_unit_test(test_unanswered_at_close),
 		cmocka_unit_test(test_statement_bound),
 		cmocka_unit_test(test_query_settings),
+		cmocka_unit_test(test_wire_fields),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -9,6 +9,8 @@
 /* Chunks looked at for a message boundary on a connection found open, before
  * it is given up on as not traced. */
 #define PG_HUNT_MAX 16
+/* Bytes at the end of a chunk searched for the end of a reply. */
+#define PG_TAIL_SCAN 1024
 
 enum pg_phase {
 	PHASE_START = 0, /* nothing seen yet: a start-up, or a connection already open */
@@ -31,8 +33,19 @@ enum op_kind {
 	OP_FUNCTION, /* FunctionCallResponse, ReadyForQuery */
 };
 
+/* What the core gave a span when its exchange began (span_sink.begin):
+ * kept in place of the span until it is made. */
+struct pg_identity {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	uint8_t parent_span_id[8];
+	uint8_t link, trace_flags;
+	uint32_t flags;
+};
+
 struct pg_op {
 	uint8_t kind;
+	bool begun;
 	bool replied;  /* some reply came for it */
 	bool rowset;   /* the current result returns rows (RowDescription) */
 	bool copy_out; /* the current result is a COPY TO STDOUT */
@@ -45,6 +58,7 @@ struct pg_op {
 	/* The statement: the Query's text, the Execute's, the one a Parse,
 	 * Bind or Describe names (NULL when unknown). */
 	struct pg_stmt *stmt;
+	struct pg_identity id; /* when begun */
 };
 
 struct feed_ctx {
@@ -63,7 +77,46 @@ void pg_session_init(struct pg_session *s, uint8_t role, const struct protocol_s
 
 /* ---- spans ---- */
 
-static struct span *make_span(struct pg_session *s, const struct pg_op *op, uint64_t end)
+static void identity_out(struct pg_identity *id, const struct span *sp)
+{
+	memcpy(id->trace_id, sp->trace_id, sizeof(id->trace_id));
+	memcpy(id->span_id, sp->span_id, sizeof(id->span_id));
+	memcpy(id->parent_span_id, sp->parent_span_id, sizeof(id->parent_span_id));
+	id->link = sp->link;
+	id->trace_flags = sp->trace_flags;
+	id->flags = sp->flags & SPAN_F_TRACE_FROM_HEADER;
+}
+
+static void identity_in(struct span *sp, const struct pg_identity *id)
+{
+	memcpy(sp->trace_id, id->trace_id, sizeof(sp->trace_id));
+	memcpy(sp->span_id, id->span_id, sizeof(sp->span_id));
+	memcpy(sp->parent_span_id, id->parent_span_id, sizeof(sp->parent_span_id));
+	sp->link = id->link;
+	sp->trace_flags = id->trace_flags;
+	sp->flags |= id->flags;
+}
+
+/* The command was written: the core gives its span an identity now, while
+ * the event that carried it (its thread, its request) is the current one. */
+static void begin_op(struct pg_op *op, const struct span_sink *sink)
+{
+	struct span sp;
+
+	if (!op || !sink->begin)
+		return;
+	memset(&sp, 0, sizeof(sp));
+	sp.kind = SPAN_CLIENT;
+	sp.flags = SPAN_F_DB;
+	sp.start_ns = op->start;
+	sp.db.system = SPAN_DB_POSTGRESQL;
+	sink->begin(sink->ctx, &sp);
+	identity_out(&op->id, &sp);
+	op->begun = true;
+}
+
+static struct span *make_span(struct pg_session *s, const struct pg_op *op, uint64_t end,
+			      const struct span_sink *sink)
 {
 	struct span *sp = calloc(1, sizeof(*sp));
 
@@ -82,6 +135,10 @@ static struct span *make_span(struct pg_session *s, const struct pg_op *op, uint
 		sp->flags |= SPAN_F_DB_ERROR;
 		memcpy(sp->db.status_code, op->code, sizeof(op->code));
 	}
+	if (op->begun)
+		identity_in(sp, &op->id);
+	else if (sink->begin)
+		sink->begin(sink->ctx, sp); /* a statement's error: no Execute began */
 	return sp;
 }
 
@@ -201,7 +258,7 @@ static void settle_group(struct pg_session *s, uint64_t end_ts, const struct spa
 		if (is_command(op)) {
 			op->flags |= SPAN_F_LOST_SYNC;
 			op->rows = -1;
-			hold(s, make_span(s, op, end_ts), sink);
+			hold(s, make_span(s, op, end_ts, sink), sink);
 		}
 		op_pop(s);
 	}
@@ -265,9 +322,9 @@ static struct pg_stmt *stmt_from_text(struct pg_session *s, const struct pg_msg 
 	return pg_stmt_new(&tmp);
 }
 
-static void on_query(struct pg_session *s, const struct pg_msg *m)
+static void on_query(struct pg_session *s, const struct pg_msg *m, const struct span_sink *sink)
 {
-	op_push(s, OP_QUERY, m->ts, stmt_from_text(s, m, 0));
+	begin_op(op_push(s, OP_QUERY, m->ts, stmt_from_text(s, m, 0)), sink);
 	/* A simple Query destroys the unnamed statement and portal. */
 	pg_stmts_drop(&s->stmts, "", 0, NULL);
 	pg_portal_drop(&s->stmts, "", 0);
@@ -323,7 +380,7 @@ static void on_describe(struct pg_session *s, const struct pg_msg *m)
 	op_push(s, OP_DESCRIBE, s->chain_start, pg_stmt_ref(st));
 }
 
-static void on_execute(struct pg_session *s, const struct pg_msg *m)
+static void on_execute(struct pg_session *s, const struct pg_msg *m, const struct span_sink *sink)
 {
 	const char *portal;
 	size_t off = 0, n;
@@ -334,7 +391,7 @@ static void on_execute(struct pg_session *s, const struct pg_msg *m)
 		st = pg_portal_get(&s->stmts, portal, n);
 	if (!st)
 		s->stats->statements_unknown++;
-	op_push(s, OP_EXECUTE, s->chain_start, pg_stmt_ref(st));
+	begin_op(op_push(s, OP_EXECUTE, s->chain_start, pg_stmt_ref(st)), sink);
 	chain_end(s);
 }
 
@@ -401,7 +458,7 @@ static void on_frontend(void *ctx, const struct pg_msg *m)
 	}
 	switch (m->type) {
 	case PG_F_QUERY:
-		on_query(s, m);
+		on_query(s, m, fc->sink);
 		break;
 	case PG_F_PARSE:
 		on_parse(s, m);
@@ -413,7 +470,7 @@ static void on_frontend(void *ctx, const struct pg_msg *m)
 		on_describe(s, m);
 		break;
 	case PG_F_EXECUTE:
-		on_execute(s, m);
+		on_execute(s, m, fc->sink);
 		break;
 	case PG_F_CLOSE:
 		on_close_stmt(s, m);
@@ -560,7 +617,7 @@ static void extended_error(struct pg_session *s, const struct pg_msg *m,
 	set_error(cmd, m);
 	if (cmd != op)
 		cmd->start = op->start < cmd->start ? op->start : cmd->start;
-	hold(s, make_span(s, cmd, m->ts), sink);
+	hold(s, make_span(s, cmd, m->ts, sink), sink);
 	if (op->kind == OP_PARSE && op->stmt) {
 		pg_stmts_forget(&s->stmts, op->stmt); /* never created */
 		if (s->chain_start == op->start)
@@ -670,7 +727,7 @@ static void on_backend(void *ctx, const struct pg_msg *m)
 	case OP_QUERY:
 		result_message(op, m);
 		if (m->type == PG_B_READY) {
-			emit(s, make_span(s, op, m->ts), fc->sink);
+			emit(s, make_span(s, op, m->ts, fc->sink), fc->sink);
 			done = true;
 		}
 		break;
@@ -678,7 +735,7 @@ static void on_backend(void *ctx, const struct pg_msg *m)
 		result_message(op, m);
 		if (m->type == PG_B_COMMAND_COMPLETE || m->type == PG_B_EMPTY_QUERY ||
 		    m->type == PG_B_PORTAL_SUSPENDED) {
-			hold(s, make_span(s, op, m->ts), fc->sink);
+			hold(s, make_span(s, op, m->ts, fc->sink), fc->sink);
 			done = true;
 		}
 		break;
@@ -791,7 +848,7 @@ static bool end_group_here(struct pg_session *s, bool complete, uint64_t ts,
 		if (is_command(op)) {
 			op->flags |= SPAN_F_LOST_SYNC;
 			op->rows = -1;
-			hold(s, make_span(s, op, ts), sink);
+			hold(s, make_span(s, op, ts, sink), sink);
 		}
 		op_pop(s);
 	}
@@ -824,7 +881,10 @@ static long backend_boundary(struct pg_session *s, const struct protocol_bytes *
 	/* The chunk ends a reply: the chain before its ReadyForQuery. */
 	if (b->captured != b->total || b->captured < 6 || b->data[b->captured - 6] != PG_B_READY)
 		return -1;
-	for (size_t i = 0; i + 6 <= b->captured; i++) {
+	/* Only the chunk's last bytes: a reply's end is a few short messages,
+	 * and a longer walk over row data would only cost. */
+	for (size_t i = b->captured > PG_TAIL_SCAN ? b->captured - PG_TAIL_SCAN : 0;
+	     i + 6 <= b->captured; i++) {
 		if (!ready_chain(b->data + i, b->captured - i, &complete))
 			continue;
 		pg_stream_resync(&s->be);
@@ -990,13 +1050,16 @@ void pg_session_feed(struct pg_session *s, const struct protocol_bytes *b,
 
 void pg_session_close(struct pg_session *s, uint64_t ts, const struct span_sink *sink)
 {
+	/* TLS without its plaintext (the TLS hooks off, or a library not hooked). */
+	if (s->phase == PHASE_TLS)
+		s->stats->conns_not_traced++;
 	release_held(s, sink);
 	while (s->nops) {
 		struct pg_op *op = op_first(s);
 
 		if (is_command(op)) {
 			op->flags |= SPAN_F_NO_RESPONSE;
-			emit(s, make_span(s, op, ts), sink);
+			emit(s, make_span(s, op, ts, sink), sink);
 		}
 		op_pop(s);
 	}
