@@ -195,9 +195,11 @@ static void push(struct mysql_session *s, const struct mysql_pending *p)
 
 /* ---- losing and finding the framing ---- */
 
-static void out_framing_lost(struct mysql_session *s)
+/* parse_error: bytes that were not MySQL (else: bytes not captured). */
+static void out_framing_lost(struct mysql_session *s, bool parse_error)
 {
 	s->stats->lost_sync++;
+	s->stats->parse_errors += parse_error;
 	if (!mysql_reader_at_boundary(&s->out))
 		s->stats->commands_lost++;
 	mysql_reader_reset(&s->out);
@@ -206,10 +208,12 @@ static void out_framing_lost(struct mysql_session *s)
 	s->in_lost = true;
 }
 
-static void in_framing_lost(struct mysql_session *s)
+static void in_framing_lost(struct mysql_session *s, bool parse_error)
 {
-	if (!s->in_lost)
+	if (!s->in_lost) {
 		s->stats->lost_sync++;
+		s->stats->parse_errors += parse_error;
+	}
 	mysql_reader_reset(&s->in);
 	s->in_lost = true;
 }
@@ -238,6 +242,7 @@ static bool starts_command(const struct protocol_bytes *b)
 static void resync(struct mysql_session *s, const struct span_sink *sink)
 {
 	s->stats->unpaired += s->len;
+	s->stats->resyncs++;
 	end_pending(s, s->last_in, SPAN_F_LOST_SYNC, sink);
 	mysql_reader_reset(&s->out);
 	mysql_reader_reset(&s->in);
@@ -582,7 +587,7 @@ static void out_message(struct mysql_session *s, const struct span_sink *sink)
 			if (s->len && s->reply.state == R_INFILE)
 				break;
 			mysql_reader_wipe(r);
-			out_framing_lost(s);
+			out_framing_lost(s, true);
 			return;
 		}
 		if (r->have)
@@ -752,7 +757,7 @@ static void reply_start(struct mysql_session *s, uint8_t expect, uint64_t ts,
 		finish(s, ts, sink);
 	} else if (expect == EXPECT_PREPARE) {
 		if (p[0] != 0x00 || n < 9) {
-			in_framing_lost(s);
+			in_framing_lost(s, true);
 			return;
 		}
 		prepare_ok(s, p, n);
@@ -768,7 +773,7 @@ static void reply_start(struct mysql_session *s, uint8_t expect, uint64_t ts,
 			finish(s, ts, sink);
 	} else if (p[0] == 0x00 && s->in.len >= 7) {
 		if (!mysql_parse_ok(p, n, s->caps, &ok)) {
-			in_framing_lost(s);
+			in_framing_lost(s, true);
 			return;
 		}
 		ok_schema(s, &ok);
@@ -780,7 +785,7 @@ static void reply_start(struct mysql_session *s, uint8_t expect, uint64_t ts,
 		s->stats->local_infile++;
 		s->reply.state = R_INFILE;
 	} else if (!result_set(s, p, n)) {
-		in_framing_lost(s);
+		in_framing_lost(s, true);
 	}
 }
 
@@ -797,11 +802,11 @@ static void reply_message(struct mysql_session *s, uint64_t ts, const struct spa
 		return;
 	}
 	if (!s->in.have) {
-		in_framing_lost(s);
+		in_framing_lost(s, true);
 		return;
 	}
 	if (rp->state != R_INFILE && s->in.first_seq != rp->seq) {
-		in_framing_lost(s);
+		in_framing_lost(s, true);
 		return;
 	}
 	rp->seq = (uint8_t)(s->in.last_seq + 1);
@@ -913,13 +918,14 @@ static void expect_seq(struct mysql_session *s)
 	s->out.want_seq = 0;
 }
 
-static void in_result(struct mysql_session *s, enum mysql_read r, uint64_t ts,
+/* gap: r says what bytes not captured did. */
+static void in_result(struct mysql_session *s, enum mysql_read r, bool gap, uint64_t ts,
 		      const struct span_sink *sink)
 {
 	if (r == MYSQL_BAD && s->phase < PHASE_COMMAND)
 		mysql_reader_reset(&s->in); /* the next read starts afresh */
 	else if (r == MYSQL_BAD)
-		in_framing_lost(s);
+		in_framing_lost(s, !gap);
 	else if (r == MYSQL_MESSAGE)
 		in_message(s, ts, sink);
 }
@@ -953,28 +959,29 @@ static void feed_in(struct mysql_session *s, const struct protocol_bytes *b,
 		return;
 	expect_seq(s);
 	if (b->unseen && gap_counts(s))
-		in_result(s, mysql_skip(&s->in, b->unseen), b->ts, sink);
+		in_result(s, mysql_skip(&s->in, b->unseen), true, b->ts, sink);
 	while (off < b->captured && !s->in_lost && s->phase != PHASE_IGNORED) {
 		size_t used = 0;
 		enum mysql_read r = mysql_read(&s->in, b->data + off, b->captured - off, &used);
 
 		off += used;
-		in_result(s, r, b->ts, sink);
+		in_result(s, r, false, b->ts, sink);
 		expect_seq(s);
 	}
 	if (!s->in_lost && s->phase != PHASE_IGNORED)
-		in_result(s, mysql_skip(&s->in, b->total - b->captured), b->ts, sink);
+		in_result(s, mysql_skip(&s->in, b->total - b->captured), true, b->ts, sink);
 }
 
-static void out_result(struct mysql_session *s, enum mysql_read r, const struct span_sink *sink)
+static void out_result(struct mysql_session *s, enum mysql_read r, bool gap,
+		       const struct span_sink *sink)
 {
 	if (r == MYSQL_BAD && s->phase < PHASE_COMMAND)
 		mysql_reader_reset(&s->out);
 	else if (r == MYSQL_BAD)
-		out_framing_lost(s);
+		out_framing_lost(s, !gap);
 	else if (r == MYSQL_FIRST && s->phase == PHASE_COMMAND && s->out.first_seq == 0 &&
 		 !command_byte(s->out.buf[0]))
-		out_framing_lost(s);
+		out_framing_lost(s, true);
 	else if (r == MYSQL_FIRST)
 		s->out.keep = keep_for(s->out.buf[0]);
 	else if (r == MYSQL_MESSAGE)
@@ -996,7 +1003,7 @@ static void feed_out(struct mysql_session *s, const struct protocol_bytes *b,
 	}
 	expect_seq(s);
 	if (b->unseen && !s->out_lost && gap_counts(s))
-		out_result(s, mysql_skip(&s->out, b->unseen), sink);
+		out_result(s, mysql_skip(&s->out, b->unseen), true, sink);
 	/* Only a write that starts with a command finds the way back. */
 	if (s->phase == PHASE_COMMAND && s->out_lost) {
 		if (!starts_command(b))
@@ -1018,10 +1025,10 @@ static void feed_out(struct mysql_session *s, const struct protocol_bytes *b,
 		}
 		r = mysql_read(&s->out, b->data + off, b->captured - off, &used);
 		off += used;
-		out_result(s, r, sink);
+		out_result(s, r, false, sink);
 	}
 	if (!s->out_lost && s->phase != PHASE_IGNORED)
-		out_result(s, mysql_skip(&s->out, b->total - b->captured), sink);
+		out_result(s, mysql_skip(&s->out, b->total - b->captured), true, sink);
 }
 
 /* A connection whose role the kernel could not tell: the greeting shows it. */

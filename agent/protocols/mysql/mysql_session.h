@@ -35,7 +35,9 @@
 
 struct mysql_stats {
 	uint64_t spans;
+	uint64_t parse_errors;	  /* bytes that were not MySQL where a message was expected */
 	uint64_t lost_sync;	  /* times a direction's framing was lost */
+	uint64_t resyncs;	  /* times it was found again */
 	uint64_t commands_lost;	  /* commands whose framing was lost: no span */
 	uint64_t unpaired;	  /* spans whose reply could not be followed */
 	uint64_t orphan_replies;  /* replies with no command waiting */

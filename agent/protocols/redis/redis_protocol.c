@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <string.h>
+
 #include "protocols/redis/redis_protocol.h"
 #include "sonde_event.h"
 
@@ -31,6 +33,46 @@ static uint32_t in_flight(const void *session)
 	return s->len;
 }
 
+static size_t counters(const void *shared, struct protocol_counter *out)
+{
+	const struct redis_stats *st = &((const struct redis_shared *)shared)->stats;
+	const struct protocol_counter c[] = {
+		{ "sonde.redis.spans", "spans", "Redis spans built.", st->spans, false },
+		{ "sonde.redis.parse_errors", "parse errors",
+		  "Bytes that were not RESP where a Redis command or reply was expected.",
+		  st->parse_errors, true },
+		{ "sonde.redis.framing_lost", "framing lost",
+		  "Redis frame boundaries lost: bytes that were not RESP, in a capture gap or not "
+		  "captured.",
+		  st->lost_sync, false },
+		{ "sonde.redis.framing_found", "found again",
+		  "Redis commands and replies paired again after they were lost.", st->resyncs,
+		  false },
+		{ "sonde.redis.replies_unmatched", "replies without command",
+		  "Redis replies with no command waiting for them.", st->orphan_replies, false },
+		{ "sonde.redis.commands_lost", "commands lost",
+		  "Redis commands whose bytes were partly lost (no span).", st->commands_lost,
+		  false },
+		{ "sonde.redis.commands_unpaired", "commands without their reply",
+		  "Redis commands whose reply could not be followed (a span marked truncated).",
+		  st->unpaired, false },
+		{ "sonde.redis.commands_dropped", "commands dropped",
+		  "Redis commands beyond the per-connection bound of commands awaiting replies "
+		  "(no span).",
+		  st->pending_dropped, false },
+		{ "sonde.redis.pushes", "pushes skipped",
+		  "Redis out-of-band frames skipped: pub/sub messages, RESP3 pushes.", st->pushes,
+		  false },
+		{ "sonde.redis.conns_server", "server side",
+		  "Redis connections seen from the server's end (no span).", st->server_sessions,
+		  false },
+	};
+
+	_Static_assert(sizeof(c) / sizeof(c[0]) <= PROTOCOL_COUNTERS_MAX, "too many counters");
+	memcpy(out, c, sizeof(c));
+	return sizeof(c) / sizeof(c[0]);
+}
+
 const struct protocol redis_protocol = {
 	.name = "redis",
 	.id = SONDE_PROTO_REDIS,
@@ -40,4 +82,5 @@ const struct protocol redis_protocol = {
 	.close = close_conn,
 	.free = free_conn,
 	.in_flight = in_flight,
+	.counters = counters,
 };

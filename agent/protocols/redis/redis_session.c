@@ -281,11 +281,13 @@ static void reply_framing_lost(struct redis_session *s)
 	s->replies_unframed = true;
 }
 
-/* A reply parser result; false when framing was lost. */
-static bool reply_result(struct redis_session *s, enum resp_result r, uint64_t ts,
+/* A reply parser result (gap: of bytes not captured); false when framing
+ * was lost. */
+static bool reply_result(struct redis_session *s, enum resp_result r, bool gap, uint64_t ts,
 			 const struct span_sink *sink)
 {
 	if (r == RESP_BAD) {
+		s->stats->parse_errors += !gap;
 		reply_framing_lost(s);
 		return false;
 	}
@@ -322,6 +324,7 @@ static bool read_while_lost(struct redis_session *s, const struct protocol_bytes
 
 		off += used;
 		bad = r == RESP_BAD;
+		s->stats->parse_errors += bad && !unframed;
 		frames += r == RESP_FRAME && dry.frame.type != '>' && dry.frame.type != '|';
 	}
 	if (!bad) {
@@ -338,6 +341,7 @@ static bool read_while_lost(struct redis_session *s, const struct protocol_bytes
 	}
 	if (s->replies_clean && at_start && frames && frames == s->tentative &&
 	    s->len == s->tentative) {
+		s->stats->resyncs++;
 		s->replies_lost = false;
 		s->tentative = 0;
 		return true;
@@ -357,7 +361,8 @@ static void feed_replies(struct redis_session *s, const struct protocol_bytes *b
 	if (s->replies_lost) {
 		if (!read_while_lost(s, b))
 			return;
-	} else if (b->unseen && !reply_result(s, resp_skip(&s->replies, b->unseen), b->ts, sink)) {
+	} else if (b->unseen &&
+		   !reply_result(s, resp_skip(&s->replies, b->unseen), true, b->ts, sink)) {
 		return;
 	}
 	while (off < b->captured) {
@@ -366,10 +371,10 @@ static void feed_replies(struct redis_session *s, const struct protocol_bytes *b
 			resp_parse(&s->replies, b->data + off, b->captured - off, &used);
 
 		off += used;
-		if (!reply_result(s, r, b->ts, sink) || s->monitoring)
+		if (!reply_result(s, r, false, b->ts, sink) || s->monitoring)
 			return;
 	}
-	if (!reply_result(s, resp_skip(&s->replies, b->total - b->captured), b->ts, sink))
+	if (!reply_result(s, resp_skip(&s->replies, b->total - b->captured), true, b->ts, sink))
 		return;
 	if (s->replies_lost)
 		s->replies_clean = resp_at_frame_start(&s->replies);
@@ -393,6 +398,7 @@ static void command_starts(struct redis_session *s, const struct protocol_bytes 
 		end_pending(s, s->last_in, SPAN_F_LOST_SYNC, sink);
 	}
 	if (!s->len && s->replies_clean) {
+		s->stats->resyncs++;
 		s->replies_lost = false;
 		s->ghosts = 0;
 	}
@@ -448,10 +454,11 @@ static void commands_unframed(struct redis_session *s)
 	}
 }
 
-static bool command_result(struct redis_session *s, enum resp_result r, uint64_t ts,
+static bool command_result(struct redis_session *s, enum resp_result r, bool gap, uint64_t ts,
 			   const struct span_sink *sink)
 {
 	if (r == RESP_BAD) {
+		s->stats->parse_errors += !gap;
 		commands_unframed(s);
 		return false;
 	}
@@ -468,7 +475,7 @@ static void feed_commands(struct redis_session *s, const struct protocol_bytes *
 	size_t off = 0;
 
 	if (b->unseen && !s->commands_lost)
-		command_result(s, resp_skip(&s->commands, b->unseen), b->ts, sink);
+		command_result(s, resp_skip(&s->commands, b->unseen), true, b->ts, sink);
 	if (s->commands_lost) {
 		/* Only a write that starts with a command array can bring framing
 		 * back: any text could pass for an inline command. */
@@ -485,10 +492,10 @@ static void feed_commands(struct redis_session *s, const struct protocol_bytes *
 			command_starts(s, b, off, sink);
 		r = resp_parse(&s->commands, b->data + off, b->captured - off, &used);
 		off += used;
-		if (!command_result(s, r, b->ts, sink))
+		if (!command_result(s, r, false, b->ts, sink))
 			return;
 	}
-	command_result(s, resp_skip(&s->commands, b->total - b->captured), b->ts, sink);
+	command_result(s, resp_skip(&s->commands, b->total - b->captured), true, b->ts, sink);
 }
 
 /*

@@ -37,7 +37,9 @@ struct redis_stats {
 	uint64_t orphan_replies;  /* replies with no command waiting for them */
 	uint64_t pushes;	  /* out-of-band frames skipped: pub/sub messages, RESP3 pushes */
 	uint64_t pending_dropped; /* commands untracked: too many awaiting replies */
+	uint64_t parse_errors;	  /* bytes that were not RESP where a frame was expected */
 	uint64_t lost_sync;	  /* times a direction's framing was lost (gap, cut, not RESP) */
+	uint64_t resyncs;	  /* times the pairing was found again */
 	uint64_t commands_lost;	  /* commands whose bytes were partly lost: no span */
 	uint64_t unpaired;	  /* commands whose replies could not be followed */
 	uint64_t server_sessions; /* connections of a traced Redis server: no spans made */
