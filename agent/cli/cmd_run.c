@@ -146,7 +146,7 @@ static int setup_tracer(const struct sonde_config *c, struct ingest *ig, struct 
 	}
 	err = mounts_ensure_tracefs(tracefs, sizeof(tracefs));
 	if (err) {
-		log_error("tracefs is not mounted and mounting it failed: %s", strerror(-err));
+		log_error("%s", mounts_tracefs_problem(tracefs, err, why, sizeof(why)));
 		return err;
 	}
 	mounts_ensure_bpffs();
