@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_checks.h"
 #include "fuzz_input.h"
 #include "config/config.h"
 

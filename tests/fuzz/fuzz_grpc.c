@@ -18,11 +18,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_checks.h"
 #include "fuzz_input.h"
 #include "sonde_event.h"
 #include "protocols/http2/grpc.h"
 #include "protocols/http2/http2.h"
 #include "protocols/http2/http2_spans.h"
+#include "../h2_wire.h"
 
 enum {
 	OPT_CLIENT = 1 << 0,	    /* seen from the client (else the server) */
@@ -70,16 +72,9 @@ static void put_field(struct out *o, const char *name, const char *value, size_t
 /* A frame header for len bytes that the caller then appends. */
 static void put_frame(struct out *o, size_t len, uint8_t type, uint8_t flags, uint32_t stream)
 {
-	uint8_t h[9] = { (uint8_t)(len >> 16),
-			 (uint8_t)(len >> 8),
-			 (uint8_t)len,
-			 type,
-			 flags,
-			 (uint8_t)(stream >> 24),
-			 (uint8_t)(stream >> 16),
-			 (uint8_t)(stream >> 8),
-			 (uint8_t)stream };
+	uint8_t h[H2_WIRE_HEADER_LEN];
 
+	h2_wire_header(h, len, type, flags, stream);
 	memcpy(o->buf + o->len, h, sizeof(h));
 	o->len += sizeof(h);
 }
@@ -124,7 +119,7 @@ static void sink_span(void *ctx, struct span *sp)
 
 	seen->spans++;
 	seen->last = *sp;
-	FUZZ_CHECK_STR(sp->target);
+	fuzz_check_span(sp);
 	FUZZ_CHECK(!(sp->flags & SPAN_F_GRPC_STATUS) || sp->grpc_status <= GRPC_STATUS_MAX);
 	if (span_rpc_parts(sp, &service, &service_len, &method, &method_len)) {
 		size_t len = strlen(sp->target);

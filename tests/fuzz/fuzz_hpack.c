@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_checks.h"
 #include "fuzz_input.h"
 #include "protocols/http2/hpack.h"
 

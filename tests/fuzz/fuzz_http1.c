@@ -9,18 +9,14 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_checks.h"
 #include "fuzz_input.h"
 #include "protocols/http1/http1_spans.h"
 
 static void sink_span(void *ctx, struct span *sp)
 {
 	(void)ctx;
-	FUZZ_CHECK_STR(sp->method);
-	FUZZ_CHECK_STR(sp->target);
-	FUZZ_CHECK_STR(sp->host);
-	FUZZ_CHECK_STR(sp->user_agent);
-	FUZZ_CHECK_STR(sp->traceparent);
-	FUZZ_CHECK(sp->end_ns >= sp->start_ns);
+	fuzz_check_span(sp);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_checks.h"
 #include "fuzz_input.h"
 #include "protocols/http2/grpc.h"
 #include "protocols/http2/http2_spans.h"
@@ -17,12 +18,7 @@
 static void sink_span(void *ctx, struct span *sp)
 {
 	(void)ctx;
-	FUZZ_CHECK_STR(sp->method);
-	FUZZ_CHECK_STR(sp->target);
-	FUZZ_CHECK_STR(sp->host);
-	FUZZ_CHECK_STR(sp->user_agent);
-	FUZZ_CHECK_STR(sp->traceparent);
-	FUZZ_CHECK(sp->end_ns >= sp->start_ns);
+	fuzz_check_span(sp);
 	FUZZ_CHECK(!(sp->flags & SPAN_F_GRPC_STATUS) || sp->grpc_status <= GRPC_STATUS_MAX);
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fuzz_checks.h"
 #include "fuzz_input.h"
 #include "sonde_event.h"
 #include "core/ingest.h"
@@ -42,21 +43,8 @@ static void on_span(void *ctx, const struct span *sp)
 	size_t alen, blen;
 
 	st->spans++;
-	FUZZ_CHECK(sp->end_ns >= sp->start_ns);
-	FUZZ_CHECK_STR(sp->comm);
-	if (sp->flags & SPAN_F_DB) {
-		FUZZ_CHECK_STR(sp->db.operation);
-		FUZZ_CHECK_STR(sp->db.collection);
-		FUZZ_CHECK_STR(sp->db.name_space);
-		FUZZ_CHECK_STR(sp->db.status_code);
-		FUZZ_CHECK_STR(sp->db.query);
-	} else {
-		FUZZ_CHECK_STR(sp->method);
-		FUZZ_CHECK_STR(sp->target);
-		FUZZ_CHECK_STR(sp->host);
-		FUZZ_CHECK_STR(sp->user_agent);
-		FUZZ_CHECK_STR(sp->traceparent);
-		FUZZ_CHECK(span_path_len(sp) <= strlen(sp->target));
+	fuzz_check_span(sp);
+	if (!(sp->flags & SPAN_F_DB)) {
 		(void)span_query(sp);
 		(void)span_rpc_parts(sp, &a, &alen, &b, &blen);
 	}

@@ -11,7 +11,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,18 +93,6 @@ static inline bool fuzz_chunk(struct fuzz_input *in, struct fuzz_chunk *c)
 	c->total = c->captured + ((extra & 0x80) ? (extra & 0x7f) * 37u : 0);
 	return true;
 }
-
-/* A property the code under test promised does not hold: a finding. */
-#define FUZZ_CHECK(cond)                                                                         \
-	do {                                                                                     \
-		if (!(cond)) {                                                                   \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			abort();                                                                 \
-		}                                                                                \
-	} while (0)
-
-/* A NUL-terminated string that fits its array. */
-#define FUZZ_CHECK_STR(arr) FUZZ_CHECK(memchr((arr), '\0', sizeof(arr)) != NULL)
 
 /* Input copied to a heap block of exactly its size, so reading one byte past
  * the end is an ASan report; nul adds a terminator after it. Free with free(). */

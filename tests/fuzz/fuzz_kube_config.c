@@ -21,14 +21,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz_checks.h"
 #include "fuzz_input.h"
 #include "k8s/kube_config.h"
-
-static void check_err(const char *err, size_t len)
-{
-	FUZZ_CHECK(memchr(err, '\0', len));
-	FUZZ_CHECK(!strchr(err, '\n'));
-}
 
 static void check_config(const struct kube_config *c)
 {
@@ -102,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 0:
 	case 1:
 		if (parse_kubeconfig(&c, in.p, in.n, mode % 4 ? "dev" : NULL, err, sizeof(err))) {
-			check_err(err, sizeof(err));
+			fuzz_check_error(err, sizeof(err));
 			break;
 		}
 		check_config(&c);
@@ -112,7 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		text = fuzz_copy(in.p, in.n, false);
 		if (kube_exec_cred_parse(text, in.n, mode & 4 ? NULL : KUBE_EXEC_V1, &cred, err,
 					 sizeof(err))) {
-			check_err(err, sizeof(err));
+			fuzz_check_error(err, sizeof(err));
 		} else {
 			FUZZ_CHECK(cred.token || (cred.cert_data && cred.key_data));
 			kube_exec_cred_free(&cred);

@@ -14,15 +14,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_checks.h"
 #include "fuzz_input.h"
 #include "k8s/pod_json.h"
 #include "k8s/pod_store.h"
-
-static void check_err(const char *err, size_t len)
-{
-	FUZZ_CHECK(memchr(err, '\0', len));
-	FUZZ_CHECK(!strchr(err, '\n'));
-}
 
 static void check_meta(const struct k8s_pod_meta *m)
 {
@@ -101,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(pod.meta.uid[0] && pod.meta.name[0] && pod.meta.namespace_[0]);
 		store_pod(&pod);
 	} else {
-		check_err(err, sizeof(err));
+		fuzz_check_error(err, sizeof(err));
 	}
 	if (pod_json_parse_list(text, size, on_item, &n, rv, sizeof(rv), cont, sizeof(cont),
 				&skipped, err, sizeof(err)) == 0) {
@@ -115,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK_STR(ev.reason);
 		FUZZ_CHECK_STR(ev.message);
 	} else {
-		check_err(err, sizeof(err));
+		fuzz_check_error(err, sizeof(err));
 	}
 	if (pod_json_controller(text, size, kind, sizeof(kind), name, sizeof(name), err,
 				sizeof(err)) == 0) {

@@ -299,6 +299,21 @@ static struct exporter *start_retrying(void)
 	return e;
 }
 
+/* That exporter with a first batch (2 spans) that the collector answers
+ * replies[0], then replies[1]…, then success. */
+static struct exporter *start_failing(const struct fake_reply *replies, int n)
+{
+	struct exporter *e;
+
+	fake_reset(EXPORT_OK);
+	fake_script(replies, n);
+	fake_answer_all();
+	e = start_retrying();
+	assert_true(offer(e));
+	assert_true(offer(e));
+	return e;
+}
+
 /* A batch fails twice, first with no Retry-After (backoff: 100-200 ms with
  * jitter), then with Retry-After 300 ms; meanwhile the event loop keeps
  * offering metrics snapshots and spans, each of which wakes the exporter
@@ -312,12 +327,7 @@ static void test_retry_waits_whatever_wakes_the_thread(void **state)
 	uint64_t first, second, third;
 
 	(void)state;
-	fake_reset(EXPORT_OK);
-	fake_script(replies, 2);
-	fake_answer_all();
-	e = start_retrying();
-	assert_true(offer(e));
-	assert_true(offer(e));
+	e = start_failing(replies, 2);
 	for (int i = 0; fake_sends() < 3; i++) {
 		uint8_t *snapshot = malloc(1);
 
@@ -352,12 +362,7 @@ static void test_stop_does_not_wait_for_a_retry(void **state)
 	uint64_t t0;
 
 	(void)state;
-	fake_reset(EXPORT_OK);
-	fake_script(replies, 1);
-	fake_answer_all();
-	e = start_retrying();
-	assert_true(offer(e));
-	assert_true(offer(e));
+	e = start_failing(replies, 1);
 	/* Counted under the lock the wait then releases: seen, the thread waits. */
 	do {
 		usleep(1000);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "protocols/http2/http2.h"
+#include "../h2_wire.h"
 
 #define PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
@@ -98,15 +99,7 @@ static void frame(uint8_t *buf, size_t *n, uint8_t type, uint8_t flags, uint32_t
 {
 	uint8_t *b = buf + *n;
 
-	b[0] = (uint8_t)(len >> 16);
-	b[1] = (uint8_t)(len >> 8);
-	b[2] = (uint8_t)len;
-	b[3] = type;
-	b[4] = flags;
-	b[5] = (uint8_t)(stream >> 24);
-	b[6] = (uint8_t)(stream >> 16);
-	b[7] = (uint8_t)(stream >> 8);
-	b[8] = (uint8_t)stream;
+	h2_wire_header(b, len, type, flags, stream);
 	if (len)
 		memcpy(b + 9, payload, len);
 	*n += 9 + len;
