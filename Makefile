@@ -87,7 +87,7 @@ UNIT_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSONDE_VERSION='"test"' -g -O1 $(WARNIN
 UNIT_LIB := $(OUTPUT)/unit/libsonde.a
 UNIT_OBJS := $(patsubst %.c,$(OUTPUT)/unit/%.o,$(PURE_SRCS) $(HOST_SRCS) $(PROTO_SRCS))
 # The unit tests that run threads, again under ThreadSanitizer (make test-tsan).
-TSAN_TESTS := $(patsubst %,$(OUTPUT)/tsan/tests/test_%,exporter prom_server k8s_pod_store)
+TSAN_TESTS := $(patsubst %,$(OUTPUT)/tsan/tests/test_%,exporter prom_server k8s_pod_store log)
 TSAN_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSONDE_VERSION='"tsan"' -g -O1 $(WARNINGS) \
 	       -fsanitize=thread $(INCLUDES)
 TSAN_LIB := $(OUTPUT)/tsan/libsonde.a
