@@ -30,16 +30,18 @@ def write(target, name, data):
 
 # ---- syscall chunks (fuzz_input.h, fuzz_chunk): [dir][size-1][extra][bytes]
 
-def chunks(ingress, data, first=None):
+def chunks(ingress, data, first=None, gap=0):
     """data as chunks of at most 200 bytes in one direction; first overrides
-    the first chunk's direction byte (the HTTP/2 target reads options in it)."""
+    the first chunk's direction byte (the HTTP/2 target reads options in it);
+    the last chunk's syscall moved gap * 37 bytes more than were captured."""
     out = b""
     for i in range(0, len(data), 200):
         piece = data[i:i + 200]
         d = 1 if ingress else 0
         if first is not None and not out:
             d = first
-        out += bytes([d, len(piece) - 1, 0]) + piece
+        extra = 0x80 | gap if gap and i + 200 >= len(data) else 0
+        out += bytes([d, len(piece) - 1, extra]) + piece
     return out
 
 
@@ -49,8 +51,8 @@ def http1_seeds():
     get = b"GET /api/orders/42?expand=items HTTP/1.1\r\nHost: shop.example\r\n" \
           b"User-Agent: curl/8.5.0\r\nAccept: */*\r\n" \
           b"traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n\r\n"
-    ok = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n" \
-         b'{"id": 42}\r\n\r\n'[:13]
+    ok = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n" \
+         b'{"id": 42}'
     write("http1", "get", chunks(True, get) + chunks(False, ok))
     post = b"POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" \
            b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
@@ -72,8 +74,8 @@ def http1_seeds():
     write("http1", "upgrade", chunks(True, upgrade) + chunks(
         False, b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"))
     # A request whose body the capture missed (a gap of 37 * 100 bytes).
-    big = b"PUT /blob HTTP/1.1\r\nHost: s3\r\nContent-Length: 5000\r\n\r\n"
-    write("http1", "gap", bytes([1, len(big) - 1, 0x80 | 100]) + big
+    big = b"PUT /blob HTTP/1.1\r\nHost: s3\r\nContent-Length: 3700\r\n\r\n"
+    write("http1", "gap", chunks(True, big, gap=100)
           + chunks(False, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
 
 
@@ -130,7 +132,7 @@ C6 = [bytes.fromhex("488264025885aec3771a4b6196d07abe941054d444a8200595040b8166e
 
 def h2_seeds():
     server, client = 0x25, 0x0e  # fuzz_http2: role and "start seen" in the first byte
-    req = hp_int(0x80, 7, 3) + hp_int(0x80, 7, 6) + hp_lit_idx(4, "/api/v1/users?page=2") + \
+    req = hp_int(0x80, 7, 2) + hp_int(0x80, 7, 6) + hp_lit_idx(4, "/api/v1/users?page=2") + \
         hp_lit_idx(1, "shop.example") + hp_lit_idx(58, "grpc-go/1.60") + \
         hp_lit("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
     resp = hp_int(0x80, 7, 8) + hp_lit_idx(31, "application/json")
@@ -161,7 +163,7 @@ def h2_seeds():
     write("http2", "frames", chunks(True, c2s, first=server) + chunks(False, s2c))
     # Joined mid-way (start not seen): frames only, a gap inside DATA.
     mid = frame(1, 4, 7, req) + frame(0, 0, 7, b"x" * 100)
-    write("http2", "midway", bytes([0x01, len(mid) - 1, 0x80 | 20]) + mid +
+    write("http2", "midway", chunks(True, mid, first=0x01, gap=20) +
           chunks(False, frame(1, 5, 7, resp)))
 
     # fuzz_hpack: [partial][len >> 2][len & 3 | actions][block]...
@@ -232,10 +234,12 @@ def ingest_seeds():
     upgrade = b"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\n" \
               b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n"
     switching = b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
-    s2c = frame(4, 0, 0) + frame(1, 5, 1, hp_int(0x80, 7, 8))
+    # The server's SETTINGS in the 101's write (still HTTP/1 to the kernel),
+    # the client's preface, then the answer to the upgraded request (stream 1).
     write("ingest", "h2c-upgrade", ev_open(1, 1, 1) + ev_data(1, True, 1, 1, upgrade) +
-          ev_data(1, False, 1, 2, switching + s2c) + ev_data(1, True, 1, 2, PREFACE +
-                                                            frame(4, 0, 0)) + ev_simple(3, 1))
+          ev_data(1, False, 1, 1, switching + frame(4, 0, 0)) +
+          ev_data(1, True, 1, 2, PREFACE + frame(4, 0, 0)) +
+          ev_data(1, False, 1, 2, frame(1, 5, 1, hp_int(0x80, 7, 8))) + ev_simple(3, 1))
     c2s = PREFACE + frame(4, 0, 0) + frame(1, 5, 1, C4[0])
     write("ingest", "http2", ev_open(4, 1, 2) + ev_data(4, True, 1, 2, c2s) +
           ev_data(4, False, 1, 2, frame(4, 0, 0) + frame(1, 5, 1, C6[0])) + ev_simple(3, 4))
@@ -244,8 +248,12 @@ def ingest_seeds():
     pg_q = b"Q" + struct.pack(">I", 4 + 9) + b"SELECT 1\x00"
     pg_r = b"T" + struct.pack(">I", 6) + b"\x00\x00" + b"C" + struct.pack(">I", 13) + \
         b"SELECT 1\x00" + b"Z" + struct.pack(">I", 5) + b"I"
+    params = b"user\x00app\x00database\x00shop\x00\x00"
+    startup = struct.pack(">II", 8 + len(params), 196608) + params  # protocol 3.0
+    auth_ok = b"R" + struct.pack(">II", 8, 0) + b"Z" + struct.pack(">I", 5) + b"I"
     write("ingest", "postgres", ev_open(5, 2, 3) + ev_data(5, False, 2, 3, pg) +
-          ev_data(5, True, 2, 3, b"N") + ev_data(5, False, 2, 3, pg_q) +
+          ev_data(5, True, 2, 3, b"N") + ev_data(5, False, 2, 3, startup) +
+          ev_data(5, True, 2, 3, auth_ok) + ev_data(5, False, 2, 3, pg_q) +
           ev_data(5, True, 2, 3, pg_r) + ev_simple(3, 5))
     my_q = struct.pack("<I", 9)[:3] + b"\x00" + b"\x03SELECT 1"
     my_ok = struct.pack("<I", 7)[:3] + b"\x01" + b"\x00\x00\x00\x02\x00\x00\x00"
