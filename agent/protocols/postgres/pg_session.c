@@ -999,9 +999,9 @@ static void settle_unseen(struct pg_session *s, uint64_t before, const struct sp
 	}
 }
 
-void pg_session_feed(struct pg_session *s, const struct protocol_bytes *b,
-		     const struct span_sink *sink)
+void pg_session_feed(void *session, const struct protocol_bytes *b, const struct span_sink *sink)
 {
+	struct pg_session *s = session;
 	struct feed_ctx fc = { .s = s, .sink = sink };
 	const struct pg_stream_ops *ops;
 	struct pg_stream *st;
@@ -1048,8 +1048,10 @@ void pg_session_feed(struct pg_session *s, const struct protocol_bytes *b,
 	after_feed(s, st, was_lost);
 }
 
-void pg_session_close(struct pg_session *s, uint64_t ts, const struct span_sink *sink)
+void pg_session_close(void *session, uint64_t ts, const struct span_sink *sink)
 {
+	struct pg_session *s = session;
+
 	/* TLS without its plaintext (the TLS hooks off, or a library not hooked). */
 	if (s->phase == PHASE_TLS)
 		s->stats->conns_not_traced++;
@@ -1065,8 +1067,10 @@ void pg_session_close(struct pg_session *s, uint64_t ts, const struct span_sink 
 	}
 }
 
-void pg_session_free(struct pg_session *s)
+void pg_session_free(void *session)
 {
+	struct pg_session *s = session;
+
 	while (s->nops)
 		op_pop(s);
 	free(s->ops);
@@ -1079,8 +1083,9 @@ void pg_session_free(struct pg_session *s)
 	s->held = NULL;
 }
 
-uint32_t pg_session_in_flight(const struct pg_session *s)
+uint32_t pg_session_in_flight(const void *session)
 {
+	const struct pg_session *s = session;
 	uint32_t n = s->held != NULL;
 
 	for (uint32_t i = 0; i < s->nops; i++) {
