@@ -3,8 +3,20 @@
 # tests; `make SANITIZE=1` adds ASan/UBSan to the agent and unit tests; `V=1`
 # shows commands.
 
+# ARCH: x86 or arm64 (the kernel's names), by default the machine's own. Another
+# ARCH cross-builds (`make ARCH=arm64` on x86_64: gcc-aarch64-linux-gnu and the
+# :arm64 -dev packages, tools/install-arm64-deps.sh) into build-$(ARCH)/.
+HOST_ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+ARCH ?= $(HOST_ARCH)
+ifeq ($(ARCH),$(HOST_ARCH))
 OUTPUT ?= build
-ARCH ?= $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+else
+OUTPUT ?= build-$(ARCH)
+CROSS_COMPILE ?= $(if $(filter arm64,$(ARCH)),aarch64-linux-gnu-,$(ARCH)-linux-gnu-)
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+endif
 CLANG ?= clang
 CC ?= cc
 BPFTOOL ?= bpftool
