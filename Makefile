@@ -65,7 +65,7 @@ PROTO_HDRS := $(PROTO_SRCS:.c=.h)
 # - the rest: BPF, sockets, libcurl, the commands.
 PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.c) \
 	     agent/core/clock.c agent/core/conn_table.c agent/core/ingest.c agent/core/linker.c \
-	     agent/core/reorder.c \
+	     agent/core/reorder.c agent/tls/arm64_ret.c \
 	     agent/core/ring_reader.c agent/pipeline/metrics.c agent/host/resource.c \
 	     agent/cli/format.c agent/cli/summary.c agent/cli/tree.c agent/util/json.c \
 	     agent/util/lru_map.c \
