@@ -129,7 +129,8 @@ DEPFLAGS = -MMD -MP
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test test-unit test-tsan test-integration demo format format-check vmtest
+.PHONY: all clean test test-unit test-tsan test-integration demo format format-check vmtest \
+	vmtest-arm64 vm-cross
 
 # Runs pod_watch against a Kubernetes API (tests/integration/test_k8s_api.py).
 K8S_DRIVER := $(OUTPUT)/tests/k8s-watch-driver
@@ -266,9 +267,26 @@ $(VM_SERVER): tests/vm/http_server.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -static $< -o $@
 
-vmtest: $(OUTPUT)/sonde $(VM_SERVER)
-	$(Q)tools/vmtest --sonde $(OUTPUT)/sonde --server $(VM_SERVER) \
-		--logs $(OUTPUT)/vmtest $(VMTEST_ARGS)
+# On x86_64 the matrix also boots arm64 kernels, with the agent and the server
+# cross-built into $(OUTPUT)-arm64/ (tools/install-arm64-deps.sh installs what
+# that needs). `make vmtest-arm64`: those targets alone.
+qemu_arch = $(if $(filter arm64,$(1)),aarch64,x86_64)
+VM_CROSS := $(if $(filter x86,$(ARCH)),$(OUTPUT)-arm64)
+VM_ARGS = --arch $(call qemu_arch,$(ARCH))$(if $(VM_CROSS),$(comma)aarch64) \
+	--sonde $(call qemu_arch,$(ARCH))=$(OUTPUT)/sonde \
+	--server $(call qemu_arch,$(ARCH))=$(VM_SERVER) \
+	$(if $(VM_CROSS),--sonde aarch64=$(VM_CROSS)/sonde --server aarch64=$(VM_CROSS)/vm/http_server)
+comma := ,
+
+vmtest: $(OUTPUT)/sonde $(VM_SERVER) $(if $(VM_CROSS),vm-cross)
+	$(Q)tools/vmtest $(VM_ARGS) --logs $(OUTPUT)/vmtest $(VMTEST_ARGS)
+
+vm-cross:
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 OUTPUT=$(VM_CROSS) $(VM_CROSS)/sonde \
+		$(VM_CROSS)/vm/http_server
+
+vmtest-arm64:
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 OUTPUT=$(OUTPUT)-arm64 vmtest
 
 demo: $(OUTPUT)/sonde
 	$(Q)tools/demo.sh
