@@ -261,11 +261,20 @@ test: format-check test-unit test-tsan fuzz-smoke test-integration vmtest
 # server; the host kernel runs the same checks directly. VMTEST_ARGS='-f 6.12'
 # picks targets.
 VM_SERVER := $(OUTPUT)/vm/http_server
+# The Go crypto/tls case, built by Go itself for ARCH (static, no cgo).
+VM_GO_TLS := $(OUTPUT)/vm/go_tls
+GO ?= go
 
 $(VM_SERVER): tests/vm/http_server.c
 	$(call msg,CC-VM,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -static $< -o $@
+
+$(VM_GO_TLS): tests/vm/go_tls/main.go
+	$(call msg,GO-VM,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)cd tests/vm/go_tls && GO111MODULE=off CGO_ENABLED=0 \
+		GOARCH=$(if $(filter arm64,$(ARCH)),arm64,amd64) $(GO) build -o $(abspath $@) main.go
 
 # On x86_64 the matrix also boots arm64 kernels, with the agent and the server
 # cross-built into $(OUTPUT)-arm64/ (tools/install-arm64-deps.sh installs what
@@ -275,15 +284,17 @@ VM_CROSS := $(if $(filter x86,$(ARCH)),$(OUTPUT)-arm64)
 VM_ARGS = --arch $(call qemu_arch,$(ARCH))$(if $(VM_CROSS),$(comma)aarch64) \
 	--sonde $(call qemu_arch,$(ARCH))=$(OUTPUT)/sonde \
 	--server $(call qemu_arch,$(ARCH))=$(VM_SERVER) \
-	$(if $(VM_CROSS),--sonde aarch64=$(VM_CROSS)/sonde --server aarch64=$(VM_CROSS)/vm/http_server)
+	--go-tls $(call qemu_arch,$(ARCH))=$(VM_GO_TLS) \
+	$(if $(VM_CROSS),--sonde aarch64=$(VM_CROSS)/sonde --server aarch64=$(VM_CROSS)/vm/http_server \
+		--go-tls aarch64=$(VM_CROSS)/vm/go_tls)
 comma := ,
 
-vmtest: $(OUTPUT)/sonde $(VM_SERVER) $(if $(VM_CROSS),vm-cross)
+vmtest: $(OUTPUT)/sonde $(VM_SERVER) $(VM_GO_TLS) $(if $(VM_CROSS),vm-cross)
 	$(Q)tools/vmtest $(VM_ARGS) --logs $(OUTPUT)/vmtest $(VMTEST_ARGS)
 
 vm-cross:
 	$(Q)$(MAKE) --no-print-directory ARCH=arm64 OUTPUT=$(VM_CROSS) $(VM_CROSS)/sonde \
-		$(VM_CROSS)/vm/http_server
+		$(VM_CROSS)/vm/http_server $(VM_CROSS)/vm/go_tls
 
 vmtest-arm64:
 	$(Q)$(MAKE) --no-print-directory ARCH=arm64 OUTPUT=$(OUTPUT)-arm64 vmtest
