@@ -17,8 +17,7 @@ static const char *tracepoint_event(const char *sec)
 	return NULL;
 }
 
-int tracepoints_skip_missing(struct bpf_object *obj, const char *tracefs, char *missing,
-			     size_t len)
+int tracepoints_skip_missing(struct bpf_object *obj, const char *tracefs, char *missing, size_t len)
 {
 	struct bpf_program *prog;
 	size_t used = 0;
