@@ -34,7 +34,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(VMLIN
 LIBS := -lbpf -lelf -ldw -lcapstone -lcurl -lyaml -ljson-c -lprotobuf-c -lz -lpthread -lm
 # What the pure code and the unit-testable readers need (unit tests, fuzzers).
 PURE_LIBS := -lyaml -ljson-c -lprotobuf-c -lz -lm
-HOST_LIBS := -lelf -ldw -lcapstone -lpthread
+HOST_LIBS := -lbpf -lelf -ldw -lcapstone -lpthread
 
 ifeq ($(SANITIZE),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -80,7 +80,7 @@ PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.
 HOST_SRCS := agent/tls/elf_file.c agent/tls/go_pclntab.c agent/tls/go_buildinfo.c \
 	     agent/tls/go_layout.c agent/tls/x86_ret.c agent/tls/tls_target.c \
 	     agent/util/log.c agent/util/file.c agent/export/exporter.c agent/export/prom_server.c \
-	     agent/k8s/kube_config_load.c agent/config/config_load.c
+	     agent/k8s/kube_config_load.c agent/config/config_load.c agent/host/tracepoints.c
 AGENT_SRCS := $(PURE_SRCS) $(HOST_SRCS) \
 	      $(wildcard agent/cli/*.c agent/host/*.c agent/core/*.c agent/pipeline/*.c \
 			 agent/tls/*.c agent/export/*.c agent/k8s/*.c agent/util/*.c)
@@ -223,8 +223,11 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/unit/tests/unit/test_%.o $(UNIT_LIB)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(UNIT_SAN) $^ -lcmocka $(PURE_LIBS) $(HOST_LIBS) -o $@
 
+# Opens (does not load) the real BPF object: SONDE_BPF_OBJ tells it where.
+$(OUTPUT)/tests/test_tracepoints: | $(BPF_OBJ)
+
 test-unit: $(UNIT_TESTS)
-	$(Q)set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+	$(Q)set -e; for t in $(UNIT_TESTS); do echo "== $$t"; SONDE_BPF_OBJ=$(BPF_OBJ) $$t; done
 
 # ThreadSanitizer flavour of the threaded unit tests.
 $(OUTPUT)/tsan/%.o: %.c $(TSAN_FLAGS_FILE) | $(PROTO_HDRS)
