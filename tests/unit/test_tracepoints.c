@@ -49,7 +49,8 @@ static int setup(void **state)
 	{
 		const char *sec = bpf_program__section_name(p);
 
-		if (strncmp(sec, "tracepoint/", 11) || !strcmp(sec + 11, "syscalls/sys_exit_accept") ||
+		if (strncmp(sec, "tracepoint/", 11) ||
+		    !strcmp(sec + 11, "syscalls/sys_exit_accept") ||
 		    !strcmp(sec + 11, "syscalls/sys_exit_sendfile64"))
 			continue;
 		add_event(sec + 11);
