@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import time
 
+import dbtrace
 from dbtrace import check_db_span, db_spans, trace_client
 from harness import HERE, PYTHON, ROOT, Failure, Proc, Sonde, check, free_port, make_cert
 
@@ -97,6 +98,10 @@ def cluster():
 
 def pg_spans(sonde, port):
     return db_spans(sonde, "postgresql", port)
+
+
+def check_no_secrets(sonde):
+    dbtrace.check_no_secrets(sonde, (PASSWORD, SECRET, USER))
 
 
 def check_span(s, op, table, query=None, status=None, rows=None):
