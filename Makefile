@@ -59,13 +59,16 @@ PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.
 	     agent/export/otlp_metrics.c agent/export/prom_text.c agent/export/gzip.c \
 	     agent/export/pb_writer.c \
 	     agent/k8s/cgroup_path.c agent/k8s/pod_json.c agent/k8s/pod_store.c \
-	     agent/k8s/kube_config.c
+	     agent/k8s/kube_config.c \
+	     agent/nodejs/websocket.c agent/nodejs/cdp.c agent/nodejs/cdp_request.c \
+	     agent/nodejs/node_proc.c agent/nodejs/node_report.c
 HOST_SRCS := agent/tls/elf_file.c agent/tls/go_pclntab.c agent/tls/go_buildinfo.c \
 	     agent/tls/go_layout.c agent/tls/x86_ret.c agent/tls/tls_target.c \
 	     agent/util/log.c agent/export/exporter.c
 AGENT_SRCS := $(PURE_SRCS) $(HOST_SRCS) \
 	      $(wildcard agent/cli/*.c agent/host/*.c agent/core/*.c agent/pipeline/*.c \
-			 agent/tls/*.c agent/export/*.c agent/k8s/*.c agent/util/*.c)
+			 agent/tls/*.c agent/export/*.c agent/k8s/*.c agent/util/*.c \
+			 agent/nodejs/*.c)
 AGENT_SRCS := $(sort $(AGENT_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(AGENT_SRCS)) $(PROTO_SRCS:.c=.o)
 obj = $(patsubst %.c,$(OUTPUT)/%.o,$(1))
@@ -114,6 +117,20 @@ $(OUTPUT)/agent/%.o: agent/%.c | $(PROTO_HDRS)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) -c $< -o $@
 
 $(call obj,agent/core/tracer.c): $(SKEL)
+
+# The script injected into Node.js processes, as a NUL-terminated C array
+# (od is in coreutils: no extra build dependency).
+NODE_SCRIPT_H := $(OUTPUT)/nodejs/node_context_js.h
+$(NODE_SCRIPT_H): agent/nodejs/node_context.js
+	$(call msg,EMBED,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q){ echo '/* Generated from $< by the Makefile. */'; \
+	      echo 'static const char node_context_js[] = {'; \
+	      od -An -v -tx1 $< | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	      echo '0 };'; } > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(call obj,agent/nodejs/node_inject.c): $(NODE_SCRIPT_H)
 
 $(OUTPUT)/tests/k8s-watch-driver.o: tests/k8s/watch_driver.c | $(PROTO_HDRS)
 	$(call msg,CC,$@)

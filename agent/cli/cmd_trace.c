@@ -22,6 +22,8 @@
 #include "host/proc.h"
 #include "cli/summary.h"
 #include "tls/tls_report.h"
+#include "nodejs/node_inject.h"
+#include "nodejs/node_report.h"
 #include "core/tracer.h"
 
 #define MAX_PIDS	      64
@@ -45,6 +47,7 @@ struct trace_args {
 	bool summary;
 	bool verbose;
 	bool tls;
+	bool node_context;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -80,6 +83,8 @@ static void usage(FILE *f)
 		"      --stats            print agent counters on exit\n"
 		"      --no-summary       do not print the summary on exit\n"
 		"      --no-tls           do not hook TLS libraries (HTTPS is then not seen)\n"
+		"      --no-node-context  do not inject the request-context script into\n"
+		"                         Node.js processes (see README, \"Node.js\")\n"
 		"  -v, --verbose          show libbpf messages and debug logs\n"
 		"  -h, --help             show this help\n",
 		SONDE_MAX_CAPTURE, SONDE_DEFAULT_CAPTURE);
@@ -130,7 +135,8 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		OPT_NO_SUMMARY,
 		OPT_NO_TLS,
 		OPT_CONTAINER,
-		OPT_KUBECONFIG
+		OPT_KUBECONFIG,
+		OPT_NO_NODE_CONTEXT
 	};
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
@@ -146,6 +152,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
 		{ "no-tls", no_argument, NULL, OPT_NO_TLS },
+		{ "no-node-context", no_argument, NULL, OPT_NO_NODE_CONTEXT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -155,7 +162,8 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 	*a = (struct trace_args){ .capture_bytes = SONDE_DEFAULT_CAPTURE,
 				  .max_conns = 16384,
 				  .summary = true,
-				  .tls = true };
+				  .tls = true,
+				  .node_context = true };
 	optind = 1;
 	/* '+': stop at the first non-option, so COMMAND keeps its own options. */
 	while ((c = getopt_long(argc, argv, "+p:c:g:P:d:o:vh", opts, NULL)) != -1) {
@@ -231,6 +239,9 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 			break;
 		case OPT_NO_TLS:
 			a->tls = false;
+			break;
+		case OPT_NO_NODE_CONTEXT:
+			a->node_context = false;
 			break;
 		case 'v':
 			a->verbose = true;
@@ -342,6 +353,8 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 	const struct ingest_stats *s = &ig->stats;
 	const struct http1_stats *h1 = &ig->protocols.http1.stats;
 	const struct http2_stats *h2 = &ig->protocols.http2.stats;
+	struct node_inject_stats ns;
+	uint64_t links;
 
 	fprintf(stderr,
 		"sonde: %" PRIu64 " spans; %" PRIu64 " events lost (ring buffer full); %" PRIu64
@@ -382,6 +395,8 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 		fprintf(stderr, "  output: %" PRIu64 " spans could not be written\n",
 			o->write_errors);
 	tls_report_text(stderr, "  ", tracer_tls(t), k[SONDE_CNT_TLS_NO_FD]);
+	if (tracer_node_stats(t, &ns, &links))
+		node_report_text(stderr, "  ", &ns, links);
 }
 
 static int on_event(void *ctx, const void *data, size_t size)
@@ -443,6 +458,7 @@ int cmd_trace(int argc, char **argv)
 	topts.follow_children = a.command != NULL;
 	topts.verbose = a.verbose;
 	topts.tls = a.tls;
+	topts.node_context = a.node_context;
 	t = tracer_open(&topts, on_event, &ig);
 	if (!t) {
 		err = 1;
@@ -463,6 +479,7 @@ int cmd_trace(int argc, char **argv)
 		}
 	}
 	tracer_start_tls(t);
+	tracer_start_node(t);
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

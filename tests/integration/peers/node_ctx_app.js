@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// The Node.js application of tests/integration/test_context_node.py, never
+// changed for sonde: a frontend `http` server whose handler calls a backend.
+//
+//   node node_ctx_app.js frontend PORT BACKEND_PORT
+//     GET /direct?customer=C     a call on a new connection (agent: false)
+//     GET /keepalive?customer=C  a call through a keep-alive agent (2 sockets)
+//     GET /timer?customer=C      awaits a timer first, then calls (new connection)
+//   each calls GET /customer/C on the backend and answers with its reply.
+//   node node_ctx_app.js backend PORT       answers /customer/C with "C"
+//   node node_ctx_app.js sigusr1 PORT FILE  a server with its own SIGUSR1
+//                                            handler, which appends to FILE
+// Each prints "ready PORT" once listening.
+'use strict';
+const fs = require('fs');
+const http = require('http');
+const { setTimeout: sleep } = require('timers/promises');
+
+const [mode, port, arg] = process.argv.slice(2);
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 2 });
+
+function call(customer, agent) {
+	return new Promise((resolve, reject) => {
+		const req = http.request({ host: '127.0.0.1', port: Number(arg),
+					   path: '/customer/' + customer, agent: agent },
+					 (res) => {
+			let body = '';
+			res.setEncoding('utf8');
+			res.on('data', (d) => { body += d; });
+			res.on('end', () => resolve(body));
+		});
+		req.on('error', reject);
+		req.end();
+	});
+}
+
+async function frontend(req, res) {
+	const url = new URL(req.url, 'http://x');
+	const customer = url.searchParams.get('customer');
+	let body;
+
+	if (url.pathname === '/direct') {
+		body = await call(customer, false);
+	} else if (url.pathname === '/keepalive') {
+		body = await call(customer, keepAlive);
+	} else if (url.pathname === '/timer') {
+		await sleep(5 + (Number(customer) % 7) * 3);
+		body = await call(customer, false);
+	} else {
+		res.writeHead(404);
+		res.end();
+		return;
+	}
+	res.end('frontend ' + body);
+}
+
+let handler;
+if (mode === 'frontend') {
+	handler = (req, res) => frontend(req, res).catch((e) => {
+		res.writeHead(500);
+		res.end(String(e));
+	});
+} else if (mode === 'backend') {
+	handler = (req, res) => setTimeout(() => res.end(req.url.split('/').pop()), 2);
+} else if (mode === 'sigusr1') {
+	process.on('SIGUSR1', () => fs.appendFileSync(arg, 'SIGUSR1\n'));
+	handler = (req, res) => res.end('ok');
+} else {
+	throw new Error('unknown mode ' + mode);
+}
+http.createServer(handler).listen(Number(port), '127.0.0.1', () => console.log('ready ' + port));
