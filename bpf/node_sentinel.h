@@ -31,7 +31,9 @@ static __always_inline int node_sentinel_hex(const unsigned char *p, __u32 *out)
 {
 	__u32 v = 0;
 
+#ifdef __clang__
 #pragma unroll
+#endif
 	for (int i = 0; i < 8; i++) {
 		unsigned char c = p[i];
 

@@ -74,7 +74,9 @@ int node_tcp_line(const char *line, bool v6, struct tcp_listener *l)
 	/* the remote address:port, then the state */
 	while (*p == ' ')
 		p++;
-	p += 8 * words;
+	for (int w = 0; w < words; w++)
+		if (hex_field(&p, 8, &v))
+			return -EINVAL;
 	if (*p++ != ':' || hex_field(&p, 4, &v) || *p++ != ' ' || hex_field(&p, 2, &state))
 		return -EINVAL;
 	/* tx:rx, tr:when, retransmits, uid, timeout, then the inode */
