@@ -51,20 +51,24 @@ PROTO_HDRS := $(PROTO_SRCS:.c=.h)
 #   loading, the exporter's queue with a fake transport, logging).
 # - the rest: BPF, sockets, libcurl, the commands.
 PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.c) \
-	     agent/core/clock.c agent/core/conn_table.c agent/core/ingest.c agent/core/reorder.c \
+	     agent/core/clock.c agent/core/conn_table.c agent/core/ingest.c agent/core/linker.c \
+	     agent/core/reorder.c \
 	     agent/core/ring_reader.c agent/pipeline/metrics.c agent/host/resource.c \
-	     agent/cli/format.c agent/cli/summary.c agent/util/json.c \
-	     $(wildcard agent/config/*.c) \
+	     agent/cli/format.c agent/cli/summary.c agent/util/json.c agent/util/lru_map.c \
+	     agent/util/url.c agent/util/byte_buf.c \
+	     agent/config/config.c agent/config/config_table.c agent/config/config_parse.c \
+	     agent/config/config_flags.c agent/config/config_yaml.c \
 	     agent/export/arena.c agent/export/otlp_common.c agent/export/otlp_traces.c \
 	     agent/export/otlp_metrics.c agent/export/prom_text.c agent/export/gzip.c \
-	     agent/export/pb_writer.c \
+	     agent/export/pb_writer.c agent/export/otlp_response.c \
 	     agent/k8s/cgroup_path.c agent/k8s/pod_json.c agent/k8s/pod_store.c \
-	     agent/k8s/kube_config.c \
+	     agent/k8s/kube_config.c agent/k8s/pod_owners.c \
 	     agent/nodejs/websocket.c agent/nodejs/cdp.c agent/nodejs/cdp_request.c \
 	     agent/nodejs/node_proc.c agent/nodejs/node_report.c
 HOST_SRCS := agent/tls/elf_file.c agent/tls/go_pclntab.c agent/tls/go_buildinfo.c \
 	     agent/tls/go_layout.c agent/tls/x86_ret.c agent/tls/tls_target.c \
-	     agent/util/log.c agent/export/exporter.c
+	     agent/util/log.c agent/util/file.c agent/export/exporter.c \
+	     agent/k8s/kube_config_load.c agent/config/config_load.c
 AGENT_SRCS := $(PURE_SRCS) $(HOST_SRCS) \
 	      $(wildcard agent/cli/*.c agent/host/*.c agent/core/*.c agent/pipeline/*.c \
 			 agent/tls/*.c agent/export/*.c agent/k8s/*.c agent/util/*.c \
@@ -92,6 +96,7 @@ FUZZ_LIB := $(OUTPUT)/fuzz/libsonde.a
 FUZZ_OBJS := $(patsubst %.c,$(OUTPUT)/fuzz/obj/%.o,$(PURE_SRCS) $(PROTO_SRCS))
 
 DEPFLAGS = -MMD -MP
+# The dependency files bring rules of their own: `make` alone must still mean `all`.
 .DEFAULT_GOAL := all
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 
@@ -100,8 +105,11 @@ DEPFLAGS = -MMD -MP
 
 # Runs pod_watch against a Kubernetes API (tests/integration/test_k8s_api.py).
 K8S_DRIVER := $(OUTPUT)/tests/k8s-watch-driver
-K8S_DRIVER_SRCS := agent/k8s/kube_client.c agent/k8s/pod_watch.c agent/k8s/pod_json.c \
-		   agent/k8s/pod_store.c agent/k8s/kube_config.c agent/util/log.c
+K8S_DRIVER_SRCS := agent/k8s/kube_client.c agent/k8s/kube_credentials.c agent/k8s/kube_owners.c \
+		   agent/k8s/pod_owners.c agent/k8s/pod_watch.c agent/k8s/pod_json.c \
+		   agent/k8s/pod_store.c agent/k8s/kube_config.c agent/k8s/kube_config_load.c \
+		   agent/core/clock.c agent/util/log.c agent/util/file.c agent/util/url.c \
+		   agent/util/byte_buf.c
 
 all: $(OUTPUT)/sonde $(K8S_DRIVER)
 
@@ -140,6 +148,22 @@ $(OUTPUT)/tests/k8s-watch-driver.o: tests/k8s/watch_driver.c | $(PROTO_HDRS)
 $(K8S_DRIVER): $(OUTPUT)/tests/k8s-watch-driver.o $(call obj,$(K8S_DRIVER_SRCS))
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -lcurl -lyaml -ljson-c -lpthread -o $@
+
+# Sends one OTLP request with the agent's transport (tools/otlp-transport-check.sh:
+# SEND=build/tools/otlp-send). Not part of `all`.
+OTLP_SEND := $(OUTPUT)/tools/otlp-send
+OTLP_SEND_SRCS := agent/export/otlp_transport.c agent/export/otlp_response.c \
+		  agent/export/gzip.c agent/protocols/http2/grpc.c agent/util/log.c \
+		  agent/util/file.c agent/util/url.c
+
+$(OUTPUT)/tools/%.o: tools/%.c | $(PROTO_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) -c $< -o $@
+
+$(OTLP_SEND): $(OUTPUT)/tools/otlp-send.o $(call obj,$(OTLP_SEND_SRCS))
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -lcurl -lz -o $@
 
 # Generated code is not held to our warning flags.
 $(OUTPUT)/otlp-proto/%.pb-c.o: $(OUTPUT)/otlp-proto/%.pb-c.c $(PROTO_HDRS)
@@ -254,9 +278,11 @@ BENCH_MICRO := $(OUTPUT)/bench/micro
 
 # The span path cases run the real pipeline and exporter thread; micro.c
 # stands in for the transport (no network).
-BENCH_PATH_SRCS := agent/pipeline/pipeline.c agent/host/resource_cache.c agent/cli/output.c \
-		   agent/util/log.c agent/export/exporter.c agent/k8s/k8s_meta.c \
-		   agent/k8s/pod_watch.c agent/k8s/kube_client.c
+BENCH_PATH_SRCS := agent/pipeline/pipeline.c agent/host/resource_cache.c agent/host/proc.c \
+		   agent/cli/output.c agent/util/log.c agent/util/file.c agent/export/exporter.c \
+		   agent/k8s/k8s_meta.c agent/k8s/pod_watch.c agent/k8s/kube_client.c \
+		   agent/k8s/kube_credentials.c agent/k8s/kube_owners.c \
+		   agent/k8s/kube_config_load.c
 
 $(OUTPUT)/bench/%.o: bench/%.c | $(PROTO_HDRS)
 	$(call msg,CC-BENCH,$@)

@@ -65,6 +65,18 @@ static __always_inline void fill_hdr(struct sonde_event_hdr *h, __u32 type, __u6
 	h->conn_gen = gen;
 }
 
+/* Says where a traced client connects from, before any byte of it moves. */
+static __always_inline void announce_connect(struct sonde_conn_key *key,
+					     struct sonde_conn_state *st, __u64 pid_tgid)
+{
+	struct sonde_conn_open ev = {};
+
+	fill_hdr(&ev.hdr, SONDE_EV_CONN_CONNECT, pid_tgid, key->fd, st->gen);
+	sock_addresses((struct sock *)st->sk, &ev);
+	ev.role = SONDE_ROLE_CLIENT;
+	submit(&ev, sizeof(ev), wakeup_flag());
+}
+
 /* Records a socket fd the process just accepted or connected. */
 static __always_inline void track_new_socket(__u32 fd, __u8 role)
 {
@@ -88,6 +100,8 @@ static __always_inline void track_new_socket(__u32 fd, __u8 role)
 	}
 	if (bpf_map_update_elem(&conns, &key, &st, BPF_ANY))
 		count(SONDE_CNT_CONN_MAP_FULL);
+	if (st.is_socket && role == SONDE_ROLE_CLIENT)
+		announce_connect(&key, &st, pid_tgid);
 }
 
 /* Looks the fd up, learning about it on first sight (sockets opened before

@@ -25,9 +25,13 @@ enum sonde_event_type {
 	SONDE_EV_DATA = 2,	/* bytes read or written on a followed connection */
 	SONDE_EV_CONN_CLOSE = 3,
 	SONDE_EV_PROC_EXIT = 4,
-	SONDE_EV_PROC_EXEC = 5, /* a traced process ran execve: look for TLS libraries in it */
-	SONDE_EV_LINK = 6,	/* a runtime hook says whose request a client call is */
+	SONDE_EV_PROC_EXEC = 5,	 /* a traced process ran execve: look for TLS libraries in it */
+	SONDE_EV_LINK = 6,	 /* a runtime hook says whose request a client call is */
 	SONDE_EV_UNIT_SPAWN = 7, /* an execution unit started another (Go: `go f()`) */
+	/* A traced process connected a TCP socket (struct sonde_conn_open, proto
+	 * unknown yet): its address tells a server here that its caller is traced
+	 * and the request's client side will be reported (core/linker.c). */
+	SONDE_EV_CONN_CONNECT = 8,
 };
 
 enum sonde_dir {

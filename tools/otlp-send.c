@@ -20,6 +20,10 @@
 
 #include "config/config.h"
 #include "export/otlp_transport.h"
+#include "util/file.h"
+
+/* Far more than one export request holds (the agent's are a few MB at most). */
+#define BODY_MAX (256u << 20)
 
 static int usage(const char *why)
 {
@@ -30,45 +34,6 @@ static int usage(const char *why)
 			"                 [--timeout MS] [--certificate FILE] [--insecure]\n"
 			"                 [--count N] URL [FILE]\n");
 	return 2;
-}
-
-static int read_file(const char *path, uint8_t **data, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	size_t cap = 0, n = 0;
-	int err = 0;
-
-	if (!f)
-		return -errno;
-	for (;;) {
-		if (n == cap) {
-			uint8_t *grown = realloc(buf, cap ? cap * 2 : 65536);
-
-			if (!grown) {
-				err = -ENOMEM;
-				break;
-			}
-			buf = grown;
-			cap = cap ? cap * 2 : 65536;
-		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-
-		n += got;
-		if (got == 0) {
-			if (ferror(f))
-				err = -EIO;
-			break;
-		}
-	}
-	fclose(f);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	*data = buf;
-	*len = n;
-	return 0;
 }
 
 static int parse_u32(const char *s, uint32_t *v)
@@ -92,7 +57,7 @@ int main(int argc, char **argv)
 	struct otlp_transport *t = NULL;
 	struct export_outcome out = { .result = EXPORT_FAIL };
 	const char *url = NULL, *file = NULL;
-	uint8_t *body = NULL;
+	char *body = NULL;
 	size_t len = 0;
 	uint32_t count = 1;
 	int i, err;
@@ -164,7 +129,7 @@ int main(int argc, char **argv)
 	snprintf(target.url, sizeof(target.url), "%s", url);
 
 	if (file) {
-		err = read_file(file, &body, &len);
+		err = file_read_all(file, BODY_MAX, &body, &len);
 		if (err) {
 			fprintf(stderr, "otlp-send: cannot read %s: %s\n", file, strerror(-err));
 			return 1;
@@ -183,7 +148,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (uint32_t n = 0; n < count; n++) {
-		otlp_transport_send(t, body, len, &out);
+		otlp_transport_send(t, (const uint8_t *)body, len, &out);
 		if (out.result == EXPORT_RETRY)
 			printf("RETRY after=%ums %s\n", out.retry_after_ms, out.detail);
 		else

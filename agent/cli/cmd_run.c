@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "cli/cmd_run.h"
+#include "config/config_load.h"
 #include "k8s/k8s_meta.h"
 #include "host/kernel_features.h"
 #include "util/log.h"
@@ -294,6 +295,7 @@ int cmd_run(int argc, char **argv)
 			err = 1;
 			break;
 		}
+		ingest_tick(&ig, now);
 		output_flush(&pl.console);
 		pipeline_release_held(&pl, now, false);
 		if (now < next_housekeeping)
@@ -310,6 +312,7 @@ int cmd_run(int argc, char **argv)
 	/* Drain, then one last snapshot so short runs still report their metrics. */
 	while (tracer_poll(t, 0) > 0)
 		;
+	ingest_flush(&ig);
 	pipeline_release_held(&pl, clock_mono_now(), true);
 	output_flush(&pl.console);
 	tracer_counters(t, counters);

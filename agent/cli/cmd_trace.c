@@ -2,17 +2,16 @@
 /* `sonde trace`: live HTTP spans of chosen processes, and a summary on exit. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "cli/cmd_trace.h"
+#include "config/config.h"
 #include "k8s/trace_pod.h"
 #include "host/kernel_features.h"
 #include "core/ingest.h"
@@ -26,29 +25,10 @@
 #include "nodejs/node_report.h"
 #include "core/tracer.h"
 
-#define MAX_PIDS	      64
 #define POLL_MS		      100
 #define SUMMARY_MAX_ENDPOINTS 1000
-
-struct trace_args {
-	uint32_t pids[MAX_PIDS];
-	int npids;
-	const char *comm;
-	const char *cgroup;
-	const char *pod;       /* NAMESPACE/NAME */
-	const char *container; /* with pod: only this container */
-	const char *kubeconfig;
-	char **command; /* after "--" */
-	uint64_t duration_ns;
-	enum output_format format;
-	uint32_t capture_bytes;
-	uint32_t max_conns;
-	bool stats;
-	bool summary;
-	bool verbose;
-	bool tls;
-	bool node_context;
-};
+#define HELP_FLAG_WIDTH	      "22"
+#define HELP_COLUMNS	      80
 
 static volatile sig_atomic_t stop_requested;
 
@@ -58,217 +38,46 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static void usage(FILE *f)
+/* Generated from the table: the flags `sonde run` shares read the same. */
+static void usage(void)
 {
-	fprintf(f,
-		"usage: sonde trace [options] [--pid N]... [--comm NAME] [--cgroup PATH]\n"
-		"                   [--pod NAMESPACE/NAME [--container C]] [-- COMMAND [ARG]...]\n"
-		"\n"
-		"Prints every HTTP/1.x request the selected processes serve or send, one line\n"
-		"per request, and a per-endpoint summary on exit (Ctrl-C or --duration).\n"
-		"Without a selection, every process on the host is traced.\n"
-		"\n"
-		"  -p, --pid N            trace process N (repeatable)\n"
-		"  -c, --comm NAME        trace threads named NAME (as in /proc/PID/comm)\n"
-		"  -g, --cgroup PATH      trace processes in this cgroup v2 directory\n"
-		"  -P, --pod NS/NAME      trace this Kubernetes pod (on this node)\n"
-		"      --container C      with --pod: only this container of the pod\n"
-		"      --kubeconfig FILE  credentials for --pod (default: $KUBECONFIG, the\n"
-		"                         pod's service account, ~/.kube/config)\n"
-		"  -- COMMAND...          run COMMAND and trace it and its children\n"
-		"  -d, --duration TIME    stop after TIME (e.g. 30s, 500ms, 2m)\n"
-		"  -o, --output FORMAT    text (default) or json: one object per span per line\n"
-		"      --capture-bytes N  payload prefix copied per syscall (1-%d, default %d)\n"
-		"      --max-conns N      connections tracked at once (default 16384)\n"
-		"      --stats            print agent counters on exit\n"
-		"      --no-summary       do not print the summary on exit\n"
-		"      --no-tls           do not hook TLS libraries (HTTPS is then not seen)\n"
-		"      --no-node-context  do not inject the request-context script into\n"
-		"                         Node.js processes (see README, \"Node.js\")\n"
-		"  -v, --verbose          show libbpf messages and debug logs\n"
-		"  -h, --help             show this help\n",
-		SONDE_MAX_CAPTURE, SONDE_DEFAULT_CAPTURE);
-}
+	size_t n;
+	const struct config_setting *s = config_trace_settings(&n);
 
-/* "30s", "500ms", "2m", "1h", or plain seconds. */
-static int parse_duration(const char *s, uint64_t *ns)
-{
-	char *end;
-	double v = strtod(s, &end);
-	double mult;
+	printf("usage: sonde trace [options] [--pid N]... [--comm NAME] [--cgroup PATH]\n"
+	       "                   [--pod NAMESPACE/NAME [--container C]] [-- COMMAND [ARG]...]\n"
+	       "\n"
+	       "Prints every HTTP request (HTTP/1.x, HTTP/2, gRPC) the selected processes serve\n"
+	       "or send, one line per request, and a per-endpoint summary on exit (Ctrl-C,\n"
+	       "--duration, or when COMMAND or every --pid process exits).\n"
+	       "Without a selection, every process on the host is traced.\n"
+	       "\n");
+	for (size_t i = 0; i < n; i++) {
+		char flag[64], extra[160] = "";
+		int used;
 
-	if (end == s || v < 0)
-		return -EINVAL;
-	if (!*end || !strcmp(end, "s"))
-		mult = 1e9;
-	else if (!strcmp(end, "ms"))
-		mult = 1e6;
-	else if (!strcmp(end, "m"))
-		mult = 60e9;
-	else if (!strcmp(end, "h"))
-		mult = 3600e9;
-	else
-		return -EINVAL;
-	*ns = (uint64_t)(v * mult);
-	return *ns ? 0 : -EINVAL;
-}
-
-static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
-
-static int parse_args(int argc, char **argv, struct trace_args *a)
-{
-	enum {
-		OPT_CAPTURE = 256,
-		OPT_MAX_CONNS,
-		OPT_STATS,
-		OPT_NO_SUMMARY,
-		OPT_NO_TLS,
-		OPT_CONTAINER,
-		OPT_KUBECONFIG,
-		OPT_NO_NODE_CONTEXT
-	};
-	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "comm", required_argument, NULL, 'c' },
-		{ "cgroup", required_argument, NULL, 'g' },
-		{ "pod", required_argument, NULL, 'P' },
-		{ "container", required_argument, NULL, OPT_CONTAINER },
-		{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "capture-bytes", required_argument, NULL, OPT_CAPTURE },
-		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
-		{ "stats", no_argument, NULL, OPT_STATS },
-		{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
-		{ "no-tls", no_argument, NULL, OPT_NO_TLS },
-		{ "no-node-context", no_argument, NULL, OPT_NO_NODE_CONTEXT },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int c;
-
-	*a = (struct trace_args){ .capture_bytes = SONDE_DEFAULT_CAPTURE,
-				  .max_conns = 16384,
-				  .summary = true,
-				  .tls = true,
-				  .node_context = true };
-	optind = 1;
-	/* '+': stop at the first non-option, so COMMAND keeps its own options. */
-	while ((c = getopt_long(argc, argv, "+p:c:g:P:d:o:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (a->npids == MAX_PIDS) {
-				log_error("too many --pid (at most %d)", MAX_PIDS);
-				return -EINVAL;
-			}
-			if (parse_u32(optarg, 1, UINT32_MAX, &a->pids[a->npids])) {
-				log_error("invalid --pid '%s': expected a process id", optarg);
-				return -EINVAL;
-			}
-			a->npids++;
-			break;
-		case 'c':
-			if (strlen(optarg) >= SONDE_COMM_LEN) {
-				log_error("invalid --comm '%s': process names are at most %d "
-					  "characters",
-					  optarg, SONDE_COMM_LEN - 1);
-				return -EINVAL;
-			}
-			a->comm = optarg;
-			break;
-		case 'g':
-			a->cgroup = optarg;
-			break;
-		case 'P':
-			a->pod = optarg;
-			break;
-		case OPT_CONTAINER:
-			a->container = optarg;
-			break;
-		case OPT_KUBECONFIG:
-			a->kubeconfig = optarg;
-			break;
-		case 'd':
-			if (parse_duration(optarg, &a->duration_ns)) {
-				log_error("invalid --duration '%s': expected e.g. 30s, 500ms, 2m",
-					  optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'o':
-			if (!strcmp(optarg, "json")) {
-				a->format = OUTPUT_JSON;
-			} else if (!strcmp(optarg, "text")) {
-				a->format = OUTPUT_TEXT;
-			} else {
-				log_error("invalid --output '%s': expected text or json", optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_CAPTURE:
-			if (parse_u32(optarg, 1, SONDE_MAX_CAPTURE, &a->capture_bytes)) {
-				log_error("invalid --capture-bytes '%s': expected 1 to %d", optarg,
-					  SONDE_MAX_CAPTURE);
-				return -EINVAL;
-			}
-			break;
-		case OPT_MAX_CONNS:
-			if (parse_u32(optarg, 16, 1u << 22, &a->max_conns)) {
-				log_error("invalid --max-conns '%s': expected 16 to %u", optarg,
-					  1u << 22);
-				return -EINVAL;
-			}
-			break;
-		case OPT_STATS:
-			a->stats = true;
-			break;
-		case OPT_NO_SUMMARY:
-			a->summary = false;
-			break;
-		case OPT_NO_TLS:
-			a->tls = false;
-			break;
-		case OPT_NO_NODE_CONTEXT:
-			a->node_context = false;
-			break;
-		case 'v':
-			a->verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
+		snprintf(flag, sizeof(flag), "%c%c%s --%s %s", s[i].short_flag ? '-' : ' ',
+			 s[i].short_flag ? s[i].short_flag : ' ', s[i].short_flag ? "," : " ",
+			 s[i].flag, s[i].arg ? s[i].arg : "");
+		if (s[i].type == CONFIG_T_UINT)
+			snprintf(extra, sizeof(extra), "(%lld-%lld, default %s)", s[i].min,
+				 s[i].max, s[i].default_text);
+		else if (s[i].default_text)
+			snprintf(extra, sizeof(extra), "(default %s)", s[i].default_text);
+		used = printf("  %-" HELP_FLAG_WIDTH "s %s", flag, s[i].help);
+		/* what does not fit in the line goes under the help */
+		if (extra[0] && used + 1 + (int)strlen(extra) > HELP_COLUMNS)
+			printf("\n  %-" HELP_FLAG_WIDTH "s %s\n", "", extra);
+		else
+			printf("%s%s\n", extra[0] ? " " : "", extra);
 	}
-	if (optind < argc)
-		a->command = &argv[optind];
-	if (a->container && !a->pod) {
-		log_error("--container needs --pod NAMESPACE/NAME");
-		return -EINVAL;
-	}
-	if (a->pod && (a->cgroup || a->command)) {
-		log_error("--pod cannot be combined with --cgroup or a command");
-		return -EINVAL;
-	}
-	return 0;
+	printf("  %-" HELP_FLAG_WIDTH "s %s\n  %-" HELP_FLAG_WIDTH "s %s\n", "-- COMMAND...",
+	       "run COMMAND and trace it and every process it forks", "-h, --help",
+	       "show this help");
 }
 
 /* Checks everything a user can get wrong before touching BPF. */
-static int preflight(const struct trace_args *a, uint64_t *cgroup_id)
+static int preflight(const struct sonde_config *c, uint64_t *cgroup_id)
 {
 	struct sonde_features f;
 	char why[256];
@@ -278,19 +87,19 @@ static int preflight(const struct trace_args *a, uint64_t *cgroup_id)
 		log_error("%s", why);
 		return -EPERM;
 	}
-	for (int i = 0; i < a->npids; i++) {
-		if (!proc_exists(a->pids[i])) {
-			log_error("no process with pid %u", a->pids[i]);
+	for (int i = 0; i < c->npids; i++) {
+		if (!proc_exists(c->pids[i])) {
+			log_error("no process with pid %u", c->pids[i]);
 			return -ESRCH;
 		}
 	}
-	if (a->cgroup) {
-		int err = proc_cgroup_id(a->cgroup, cgroup_id);
+	if (c->cgroup[0]) {
+		int err = proc_cgroup_id(c->cgroup, cgroup_id);
 
 		if (err) {
 			log_error("cannot use cgroup '%s': %s (expected a cgroup v2 directory, "
 				  "e.g. under %s)",
-				  a->cgroup, strerror(-err),
+				  c->cgroup, strerror(-err),
 				  f.cgroup2_path[0] ? f.cgroup2_path : "/sys/fs/cgroup");
 			return err;
 		}
@@ -339,10 +148,10 @@ static void stop_child(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
-static bool any_pid_alive(const struct trace_args *a)
+static bool any_pid_alive(const struct sonde_config *c)
 {
-	for (int i = 0; i < a->npids; i++)
-		if (proc_exists(a->pids[i]))
+	for (int i = 0; i < c->npids; i++)
+		if (proc_exists(c->pids[i]))
 			return true;
 	return false;
 }
@@ -405,11 +214,23 @@ static int on_event(void *ctx, const void *data, size_t size)
 	return 0;
 }
 
+/* What a user wrote wrong on the command line: one line, and where to look. */
+static int bad_usage(const char *why)
+{
+	fprintf(stderr, "sonde trace: %s (see sonde trace --help)\n", why);
+	return 2;
+}
+
 int cmd_trace(int argc, char **argv)
 {
-	struct trace_args a;
+	static struct sonde_config cfg; /* large: keep it off the stack */
+	const struct sonde_config *c = &cfg;
+	char **command = NULL; /* after "--" */
+	const char *pod_name, *container;
+	char why[CONFIG_ERR_LEN];
 	struct tracer_opts topts = { 0 };
-	struct output out = { .stream = stdout };
+	/* Query strings as sent: this output stays on the machine (README, "Limits"). */
+	struct output out = { .stream = stdout, .with_query = true };
 	struct ingest ig;
 	struct tracer *t = NULL;
 	/* SA_RESTART: a stop signal must not cut a span line short in write();
@@ -420,16 +241,26 @@ int cmd_trace(int argc, char **argv)
 	static struct trace_pod pod; /* large */
 	char tracefs[256];
 	pid_t child = 0;
-	int release_fd = -1, child_status = 0, err, idle_polls = 0;
+	int release_fd = -1, child_status = 0, err, idle_polls = 0, at;
 	bool child_done = false;
 
-	if (parse_args(argc, argv, &a))
-		return 2;
-	if (a.verbose)
+	err = config_load_trace(&cfg, argc, argv, &at, why, sizeof(why));
+	if (err == 1) {
+		usage();
+		return 0;
+	}
+	if (err)
+		return bad_usage(why);
+	if (at < argc)
+		command = &argv[at];
+	pod_name = c->trace.pod[0] ? c->trace.pod : NULL;
+	container = c->trace.container[0] ? c->trace.container : NULL;
+	if (c->trace.verbose)
 		log_current_level = LOG_LEVEL_DEBUG;
-	if (preflight(&a, &cgroup_id))
+	if (preflight(c, &cgroup_id))
 		return 1;
-	if (a.pod && trace_pod_resolve(&pod, a.pod, a.container, a.kubeconfig))
+	if (pod_name && trace_pod_resolve(&pod, pod_name, container,
+					  c->k8s_kubeconfig[0] ? c->k8s_kubeconfig : NULL))
 		return 1;
 	err = mounts_ensure_tracefs(tracefs, sizeof(tracefs));
 	if (err) {
@@ -441,37 +272,39 @@ int cmd_trace(int argc, char **argv)
 	if (mounts_ensure_bpffs())
 		log_debug("bpffs is not mounted and could not be mounted (not needed for tracing)");
 
-	out.format = a.format;
-	if (a.summary)
+	out.format = c->trace.output == TRACE_OUTPUT_JSON ? OUTPUT_JSON : OUTPUT_TEXT;
+	if (!c->trace.no_summary)
 		out.summary = summary_new(SUMMARY_MAX_ENDPOINTS);
-	if (ingest_init(&ig, a.max_conns, NULL, output_span, &out)) {
+	if (ingest_init(&ig, c->max_conns, NULL, output_span, &out)) {
 		log_error("out of memory");
 		summary_free(out.summary);
 		return 1;
 	}
 
-	topts.capture_bytes = a.capture_bytes;
-	topts.kernel_conns = a.max_conns * 4 > 65536 ? a.max_conns * 4 : 65536;
-	topts.filter_pid = a.npids > 0 || a.command;
-	topts.filter_cgroup = a.cgroup || a.pod;
-	topts.comm = a.comm;
-	topts.follow_children = a.command != NULL;
-	topts.verbose = a.verbose;
-	topts.tls = a.tls;
-	topts.node_context = a.node_context;
+	topts.capture_bytes = c->capture_bytes;
+	topts.kernel_conns = c->max_conns * 4 > 65536 ? c->max_conns * 4 : 65536;
+	topts.filter_pid = c->npids > 0 || command;
+	topts.filter_cgroup = c->cgroup[0] || pod_name;
+	topts.comm = c->comm[0] ? c->comm : NULL;
+	topts.follow_children = command != NULL;
+	topts.verbose = c->trace.verbose;
+	topts.tls = !c->trace.no_tls;
+	/* Node.js request context: on, as linking needs no change to the
+	 * application. TODO(lead): from the setting context.nodejs (inject|off). */
+	topts.node_context = true;
 	t = tracer_open(&topts, on_event, &ig);
 	if (!t) {
 		err = 1;
 		goto out;
 	}
-	for (int i = 0; i < a.npids; i++)
-		tracer_add_pid(t, a.pids[i]);
-	if (a.cgroup && tracer_add_cgroup(t, cgroup_id)) {
+	for (int i = 0; i < c->npids; i++)
+		tracer_add_pid(t, c->pids[i]);
+	if (c->cgroup[0] && tracer_add_cgroup(t, cgroup_id)) {
 		log_error("cannot add cgroup filter: %s", strerror(errno));
 		err = 1;
 		goto out;
 	}
-	for (size_t i = 0; a.pod && i < pod.nids; i++) {
+	for (size_t i = 0; pod_name && i < pod.nids; i++) {
 		if (tracer_add_cgroup(t, pod.ids[i])) {
 			log_error("cannot add cgroup filter: %s", strerror(errno));
 			err = 1;
@@ -485,29 +318,29 @@ int cmd_trace(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	/* `sonde trace | head`: a closed pipe ends tracing cleanly instead of killing us. */
 	signal(SIGPIPE, SIG_IGN);
-	if (a.command) {
-		child = spawn_held(a.command, &release_fd);
+	if (command) {
+		child = spawn_held(command, &release_fd);
 		if (child < 0 || tracer_add_pid(t, (uint32_t)child)) {
-			log_error("cannot start '%s': %s", a.command[0], strerror(errno));
+			log_error("cannot start '%s': %s", command[0], strerror(errno));
 			err = 1;
 			goto out;
 		}
 		if (write(release_fd, "x", 1) != 1)
-			log_warn("cannot release '%s': %s", a.command[0], strerror(errno));
+			log_warn("cannot release '%s': %s", command[0], strerror(errno));
 		close(release_fd);
 	}
 	/* On stderr in every format: scripts wait for this line before sending traffic. */
-	if (a.pod)
+	if (pod_name)
 		fprintf(stderr, "sonde: tracing pod %s/%s%s%s (%zu cgroups); Ctrl-C to stop\n",
-			pod.ns, pod.name, a.container ? " container " : "",
-			a.container ? a.container : "", pod.nids);
+			pod.ns, pod.name, container ? " container " : "",
+			container ? container : "", pod.nids);
 	else
 		fprintf(stderr, "sonde: tracing %s; Ctrl-C to stop\n",
-			a.command			? a.command[0]
-			: a.npids || a.comm || a.cgroup ? "selected processes"
-							: "all processes");
-	if (a.duration_ns)
-		deadline = clock_mono_now() + a.duration_ns;
+			command					 ? command[0]
+			: c->npids || c->comm[0] || c->cgroup[0] ? "selected processes"
+								 : "all processes");
+	if (c->trace.duration_ns)
+		deadline = clock_mono_now() + c->trace.duration_ns;
 
 	err = 0;
 	while (!stop_requested && !out.closed) {
@@ -518,12 +351,13 @@ int cmd_trace(int argc, char **argv)
 			err = 1;
 			break;
 		}
+		ingest_tick(&ig, clock_mono_now());
 		output_flush(&out);
 		clock_offset_refresh(&ig.clock, clock_mono_now());
 		if (deadline && clock_mono_now() >= deadline)
 			break;
 		/* A restarted or added container gets a new cgroup: follow it. */
-		if (a.pod && clock_mono_now() >= next_rescan) {
+		if (pod_name && clock_mono_now() >= next_rescan) {
 			uint64_t fresh[16];
 			size_t nf = trace_pod_rescan(&pod, fresh, 16);
 
@@ -534,7 +368,7 @@ int cmd_trace(int argc, char **argv)
 		if (child && !child_done && waitpid(child, &child_status, WNOHANG) == child)
 			child_done = true;
 		/* Once what we trace is gone, drain what is left and stop. */
-		if (child_done || (a.npids && !a.command && !any_pid_alive(&a))) {
+		if (child_done || (c->npids && !command && !any_pid_alive(c))) {
 			if (n == 0 && ++idle_polls >= 2)
 				break;
 		}
@@ -547,16 +381,17 @@ int cmd_trace(int argc, char **argv)
 		err = 128 + WTERMSIG(child_status); /* as a shell reports it */
 	while (tracer_poll(t, 0) > 0)
 		;
+	ingest_flush(&ig);
 	output_flush(&out);
 	tracer_counters(t, counters);
 	if (out.summary && !out.closed) {
-		if (a.format == OUTPUT_JSON)
+		if (out.format == OUTPUT_JSON)
 			summary_print_json(out.summary, stdout);
 		else
 			summary_print(out.summary, stdout);
 		fflush(stdout);
 	}
-	print_stats(&ig, &out, counters, a.stats, t);
+	print_stats(&ig, &out, counters, c->trace.stats, t);
 out:
 	tracer_close(t);
 	ingest_destroy(&ig);

@@ -3,6 +3,7 @@
 #ifndef SONDE_FORMAT_H
 #define SONDE_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,11 +16,10 @@ void format_duration(uint64_t ns, char *buf, size_t len);
  * Returns the length written (cut to fit). */
 int format_span_line(const struct span *sp, char *buf, size_t len);
 
-/* One JSON object, no newline. Returns the length, or -1 if it did not fit. */
-int format_span_json(const struct span *sp, char *buf, size_t len);
-
-/* Splits a Host header value into host and port ("[::1]:8080", "a.example:81",
- * "a.example"). *port is 0 when absent. Returns the host length. */
-size_t format_split_host(const char *host, const char **start, uint16_t *port);
+/* One JSON object, no newline: the time, kind, name and times of the span,
+ * its process, then the attributes span_attrs_build() gives the OTLP encoder
+ * and the console-only ones (SPAN_ATTRS_CONSOLE); url.query when with_query.
+ * Returns the length, or -1 if it did not fit. */
+int format_span_json(const struct span *sp, bool with_query, char *buf, size_t len);
 
 #endif /* SONDE_FORMAT_H */

@@ -14,7 +14,7 @@ void output_span(void *ctx, const struct span *sp)
 	if (o->summary)
 		summary_add(o->summary, sp);
 	if (o->format == OUTPUT_JSON)
-		n = format_span_json(sp, line, sizeof(line));
+		n = format_span_json(sp, o->with_query, line, sizeof(line));
 	else
 		n = format_span_line(sp, line, sizeof(line));
 	if (n < 0) {

@@ -17,6 +17,7 @@ enum output_format {
 
 struct output {
 	enum output_format format;
+	bool with_query; /* JSON: url.query, as capture.query decides it for OTLP */
 	FILE *stream;
 	struct summary *summary; /* may be NULL */
 	uint64_t spans;

@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `sonde run` configuration: OpenTelemetry variables first (OTEL_*), SONDE_* for
- * what OpenTelemetry has no name for, a YAML file, and flags.
- * Precedence: flag > environment > file > default.
+ * sonde's settings. `sonde run`: OpenTelemetry variables first (OTEL_*),
+ * SONDE_* for what OpenTelemetry has no name for, a YAML file, and flags;
+ * precedence: flag > environment > file > default. `sonde trace`: flags only.
  *
  * Every setting has one dotted key (its path in the YAML file), at most one
- * environment variable and at most one flag; the table behind config_settings()
- * is the single list of them. Pure code: the file loader reads one file, nothing
- * else touches the system, and the environment is passed in.
+ * environment variable and at most one flag; the tables behind
+ * config_settings() (`sonde run`) and config_trace_settings() (`sonde
+ * trace`) are the single list of them, a setting both commands take defined
+ * once for both. Pure code, in files that call each other one way only:
+ *   config_table.c   the tables and the defaults
+ *   config_parse.c   the text of one value into its field, and back
+ *   config.c         a value into the settings by key; config_finish()
+ *   config_flags.c   argv, for either command
+ *   config_yaml.c    a YAML document
+ * The file and the environment are read in config_load.c (config/config_load.h).
  */
 #ifndef SONDE_CONFIG_H
 #define SONDE_CONFIG_H
@@ -16,16 +23,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONFIG_URL_LEN	   512
-#define CONFIG_PATH_LEN	   256
-#define CONFIG_KEY_LEN	   128
-#define CONFIG_VALUE_LEN   256
-#define CONFIG_MAX_KV	   32
-#define CONFIG_MAX_PIDS	   64
-#define CONFIG_COMM_LEN	   16
-#define CONFIG_ERR_LEN	   512
+#define CONFIG_URL_LEN		     512
+#define CONFIG_PATH_LEN		     256
+#define CONFIG_KEY_LEN		     128
+#define CONFIG_VALUE_LEN	     256
+#define CONFIG_MAX_KV		     32
+#define CONFIG_MAX_PIDS		     64
+#define CONFIG_COMM_LEN		     16
+#define CONFIG_ERR_LEN		     512
 
-#define K8S_DEFAULT_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+#define K8S_DEFAULT_SA_DIR	     "/var/run/secrets/kubernetes.io/serviceaccount"
+
+#define CONFIG_DEFAULT_HTTP_ENDPOINT "http://localhost:4318"
+#define CONFIG_DEFAULT_GRPC_ENDPOINT "http://localhost:4317"
+#define CONFIG_DEFAULT_TIMEOUT_MS    10000
 
 enum otlp_protocol {
 	OTLP_PROTOCOL_HTTP_PROTOBUF = 0,
@@ -102,6 +113,23 @@ struct otlp_target {
 	bool insecure;			   /* TLS without verifying the server */
 };
 
+enum trace_output {
+	TRACE_OUTPUT_TEXT = 0,
+	TRACE_OUTPUT_JSON,
+};
+
+/* What only `sonde trace` has flags for. */
+struct trace_settings {
+	char pod[CONFIG_PATH_LEN];	 /* NAMESPACE/NAME, "" = none */
+	char container[CONFIG_PATH_LEN]; /* with pod: only this container */
+	uint64_t duration_ns;		 /* 0 = until stopped */
+	int output;			 /* enum trace_output */
+	bool stats;			 /* every counter on exit */
+	bool no_summary;
+	bool no_tls; /* no TLS uprobes */
+	bool verbose;
+};
+
 struct sonde_config {
 	/* OTLP, as given */
 	struct otlp_settings otlp;	   /* OTEL_EXPORTER_OTLP_* */
@@ -137,6 +165,8 @@ struct sonde_config {
 
 	int log_level; /* enum log_level */
 
+	struct trace_settings trace; /* `sonde trace` only */
+
 	/* Kubernetes pod metadata */
 	enum k8s_mode k8s_mode;
 	char k8s_node_name[254]; /* "" = this host's name */
@@ -163,6 +193,13 @@ enum config_type {
 	CONFIG_T_KV,		   /* "k=v,k2=v2", or a mapping in YAML */
 	CONFIG_T_PIDS,		   /* "1,2", or a sequence in YAML; a repeated flag appends */
 	CONFIG_T_ADDRESS,	   /* IPv4 or IPv6 literal */
+	CONFIG_T_DURATION,	   /* "30s", "500ms", "2m", "1h" or seconds, stored in ns */
+};
+
+/* The commands that read settings. */
+enum config_command {
+	CONFIG_RUN = 0, /* the file, the environment and flags */
+	CONFIG_TRACE,	/* flags; a word that is no option starts COMMAND */
 };
 
 /* One row of the settings table. */
@@ -172,6 +209,8 @@ struct config_setting {
 	const char *flag;	  /* long option without "--", e.g. "otlp-endpoint", or NULL */
 	const char *default_text; /* for --help and the README */
 	const char *help;
+	char short_flag; /* `sonde trace`'s one-letter form ('p' for -p), or 0 */
+	const char *arg; /* what the value is, for --help ("N", "PATH"), or NULL */
 
 	/* Where and how config_set() stores it */
 	enum config_type type;
@@ -182,11 +221,24 @@ struct config_setting {
 				   * "" = a value that cannot be written (auto) */
 };
 
-/* The table of settings, for --help and documentation. */
+/* `sonde run`'s settings (the file's keys, the environment, its flags), for
+ * --help and documentation. */
 const struct config_setting *config_settings(size_t *count);
 
-/* The row for a dotted key, or NULL. */
+/* `sonde trace`'s flags: some of `sonde run`'s settings (the selection, capture
+ * bytes, connections, kubeconfig) and its own. */
+const struct config_setting *config_trace_settings(size_t *count);
+
+/* The `sonde run` row for a dotted key, or NULL. */
 const struct config_setting *config_find(const char *key);
+
+/* The row of a command's flag: by long name (name[0..len)), or by its letter. */
+const struct config_setting *config_find_flag(enum config_command cmd, const char *name,
+					      size_t len);
+const struct config_setting *config_find_short(enum config_command cmd, char letter);
+
+/* The `sonde run` row of an environment variable (name[0..len)), or NULL. */
+const struct config_setting *config_find_env(const char *name, size_t len);
 
 /* Defaults. */
 void config_init(struct sonde_config *c);
@@ -206,33 +258,49 @@ int config_set(struct sonde_config *c, const char *key, const char *value, const
 int config_add(struct sonde_config *c, const char *key, const char *value, const char *origin,
 	       char *err, size_t errlen);
 
+/* config_set() or config_add() (append) for a row found otherwise (a flag). */
+int config_apply(struct sonde_config *c, const struct config_setting *s, const char *value,
+		 const char *origin, bool append, char *err, size_t errlen);
+
 /* The setting's current value as text, as it would be written in the YAML
  * file ("http/protobuf", "a=b,c=d", "1,2"). For `sonde run --check-config`. */
 void config_format(const struct sonde_config *c, const struct config_setting *s, char *out,
 		   size_t outlen);
 
-/* Applies every known variable found in envp (NULL-terminated "NAME=value"). */
-int config_load_env(struct sonde_config *c, char *const envp[], char *err, size_t errlen);
-
 /* Applies a YAML document (nested maps whose paths are the keys). `name` is the
  * file name used in messages. Unknown keys are errors. */
 int config_load_yaml_text(struct sonde_config *c, const char *text, size_t len, const char *name,
 			  char *err, size_t errlen);
-int config_load_yaml_file(struct sonde_config *c, const char *path, char *err, size_t errlen);
 
 /* Resolves defaults that depend on other settings (endpoints, exporters) and
  * checks settings against each other. */
 int config_finish(struct sonde_config *c, char *err, size_t errlen);
 
 /*
- * Everything in order: defaults, the file (--config FILE or SONDE_CONFIG), the
- * environment, then the flags in argv (argv[0] is the subcommand and is skipped;
- * "--name value" and "--name=value"), then config_finish(). Returns 0, -EINVAL
- * with err set (or the -errno of a config file that cannot be read), or 1 when
- * argv asked for --help (nothing else is done).
+ * The flags of a command in argv (argv[0], the command, is skipped):
+ * "--name value", "--name=value", and for `sonde trace` "-x value", "-xvalue"
+ * and "-vx value". A flag without a value is true for a setting that is true
+ * or false. `sonde run` also takes --config FILE, which only
+ * config_scan_flags() reports.
  */
-int config_load_all(struct sonde_config *c, int argc, char **argv, char *const envp[], char *err,
-		    size_t errlen);
+
+/* Finds --config FILE (*file, NULL without one) and --help, setting nothing.
+ * Returns 0, 1 for --help, or -EINVAL with err set. */
+int config_scan_flags(enum config_command cmd, int argc, char **argv, const char **file, char *err,
+		      size_t errlen);
+
+/* Applies every flag over what c holds: the first --pid replaces the lower
+ * layers' list, the next ones add to it. *command (may be NULL) is set to the
+ * index of COMMAND (`sonde trace`: the first word that is no option, or what
+ * follows "--"), argc without one. Returns 0, 1 for --help, or -EINVAL. */
+int config_apply_flags(struct sonde_config *c, enum config_command cmd, int argc, char **argv,
+		       int *command, char *err, size_t errlen);
+
+/* `sonde trace`: defaults, then its flags, checked against each other.
+ * *command as config_apply_flags() sets it. Returns 0, 1 for --help, or
+ * -EINVAL with a one-line reason in err. */
+int config_load_trace(struct sonde_config *c, int argc, char **argv, int *command, char *err,
+		      size_t errlen);
 
 /* "k1=v1,k2=v2" with %XX escapes in values (the OTEL_*_HEADERS and
  * OTEL_RESOURCE_ATTRIBUTES format). Appends to list. */

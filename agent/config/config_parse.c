@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The value parsers behind the settings table: each turns the text a user gave
+ * The value parsers behind the settings tables: each turns the text a user gave
  * into one field of struct sonde_config, or says in a few words why it cannot.
  * Texts are (pointer, length) slices so nothing is copied until it is stored.
  */
@@ -94,18 +94,27 @@ int config_parse_bool(const char *text, bool *out)
 	return parse_bool(p, n, out);
 }
 
-static int parse_ratio(const char *p, size_t n, double *out)
-{
-	char buf[64], *end;
-	double v;
+#define NUMBER_TEXT_LEN 64
 
-	if (!n || n >= sizeof(buf))
+/* strtod() on a slice, copied to buf: the number at its start, and where the
+ * number ends in buf. */
+static int slice_strtod(const char *p, size_t n, char buf[NUMBER_TEXT_LEN], double *v, char **end)
+{
+	if (!n || n >= NUMBER_TEXT_LEN)
 		return -EINVAL;
 	memcpy(buf, p, n);
 	buf[n] = '\0';
-	v = strtod(buf, &end);
+	*v = strtod(buf, end);
+	return *end == buf ? -EINVAL : 0;
+}
+
+static int parse_ratio(const char *p, size_t n, double *out)
+{
+	char buf[NUMBER_TEXT_LEN], *end;
+	double v;
+
 	/* written so that NaN fails too */
-	if (end != buf + n || !(v >= 0.0 && v <= 1.0))
+	if (slice_strtod(p, n, buf, &v, &end) || *end || !(v >= 0.0 && v <= 1.0))
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -367,6 +376,33 @@ static int parse_pids(uint32_t *pids, int *npids, const char *text, char *why, s
 	return 0;
 }
 
+/* "30s", "500ms", "2m", "1h", or seconds ("1.5"); at least 1 ns, and at most
+ * about 30 years so that the nanoseconds fit. */
+static int parse_duration(const char *p, size_t n, uint64_t *ns)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = { { "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "m", 60e9 }, { "h", 3600e9 } };
+	char buf[NUMBER_TEXT_LEN], *end;
+	double v;
+
+	if (slice_strtod(p, n, buf, &v, &end))
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		double total = v * units[i].ns;
+
+		if (strcmp(end, units[i].unit))
+			continue;
+		/* written so that NaN fails too */
+		if (!(total >= 1.0 && total <= 1e18))
+			return -EINVAL;
+		*ns = (uint64_t)total;
+		return 0;
+	}
+	return -EINVAL;
+}
+
 static int parse_address(const char *p, size_t n, char *out, size_t outlen)
 {
 	char buf[64];
@@ -499,6 +535,16 @@ int config_store(struct sonde_config *c, const struct config_setting *s, const c
 			return -EINVAL;
 		}
 		break;
+	case CONFIG_T_DURATION: {
+		uint64_t ns;
+
+		if (parse_duration(p, n, &ns)) {
+			snprintf(why, whylen, "not a duration such as 30s, 500ms or 2m");
+			return -EINVAL;
+		}
+		memcpy(field, &ns, sizeof(ns));
+		break;
+	}
 	default:
 		snprintf(why, whylen, "setting has no parser");
 		return -EINVAL;
@@ -564,6 +610,16 @@ void config_format(const struct sonde_config *c, const struct config_setting *s,
 		for (int i = 0; i < l->n && used < outlen; i++)
 			used += (size_t)snprintf(out + used, outlen - used, "%s%s=%s", i ? "," : "",
 						 l->items[i].key, l->items[i].value);
+		break;
+	}
+	case CONFIG_T_DURATION: {
+		uint64_t ns;
+
+		memcpy(&ns, field, sizeof(ns));
+		if (ns % 1000000)
+			snprintf(out, outlen, "%.9g", (double)ns / 1e9);
+		else
+			snprintf(out, outlen, "%llums", (unsigned long long)(ns / 1000000));
 		break;
 	}
 	case CONFIG_T_PIDS:

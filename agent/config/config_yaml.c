@@ -4,19 +4,15 @@
  * `exporter: {otlp: {endpoint: …}}` and `exporter.otlp.endpoint: …` mean the
  * same. Each value goes through config_set(), the same door as the
  * environment and the flags; this file only walks the document and puts
- * "file:line: " in front of messages.
+ * "file:line: " in front of messages. The file is read by config_load.c.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
 #include "config/config.h"
-
-/* A configuration file is a few kilobytes; anything much larger is a mistake. */
-#define CONFIG_FILE_MAX (1 << 20)
 
 struct walk {
 	struct sonde_config *c;
@@ -228,42 +224,5 @@ int config_load_yaml_text(struct sonde_config *c, const char *text, size_t len, 
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
-	return ret;
-}
-
-int config_load_yaml_file(struct sonde_config *c, const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t len;
-	int ret;
-
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(-ret));
-		return ret;
-	}
-	text = malloc(CONFIG_FILE_MAX + 1);
-	if (!text) {
-		ret = -ENOMEM;
-		snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(-ret));
-		goto cleanup;
-	}
-	len = fread(text, 1, CONFIG_FILE_MAX + 1, f);
-	if (ferror(f)) {
-		ret = -(errno ? errno : EIO);
-		snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(-ret));
-		goto cleanup;
-	}
-	if (len > CONFIG_FILE_MAX) {
-		ret = -EFBIG;
-		snprintf(err, errlen, "config file %s is larger than %d bytes", path,
-			 CONFIG_FILE_MAX);
-		goto cleanup;
-	}
-	ret = config_load_yaml_text(c, text, len, path, err, errlen);
-cleanup:
-	free(text);
-	fclose(f);
 	return ret;
 }

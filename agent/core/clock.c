@@ -16,6 +16,17 @@ uint64_t clock_mono_now(void)
 	return read_ns(CLOCK_MONOTONIC);
 }
 
+uint64_t clock_mono_ms(void)
+{
+	return clock_mono_now() / 1000000u;
+}
+
+struct timespec clock_mono_timespec(uint64_t mono_ns)
+{
+	return (struct timespec){ .tv_sec = (time_t)(mono_ns / 1000000000ull),
+				  .tv_nsec = (long)(mono_ns % 1000000000ull) };
+}
+
 uint64_t clock_real_now(void)
 {
 	return read_ns(CLOCK_REALTIME);

@@ -4,6 +4,7 @@
 #define SONDE_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 struct clock_offset {
 	int64_t mono_to_real_ns; /* realtime - monotonic */
@@ -16,6 +17,11 @@ void clock_offset_measure(struct clock_offset *c);
 void clock_offset_refresh(struct clock_offset *c, uint64_t now_mono);
 uint64_t clock_mono_to_real(const struct clock_offset *c, uint64_t mono_ns);
 uint64_t clock_mono_now(void);
+/* CLOCK_MONOTONIC in milliseconds: timeouts, backoff delays, cache ages. */
+uint64_t clock_mono_ms(void);
+/* A CLOCK_MONOTONIC time in ns as a timespec: the deadline of a
+ * pthread_cond_timedwait on a condition whose clock is CLOCK_MONOTONIC. */
+struct timespec clock_mono_timespec(uint64_t mono_ns);
 uint64_t clock_real_now(void);
 
 #endif /* SONDE_CLOCK_H */

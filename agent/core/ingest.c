@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "sonde_event.h"
 #include "core/ingest.h"
@@ -9,7 +10,30 @@
 struct emit_ctx {
 	struct ingest *ig;
 	struct conn *c;
+	const struct sonde_data *ev; /* the event being fed, or NULL (a close) */
+	uint64_t now;		     /* kernel monotonic */
 };
+
+/* An exchange began: the linker gives it its identity, from what the
+ * connection and the event that carried its bytes say. */
+static void begin_span(void *ctx, struct span *sp)
+{
+	struct emit_ctx *ec = ctx;
+	struct conn *c = ec->c;
+	const struct sonde_data *ev = ec->ev;
+	struct linker_where w = {
+		.tgid = c->key.tgid,
+		.fd = c->key.fd,
+		.tid = ev ? ev->hdr.tid : 0,
+		.unit = ev ? ev->unit : 0,
+		.unit_kind = ev ? ev->unit_kind : SONDE_UNIT_THREAD,
+		.local = &c->local,
+		.peer = &c->peer,
+		.ts = ec->now,
+	};
+
+	linker_begin(&ec->ig->linker, sp, &w);
+}
 
 /* Completes a span with what the connection knows, then hands it out. */
 static void emit_span(void *ctx, struct span *sp)
@@ -27,14 +51,17 @@ static void emit_span(void *ctx, struct span *sp)
 	sp->end_ns = clock_mono_to_real(&ec->ig->clock, sp->end_ns);
 	if (sp->end_ns < sp->start_ns)
 		sp->end_ns = sp->start_ns;
-	ec->ig->out(ec->ig->out_ctx, sp);
+	linker_end(&ec->ig->linker, sp, c->key.tgid, c->key.fd, ec->now);
 }
 
-static struct span_sink sink_for(struct ingest *ig, struct emit_ctx *ec, struct conn *c)
+static struct span_sink sink_for(struct ingest *ig, struct emit_ctx *ec, struct conn *c,
+				 const struct sonde_data *ev, uint64_t now)
 {
 	ec->ig = ig;
 	ec->c = c;
-	return (struct span_sink){ .emit = emit_span, .ctx = ec };
+	ec->ev = ev;
+	ec->now = now;
+	return (struct span_sink){ .begin = begin_span, .emit = emit_span, .ctx = ec };
 }
 
 /* Ends the connection's session: its finished and unanswered requests are
@@ -42,7 +69,7 @@ static struct span_sink sink_for(struct ingest *ig, struct emit_ctx *ec, struct 
 static void end_session(struct ingest *ig, struct conn *c, uint64_t ts)
 {
 	struct emit_ctx ec;
-	struct span_sink sink = sink_for(ig, &ec, c);
+	struct span_sink sink = sink_for(ig, &ec, c, NULL, ts);
 
 	if (!c->session)
 		return;
@@ -56,6 +83,7 @@ static void release_conn(void *ctx, struct conn *c, bool evicted)
 {
 	struct ingest *ig = ctx;
 
+	linker_conn_close(&ig->linker, c->role, &c->local);
 	if (evicted)
 		ig->stats.conns_evicted++;
 	if (!c->session)
@@ -149,9 +177,21 @@ static int on_conn_open(struct ingest *ig, const struct sonde_conn_open *ev)
 		return -ENOMEM;
 	memcpy(c->comm, ev->comm, sizeof(c->comm));
 	c->comm[sizeof(c->comm) - 1] = '\0';
+	/* Opened again after a protocol switch: its addresses are known already. */
+	if (c->local.family)
+		return 0;
 	set_endpoint(&c->local, ev->family, ev->local_addr, ev->local_port);
 	set_endpoint(&c->peer, ev->family, ev->remote_addr, ev->remote_port);
+	linker_conn_open(&ig->linker, c->role, &c->local);
 	return 0;
+}
+
+static void on_connect(struct ingest *ig, const struct sonde_conn_open *ev)
+{
+	struct span_endpoint local;
+
+	set_endpoint(&local, ev->family, ev->local_addr, ev->local_port);
+	linker_conn_open(&ig->linker, SONDE_ROLE_CLIENT, &local);
 }
 
 /* Bytes of this direction the kernel moved that never reached us: a jump in
@@ -197,7 +237,19 @@ static void switch_protocol(struct ingest *ig, struct conn *c, const struct prot
 	rest.captured = b->captured - sw.offset;
 	rest.total = b->total - sw.offset;
 	rest.unseen = 0;
+	rest.seq = b->seq + (uint32_t)sw.offset;
 	c->protocol->feed(c->session, &rest, sink);
+}
+
+static uint8_t exchange_kind_of(uint8_t seq_kind)
+{
+	switch (seq_kind) {
+	case SONDE_SEQ_TCP:
+		return SPAN_EXCHANGE_TCP_SEQ;
+	case SONDE_SEQ_TLS_RECORD:
+		return SPAN_EXCHANGE_TLS_RECORD;
+	}
+	return SPAN_EXCHANGE_NONE;
 }
 
 static int on_data(struct ingest *ig, const struct sonde_data *ev, size_t size)
@@ -232,10 +284,12 @@ static int on_data(struct ingest *ig, const struct sonde_data *ev, size_t size)
 				     .captured = ev->captured,
 				     .total = (uint64_t)ev->total,
 				     .unseen = unseen_before(c, ev),
-				     .ts = ev->hdr.ts_ns };
+				     .ts = ev->hdr.ts_ns,
+				     .seq = ev->seq,
+				     .seq_kind = exchange_kind_of(ev->seq_kind) };
 	if (!c->session)
 		return 0;
-	sink = sink_for(ig, &ec, c);
+	sink = sink_for(ig, &ec, c, ev, ev->hdr.ts_ns);
 	c->protocol->feed(c->session, &b, &sink);
 	switch_protocol(ig, c, &b, &sink);
 	return 0;
@@ -265,6 +319,7 @@ static void on_proc_exit(struct ingest *ig, const struct sonde_proc_exit *ev)
 			close_conn(ig, c, ev->hdr.ts_ns);
 		c = next;
 	}
+	linker_exit(&ig->linker, ev->hdr.tgid);
 	if (ig->exit_out)
 		ig->exit_out(ig->out_ctx, ev->hdr.tgid, ev->hdr.ts_ns);
 }
@@ -291,6 +346,21 @@ int ingest_event(struct ingest *ig, const void *data, size_t size)
 	case SONDE_EV_PROC_EXIT:
 		on_proc_exit(ig, data);
 		return 0;
+	case SONDE_EV_CONN_CONNECT:
+		if (size < sizeof(struct sonde_conn_open))
+			goto malformed;
+		on_connect(ig, data);
+		return 0;
+	case SONDE_EV_LINK:
+		if (size < sizeof(struct sonde_link))
+			goto malformed;
+		linker_hint(&ig->linker, data);
+		return 0;
+	case SONDE_EV_UNIT_SPAWN:
+		if (size < sizeof(struct sonde_unit_spawn))
+			goto malformed;
+		linker_spawn(&ig->linker, data);
+		return 0;
 	}
 malformed:
 	ig->stats.malformed++;
@@ -300,16 +370,38 @@ malformed:
 int ingest_init(struct ingest *ig, size_t max_conns, const struct protocol_settings *settings,
 		span_out_fn out, void *out_ctx)
 {
+	uint64_t seed = 0;
+	int err;
+
 	memset(ig, 0, sizeof(*ig));
 	ig->out = out;
 	ig->out_ctx = out_ctx;
 	protocols_init(&ig->protocols, settings);
 	clock_offset_measure(&ig->clock);
-	return conn_table_init(&ig->conns, max_conns);
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = clock_real_now() ^ (uintptr_t)ig;
+	err = linker_init(&ig->linker, seed, out, out_ctx);
+	if (err)
+		return err;
+	err = conn_table_init(&ig->conns, max_conns);
+	if (err)
+		linker_destroy(&ig->linker);
+	return err;
+}
+
+void ingest_tick(struct ingest *ig, uint64_t now)
+{
+	linker_tick(&ig->linker, now, false);
+}
+
+void ingest_flush(struct ingest *ig)
+{
+	linker_tick(&ig->linker, 0, true);
 }
 
 void ingest_destroy(struct ingest *ig)
 {
 	conn_table_destroy(&ig->conns, release_conn, ig);
+	linker_destroy(&ig->linker);
 	protocols_destroy(&ig->protocols);
 }

@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/conn_table.h"
+#include "core/linker.h"
 #include "protocols/registry.h"
 #include "spans/span.h"
 
@@ -38,6 +39,7 @@ struct ingest {
 	struct clock_offset clock;
 	struct ingest_stats stats;
 	struct protocols protocols; /* each protocol's counters and shared state */
+	struct linker linker;	    /* trace, span and parent ids; spans go out through it */
 	span_out_fn out;
 	void *out_ctx;
 	/* Optional: told when a process exited (after its connections closed). */
@@ -52,5 +54,10 @@ void ingest_destroy(struct ingest *ig);
 /* Handles one ring buffer record. Returns 0, or -EINVAL for a malformed one
  * (counted, never fatal). */
 int ingest_event(struct ingest *ig, const void *data, size_t size);
+/* Sends on spans whose trace waited long enough (kernel monotonic now); call
+ * once per loop. */
+void ingest_tick(struct ingest *ig, uint64_t now);
+/* Sends on every span still held (before the consumer of spans goes away). */
+void ingest_flush(struct ingest *ig);
 
 #endif /* SONDE_INGEST_H */

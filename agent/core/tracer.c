@@ -16,6 +16,7 @@
 #include "util/log.h"
 #include "host/mounts.h"
 #include "host/proc.h"
+#include "k8s/cgroup_path.h"
 #include "core/reorder.h"
 #include "core/ring_reader.h"
 #include "tls/tls_attach.h"
@@ -147,10 +148,12 @@ static bool pid_selected(void *ctx, uint32_t pid)
 {
 	struct tracer *t = ctx;
 	const struct tracer_opts *o = &t->opts;
-	char comm[SONDE_COMM_LEN], line[512], path[PATH_MAX], root[256];
+	char comm[SONDE_COMM_LEN], text[8192], path[PATH_MAX], root[256];
+	const char *cgroup;
+	size_t cgroup_len;
+	ssize_t n;
 	uint64_t cg;
 	uint8_t one;
-	FILE *f;
 
 	if (pid == (uint32_t)getpid())
 		return false;
@@ -163,23 +166,12 @@ static bool pid_selected(void *ctx, uint32_t pid)
 		return true;
 	if (!o->filter_cgroup || mounts_cgroup2_path(root, sizeof(root)))
 		return false;
-	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
-	f = fopen(path, "re");
-	if (!f)
+	n = proc_read_cgroup(pid, text, sizeof(text));
+	if (n <= 0 || !cgroup_v2_path(text, (size_t)n, &cgroup, &cgroup_len))
 		return false;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3))
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		snprintf(path, sizeof(path), "%s%s", root, line + 3);
-		if (!proc_cgroup_id(path, &cg) &&
-		    !bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.filter_cgroups), &cg, &one)) {
-			fclose(f);
-			return true;
-		}
-	}
-	fclose(f);
-	return false;
+	snprintf(path, sizeof(path), "%s%.*s", root, (int)cgroup_len, cgroup);
+	return !proc_cgroup_id(path, &cg) &&
+	       !bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.filter_cgroups), &cg, &one);
 }
 
 static void set_settings(struct sonde_bpf *skel, const struct tracer_opts *o)

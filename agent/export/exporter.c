@@ -111,16 +111,10 @@ static void take_ref(struct exporter *e, struct resource *res)
 /* Waits on cond until abs_mono or a signal; lock held. */
 static void wait_cond_until(struct exporter *e, pthread_cond_t *cond, uint64_t abs_mono)
 {
-	uint64_t now = clock_mono_now();
-	struct timespec ts;
+	struct timespec ts = clock_mono_timespec(abs_mono);
 
-	if (abs_mono <= now)
+	if (abs_mono <= clock_mono_now())
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint64_t t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + (abs_mono - now);
-
-	ts.tv_sec = (time_t)(t / 1000000000ull);
-	ts.tv_nsec = (long)(t % 1000000000ull);
 	pthread_cond_timedwait(cond, &e->lock, &ts);
 }
 

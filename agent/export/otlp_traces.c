@@ -191,8 +191,8 @@ static void put_span(struct pb_writer *w, const struct span *sp, const struct tr
 	char name[NAME_MAX_LEN + 1];
 	size_t name_len = span_name(sp, route, name);
 	/* W3C trace flags in the low byte; bits 8-9 say whether the parent is
-	 * remote (OTLP Span.flags): a traceparent always comes from another process. */
-	uint32_t flags = (ids->sampled ? 0x01u : 0) | 0x100u | (ids->has_parent ? 0x200u : 0);
+	 * remote (OTLP Span.flags): in another process, or on another node. */
+	uint32_t flags = (ids->sampled ? 0x01u : 0) | 0x100u | (ids->remote_parent ? 0x200u : 0);
 	struct pb_mark m;
 	uint8_t *p;
 
@@ -224,7 +224,7 @@ static void put_span(struct pb_writer *w, const struct span *sp, const struct tr
 	}
 	w->len = (size_t)(p - w->buf);
 
-	span_attrs_build(attrs, sp, route[0] ? route : NULL, with_query);
+	span_attrs_build(attrs, sp, route[0] ? route : NULL, with_query ? SPAN_ATTRS_QUERY : 0);
 	for (int i = 0; i < attrs->n; i++)
 		put_attr(w, &attrs->items[i]);
 

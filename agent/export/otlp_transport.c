@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,20 +20,18 @@
 
 #include <curl/curl.h>
 
-#include "protocols/http2/grpc.h"
-#include "util/log.h"
 #include "export/gzip.h"
+#include "export/otlp_response.h"
 #include "export/otlp_transport.h"
+#include "util/log.h"
+#include "util/url.h"
 
 /* The part of a response body kept for the error detail. A collector's error
  * message fits; a hostile one cannot make us buffer more. */
 #define RESP_KEEP 4096
 /* Past this much body the transfer is cut: the status is known by then and
  * reading on would only hold the exporter thread until the timeout. */
-#define RESP_ABORT (1024 * 1024)
-/* OTLP leaves the cap on server-requested delays to the client; five minutes
- * keeps a misconfigured collector from parking the exporter for hours. */
-#define RETRY_AFTER_MAX_MS (5u * 60u * 1000u)
+#define RESP_ABORT	   (1024 * 1024)
 #define DEFAULT_TIMEOUT_MS 10000u /* the OTLP exporter default */
 
 /* gRPC length-prefixed message: 1 byte compressed flag, 4 bytes big-endian size. */
@@ -289,159 +286,6 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
-/* Retry-After: delay-seconds or an HTTP-date (RFC 9110 10.2.3), in ms, capped. */
-static uint32_t retry_after_ms(const char *v)
-{
-	uint64_t secs = 0;
-	const char *p = v;
-
-	if (!*v)
-		return 0;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		secs = secs * 10 + (uint64_t)(*p - '0');
-		if (secs > RETRY_AFTER_MAX_MS / 1000)
-			return RETRY_AFTER_MAX_MS;
-	}
-	if (p == v || *p) {
-		time_t when = curl_getdate(v, NULL);
-		time_t now = time(NULL);
-
-		if (when == -1 || when <= now)
-			return 0;
-		if ((uint64_t)(when - now) > RETRY_AFTER_MAX_MS / 1000)
-			return RETRY_AFTER_MAX_MS;
-		secs = (uint64_t)(when - now);
-	}
-	return (uint32_t)(secs * 1000);
-}
-
-/* Replaces what would garble a log line. */
-static void sanitize(char *s)
-{
-	for (; *s; s++) {
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
-			*s = '?';
-	}
-}
-
-/* grpc-message is percent-encoded (PROTOCOL-HTTP2.md, Responses). */
-static void percent_decode(char *s)
-{
-	char *out = s;
-
-	for (; *s; s++) {
-		if (s[0] == '%' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
-			char hex[3] = { s[1], s[2], '\0' };
-
-			*out++ = (char)strtol(hex, NULL, 16);
-			s += 2;
-		} else {
-			*out++ = *s;
-		}
-	}
-	*out = '\0';
-}
-
-static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	*v = 0;
-	for (int shift = 0; shift < 64 && *p < end; shift += 7) {
-		uint8_t b = *(*p)++;
-
-		*v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return true;
-	}
-	return false;
-}
-
-/*
- * OTLP/HTTP error bodies are a google.rpc.Status (OTLP spec, "Failures"); its
- * field 2 is the message. Finds it in what was kept of the body, or gives up.
- */
-static bool status_message(const uint8_t *p, size_t len, char *dst, size_t size)
-{
-	const uint8_t *end = p + len;
-	uint64_t key, n;
-
-	while (p < end) {
-		if (!read_varint(&p, end, &key))
-			return false;
-		switch (key & 7) {
-		case 0:
-			if (!read_varint(&p, end, &n))
-				return false;
-			break;
-		case 1:
-		case 5:
-			n = (key & 7) == 1 ? 8 : 4;
-			if ((uint64_t)(end - p) < n)
-				return false;
-			p += n;
-			break;
-		case 2:
-			if (!read_varint(&p, end, &n) || (uint64_t)(end - p) < n)
-				return false;
-			if (key >> 3 == 2) {
-				if (n >= size)
-					n = size - 1;
-				memcpy(dst, p, n);
-				dst[n] = '\0';
-				return true;
-			}
-			p += n;
-			break;
-		default:
-			return false;
-		}
-	}
-	return false;
-}
-
-/* A short reason from an HTTP error body: Status.message for protobuf, the start
- * of the text for JSON or plain text, nothing for anything else. */
-static void body_reason(const struct otlp_transport *t, char *dst, size_t size)
-{
-	dst[0] = '\0';
-	if (!t->body_len)
-		return;
-	if (!strncasecmp(t->content_type, "application/x-protobuf", 22) ||
-	    !strncasecmp(t->content_type, "application/protobuf", 20)) {
-		if (!status_message((const uint8_t *)t->body, t->body_len, dst, size))
-			dst[0] = '\0';
-	} else if (!strncasecmp(t->content_type, "text/", 5) ||
-		   !strncasecmp(t->content_type, "application/json", 16)) {
-		size_t n = t->body_len < size - 1 ? t->body_len : size - 1;
-
-		memcpy(dst, t->body, n);
-		dst[n] = '\0';
-		/* A body with a NUL would end the string early; that is fine. */
-	}
-	sanitize(dst);
-}
-
-/* The codes the OTLP specification lists as retryable for OTLP/gRPC. */
-static bool grpc_retryable(int code)
-{
-	switch (code) {
-	case 1:	 /* CANCELLED */
-	case 4:	 /* DEADLINE_EXCEEDED */
-	case 8:	 /* RESOURCE_EXHAUSTED */
-	case 10: /* ABORTED */
-	case 11: /* OUT_OF_RANGE */
-	case 14: /* UNAVAILABLE */
-	case 15: /* DATA_LOSS */
-		return true;
-	default:
-		return false;
-	}
-}
-
-static bool http_retryable(long status)
-{
-	return status == 429 || status == 502 || status == 503 || status == 504;
-}
-
 /* curl errors that come from our configuration, not from the network or the
  * collector: sending the same request again would fail the same way. */
 static bool curl_error_permanent(CURLcode rc)
@@ -459,60 +303,6 @@ static bool curl_error_permanent(CURLcode rc)
 	default:
 		return false;
 	}
-}
-
-static void outcome_set(struct export_outcome *out, enum export_result result, uint32_t after,
-			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void outcome_set(struct export_outcome *out, enum export_result result, uint32_t after,
-			const char *fmt, ...)
-{
-	va_list ap;
-
-	out->result = result;
-	out->retry_after_ms = after;
-	va_start(ap, fmt);
-	vsnprintf(out->detail, sizeof(out->detail), fmt, ap);
-	va_end(ap);
-	sanitize(out->detail);
-}
-
-static void classify_http(struct otlp_transport *t, long status, struct export_outcome *out)
-{
-	char reason[160];
-
-	if (status >= 200 && status < 300) {
-		outcome_set(out, EXPORT_OK, 0, "HTTP %ld", status);
-		return;
-	}
-	body_reason(t, reason, sizeof(reason));
-	outcome_set(out, http_retryable(status) ? EXPORT_RETRY : EXPORT_FAIL,
-		    http_retryable(status) ? retry_after_ms(t->retry_after) : 0, "HTTP %ld%s%s",
-		    status, reason[0] ? ": " : "", reason);
-}
-
-static void classify_grpc(struct otlp_transport *t, long status, struct export_outcome *out)
-{
-	int code = t->grpc_status;
-
-	if (code < 0) {
-		/* No gRPC answer at all: a proxy or load balancer in the way. Its 5xx
-		 * "try later" statuses still mean try later. */
-		outcome_set(out, http_retryable(status) ? EXPORT_RETRY : EXPORT_FAIL,
-			    http_retryable(status) ? retry_after_ms(t->retry_after) : 0,
-			    "HTTP %ld, no grpc-status", status);
-		return;
-	}
-	percent_decode(t->grpc_message);
-	/* The retry delay a server may put in google.rpc.RetryInfo (the
-	 * grpc-status-details-bin trailer) is ignored: decoding it needs a protobuf
-	 * Any parser for one optional hint, and the exporter's own backoff is fine. */
-	if (code == 0)
-		outcome_set(out, EXPORT_OK, 0, "grpc-status 0");
-	else
-		outcome_set(out, grpc_retryable(code) ? EXPORT_RETRY : EXPORT_FAIL, 0,
-			    "grpc-status %d %s%s%s", code, grpc_status_name(code),
-			    t->grpc_message[0] ? ": " : "", t->grpc_message);
 }
 
 struct otlp_transport *otlp_transport_new(const struct otlp_target *target, enum otlp_signal signal)
@@ -560,11 +350,9 @@ struct otlp_transport *otlp_transport_new(const struct otlp_target *target, enum
 		goto fail;
 
 	if (t->protocol == OTLP_PROTOCOL_GRPC) {
-		size_t n = strlen(target->url);
-
 		/* The target URL is scheme://host:port; tolerate a trailing slash. */
-		while (n && target->url[n - 1] == '/')
-			n--;
+		size_t n = url_trimmed_len(target->url);
+
 		snprintf(url, sizeof(url), "%.*s%s", (int)n, target->url, grpc_paths[signal]);
 	} else {
 		snprintf(url, sizeof(url), "%s", target->url);
@@ -709,7 +497,7 @@ void otlp_transport_send(struct otlp_transport *t, const uint8_t *body, size_t l
 	memset(out, 0, sizeof(*out));
 	err = prepare_body(t, body ? body : empty, body ? len : 0, &buf, &data, &dlen);
 	if (err) {
-		outcome_set(out, EXPORT_FAIL, 0, "cannot prepare request: %s", strerror(-err));
+		otlp_outcome_set(out, EXPORT_FAIL, 0, "cannot prepare request: %s", strerror(-err));
 		return;
 	}
 
@@ -739,12 +527,16 @@ void otlp_transport_send(struct otlp_transport *t, const uint8_t *body, size_t l
 	if (rc != CURLE_OK) {
 		const char *why = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
 
-		outcome_set(out, curl_error_permanent(rc) ? EXPORT_FAIL : EXPORT_RETRY, 0, "%s",
-			    why);
+		otlp_outcome_set(out, curl_error_permanent(rc) ? EXPORT_FAIL : EXPORT_RETRY, 0,
+				 "%s", why);
 		return;
 	}
-	if (t->protocol == OTLP_PROTOCOL_GRPC)
-		classify_grpc(t, status, out);
-	else
-		classify_http(t, status, out);
+	otlp_response_classify(&(struct otlp_response){ .http_status = status,
+							.content_type = t->content_type,
+							.retry_after = t->retry_after,
+							.grpc_status = t->grpc_status,
+							.grpc_message = t->grpc_message,
+							.body = (const uint8_t *)t->body,
+							.body_len = t->body_len },
+			       t->protocol == OTLP_PROTOCOL_GRPC, time(NULL), out);
 }

@@ -12,24 +12,11 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "export/otlp_response.h"
 
 enum otlp_signal {
 	OTLP_SIGNAL_TRACES = 0,
 	OTLP_SIGNAL_METRICS,
-};
-
-enum export_result {
-	EXPORT_OK = 0,
-	EXPORT_RETRY, /* connection failure, timeout, HTTP 429/502/503/504, gRPC
-		       * UNAVAILABLE/RESOURCE_EXHAUSTED (and the others the OTLP
-		       * specification calls retryable) */
-	EXPORT_FAIL,  /* anything else: retrying would not help */
-};
-
-struct export_outcome {
-	enum export_result result;
-	uint32_t retry_after_ms; /* from Retry-After / grpc retry info; 0 = not given */
-	char detail[256];	 /* one line for logs: "HTTP 503", "connection refused", … */
 };
 
 struct otlp_transport;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "host/proc.h"
+#include "util/file.h"
 
 bool proc_exists(uint32_t pid)
 {
@@ -32,6 +33,14 @@ int proc_comm(uint32_t pid, char *buf, size_t len)
 	fclose(f);
 	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
+}
+
+ssize_t proc_read_cgroup(uint32_t pid, char *buf, size_t size)
+{
+	char path[40];
+
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	return file_read_upto(path, buf, size);
 }
 
 int proc_cgroup_id(const char *path, uint64_t *id)

@@ -4,8 +4,6 @@
  * process in a pod that the pod store does not know yet gets a k8s_pending
  * resource; it is rebuilt once the store changes and knows the pod.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +11,9 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "host/proc.h"
 #include "host/resource.h"
+#include "util/file.h"
 
 #define ENVIRON_MAX (64 * 1024) /* enough for the OTEL_* variables in practice */
 
@@ -123,24 +123,6 @@ static void evict_oldest(struct resource_cache *c)
 	}
 }
 
-static ssize_t read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
-
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	return (ssize_t)got;
-}
-
 /* Builds the resource with what the pod store knows now. */
 static struct resource *build(struct resource_cache *c, uint32_t pid, const char *exe,
 			      const char *host, const char *env, size_t env_len,
@@ -190,12 +172,11 @@ static struct resource *load(struct resource_cache *c, uint32_t pid, const char 
 	}
 	if (environ) {
 		snprintf(path, sizeof(path), "/proc/%u/environ", pid);
-		env_len = read_file(path, environ, ENVIRON_MAX);
+		env_len = file_read_upto(path, environ, ENVIRON_MAX);
 		if (env_len < 0)
 			env_len = 0;
 	}
-	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
-	n = read_file(path, cgroup, sizeof(cgroup));
+	n = proc_read_cgroup(pid, cgroup, sizeof(cgroup));
 	cgroup_container_parse(cgroup, n > 0 ? (size_t)n : 0, &container);
 	r = build(c, pid, name, c->host, environ, (size_t)env_len, &container);
 	free(environ);

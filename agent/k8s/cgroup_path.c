@@ -138,6 +138,19 @@ static void parse_path(const char *path, size_t len, struct container_ref *ref)
 	}
 }
 
+/* The line that starts at text[*at], without its newline; moves *at past it. */
+static size_t next_line(const char *text, size_t len, size_t *at, const char **line)
+{
+	const char *end;
+	size_t n;
+
+	*line = text + *at;
+	end = memchr(*line, '\n', len - *at);
+	n = end ? (size_t)(end - *line) : len - *at;
+	*at += n + 1;
+	return n;
+}
+
 bool cgroup_container_parse(const char *text, size_t len, struct container_ref *ref)
 {
 	int best_score = 0;
@@ -147,13 +160,12 @@ bool cgroup_container_parse(const char *text, size_t len, struct container_ref *
 	/* cgroup v1 has a line per hierarchy and hybrid systems have both kinds:
 	 * the line that says the most (a container in a pod) wins. */
 	for (size_t i = 0; i < len;) {
-		const char *line = text + i, *end = memchr(line, '\n', len - i);
-		size_t n = end ? (size_t)(end - line) : len - i;
+		const char *line;
+		size_t n = next_line(text, len, &i, &line);
 		const char *c1 = memchr(line, ':', n), *c2;
 		struct container_ref r = { .runtime = "" };
 		int score;
 
-		i += n + 1;
 		if (!c1)
 			continue;
 		c2 = memchr(c1 + 1, ':', (size_t)(line + n - c1 - 1));
@@ -167,4 +179,19 @@ bool cgroup_container_parse(const char *text, size_t len, struct container_ref *
 		}
 	}
 	return best_score > 0;
+}
+
+bool cgroup_v2_path(const char *text, size_t len, const char **path, size_t *path_len)
+{
+	for (size_t i = 0; i < len;) {
+		const char *line;
+		size_t n = next_line(text, len, &i, &line);
+
+		if (n >= 3 && !memcmp(line, "0::", 3)) {
+			*path = line + 3;
+			*path_len = n - 3;
+			return true;
+		}
+	}
+	return false;
 }

@@ -33,6 +33,11 @@ struct container_ref {
  * Returns true when a container id or a pod uid was found. */
 bool cgroup_container_parse(const char *text, size_t len, struct container_ref *ref);
 
+/* The path on the cgroup v2 line ("0::/system.slice/x.service" on cgroup v2
+ * and hybrid systems) into *path (not NUL-terminated) and *path_len; false
+ * when the text has no such line (cgroup v1 only). */
+bool cgroup_v2_path(const char *text, size_t len, const char **path, size_t *path_len);
+
 /* Finds the pod uid in one cgroup directory name ("pod<uid>",
  * "kubepods-besteffort-pod<uid_with_underscores>.slice"); writes it with
  * dashes. For walking /sys/fs/cgroup. */

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "k8s/k8s_meta.h"
-#include "k8s/kube_config.h"
+#include "k8s/kube_config_load.h"
 #include "k8s/pod_store.h"
 #include "k8s/pod_watch.h"
 #include "util/log.h"

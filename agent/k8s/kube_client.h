@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A small Kubernetes API client over libcurl: JSON GETs, a line-by-line watch
- * stream, and the lookups sonde needs (a pod, the controller of a ReplicaSet or
- * Job). One client is one curl handle: use it from one thread at a time, and not
- * from inside its own watch callback (take a second client for that).
+ * A small Kubernetes API client over libcurl: JSON GETs and a line-by-line
+ * watch stream (the lookups built on them are in kube_owners.h). One client is
+ * one curl handle: use it from one thread at a time, and not from inside its own
+ * watch callback (take a second client for that).
  *
- * Credentials are fetched for every request: the token file is read again (it
- * rotates), an exec plugin is run again once its credential has expired or the
- * server answered 401.
+ * Credentials are fetched for every request (kube_credentials.h): the token file
+ * is read again (it rotates), an exec plugin is run again once its credential
+ * has expired or the server answered 401.
  */
 #ifndef SONDE_K8S_KUBE_CLIENT_H
 #define SONDE_K8S_KUBE_CLIENT_H
@@ -17,8 +17,6 @@
 #include <stddef.h>
 
 #include "k8s/kube_config.h"
-#include "k8s/pod_json.h"
-#include "k8s/pod_meta.h"
 
 #define KUBE_BODY_MAX		(64u << 20) /* a GET response; a list page of 500 pods is a few MB */
 #define KUBE_LINE_MAX		(16u << 20) /* one watch event */
@@ -78,37 +76,8 @@ int kube_watch(struct kube_client *c, const char *path_and_query, unsigned idle_
 void kube_status_message(const struct kube_client *c, long status, const char *body,
 			 const char *verb, const char *resource, char *err, size_t errlen);
 
-/*
- * The controller of a ReplicaSet (apps/v1) or a Job (batch/v1): GET it and read
- * its ownerReferences. kind_out/name_out are "" when it has none. Returns 0,
- * -ENOENT (404), -EACCES (401/403), or the -errno of kube_get_json; err set.
- */
-int kube_get_controller(struct kube_client *c, const char *kind, const char *ns, const char *name,
-			char *kind_out, size_t kindlen, char *name_out, size_t namelen, char *err,
-			size_t errlen);
-
-/* A ReplicaSet made by a Deployment is named <deployment>-<pod-template-hash>:
- * the Deployment's name when replicaset ends with "-" hash, else false. */
-bool kube_deployment_from_hash(const char *replicaset, const char *hash, char out[K8S_NAME_LEN]);
-
-/*
- * Fills pod->meta.deployment (from its ReplicaSet) and .cronjob (from its Job)
- * with one lookup each, uncached. When the ReplicaSet lookup fails, falls back to
- * kube_deployment_from_hash() and sets *fallback. Returns 0, or the lookup's
- * -errno (err set) when nothing could be resolved.
- */
-int kube_resolve_owners(struct kube_client *c, struct k8s_pod *pod, bool *fallback, char *err,
-			size_t errlen);
-
-/*
- * For the CLI (`sonde trace --pod NS/NAME`): one GET of the pod, owners resolved.
- * -ENOENT "pod NS/NAME not found", -EACCES (401/403, saying which), -EINVAL for a
- * name that is not one, or a connection error naming the server.
- */
-int kube_get_pod(const struct kube_config *cfg, const char *ns, const char *name,
-		 struct k8s_pod_meta *out, char *err, size_t errlen);
-
-/* Does s look like a Kubernetes object name (DNS subdomain characters only)? */
-bool kube_valid_name(const char *s);
+/* Writes a one-line message into err: control characters that a server or a
+ * plugin put in it become spaces. */
+__attribute__((format(printf, 3, 4))) void kube_err(char *err, size_t errlen, const char *fmt, ...);
 
 #endif /* SONDE_K8S_KUBE_CLIENT_H */

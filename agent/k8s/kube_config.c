@@ -1,84 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Kubernetes client configuration. The kubeconfig fields are those of
- * clientcmd/api/v1 (clusters, users, contexts, current-context); in-cluster is
- * what rest.InClusterConfig reads. Nothing is run here.
+ * Kubernetes client configuration, the pure part: a kubeconfig's text (the
+ * fields of clientcmd/api/v1: clusters, users, contexts, current-context), an
+ * exec plugin's ExecCredential, copies. The files a kubeconfig names are checked
+ * through the caller's function; reading files and the environment is
+ * kube_config_load.c's.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 #include <yaml.h>
 
 #include "k8s/kube_config.h"
 #include "k8s/pod_json.h"
+#include "util/url.h"
 
-/* A kubeconfig with a few embedded certificates is tens of kilobytes. */
-#define KUBECONFIG_MAX (4 << 20)
-/* A service-account JWT is about 1 KB; EKS tokens are a few. */
-#define TOKEN_MAX (64 << 10)
-#define PEM_MAX	  (1 << 20)
-
-/* Reads a whole file of at most max bytes, NUL-terminated. */
-static int read_file(const char *path, size_t max, char **buf, size_t *len)
-{
-	struct stat st;
-	char *b;
-	size_t n = 0;
-	ssize_t r;
-	int fd, err;
-
-	*buf = NULL;
-	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		return -EISDIR;
-	}
-	b = malloc(max + 1);
-	if (!b) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		r = read(fd, b + n, max + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			free(b);
-			close(fd);
-			return err;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > max) {
-			free(b);
-			close(fd);
-			return -EFBIG;
-		}
-	}
-	close(fd);
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
-	return 0;
-}
+#define PEM_MAX (1 << 20)
 
 void kube_config_free(struct kube_config *c)
 {
@@ -148,96 +89,6 @@ int kube_config_copy(struct kube_config *dst, const struct kube_config *src)
 	return err;
 }
 
-static void strip_space(char *s)
-{
-	size_t n = strlen(s);
-
-	while (n && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-}
-
-/* Checks that a token file can be read and holds a usable token now; it is read
- * again for every request. */
-static int check_token_file(const char *path, const char *field, char *err, size_t errlen)
-{
-	char *buf;
-	size_t len;
-	int ret = read_file(path, TOKEN_MAX, &buf, &len);
-
-	if (ret) {
-		k8s_fail(err, errlen, "%s %s: %s", field, path, strerror(-ret));
-		return ret;
-	}
-	strip_space(buf);
-	if (!buf[0])
-		ret = k8s_fail(err, errlen, "%s %s: the file is empty", field, path);
-	free(buf);
-	return ret;
-}
-
-static int check_readable(const char *path, const char *field, char *err, size_t errlen)
-{
-	int ret;
-
-	if (!access(path, R_OK))
-		return 0;
-	ret = -errno;
-	k8s_fail(err, errlen, "%s %s: %s", field, path, strerror(-ret));
-	return ret;
-}
-
-int kube_config_in_cluster(struct kube_config *c, const char *sa_dir, char *err, size_t errlen)
-{
-	const char *host = getenv("KUBERNETES_SERVICE_HOST");
-	const char *port = getenv("KUBERNETES_SERVICE_PORT");
-	char path[PATH_MAX];
-	char *ns = NULL;
-	size_t len;
-	int ret;
-
-	memset(c, 0, sizeof(*c));
-	if (!sa_dir || !*sa_dir)
-		sa_dir = KUBE_SA_DIR_DEFAULT;
-	if (!host || !*host) {
-		k8s_fail(err, errlen, "in-cluster: KUBERNETES_SERVICE_HOST is not set");
-		return -ENOENT;
-	}
-	if (!port || !*port)
-		return k8s_fail(err, errlen, "in-cluster: KUBERNETES_SERVICE_PORT is not set");
-	if (strspn(port, "0123456789") != strlen(port) || atoi(port) < 1 || atoi(port) > 65535)
-		return k8s_fail(err, errlen, "in-cluster: KUBERNETES_SERVICE_PORT=%s is not a port",
-				port);
-	/* An IPv6 literal needs brackets in a URL (RFC 3986 3.2.2). */
-	if (strchr(host, ':') && host[0] != '[')
-		snprintf(c->server, sizeof(c->server), "https://[%s]:%s", host, port);
-	else
-		snprintf(c->server, sizeof(c->server), "https://%s:%s", host, port);
-	snprintf(c->source, sizeof(c->source), "in-cluster (%s)", sa_dir);
-
-	snprintf(c->token_file, sizeof(c->token_file), "%s/token", sa_dir);
-	ret = check_token_file(c->token_file, "in-cluster: token", err, errlen);
-	if (ret)
-		goto fail;
-	snprintf(c->ca_file, sizeof(c->ca_file), "%s/ca.crt", sa_dir);
-	ret = check_readable(c->ca_file, "in-cluster: ca.crt", err, errlen);
-	if (ret)
-		goto fail;
-
-	snprintf(path, sizeof(path), "%s/namespace", sa_dir);
-	if (!read_file(path, 1024, &ns, &len)) {
-		strip_space(ns);
-		snprintf(c->namespace_, sizeof(c->namespace_), "%.*s",
-			 (int)sizeof(c->namespace_) - 1, ns);
-		free(ns);
-	}
-	if (!c->namespace_[0])
-		snprintf(c->namespace_, sizeof(c->namespace_), "default");
-	return 0;
-fail:
-	kube_config_free(c);
-	return ret;
-}
-
 /* RFC 4648 base64, white space ignored (some tools wrap long lines). */
 static int base64_decode(const char *in, char **out, size_t *outlen)
 {
@@ -295,6 +146,8 @@ struct kc {
 	yaml_document_t doc;
 	const char *path;
 	char dir[PATH_MAX];
+	kube_file_check_fn check;
+	void *check_arg;
 	char *err;
 	size_t errlen;
 };
@@ -369,14 +222,23 @@ static int resolve(struct kc *k, const char *p, char *out, size_t size, const ch
 	return 0;
 }
 
-/* After a failed access(): the message names the field and the file, the
- * return value keeps errno (-ENOENT, -EACCES). */
-static int file_error(struct kc *k, const char *field, const char *file)
+/* A file the kubeconfig names, through the caller's check (none: all are
+ * fine). The message names the field and the file; a certificate or key keeps
+ * the check's -errno (-ENOENT, -EACCES), a token file that cannot be used is
+ * -EINVAL. */
+static int check_file(struct kc *k, const char *field, const char *file, enum kube_file what)
 {
-	int ret = -errno;
+	char why[256];
+	int ret;
 
-	k8s_fail(k->err, k->errlen, "%s: %s %s: %s", k->path, field, file, strerror(-ret));
-	return ret;
+	if (!k->check)
+		return 0;
+	why[0] = '\0';
+	ret = k->check(k->check_arg, file, what, why, sizeof(why));
+	if (!ret)
+		return 0;
+	k8s_fail(k->err, k->errlen, "%s: %s %s: %s", k->path, field, file, why);
+	return what == KUBE_FILE_TOKEN ? -EINVAL : ret;
 }
 
 static int decode_field(struct kc *k, const char *b64, char **data, size_t *len, const char *field)
@@ -408,9 +270,7 @@ static int load_cluster(struct kc *k, struct kube_config *c, yaml_node_t *cl, co
 		return k8s_fail(k->err, k->errlen,
 				"%s: clusters[%s].cluster.server %s is not an http(s) URL", k->path,
 				name, server);
-	n = strlen(server);
-	while (n && server[n - 1] == '/')
-		n--;
+	n = url_trimmed_len(server);
 	if (n >= sizeof(c->server))
 		return k8s_fail(k->err, k->errlen, "%s: clusters[%s].cluster.server is too long",
 				k->path, name);
@@ -430,8 +290,7 @@ static int load_cluster(struct kc *k, struct kube_config *c, yaml_node_t *cl, co
 		ret = resolve(k, v, c->ca_file, sizeof(c->ca_file), field);
 		if (ret)
 			return ret;
-		if (access(c->ca_file, R_OK))
-			return file_error(k, field, c->ca_file);
+		return check_file(k, field, c->ca_file, KUBE_FILE_PEM);
 	}
 	return 0;
 }
@@ -533,8 +392,7 @@ static int load_pem(struct kc *k, yaml_node_t *u, const char *name, const char *
 		ret = resolve(k, v, file, filesize, field);
 		if (ret)
 			return ret;
-		if (access(file, R_OK))
-			return file_error(k, field, file);
+		return check_file(k, field, file, KUBE_FILE_PEM);
 	}
 	return 0;
 }
@@ -569,13 +427,8 @@ static int load_user(struct kc *k, struct kube_config *c, yaml_node_t *u, const 
 	if ((v = get_str(k, u, "tokenFile"))) {
 		snprintf(field, sizeof(field), "users[%s].user.tokenFile", name);
 		ret = resolve(k, v, c->token_file, sizeof(c->token_file), field);
-		if (!ret) {
-			char msg[512];
-
-			ret = check_token_file(c->token_file, field, msg, sizeof(msg));
-			if (ret)
-				return k8s_fail(k->err, k->errlen, "%s: %s", k->path, msg);
-		}
+		if (!ret)
+			ret = check_file(k, field, c->token_file, KUBE_FILE_TOKEN);
 		if (ret)
 			return ret;
 	}
@@ -648,22 +501,18 @@ static int load_doc(struct kc *k, struct kube_config *c, const char *context)
 	return 0;
 }
 
-int kube_config_load_kubeconfig(struct kube_config *c, const char *path, const char *context,
-				char *err, size_t errlen)
+int kube_config_parse(struct kube_config *c, const char *text, size_t len, const char *path,
+		      const char *context, kube_file_check_fn check, void *check_arg, char *err,
+		      size_t errlen)
 {
-	struct kc k = { .path = path, .err = err, .errlen = errlen };
+	struct kc k = {
+		.path = path, .check = check, .check_arg = check_arg, .err = err, .errlen = errlen
+	};
 	yaml_parser_t parser;
-	char *text;
-	size_t len;
 	const char *slash;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
-	ret = read_file(path, KUBECONFIG_MAX, &text, &len);
-	if (ret) {
-		k8s_fail(err, errlen, "%s: %s", path, strerror(-ret));
-		return ret;
-	}
 	slash = strrchr(path, '/');
 	if (!slash)
 		snprintf(k.dir, sizeof(k.dir), ".");
@@ -672,66 +521,21 @@ int kube_config_load_kubeconfig(struct kube_config *c, const char *path, const c
 	else
 		snprintf(k.dir, sizeof(k.dir), "%.*s", (int)(slash - path), path);
 
-	if (!yaml_parser_initialize(&parser)) {
-		free(text);
+	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
-	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &k.doc)) {
 		ret = k8s_fail(err, errlen, "%s:%zu: %s", path, parser.problem_mark.line + 1,
 			       parser.problem ? parser.problem : "yaml syntax error");
 		yaml_parser_delete(&parser);
-		free(text);
 		return ret;
 	}
 	ret = load_doc(&k, c, context);
 	yaml_document_delete(&k.doc);
 	yaml_parser_delete(&parser);
-	free(text);
 	if (ret)
 		kube_config_free(c);
 	return ret;
-}
-
-int kube_config_auto(struct kube_config *c, const char *explicit_kubeconfig, const char *sa_dir,
-		     char *err, size_t errlen)
-{
-	const char *env = getenv("KUBECONFIG");
-	const char *home = getenv("HOME");
-	char tried[3][512] = { "KUBERNETES_SERVICE_HOST is not set", "KUBECONFIG is not set", "" };
-	char path[PATH_MAX];
-	int ret;
-
-	if (explicit_kubeconfig && *explicit_kubeconfig)
-		return kube_config_load_kubeconfig(c, explicit_kubeconfig, NULL, err, errlen);
-	if (getenv("KUBERNETES_SERVICE_HOST")) {
-		ret = kube_config_in_cluster(c, sa_dir, tried[0], sizeof(tried[0]));
-		if (!ret)
-			return 0;
-	}
-	if (env && *env) {
-		/* Only the first file of the list: merging kubeconfigs is kubectl's
-		 * business, an agent is given one. */
-		size_t n = strcspn(env, ":");
-
-		snprintf(path, sizeof(path), "%.*s", (int)n, env);
-		return kube_config_load_kubeconfig(c, path, NULL, err, errlen);
-	}
-	if (home && *home) {
-		snprintf(path, sizeof(path), "%s/.kube/config", home);
-		ret = kube_config_load_kubeconfig(c, path, NULL, tried[2], sizeof(tried[2]));
-		if (!ret)
-			return 0;
-		if (ret != -ENOENT) {
-			snprintf(err, errlen, "%s", tried[2]);
-			return ret;
-		}
-	} else {
-		snprintf(tried[2], sizeof(tried[2]), "HOME is not set");
-	}
-	k8s_fail(err, errlen, "no kubernetes api configuration: %s; %s; %s", tried[0], tried[1],
-		 tried[2]);
-	return -ENOENT;
 }
 
 int kube_parse_time(const char *s, time_t *out)

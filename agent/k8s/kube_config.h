@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Where the Kubernetes API server is and how to authenticate to it: from the
- * pod's service account (in-cluster) or a kubeconfig file. Reads the files it is
- * given and the KUBERNETES_SERVICE_* / KUBECONFIG / HOME variables; runs nothing
- * (exec credential plugins are run by kube_client.c, which only finds their
- * settings here).
+ * Where the Kubernetes API server is and how to authenticate to it, and the
+ * pure half of getting there: a kubeconfig's text into a kube_config, an exec
+ * plugin's output into a credential. Finding and reading the files (in-cluster,
+ * $KUBECONFIG, ~/.kube/config) is kube_config_load.h's; running exec plugins is
+ * kube_credentials.c's.
  *
  * Errors are one line, lowercase, naming the file and the field.
  */
@@ -18,12 +18,11 @@
 
 #include "k8s/pod_meta.h"
 
-#define KUBE_SA_DIR_DEFAULT "/var/run/secrets/kubernetes.io/serviceaccount"
-#define KUBE_URL_LEN	    512
-#define KUBE_EXEC_MAX_ARGS  32
-#define KUBE_EXEC_MAX_ENV   32
-#define KUBE_EXEC_V1	    "client.authentication.k8s.io/v1"
-#define KUBE_EXEC_V1BETA1   "client.authentication.k8s.io/v1beta1"
+#define KUBE_URL_LEN	   512
+#define KUBE_EXEC_MAX_ARGS 32
+#define KUBE_EXEC_MAX_ENV  32
+#define KUBE_EXEC_V1	   "client.authentication.k8s.io/v1"
+#define KUBE_EXEC_V1BETA1  "client.authentication.k8s.io/v1beta1"
 
 /* An exec credential plugin (kubeconfig users[].user.exec). */
 struct kube_exec {
@@ -75,25 +74,27 @@ void kube_exec_cred_free(struct kube_exec_cred *cred);
 /* Deep copy; dst is overwritten (not freed first). */
 int kube_config_copy(struct kube_config *dst, const struct kube_config *src);
 
-/*
- * In-cluster: KUBERNETES_SERVICE_HOST/PORT (an IPv6 host gets brackets),
- * SA_DIR/token (read on every request), SA_DIR/ca.crt, SA_DIR/namespace.
- * sa_dir NULL = KUBE_SA_DIR_DEFAULT. -ENOENT when KUBERNETES_SERVICE_HOST is unset.
- */
-int kube_config_in_cluster(struct kube_config *c, const char *sa_dir, char *err, size_t errlen);
+/* The files a kubeconfig names, as a kube_file_check_fn is asked about them. */
+enum kube_file {
+	KUBE_FILE_TOKEN, /* users[].user.tokenFile: must hold a token now */
+	KUBE_FILE_PEM,	 /* a CA, client certificate or key: must be readable */
+};
 
-/* A kubeconfig file; context NULL = its current-context. Relative paths in it are
- * relative to the file's directory. */
-int kube_config_load_kubeconfig(struct kube_config *c, const char *path, const char *context,
-				char *err, size_t errlen);
+/* Can path be used as what? 0, or -errno with the reason ("No such file or
+ * directory", "the file is empty") in why. */
+typedef int (*kube_file_check_fn)(void *arg, const char *path, enum kube_file what, char *why,
+				  size_t whylen);
 
 /*
- * The first that applies: explicit_kubeconfig (its failure is final), in-cluster
- * when KUBERNETES_SERVICE_HOST is set, the first file of $KUBECONFIG,
- * ~/.kube/config. When none works, err names what was tried.
+ * A kubeconfig's text (len bytes); path is where it came from, for messages and
+ * for the paths in it, which are relative to its directory. context NULL = its
+ * current-context. Every file it names is put to check (NULL = none is
+ * checked): a certificate or key that fails is that -errno, a token file -EINVAL,
+ * with err naming the field and the file; -EINVAL for anything else wrong.
  */
-int kube_config_auto(struct kube_config *c, const char *explicit_kubeconfig, const char *sa_dir,
-		     char *err, size_t errlen);
+int kube_config_parse(struct kube_config *c, const char *text, size_t len, const char *path,
+		      const char *context, kube_file_check_fn check, void *check_arg, char *err,
+		      size_t errlen);
 
 /* ExecCredential JSON from a plugin's stdout. want_api_version: what the
  * kubeconfig asked for (the plugin must answer in kind). */

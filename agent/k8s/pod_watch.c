@@ -13,9 +13,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "k8s/kube_client.h"
-#include "util/log.h"
+#include "k8s/kube_owners.h"
+#include "k8s/pod_owners.h"
 #include "k8s/pod_watch.h"
+#include "util/log.h"
+#include "util/url.h"
 
 #define DEF_LIST_LIMIT	    500
 #define DEF_WATCH_TIMEOUT_S 300
@@ -71,14 +75,6 @@ static struct watcher w = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 #define STAT_ADD(field, n)                     \
 	do {                                   \
 		pthread_mutex_lock(&w.lock);   \
@@ -101,7 +97,7 @@ static void set_rv(const char *rv)
 __attribute__((format(printf, 1, 2))) static void failed(const char *fmt, ...)
 {
 	char msg[sizeof(w.stats.last_error)];
-	uint64_t now = mono_ms();
+	uint64_t now = clock_mono_ms();
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -120,16 +116,9 @@ __attribute__((format(printf, 1, 2))) static void failed(const char *fmt, ...)
 /* Sleeps ms unless stopped first; returns false when stopped. */
 static bool sleep_ms(unsigned ms)
 {
-	struct timespec ts;
+	struct timespec ts = clock_mono_timespec(clock_mono_now() + ms * 1000000ull);
 	bool stop;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&w.lock);
 	while (!atomic_load(&w.stop) && pthread_cond_timedwait(&w.wake, &w.lock, &ts) != ETIMEDOUT)
 		;
@@ -168,35 +157,17 @@ static bool backoff(void)
 	return sleep_ms(delay);
 }
 
-/* %-escapes everything but RFC 3986 unreserved characters. */
-static void query_escape(char *dst, size_t size, const char *src)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *src && o + 4 < size; src++) {
-		unsigned char ch = (unsigned char)*src;
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~", ch)) {
-			dst[o++] = (char)ch;
-		} else {
-			dst[o++] = '%';
-			dst[o++] = hex[ch >> 4];
-			dst[o++] = hex[ch & 15];
-		}
-	}
-	dst[o] = '\0';
-}
-
-/* The cached lookup of a ReplicaSet's or Job's controller. */
-static int owner_lookup(const char *kind, const char *ns, const char *name, char *owner_kind,
-			char *owner)
+/* pod_owners_resolve()'s lookup of a ReplicaSet's or Job's controller, through
+ * the cache; failures are counted and logged here. */
+static int owner_lookup(void *arg, const char *kind, const char *ns, const char *name,
+			char *owner_kind, char *owner, char *errout, size_t errlen)
 {
 	struct owner_entry *e, *slot = NULL;
-	uint64_t now = mono_ms();
+	uint64_t now = clock_mono_ms();
 	char err[KUBE_CLIENT_ERR_LEN];
 	int ret;
+
+	(void)arg;
 
 	for (unsigned i = 0; i < w.opts.owner_cache_size; i++) {
 		e = &w.owners[i];
@@ -227,6 +198,8 @@ static int owner_lookup(const char *kind, const char *ns, const char *name, char
 	if (ret) {
 		STAT_ADD(owner_failures, 1);
 		failed("owner of %s %s/%s: %s", kind, ns, name, err);
+		if (errout && errlen)
+			snprintf(errout, errlen, "%s", err);
 	}
 	if (slot) {
 		memset(slot, 0, sizeof(*slot));
@@ -243,33 +216,17 @@ static int owner_lookup(const char *kind, const char *ns, const char *name, char
 
 static void resolve_owners(struct k8s_pod *pod)
 {
-	struct k8s_pod_meta *m = &pod->meta;
-	char kind[K8S_KIND_LEN], name[K8S_NAME_LEN];
+	bool fallback;
 
-	if (m->replicaset[0]) {
-		int ret = owner_lookup("ReplicaSet", m->namespace_, m->replicaset, kind, name);
-
-		if (!ret && !strcmp(kind, "Deployment")) {
-			snprintf(m->deployment, sizeof(m->deployment), "%s", name);
-		} else if (ret && ret != -ECANCELED &&
-			   kube_deployment_from_hash(m->replicaset, pod->template_hash,
-						     m->deployment)) {
-			/* RBAC without replicasets (or an API hiccup): a Deployment
-			 * names its ReplicaSets <deployment>-<pod-template-hash>,
-			 * which the pod's label confirms. */
-			STAT_ADD(owner_fallbacks, 1);
-			if (!w.fallback_logged) {
-				w.fallback_logged = true;
-				log_warn("k8s: cannot read replicaset %s/%s: deployment names are "
-					 "taken from the pod-template-hash label instead",
-					 m->namespace_, m->replicaset);
-			}
-		}
-	}
-	if (m->job[0]) {
-		if (!owner_lookup("Job", m->namespace_, m->job, kind, name) &&
-		    !strcmp(kind, "CronJob"))
-			snprintf(m->cronjob, sizeof(m->cronjob), "%s", name);
+	pod_owners_resolve(pod, owner_lookup, NULL, &fallback, NULL, 0);
+	if (!fallback)
+		return;
+	STAT_ADD(owner_fallbacks, 1);
+	if (!w.fallback_logged) {
+		w.fallback_logged = true;
+		log_warn("k8s: cannot read replicaset %s/%s: deployment names are taken from the "
+			 "pod-template-hash label instead",
+			 pod->meta.namespace_, pod->meta.replicaset);
 	}
 }
 
@@ -296,7 +253,7 @@ static int list_once(void)
 	cont[0] = '\0';
 	pod_store_mark(w.store);
 	do {
-		query_escape(contq, sizeof(contq), cont);
+		url_query_escape(contq, sizeof(contq), cont);
 		snprintf(path, sizeof(path),
 			 "/api/v1/pods?fieldSelector=spec.nodeName%%3D%s&limit=%u%s%s", w.node_q,
 			 w.opts.list_limit, cont[0] ? "&continue=" : "", contq);
@@ -395,7 +352,7 @@ static enum watch_end watch_once(void)
 	char path[2048], rvq[3 * K8S_RV_LEN], err[KUBE_CLIENT_ERR_LEN];
 	struct k8s_watch_event *ev = malloc(sizeof(*ev));
 	unsigned timeout = w.opts.watch_timeout_s;
-	uint64_t started = mono_ms(), lasted;
+	uint64_t started = clock_mono_ms(), lasted;
 	char *body = NULL;
 	long status = 0;
 	int ret;
@@ -407,7 +364,7 @@ static enum watch_end watch_once(void)
 	/* ±10%: watches of many agents started together do not all end together. */
 	if (timeout >= 10)
 		timeout = timeout - timeout / 10 + (unsigned)(rnd() % (timeout / 5 + 1));
-	query_escape(rvq, sizeof(rvq), w.rv);
+	url_query_escape(rvq, sizeof(rvq), w.rv);
 	snprintf(path, sizeof(path),
 		 "/api/v1/pods?watch=1&allowWatchBookmarks=true&resourceVersion=%s"
 		 "&timeoutSeconds=%u&fieldSelector=spec.nodeName%%3D%s",
@@ -418,7 +375,7 @@ static enum watch_end watch_once(void)
 	ret = kube_watch(w.stream, path, w.opts.idle_timeout_s, timeout + w.opts.idle_timeout_s,
 			 on_line, ev, &status, &body, err, sizeof(err));
 	free(ev);
-	lasted = mono_ms() - started;
+	lasted = clock_mono_ms() - started;
 	if (atomic_load(&w.stop) || ret == -ECANCELED) {
 		free(body);
 		return WATCH_STOPPED;
@@ -550,12 +507,12 @@ int pod_watch_start_opts(const struct kube_config *cfg, const char *node_name,
 #undef DEF
 	if (w.opts.backoff_max_ms < w.opts.backoff_min_ms)
 		w.opts.backoff_max_ms = w.opts.backoff_min_ms;
-	query_escape(w.node_q, sizeof(w.node_q), node_name);
+	url_query_escape(w.node_q, sizeof(w.node_q), node_name);
 	w.rv[0] = '\0';
 	w.backoff_ms = 0;
 	w.fallback_logged = false;
 	w.warned_ms = 0;
-	w.rng = (uint64_t)time(NULL) ^ ((uint64_t)mono_ms() << 20) ^ (uintptr_t)&w;
+	w.rng = (uint64_t)time(NULL) ^ ((uint64_t)clock_mono_ms() << 20) ^ (uintptr_t)&w;
 	if (!w.rng)
 		w.rng = 1;
 

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "k8s/kube_client.h"
-#include "k8s/kube_config.h"
+#include "k8s/kube_config_load.h"
+#include "k8s/kube_owners.h"
 #include "k8s/pod_cgroups.h"
 #include "k8s/trace_pod.h"
 #include "util/log.h"

@@ -19,15 +19,11 @@ int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, struct k8s
 		  bool (*may_wait)(void *ctx), void *may_wait_ctx)
 {
 	struct exporter_opts eo = { 0 };
-	uint64_t seed = 0;
 
 	memset(p, 0, sizeof(*p));
 	p->cfg = cfg;
 	p->start_ns = clock_real_now();
 	p->sampler = (struct sampler){ .kind = cfg->sampler, .ratio = cfg->sampler_arg };
-	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-		seed = clock_real_now() ^ clock_mono_now();
-	id_rng_seed(&p->rng, seed);
 	p->console = (struct output){ .format = OUTPUT_TEXT, .stream = stdout };
 	pthread_mutex_init(&p->metrics_lock, NULL);
 	atomic_store(&p->last_loop_mono, clock_mono_now());
@@ -90,7 +86,6 @@ void pipeline_destroy(struct pipeline *p)
 static void span_out(struct pipeline *p, const struct span *sp, struct resource *res)
 {
 	struct trace_ids ids;
-	struct traceparent tp;
 	char route[ROUTE_LEN];
 	const char *admitted;
 
@@ -115,9 +110,7 @@ static void span_out(struct pipeline *p, const struct span *sp, struct resource 
 	default:
 		return;
 	}
-	trace_ids_make(&ids,
-		       sp->traceparent[0] && !traceparent_parse(sp->traceparent, &tp) ? &tp : NULL,
-		       &p->sampler, &p->rng);
+	trace_ids_for(&ids, sp, &p->sampler);
 	if (!ids.sampled) {
 		p->unsampled++;
 		return;

@@ -57,7 +57,6 @@ struct pipeline {
 	struct exporter *exporter; /* NULL unless traces or metrics go to OTLP */
 	struct output console;	   /* traces.exporter = console */
 	struct sampler sampler;
-	struct id_rng rng;
 	uint64_t spans, unsampled;
 	struct k8s_meta *k8s;	/* NULL without Kubernetes */
 	struct held_span *held; /* ring of held_cap; NULL without Kubernetes */

@@ -19,8 +19,16 @@
 
 #include "spans/span.h"
 
-/* Where finished spans go. start_ns/end_ns are still kernel monotonic. */
+/*
+ * Where spans go. begin: an exchange began — a server's request head has been
+ * read, a client's written — with sp->kind and, when the protocol knows it,
+ * sp->exchange_kind/exchange set (where the request starts, so that the other
+ * end of the connection finds it); the core gives it its span id and decides
+ * its parent, and the protocol keeps that span until it emits it. emit: the
+ * exchange is finished. start_ns/end_ns are still kernel monotonic.
+ */
 struct span_sink {
+	void (*begin)(void *ctx, struct span *sp);
 	void (*emit)(void *ctx, struct span *sp);
 	void *ctx;
 };
@@ -34,6 +42,11 @@ struct protocol_bytes {
 	uint64_t unseen; /* bytes of this direction that never reached the agent just
 			  * before these (events lost when the ring buffer was full) */
 	uint64_t ts;	 /* kernel monotonic ns */
+	/* Where data[0] sits in the TCP stream (enum span_exchange_kind:
+	 * TCP_SEQ or TLS_RECORD; NONE when unknown): a protocol adds the
+	 * offset of a request's first byte to make its span's exchange. */
+	uint32_t seq;
+	uint8_t seq_kind;
 };
 
 /* db.query.text export (config: db.query). */

@@ -56,3 +56,76 @@ void span_endpoint_addr(const struct span_endpoint *e, char *buf, size_t len)
 		buf[len - 1] = '\0';
 	}
 }
+
+void span_hex(const uint8_t *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+const char *span_link_name(uint8_t link)
+{
+	static const char *const names[SPAN_LINK__COUNT] = {
+		[SPAN_LINK_ROOT] = "root",
+		[SPAN_LINK_HEADER] = "header",
+		[SPAN_LINK_CONNECTION] = "connection",
+		[SPAN_LINK_THREAD] = "thread",
+		[SPAN_LINK_GOROUTINE] = "goroutine",
+		[SPAN_LINK_SPAWN] = "spawn",
+		[SPAN_LINK_HANDOFF] = "handoff",
+		[SPAN_LINK_ASYNC] = "async",
+	};
+
+	return link < SPAN_LINK__COUNT ? names[link] : "root";
+}
+
+bool span_has_parent(const struct span *s)
+{
+	static const uint8_t none[8];
+
+	return memcmp(s->parent_span_id, none, sizeof(none)) != 0;
+}
+
+/* The decimal port at s; 0 when there is none or it is out of range.
+ * strtoul cost ~180 instructions a span here, for five digits. */
+static uint16_t port_number(const char *s)
+{
+	uint32_t v = 0;
+	int i = 0;
+
+	for (; s[i] >= '0' && s[i] <= '9'; i++) {
+		v = v * 10 + (uint32_t)(s[i] - '0');
+		if (v > 65535)
+			return 0;
+	}
+	return (uint16_t)v;
+}
+
+size_t span_split_host(const char *host, const char **start, uint16_t *port)
+{
+	const char *colon;
+	size_t n;
+
+	*port = 0;
+	*start = host;
+	if (host[0] == '[') { /* IPv6 literal, RFC 3986 §3.2.2 */
+		const char *end = strchr(host, ']');
+
+		if (!end)
+			return strlen(host);
+		*start = host + 1;
+		if (end[1] == ':')
+			*port = port_number(end + 2);
+		return (size_t)(end - host - 1);
+	}
+	colon = strrchr(host, ':');
+	n = colon ? (size_t)(colon - host) : strlen(host);
+	if (colon)
+		*port = port_number(colon + 1);
+	return n;
+}

@@ -27,18 +27,20 @@ enum span_kind {
 };
 
 enum span_flags {
-	SPAN_F_HEAD_TRUNCATED = 1u << 0,   /* capture ended inside a message head */
-	SPAN_F_LOST_SYNC = 1u << 1,	   /* body framing lost: size and end are estimates */
-	SPAN_F_TARGET_TRUNCATED = 1u << 2, /* target longer than SPAN_TARGET_LEN - 1 */
-	SPAN_F_NO_RESPONSE = 1u << 3,	   /* connection ended before a response */
-	SPAN_F_TLS = 1u << 4,		   /* seen as plaintext through a TLS library */
-	SPAN_F_GRPC = 1u << 5,		   /* a gRPC call (content-type application/grpc) */
-	SPAN_F_GRPC_STATUS = 1u << 6,	   /* grpc_status holds the call's status */
-	SPAN_F_STATUS_UNKNOWN = 1u << 7,   /* a response came, its status could not be decoded */
-	SPAN_F_RESET = 1u << 8,		   /* HTTP/2 stream reset (RST_STREAM, GOAWAY) */
-	SPAN_F_DB = 1u << 9,		   /* a database command: the db fields hold it */
-	SPAN_F_DB_ERROR = 1u << 10,	   /* the database answered with an error */
-	SPAN_F_QUERY_TRUNCATED = 1u << 11, /* db.query.text was cut at the cap */
+	SPAN_F_HEAD_TRUNCATED = 1u << 0,     /* capture ended inside a message head */
+	SPAN_F_LOST_SYNC = 1u << 1,	     /* body framing lost: size and end are estimates */
+	SPAN_F_TARGET_TRUNCATED = 1u << 2,   /* target longer than SPAN_TARGET_LEN - 1 */
+	SPAN_F_NO_RESPONSE = 1u << 3,	     /* connection ended before a response */
+	SPAN_F_TLS = 1u << 4,		     /* seen as plaintext through a TLS library */
+	SPAN_F_GRPC = 1u << 5,		     /* a gRPC call (content-type application/grpc) */
+	SPAN_F_GRPC_STATUS = 1u << 6,	     /* grpc_status holds the call's status */
+	SPAN_F_STATUS_UNKNOWN = 1u << 7,     /* a response came, its status could not be decoded */
+	SPAN_F_RESET = 1u << 8,		     /* HTTP/2 stream reset (RST_STREAM, GOAWAY) */
+	SPAN_F_DB = 1u << 9,		     /* a database command: the db fields hold it */
+	SPAN_F_DB_ERROR = 1u << 10,	     /* the database answered with an error */
+	SPAN_F_QUERY_TRUNCATED = 1u << 11,   /* db.query.text was cut at the cap */
+	SPAN_F_TRACE_FROM_HEADER = 1u << 12, /* its trace came with a traceparent:
+					      * trace_flags are the caller's */
 };
 
 /* db.system.name values (OpenTelemetry database semantic conventions). */
@@ -63,6 +65,28 @@ struct span_db {
 	char query[SPAN_DB_QUERY_LEN];		 /* db.query.text */
 };
 
+/* How a span's parent was found (docs/ARCHITECTURE.md, "Request context"). */
+enum span_link {
+	SPAN_LINK_ROOT = 0,   /* none: the span starts a trace */
+	SPAN_LINK_HEADER,     /* the caller's traceparent header */
+	SPAN_LINK_CONNECTION, /* the client span at the other end of the connection */
+	SPAN_LINK_THREAD,     /* the thread that made the call serves that request */
+	SPAN_LINK_GOROUTINE,  /* so does the goroutine */
+	SPAN_LINK_SPAWN,      /* a goroutine started by the one serving the request */
+	SPAN_LINK_HANDOFF,    /* the caller handed the call to a writer (Go net/http) */
+	SPAN_LINK_ASYNC,      /* the request's asynchronous context (Node.js) */
+	SPAN_LINK__COUNT,
+};
+
+/* Where an exchange starts, the same number at both ends of a connection, so
+ * that a server span finds the client span of the same request. */
+enum span_exchange_kind {
+	SPAN_EXCHANGE_NONE = 0,
+	SPAN_EXCHANGE_TCP_SEQ,	  /* TCP sequence number of the request's first byte */
+	SPAN_EXCHANGE_TLS_RECORD, /* ... of the TLS record that carries it */
+	SPAN_EXCHANGE_H2_STREAM,  /* HTTP/2 stream id */
+};
+
 struct span_endpoint {
 	uint16_t family; /* AF_INET, AF_INET6, or 0 when unknown */
 	uint16_t port;
@@ -85,6 +109,15 @@ struct span {
 	uint32_t flags;	     /* enum span_flags */
 	uint32_t stream_id;  /* HTTP/2 stream; 0 for HTTP/1 */
 	uint8_t grpc_status; /* with SPAN_F_GRPC_STATUS */
+	/* Identity, from core/linker.c: set when the exchange begins (span_id)
+	 * and when it is handed out (trace_id, parent_span_id). */
+	uint8_t link;	       /* enum span_link */
+	uint8_t trace_flags;   /* W3C flags of a traceparent parent */
+	uint8_t exchange_kind; /* enum span_exchange_kind */
+	uint32_t exchange;     /* with exchange_kind */
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	uint8_t parent_span_id[8]; /* zero for a root */
 	/* What the protocol says of the exchange: HTTP's request head, or a
 	 * database command (SPAN_F_DB); never both, so they share the room. */
 	union {
@@ -115,7 +148,21 @@ size_t span_path_len(const struct span *s);
 /* The query part after '?', or NULL. */
 const char *span_query(const struct span *s);
 
+/* n bytes as lowercase hex into out (2n + 1 bytes). */
+void span_hex(const uint8_t *b, size_t n, char *out);
+
+/* "root", "header", "connection", "thread", "goroutine", "spawn", "handoff",
+ * "async": how the span's parent was found (sonde.link). */
+const char *span_link_name(uint8_t link);
+
+/* Whether the span has a parent (its parent span id is not zero). */
+bool span_has_parent(const struct span *s);
+
 /* Writes "addr" for an endpoint (IPv4-mapped IPv6 shown as IPv4). */
 void span_endpoint_addr(const struct span_endpoint *e, char *buf, size_t len);
+
+/* Splits a Host header value into host and port ("[::1]:8080", "a.example:81",
+ * "a.example"). *port is 0 when absent or out of range. Returns the host length. */
+size_t span_split_host(const char *host, const char **start, uint16_t *port);
 
 #endif /* SONDE_SPAN_H */

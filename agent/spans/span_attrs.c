@@ -2,7 +2,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "cli/format.h"
 #include "protocols/http2/grpc.h"
 #include "spans/span_attrs.h"
 
@@ -166,6 +165,14 @@ static inline __attribute__((always_inline)) void add_int(struct span_attrs *a, 
 		at->num = v;
 }
 
+static inline __attribute__((always_inline)) void add_true(struct span_attrs *a, const char *key)
+{
+	struct attr *at = add(a, key, ATTR_BOOL);
+
+	if (at)
+		at->num = 1;
+}
+
 /* snprintf(buf, len, "%u", v); returns the full length. */
 static size_t format_uint(char *buf, size_t len, unsigned v)
 {
@@ -241,7 +248,7 @@ static size_t server_endpoint(const struct span *sp, char *buf, size_t len, cons
 		*port = srv->port;
 		return endpoint_addr(srv, buf, len);
 	}
-	n = format_split_host(sp->host, addr, port);
+	n = span_split_host(sp->host, addr, port);
 	if (sp->kind == SPAN_CLIENT && srv->family)
 		*port = srv->port; /* what was really connected to */
 	else if (!*port)
@@ -309,23 +316,45 @@ static char *scratch_room(struct span_attrs *a, size_t need)
 	return a->scratch + a->used;
 }
 
-/* client.address (servers only) and network.peer.address: the same peer,
- * whose address is formatted once, into the scratch area. */
-static void add_peer(struct span_attrs *a, const struct span *sp)
+/* An endpoint's address formatted into the scratch area; NULL when it is
+ * unknown or there is no room. */
+static const char *scratch_addr(struct span_attrs *a, const struct span_endpoint *e, size_t *n)
 {
 	char *addr = scratch_room(a, ADDR_TEXT_LEN);
-	size_t n;
 
-	if (!sp->peer.family || !addr)
+	if (!e->family || !addr)
+		return NULL;
+	*n = endpoint_addr(e, addr, ADDR_TEXT_LEN);
+	a->used += *n + 1;
+	return addr;
+}
+
+/* client.address (servers only) and network.peer.address: the same peer,
+ * whose address is formatted once. */
+static void add_peer(struct span_attrs *a, const struct span *sp)
+{
+	size_t n;
+	const char *addr = scratch_addr(a, &sp->peer, &n);
+
+	if (!addr)
 		return;
-	n = endpoint_addr(&sp->peer, addr, ADDR_TEXT_LEN);
-	a->used += n + 1;
 	if (sp->kind == SPAN_SERVER) {
 		add_valid(a, "client.address", addr, n);
 		add_int(a, "client.port", sp->peer.port);
 	}
 	add_valid(a, "network.peer.address", addr, n);
 	add_int(a, "network.peer.port", sp->peer.port);
+}
+
+static void add_local(struct span_attrs *a, const struct span *sp)
+{
+	size_t n;
+	const char *addr = scratch_addr(a, &sp->local, &n);
+
+	if (!addr)
+		return;
+	add_valid(a, "network.local.address", addr, n);
+	add_int(a, "network.local.port", sp->local.port);
 }
 
 /* server.address and server.port; an address formatted here goes to the
@@ -365,8 +394,39 @@ static void add_error_type(struct span_attrs *a, const struct span *sp)
 	add_valid(a, "error.type", s, n);
 }
 
+/* What HTTP spans and gRPC calls have alike, after their own keys: the
+ * endpoints, sizes, user agent and error. gRPC calls carry the body sizes
+ * (their messages with gRPC's framing) on the console only. */
+static void add_common(struct span_attrs *a, const struct span *sp, unsigned flags, bool body_sizes)
+{
+	bool console = flags & SPAN_ATTRS_CONSOLE;
+
+	add_server(a, sp);
+	add_peer(a, sp);
+	if (console)
+		add_local(a, sp);
+	if (body_sizes) {
+		add_int(a, "http.request.body.size", (int64_t)sp->request_body_bytes);
+		if (sp->status)
+			add_int(a, "http.response.body.size", (int64_t)sp->response_body_bytes);
+	}
+	if (sp->user_agent[0])
+		add_str(a, "user_agent.original", sp->user_agent, strlen(sp->user_agent));
+	if (console && sp->traceparent[0])
+		add_str(a, "sonde.traceparent", sp->traceparent, strlen(sp->traceparent));
+	add_error_type(a, sp);
+	if (!console)
+		return;
+	if (sp->stream_id)
+		add_int(a, "sonde.http2.stream_id", sp->stream_id);
+	if (sp->flags & SPAN_F_RESET)
+		add_true(a, "sonde.http2.reset");
+	if (sp->flags & (SPAN_F_HEAD_TRUNCATED | SPAN_F_LOST_SYNC | SPAN_F_TARGET_TRUNCATED))
+		add_true(a, "sonde.truncated");
+}
+
 /* The OpenTelemetry gRPC conventions: rpc.* instead of http.*. */
-static void rpc_attrs_build(struct span_attrs *out, const struct span *sp)
+static void rpc_attrs_build(struct span_attrs *out, const struct span *sp, unsigned flags)
 {
 	const char *svc, *method;
 	size_t svc_len, method_len;
@@ -380,15 +440,11 @@ static void rpc_attrs_build(struct span_attrs *out, const struct span *sp)
 		add_int(out, "rpc.grpc.status_code", sp->grpc_status);
 	add_literal(out, "network.protocol.name", "http");
 	add_literal(out, "network.protocol.version", "2");
-	add_server(out, sp);
-	add_peer(out, sp);
-	if (sp->user_agent[0])
-		add_str(out, "user_agent.original", sp->user_agent, strlen(sp->user_agent));
-	add_error_type(out, sp);
+	add_common(out, sp, flags, flags & SPAN_ATTRS_CONSOLE);
 }
 
 void span_attrs_build(struct span_attrs *out, const struct span *sp, const char *route,
-		      bool with_query)
+		      unsigned flags)
 {
 	static const char *const http1_versions[10] = { "1.0", "1.1", "1.2", "1.3", "1.4",
 							"1.5", "1.6", "1.7", "1.8", "1.9" };
@@ -397,12 +453,12 @@ void span_attrs_build(struct span_attrs *out, const struct span *sp, const char 
 	out->n = 0;
 	out->used = 0;
 	if (sp->flags & SPAN_F_GRPC) {
-		rpc_attrs_build(out, sp);
+		rpc_attrs_build(out, sp, flags);
 		return;
 	}
 	add_str(out, "http.request.method", sp->method, strlen(sp->method));
 	add_str(out, "url.path", sp->target, span_path_len(sp));
-	if (query && with_query)
+	if (query && (flags & SPAN_ATTRS_QUERY))
 		add_str(out, "url.query", query, strlen(query));
 	if (sp->flags & SPAN_F_TLS)
 		add_literal(out, "url.scheme", "https");
@@ -418,12 +474,5 @@ void span_attrs_build(struct span_attrs *out, const struct span *sp, const char 
 	else
 		add_valid(out, "network.protocol.version", http1_versions[sp->version_minor % 10],
 			  3);
-	add_server(out, sp);
-	add_peer(out, sp);
-	add_int(out, "http.request.body.size", (int64_t)sp->request_body_bytes);
-	if (sp->status)
-		add_int(out, "http.response.body.size", (int64_t)sp->response_body_bytes);
-	if (sp->user_agent[0])
-		add_str(out, "user_agent.original", sp->user_agent, strlen(sp->user_agent));
-	add_error_type(out, sp);
+	add_common(out, sp, flags, true);
 }

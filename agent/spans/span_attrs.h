@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A span's OpenTelemetry semantic-convention attributes, computed once and
- * shared by the OTLP encoder and the metrics (which use a subset). Strings are
- * made valid UTF-8 here because OTLP requires it. Pure code.
+ * A span's OpenTelemetry semantic-convention attributes: the one mapping from
+ * span fields to attribute keys, which the OTLP encoder and `sonde trace -o
+ * json` both serialise (the metrics use a subset). Strings are made valid
+ * UTF-8 here because OTLP requires it. Pure code.
  */
 #ifndef SONDE_SPAN_ATTRS_H
 #define SONDE_SPAN_ATTRS_H
@@ -28,7 +29,9 @@ struct attr {
 	size_t str_len; /* the string's length: str need not end in a NUL */
 };
 
-#define SPAN_ATTRS_MAX 24
+/* Every attribute of the fullest span is 24 (tests/unit/test_span_attrs.c):
+ * room to add some without one being dropped. */
+#define SPAN_ATTRS_MAX 32
 
 /* The strings point into scratch, at literals, or into the span and route
  * they were built from: valid as long as those are. */
@@ -36,14 +39,25 @@ struct span_attrs {
 	struct attr items[SPAN_ATTRS_MAX];
 	int n;
 	/* Strings copied or formatted here: room for every string field at its
-	 * longest, each byte invalid (3 bytes of U+FFFD), and the addresses. */
+	 * longest, each byte invalid (3 bytes of U+FFFD), and the three addresses
+	 * (about 3.8 KiB in all). */
 	char scratch[4096];
 	size_t used;
 };
 
-/* route: the http.route template, or NULL; query: export url.query. */
+/* What span_attrs_build() adds besides the attributes every output has. */
+enum span_attrs_flags {
+	/* url.query: OTLP with capture.query on; `sonde trace` always. */
+	SPAN_ATTRS_QUERY = 1u << 0,
+	/* The keys only `sonde trace` prints: network.local.address/port, the
+	 * body sizes of gRPC calls, sonde.traceparent, sonde.http2.stream_id,
+	 * sonde.http2.reset and sonde.truncated. */
+	SPAN_ATTRS_CONSOLE = 1u << 1,
+};
+
+/* route: the http.route template, or NULL; flags: enum span_attrs_flags. */
 void span_attrs_build(struct span_attrs *out, const struct span *sp, const char *route,
-		      bool with_query);
+		      unsigned flags);
 
 /* server.address and server.port: the Host the client asked for when known
  * (RFC 9110 §7.2), else the server's socket address. */

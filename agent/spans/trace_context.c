@@ -85,22 +85,6 @@ uint64_t id_rng_next(struct id_rng *r)
 	return result;
 }
 
-/* n, a multiple of 8, random bytes that are not all zero (an all-zero id is
- * invalid); a word at a time: the byte loop was ~300 instructions a span. */
-static void random_bytes(struct id_rng *rng, uint8_t *out, size_t n)
-{
-	uint64_t any = 0;
-
-	while (!any) {
-		for (size_t i = 0; i < n; i += 8) {
-			uint64_t v = id_rng_next(rng);
-
-			memcpy(out + i, &v, 8);
-			any |= v;
-		}
-	}
-}
-
 /* The lower 8 bytes of the trace id, read big-endian, against ratio * 2^64:
  * the W3C random trace-id flag puts its randomness there. */
 bool sampler_ratio_keeps(double ratio, const uint8_t trace_id[16])
@@ -139,24 +123,18 @@ static bool parent_based(enum sampler_kind k)
 	       k == SAMPLER_PARENTBASED_TRACEIDRATIO;
 }
 
-void trace_ids_make(struct trace_ids *ids, const struct traceparent *tp, const struct sampler *smp,
-		    struct id_rng *rng)
+void trace_ids_for(struct trace_ids *ids, const struct span *sp, const struct sampler *smp)
 {
-	_Static_assert(sizeof(ids->trace_id) % 8 == 0 && sizeof(ids->span_id) % 8 == 0,
-		       "random_bytes fills whole words");
+	static const uint8_t none[8];
+
 	memset(ids, 0, sizeof(*ids));
-	if (tp) {
-		memcpy(ids->trace_id, tp->trace_id, sizeof(ids->trace_id));
-		memcpy(ids->parent_span_id, tp->parent_id, sizeof(ids->parent_span_id));
-		ids->has_parent = true;
-	} else {
-		random_bytes(rng, ids->trace_id, sizeof(ids->trace_id));
-	}
-	random_bytes(rng, ids->span_id, sizeof(ids->span_id));
-	/* A remote parent decides for parent-based samplers (its sampled flag);
-	 * the other samplers ignore it. */
-	if (tp && parent_based(smp->kind))
-		ids->sampled = tp->flags & 0x01;
+	memcpy(ids->trace_id, sp->trace_id, sizeof(ids->trace_id));
+	memcpy(ids->span_id, sp->span_id, sizeof(ids->span_id));
+	memcpy(ids->parent_span_id, sp->parent_span_id, sizeof(ids->parent_span_id));
+	ids->has_parent = memcmp(sp->parent_span_id, none, sizeof(none)) != 0;
+	ids->remote_parent = sp->link == SPAN_LINK_HEADER || sp->link == SPAN_LINK_CONNECTION;
+	if ((sp->flags & SPAN_F_TRACE_FROM_HEADER) && parent_based(smp->kind))
+		ids->sampled = sp->trace_flags & 0x01;
 	else
 		ids->sampled = root_decision(smp, ids->trace_id);
 }

@@ -10,13 +10,15 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "spans/span.h"
 
 struct trace_ids {
 	uint8_t trace_id[16];
 	uint8_t span_id[8];
 	uint8_t parent_span_id[8];
 	bool has_parent;
-	bool sampled; /* the decision, and the W3C "sampled" flag sent to the collector */
+	bool remote_parent; /* the parent is in another process (OTLP Span.flags) */
+	bool sampled;	    /* the decision, and the W3C "sampled" flag sent to the collector */
 };
 
 /* A parsed traceparent: version 00 layout (later versions are read the same
@@ -45,11 +47,12 @@ struct sampler {
 };
 
 /*
- * Fills ids for a new span: trace id and parent from traceparent when given
- * (tp may be NULL), else a new trace; a new span id; and the sampling decision.
+ * The ids a span is exported with (core/linker.c gave them) and the sampling
+ * decision: parent-based samplers follow a trace that came with a
+ * traceparent (its sampled flag); everything else is decided on the trace
+ * id, so every span of a trace gets the same answer.
  */
-void trace_ids_make(struct trace_ids *ids, const struct traceparent *tp, const struct sampler *smp,
-		    struct id_rng *rng);
+void trace_ids_for(struct trace_ids *ids, const struct span *sp, const struct sampler *smp);
 
 /* The traceidratio decision alone: deterministic in the trace id, so every
  * agent on the path of a trace decides the same. */

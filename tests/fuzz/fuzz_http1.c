@@ -23,7 +23,8 @@ static void sink_span(void *ctx, struct span *sp)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct http1_stats stats = { 0 };
-	struct http1_sink sink = { .emit = sink_span, .stats = &stats };
+	struct span_sink out = { .emit = sink_span };
+	struct http1_sink sink = { .out = &out, .stats = &stats };
 	struct http1_session s;
 	uint64_t ts = 1;
 
@@ -37,7 +38,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= 3;
 		if (chunk > size)
 			chunk = size;
-		http1_session_feed(&s, ingress, data, chunk, chunk + extra, ts++, &sink);
+		struct protocol_bytes b = { .ingress = ingress,
+					    .data = data,
+					    .captured = chunk,
+					    .total = chunk + extra,
+					    .ts = ts++ };
+
+		http1_session_feed(&s, &b, &sink);
 		data += chunk;
 		size -= chunk;
 	}

@@ -57,7 +57,8 @@ static void fuzz_hpack(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct http2_stats stats = { 0 };
-	struct http2_sink sink = { .emit = sink_span, .stats = &stats };
+	struct span_sink out = { .emit = sink_span };
+	struct http2_sink sink = { .out = &out, .stats = &stats };
 	struct http2_session s;
 	uint64_t ts = 1;
 

@@ -27,23 +27,17 @@
 
 #include <json-c/json.h>
 
-#include "util/log.h"
-#include "k8s/kube_client.h"
+#include "core/clock.h"
+#include "k8s/kube_config_load.h"
+#include "k8s/kube_owners.h"
 #include "k8s/pod_watch.h"
+#include "util/log.h"
 
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void emit(struct json_object *o)
@@ -344,8 +338,8 @@ int main(int argc, char **argv)
 		emit_error("start", ret, strerror(-ret));
 		return 1;
 	}
-	start = mono_ms();
-	while (!stop_signal && (!duration_ms || mono_ms() - start < duration_ms)) {
+	start = clock_mono_ms();
+	while (!stop_signal && (!duration_ms || clock_mono_ms() - start < duration_ms)) {
 		struct pod_watch_stats ws;
 		struct pod_store_stats ss;
 		char now[sizeof(last_stats)];
@@ -372,11 +366,11 @@ int main(int argc, char **argv)
 		}
 		gen = g;
 	}
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	pod_watch_stop();
 	o = json_object_new_object();
 	add_str(o, "event", "stopped");
-	add_u64(o, "stop_ms", mono_ms() - t0);
+	add_u64(o, "stop_ms", clock_mono_ms() - t0);
 	emit(o);
 	emit_pods(store, sopts.max_pods ? sopts.max_pods : POD_STORE_DEFAULT_MAX);
 	emit_state(store, pod_store_generation(store));

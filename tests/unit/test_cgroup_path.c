@@ -151,6 +151,41 @@ static void test_directory_names(void **state)
 	assert_false(cgroup_name_container_id("kubepods.slice", strlen("kubepods.slice"), id, &rt));
 }
 
+static void expect_v2(const char *text, const char *want)
+{
+	const char *path = NULL;
+	size_t len = 0;
+	bool found = cgroup_v2_path(text, strlen(text), &path, &len);
+
+	if (!want) {
+		assert_false(found);
+		return;
+	}
+	assert_true(found);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(path, want, len);
+}
+
+static void test_v2_path(void **state)
+{
+	(void)state;
+	expect_v2("0::/system.slice/nginx.service\n", "/system.slice/nginx.service");
+	/* no newline at the end, and the root cgroup */
+	expect_v2("0::/", "/");
+	/* hybrid: v1 hierarchies first, the unified one last */
+	expect_v2("12:memory:/kubepods/pod" UID "/" ID "\n"
+		  "1:name=systemd:/kubepods/pod" UID "/" ID "\n"
+		  "0::/kubepods/pod" UID "/" ID "\n",
+		  "/kubepods/pod" UID "/" ID);
+	/* inside a cgroup namespace */
+	expect_v2("0::/../../kubepods.slice/x.scope\n", "/../../kubepods.slice/x.scope");
+	/* cgroup v1 only, or lines that only look alike */
+	expect_v2("4:memory:/docker/" ID "\n3:cpu,cpuacct:/docker/" ID "\n", NULL);
+	expect_v2("10::/not-the-unified-one\n", NULL);
+	expect_v2("0:", NULL);
+	expect_v2("", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_near_misses_are_not_ids),
 		cmocka_unit_test(test_random_input_stays_in_bounds),
 		cmocka_unit_test(test_directory_names),
+		cmocka_unit_test(test_v2_path),
 	};
 
 	return cmocka_run_group_tests_name("cgroup_path", tests, NULL, NULL);

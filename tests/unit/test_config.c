@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/config_load.h"
 
 #define NONE ((const char *[]){ NULL })
 
@@ -693,6 +694,301 @@ static void test_format_round_trips(void **state)
 	assert_string_equal(text, "0.25");
 }
 
+/* config_load_trace() with "trace" as argv[0]; *command as it sets it. */
+static int trace(struct sonde_config *c, const char *const *args, int *command, char *err)
+{
+	char *argv[2 * CONFIG_MAX_PIDS + 8] = { "trace" };
+	int argc = 1;
+
+	while (args[argc - 1] && argc < (int)(sizeof(argv) / sizeof(argv[0]))) {
+		argv[argc] = (char *)args[argc - 1];
+		argc++;
+	}
+	err[0] = '\0';
+	return config_load_trace(c, argc, argv, command, err, CONFIG_ERR_LEN);
+}
+
+static void trace_ok(struct sonde_config *c, const char *const *args, int *command)
+{
+	char err[CONFIG_ERR_LEN];
+
+	if (trace(c, args, command, err))
+		fail_msg("unexpected error: %s", err);
+}
+
+static void assert_trace_error(const char *const *args, const char *want)
+{
+	struct sonde_config c;
+	char err[CONFIG_ERR_LEN];
+	int command;
+
+	assert_int_equal(trace(&c, args, &command, err), -EINVAL);
+	assert_string_equal(err, want);
+}
+
+static void test_trace_defaults(void **state)
+{
+	struct sonde_config c;
+	int command;
+
+	(void)state;
+	trace_ok(&c, NONE, &command);
+	assert_int_equal(command, 1); /* argc: no COMMAND */
+	assert_int_equal(c.npids, 0);
+	assert_string_equal(c.comm, "");
+	assert_string_equal(c.cgroup, "");
+	assert_string_equal(c.k8s_kubeconfig, "");
+	assert_string_equal(c.trace.pod, "");
+	assert_string_equal(c.trace.container, "");
+	assert_int_equal(c.trace.duration_ns, 0);
+	assert_int_equal(c.trace.output, TRACE_OUTPUT_TEXT);
+	assert_int_equal(c.capture_bytes, 1024);
+	assert_int_equal(c.max_conns, 16384);
+	assert_false(c.trace.stats);
+	assert_false(c.trace.no_summary);
+	assert_false(c.trace.no_tls);
+	assert_false(c.trace.verbose);
+}
+
+/* Every flag of `sonde trace` (README, "sonde trace"), long and short. */
+static void test_trace_every_option(void **state)
+{
+	struct sonde_config c;
+	int command;
+
+	(void)state;
+	trace_ok(&c, (const char *[]){ "--pid",
+				       "42",
+				       "--comm",
+				       "nginx",
+				       "--cgroup",
+				       "/sys/fs/cgroup/app",
+				       "--kubeconfig",
+				       "/root/kc",
+				       "--duration",
+				       "1.5s",
+				       "--output",
+				       "json",
+				       "--capture-bytes",
+				       "8192",
+				       "--max-conns",
+				       "1048576",
+				       "--stats",
+				       "--no-summary",
+				       "--no-tls",
+				       "--verbose",
+				       NULL },
+		 &command);
+	assert_int_equal(command, 21);
+	assert_int_equal(c.npids, 1);
+	assert_int_equal(c.pids[0], 42);
+	assert_string_equal(c.comm, "nginx");
+	assert_string_equal(c.cgroup, "/sys/fs/cgroup/app");
+	assert_string_equal(c.k8s_kubeconfig, "/root/kc");
+	assert_int_equal(c.trace.duration_ns, 1500000000ull);
+	assert_int_equal(c.trace.output, TRACE_OUTPUT_JSON);
+	assert_int_equal(c.capture_bytes, 8192);
+	assert_int_equal(c.max_conns, 1048576);
+	assert_true(c.trace.stats);
+	assert_true(c.trace.no_summary);
+	assert_true(c.trace.no_tls);
+	assert_true(c.trace.verbose);
+
+	/* the one-letter forms: apart, joined to their value, several in a word */
+	trace_ok(&c,
+		 (const char *[]){ "-p", "7", "-c", "curl", "-g", "/cg", "-d", "500ms", "-o",
+				   "text", "-v", NULL },
+		 &command);
+	assert_int_equal(c.pids[0], 7);
+	assert_string_equal(c.comm, "curl");
+	assert_string_equal(c.cgroup, "/cg");
+	assert_int_equal(c.trace.duration_ns, 500000000ull);
+	assert_int_equal(c.trace.output, TRACE_OUTPUT_TEXT);
+	assert_true(c.trace.verbose);
+	trace_ok(&c, (const char *[]){ "-p42", "-d2m", "-ojson", "-vp", "43", NULL }, &command);
+	assert_int_equal(c.npids, 2);
+	assert_int_equal(c.pids[1], 43);
+	assert_int_equal(c.trace.duration_ns, 120000000000ull);
+	assert_int_equal(c.trace.output, TRACE_OUTPUT_JSON);
+	assert_true(c.trace.verbose);
+	trace_ok(&c, (const char *[]){ "--duration=1h", "--max-conns=16", "-d", "30", NULL },
+		 &command);
+	assert_int_equal(c.trace.duration_ns, 30000000000ull);
+	assert_int_equal(c.max_conns, 16);
+
+	/* the pod and its container */
+	trace_ok(&c,
+		 (const char *[]){ "-P", "shop/checkout-1", "--container", "app", "--kubeconfig",
+				   "/kc", NULL },
+		 &command);
+	assert_string_equal(c.trace.pod, "shop/checkout-1");
+	assert_string_equal(c.trace.container, "app");
+	assert_string_equal(c.k8s_kubeconfig, "/kc");
+	trace_ok(&c, (const char *[]){ "--pod=shop/x", NULL }, &command);
+	assert_string_equal(c.trace.pod, "shop/x");
+}
+
+static void test_trace_pids_repeat(void **state)
+{
+	const char *args[2 * CONFIG_MAX_PIDS + 3] = { NULL };
+	char pids[CONFIG_MAX_PIDS + 1][24];
+	struct sonde_config c;
+	int command;
+
+	(void)state;
+	trace_ok(&c, (const char *[]){ "-p", "1", "--pid", "2", "--pid=3,4", "-p5", NULL },
+		 &command);
+	assert_int_equal(c.npids, 5);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(c.pids[i], (uint32_t)i + 1);
+	/* one process named twice is traced once */
+	trace_ok(&c, (const char *[]){ "-p", "9", "-p", "9", NULL }, &command);
+	assert_int_equal(c.npids, 1);
+
+	for (int i = 0; i <= CONFIG_MAX_PIDS; i++) {
+		snprintf(pids[i], sizeof(pids[i]), "%d", 100 + i);
+		args[2 * i] = "-p";
+		args[2 * i + 1] = pids[i];
+	}
+	assert_trace_error(args, "invalid --pid=164: more than 64 pids");
+}
+
+/* What follows "--", or the first word that is no option, is COMMAND with
+ * its own options; a switch never takes it as a value. */
+static void test_trace_command(void **state)
+{
+	struct sonde_config c;
+	int command;
+
+	(void)state;
+	trace_ok(&c, (const char *[]){ "--stats", "--", "curl", "-s", "--pid", "x", NULL },
+		 &command);
+	assert_int_equal(command, 3);
+	assert_int_equal(c.npids, 0);
+	trace_ok(&c, (const char *[]){ "-o", "json", "python3", "-m", "http.server", NULL },
+		 &command);
+	assert_int_equal(command, 3);
+	trace_ok(&c, (const char *[]){ "--no-summary", "true", NULL }, &command);
+	assert_int_equal(command, 2);
+	assert_true(c.trace.no_summary);
+	trace_ok(&c, (const char *[]){ "-v", "--", NULL }, &command);
+	assert_int_equal(command, 3); /* "--" and nothing after: no COMMAND */
+}
+
+static void test_trace_errors(void **state)
+{
+	struct sonde_config c;
+	char err[CONFIG_ERR_LEN];
+	int command;
+
+	(void)state;
+	assert_trace_error((const char *[]){ "--bogus", NULL }, "unknown option --bogus");
+	assert_trace_error((const char *[]){ "--bogus=1", NULL }, "unknown option --bogus");
+	assert_trace_error((const char *[]){ "-x", NULL }, "unknown option -x");
+	assert_trace_error((const char *[]){ "-vx", NULL }, "unknown option -x");
+	/* `sonde run`'s settings are not `sonde trace`'s, nor --config */
+	assert_trace_error((const char *[]){ "--otlp-endpoint", "http://c", NULL },
+			   "unknown option --otlp-endpoint");
+	assert_trace_error((const char *[]){ "--config", "x.yaml", NULL },
+			   "unknown option --config");
+	assert_trace_error((const char *[]){ "--pid", NULL }, "option --pid needs a value");
+	assert_trace_error((const char *[]){ "-p", NULL }, "option -p needs a value");
+	assert_trace_error((const char *[]){ "--comm", "--stats", NULL },
+			   "option --comm needs a value");
+	assert_trace_error((const char *[]){ "--pid", "x", NULL },
+			   "invalid --pid=x: 'x' is not a process id");
+	assert_trace_error((const char *[]){ "-p", "0", NULL },
+			   "invalid --pid=0: '0' is not a process id");
+	assert_trace_error((const char *[]){ "--comm", "a-name-of-16-char", NULL },
+			   "invalid --comm=a-name-of-16-char: not 1 to 15 characters");
+	assert_trace_error((const char *[]){ "--duration", "soon", NULL },
+			   "invalid --duration=soon: not a duration such as 30s, 500ms or 2m");
+	assert_trace_error((const char *[]){ "-d", "0", NULL },
+			   "invalid --duration=0: not a duration such as 30s, 500ms or 2m");
+	assert_trace_error((const char *[]){ "-d", "-1s", NULL },
+			   "invalid --duration=-1s: not a duration such as 30s, 500ms or 2m");
+	assert_trace_error((const char *[]){ "-d", "5d", NULL },
+			   "invalid --duration=5d: not a duration such as 30s, 500ms or 2m");
+	assert_trace_error((const char *[]){ "-d", "1e30h", NULL },
+			   "invalid --duration=1e30h: not a duration such as 30s, 500ms or 2m");
+	assert_trace_error((const char *[]){ "-o", "xml", NULL },
+			   "invalid --output=xml: expected one of text, json");
+	assert_trace_error((const char *[]){ "--capture-bytes", "0", NULL },
+			   "invalid --capture-bytes=0: not an integer between 1 and 8192");
+	assert_trace_error((const char *[]){ "--capture-bytes", "8193", NULL },
+			   "invalid --capture-bytes=8193: not an integer between 1 and 8192");
+	assert_trace_error((const char *[]){ "--max-conns", "15", NULL },
+			   "invalid --max-conns=15: not an integer between 16 and 1048576");
+	assert_trace_error((const char *[]){ "--max-conns", "1048577", NULL },
+			   "invalid --max-conns=1048577: not an integer between 16 and 1048576");
+	assert_trace_error((const char *[]){ "--container", "app", NULL },
+			   "--container needs --pod NAMESPACE/NAME");
+	assert_trace_error((const char *[]){ "--pod", "a/b", "--cgroup", "/cg", NULL },
+			   "--pod cannot be combined with --cgroup or a command");
+	assert_trace_error((const char *[]){ "--pod", "a/b", "--", "ls", NULL },
+			   "--pod cannot be combined with --cgroup or a command");
+
+	/* --help wins over what follows, not over a mistake before it */
+	assert_int_equal(
+		trace(&c, (const char *[]){ "-p", "1", "--help", "--bogus", NULL }, &command, err),
+		1);
+	assert_int_equal(trace(&c, (const char *[]){ "-vh", NULL }, &command, err), 1);
+	assert_int_equal(trace(&c, (const char *[]){ "--bogus", "-h", NULL }, &command, err),
+			 -EINVAL);
+	/* COMMAND's own --help is its own */
+	assert_int_equal(trace(&c, (const char *[]){ "--", "curl", "--help", NULL }, &command, err),
+			 0);
+}
+
+/* A setting both commands take is one definition: same key, same range,
+ * same field; `sonde run` has none of `sonde trace`'s own flags. */
+static void test_trace_table_shares_run_rows(void **state)
+{
+	size_t n, shared = 0;
+	const struct config_setting *t = config_trace_settings(&n);
+	char err[CONFIG_ERR_LEN];
+	struct sonde_config c;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		const struct config_setting *r = config_find(t[i].key);
+
+		assert_non_null(t[i].flag);
+		assert_non_null(t[i].help);
+		assert_ptr_equal(config_find_flag(CONFIG_TRACE, t[i].flag, strlen(t[i].flag)),
+				 &t[i]);
+		if (t[i].short_flag)
+			assert_ptr_equal(config_find_short(CONFIG_TRACE, t[i].short_flag), &t[i]);
+		if (!r) {
+			assert_int_equal(strncmp(t[i].key, "trace.", 6), 0);
+			assert_null(config_find_flag(CONFIG_RUN, t[i].flag, strlen(t[i].flag)));
+			continue;
+		}
+		shared++;
+		assert_string_equal(r->flag, t[i].flag);
+		assert_string_equal(r->env, t[i].env);
+		assert_string_equal(r->help, t[i].help);
+		assert_int_equal(r->type, t[i].type);
+		assert_int_equal(r->min, t[i].min);
+		assert_int_equal(r->max, t[i].max);
+		assert_int_equal(r->offset, t[i].offset);
+		assert_int_equal(r->size, t[i].size);
+	}
+	/* pid, comm, cgroup, kubeconfig, capture-bytes, max-conns */
+	assert_int_equal(shared, 6);
+	assert_int_equal(n, 6 + 8);
+	/* `sonde run` knows no short forms, nor trace's flags */
+	assert_null(config_find_short(CONFIG_RUN, 'p'));
+	assert_load_error((const char *[]){ "--duration", "1s", NULL }, NONE,
+			  "unknown option --duration");
+	assert_load_error((const char *[]){ "-p", "1", NULL }, NONE, "unknown option -p");
+	config_init(&c);
+	assert_int_equal(config_load_yaml_text(&c, "trace: {stats: true}\n", 21, "sonde.yaml", err,
+					       sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "sonde.yaml:1: unknown setting 'trace'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -715,6 +1011,12 @@ int main(void)
 		cmocka_unit_test(test_settings_table),
 		cmocka_unit_test(test_k8s_settings),
 		cmocka_unit_test(test_format_round_trips),
+		cmocka_unit_test(test_trace_defaults),
+		cmocka_unit_test(test_trace_every_option),
+		cmocka_unit_test(test_trace_pids_repeat),
+		cmocka_unit_test(test_trace_command),
+		cmocka_unit_test(test_trace_errors),
+		cmocka_unit_test(test_trace_table_shares_run_rows),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

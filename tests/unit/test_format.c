@@ -7,10 +7,12 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "cli/format.h"
+#include "spans/span_attrs.h"
 #include "util/json.h"
 
 static struct span sample(enum span_kind kind)
@@ -45,7 +47,7 @@ static void test_json_server_span(void **state)
 	char buf[4096];
 
 	(void)state;
-	assert_true(format_span_json(&s, buf, sizeof(buf)) > 0);
+	assert_true(format_span_json(&s, true, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "\"kind\":\"server\""));
 	assert_non_null(strstr(buf, "\"name\":\"POST\""));
 	assert_non_null(strstr(buf, "\"time\":\"2025-11-24T16:00:00.123456789Z\""));
@@ -78,7 +80,7 @@ static void test_json_client_error_span(void **state)
 	(void)state;
 	s.status = 404;
 	s.host[0] = '\0';
-	assert_true(format_span_json(&s, buf, sizeof(buf)) > 0);
+	assert_true(format_span_json(&s, true, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "\"kind\":\"client\""));
 	assert_non_null(strstr(buf, "\"error.type\":\"404\""));
 	/* no Host: the server is the connected peer */
@@ -88,7 +90,7 @@ static void test_json_client_error_span(void **state)
 
 	s.status = 0;
 	s.flags = SPAN_F_NO_RESPONSE;
-	assert_true(format_span_json(&s, buf, sizeof(buf)) > 0);
+	assert_true(format_span_json(&s, true, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "\"error.type\":\"no_response\""));
 	assert_null(strstr(buf, "http.response.status_code"));
 }
@@ -101,7 +103,7 @@ static void test_json_escapes_hostile_bytes(void **state)
 	(void)state;
 	strcpy(s.target, "/a\"b\\c\x01\xff\xc3\xa9");
 	strcpy(s.user_agent, "evil\r\n{\"kind\":1}");
-	assert_true(format_span_json(&s, buf, sizeof(buf)) > 0);
+	assert_true(format_span_json(&s, true, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "\"url.path\":\"/a\\\"b\\\\c\\u0001\xef\xbf\xbd\xc3\xa9\""));
 	assert_non_null(
 		strstr(buf, "\"user_agent.original\":\"evil\\u000d\\u000a{\\\"kind\\\":1}\""));
@@ -113,7 +115,7 @@ static void test_json_overflow_reported(void **state)
 	char buf[64];
 
 	(void)state;
-	assert_int_equal(format_span_json(&s, buf, sizeof(buf)), -1);
+	assert_int_equal(format_span_json(&s, true, buf, sizeof(buf)), -1);
 	assert_true(strlen(buf) < sizeof(buf));
 }
 
@@ -146,7 +148,7 @@ static void test_grpc_span(void **state)
 	s.status = 200;
 	s.flags = SPAN_F_GRPC | SPAN_F_GRPC_STATUS;
 	s.grpc_status = 12;
-	assert_true(format_span_json(&s, buf, sizeof(buf)) > 0);
+	assert_true(format_span_json(&s, true, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "\"name\":\"grpc.health.v1.Health/Check\""));
 	assert_non_null(strstr(buf, "\"rpc.system\":\"grpc\""));
 	assert_non_null(strstr(buf, "\"rpc.service\":\"grpc.health.v1.Health\""));
@@ -162,7 +164,7 @@ static void test_grpc_span(void **state)
 	assert_non_null(strstr(buf, " h2"));
 	/* Plain HTTP/2 keeps the HTTP keys, version 2. */
 	s.flags = 0;
-	assert_true(format_span_json(&s, buf, sizeof(buf)) > 0);
+	assert_true(format_span_json(&s, true, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "\"name\":\"POST\""));
 	assert_non_null(strstr(buf, "\"http.response.status_code\":200"));
 	assert_non_null(strstr(buf, "\"network.protocol.version\":\"2\""));
@@ -184,26 +186,108 @@ static void test_durations(void **state)
 	assert_string_equal(buf, "2.50s");
 }
 
-static void test_split_host(void **state)
+/* The README's example ("sonde trace"), key for key and in its order; only
+ * the attributes of span_attrs_build() follow the span's own keys. */
+static void test_json_readme_example(void **state)
 {
-	const char *h;
-	uint16_t port;
+	struct span s = { 0 };
+	char buf[4096];
 
 	(void)state;
-	assert_int_equal(format_split_host("[::1]:8080", &h, &port), 3);
-	assert_memory_equal(h, "::1", 3);
-	assert_int_equal(port, 8080);
-	assert_int_equal(format_split_host("a.example", &h, &port), 9);
-	assert_int_equal(port, 0);
-	assert_int_equal(format_split_host("a.example:81", &h, &port), 9);
-	assert_int_equal(port, 81);
-	assert_int_equal(format_split_host("a.example:65535", &h, &port), 9);
-	assert_int_equal(port, 65535);
-	/* Out of range or not a number: no port, rather than one wrapped. */
-	assert_int_equal(format_split_host("a.example:65536", &h, &port), 9);
-	assert_int_equal(port, 0);
-	assert_int_equal(format_split_host("a.example:x1", &h, &port), 9);
-	assert_int_equal(port, 0);
+	s.kind = SPAN_SERVER;
+	s.pid = 4242;
+	strcpy(s.comm, "python3");
+	s.start_ns = 1795635721123456789ull;
+	s.end_ns = 1795635721124268789ull;
+	strcpy(s.method, "GET");
+	strcpy(s.target, "/api/cart/1?x=1");
+	s.status = 200;
+	s.version_minor = 1;
+	s.response_body_bytes = 14;
+	s.local.family = AF_INET;
+	s.local.port = 8000;
+	inet_pton(AF_INET, "127.0.0.1", s.local.addr);
+	s.peer = s.local;
+	s.peer.port = 51234;
+	strcpy(s.user_agent, "curl/7.88.1");
+	memcpy(s.trace_id, "\x4b\xf9\x2f\x35\x77\xb3\x4d\xa6\xa3\xce\x92\x9d\x0e\x0e\x47\x36", 16);
+	memcpy(s.span_id, "\x00\xf0\x67\xaa\x0b\xa9\x02\xb7", 8);
+	memcpy(s.parent_span_id, "\x53\x99\x5c\x3f\x42\xcd\x8a\xd8", 8);
+	s.link = SPAN_LINK_CONNECTION;
+	assert_true(format_span_json(&s, true, buf, sizeof(buf)) > 0);
+	assert_string_equal(
+		buf,
+		"{\"time\":\"2026-11-25T19:42:01.123456789Z\",\"kind\":\"server\",\"name\":\"GET\","
+		"\"start_time_unix_nano\":1795635721123456789,"
+		"\"end_time_unix_nano\":1795635721124268789,\"duration_ns\":812000,"
+		"\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"span_id\":"
+		"\"00f067aa0ba902b7\","
+		"\"parent_span_id\":\"53995c3f42cd8ad8\",\"sonde.link\":\"connection\","
+		"\"process.pid\":4242,\"process.executable.name\":\"python3\","
+		"\"http.request.method\":\"GET\",\"url.path\":\"/api/cart/"
+		"1\",\"url.query\":\"x=1\","
+		"\"url.scheme\":\"http\",\"http.response.status_code\":200,"
+		"\"network.protocol.name\":\"http\",\"network.protocol.version\":\"1.1\","
+		"\"server.address\":\"127.0.0.1\",\"server.port\":8000,"
+		"\"client.address\":\"127.0.0.1\",\"client.port\":51234,"
+		"\"network.peer.address\":\"127.0.0.1\",\"network.peer.port\":51234,"
+		"\"network.local.address\":\"127.0.0.1\",\"network.local.port\":8000,"
+		"\"http.request.body.size\":0,\"http.response.body.size\":14,"
+		"\"user_agent.original\":\"curl/7.88.1\"}");
+	/* url.query follows the same flag as the OTLP encoder's */
+	assert_true(format_span_json(&s, false, buf, sizeof(buf)) > 0);
+	assert_null(strstr(buf, "url.query"));
+	assert_non_null(strstr(buf, "\"url.path\":\"/api/cart/1\""));
+}
+
+/* Every attribute the OTLP encoder gets is in the JSON object, with the same
+ * value: the two outputs share one mapping. */
+static void test_json_has_every_attribute(void **state)
+{
+	struct span s = sample(SPAN_CLIENT);
+	struct span_attrs a;
+	char buf[8192], want[1024];
+
+	(void)state;
+	s.status = 503;
+	s.version_major = 2;
+	s.stream_id = 5;
+	s.flags = SPAN_F_TLS | SPAN_F_RESET | SPAN_F_HEAD_TRUNCATED;
+	strcpy(s.traceparent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+	assert_true(format_span_json(&s, true, buf, sizeof(buf)) > 0);
+	span_attrs_build(&a, &s, NULL, SPAN_ATTRS_QUERY);
+	assert_true(a.n >= 15);
+	for (int i = 0; i < a.n; i++) {
+		const struct attr *at = &a.items[i];
+
+		if (at->type == ATTR_STR)
+			snprintf(want, sizeof(want), "\"%s\":\"%.*s\"", at->key, (int)at->str_len,
+				 at->str);
+		else
+			snprintf(want, sizeof(want), "\"%s\":%lld", at->key, (long long)at->num);
+		if (!strstr(buf, want))
+			fail_msg("%s not in %s", want, buf);
+	}
+	assert_non_null(strstr(buf, "\"sonde.traceparent\":\"00-0af7651916cd43dd8448eb211c80319c"));
+	assert_non_null(strstr(buf, "\"sonde.http2.stream_id\":5,\"sonde.http2.reset\":true,"
+				    "\"sonde.truncated\":true}"));
+	assert_non_null(strstr(buf, "\"url.scheme\":\"https\""));
+}
+
+static void test_json_integers(void **state)
+{
+	char buf[128];
+	struct json_buf j;
+
+	(void)state;
+	json_begin(&j, buf, sizeof(buf));
+	json_i64(&j, "a", 0);
+	json_i64(&j, "b", -42);
+	json_i64(&j, "c", INT64_MIN);
+	json_u64(&j, "d", UINT64_MAX);
+	assert_true(json_end(&j) > 0);
+	assert_string_equal(buf, "{\"a\":0,\"b\":-42,\"c\":-9223372036854775808,"
+				 "\"d\":18446744073709551615}");
 }
 
 /* `sonde probe --programs --output json` nests an array this way. */
@@ -235,7 +319,9 @@ int main(void)
 		cmocka_unit_test(test_console_line),
 		cmocka_unit_test(test_grpc_span),
 		cmocka_unit_test(test_durations),
-		cmocka_unit_test(test_split_host),
+		cmocka_unit_test(test_json_readme_example),
+		cmocka_unit_test(test_json_has_every_attribute),
+		cmocka_unit_test(test_json_integers),
 		cmocka_unit_test(test_json_raw_value),
 	};
 

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "k8s/kube_config.h"
+#include "k8s/kube_config_load.h"
 
 static char dir[256];
 

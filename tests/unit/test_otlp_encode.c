@@ -130,6 +130,7 @@ static void test_traces_grouped_by_resource(void **state)
 	es[0] = server_span(shop, "/items/42", 200, "/items/{id}", 0x20);
 	memcpy(es[0].ids.parent_span_id, parent, 8);
 	es[0].ids.has_parent = true;
+	es[0].ids.remote_parent = true;
 
 	es[1] = server_span(billing, "/charge", 201, "/charge", 0x30);
 	es[1].span.kind = SPAN_CLIENT;

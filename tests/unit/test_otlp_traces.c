@@ -99,7 +99,7 @@ static otlp_span *ref_encode_span(struct arena *a, const struct export_span *es,
 		s->parent_span_id.data = (uint8_t *)es->ids.parent_span_id;
 		s->parent_span_id.len = sizeof(es->ids.parent_span_id);
 	}
-	s->flags = (es->ids.sampled ? 0x01u : 0) | 0x100u | (es->ids.has_parent ? 0x200u : 0);
+	s->flags = (es->ids.sampled ? 0x01u : 0) | 0x100u | (es->ids.remote_parent ? 0x200u : 0);
 	s->name = ref_span_name(a, es);
 	s->kind = es->span.kind == SPAN_SERVER
 			  ? OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_SERVER
@@ -107,7 +107,8 @@ static otlp_span *ref_encode_span(struct arena *a, const struct export_span *es,
 	s->start_time_unix_nano = es->span.start_ns;
 	s->end_time_unix_nano = es->span.end_ns;
 
-	span_attrs_build(attrs, &es->span, es->route[0] ? es->route : NULL, with_query);
+	span_attrs_build(attrs, &es->span, es->route[0] ? es->route : NULL,
+			 with_query ? SPAN_ATTRS_QUERY : 0);
 	for (int i = 0; i < attrs->n; i++) {
 		otlp_kv *kv = ref_kv_attr(a, &attrs->items[i]);
 
@@ -540,6 +541,7 @@ static void random_span(struct export_span *es, struct resource *const *res, siz
 		es->ids.parent_span_id[i] = (uint8_t)rnd();
 	}
 	es->ids.has_parent = pick(2);
+	es->ids.remote_parent = es->ids.has_parent && pick(2);
 	es->ids.sampled = pick(4) != 0;
 }
 

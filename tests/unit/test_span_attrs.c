@@ -427,7 +427,7 @@ static void test_attrs_of_server_span(void **state)
 	endpoint(&s.local, AF_INET, "10.0.0.1", 8443);
 	endpoint(&s.peer, AF_INET6, "::ffff:10.0.0.9", 51000);
 
-	span_attrs_build(&a, &s, "/caf\xe9/{id}", false);
+	span_attrs_build(&a, &s, "/caf\xe9/{id}", 0);
 	assert_str_attr(&a, "http.request.method", "POST");
 	assert_str_attr(&a, "url.path", "/caf" FFFD "/42");
 	assert_null(find_attr(&a, "url.query"));
@@ -446,7 +446,7 @@ static void test_attrs_of_server_span(void **state)
 	assert_str_attr(&a, "user_agent.original", "curl/8.5.0");
 	assert_str_attr(&a, "error.type", "502");
 
-	span_attrs_build(&a, &s, NULL, true);
+	span_attrs_build(&a, &s, NULL, SPAN_ATTRS_QUERY);
 	assert_str_attr(&a, "url.query", "q=" FFFD "&x=1#frag");
 	assert_null(find_attr(&a, "http.route"));
 }
@@ -462,7 +462,7 @@ static void test_attrs_of_client_span_without_response(void **state)
 	s.version_minor = 1;
 	strcpy(s.target, "/api/v1?page=2");
 	endpoint(&s.peer, AF_INET, "192.0.2.1", 80);
-	span_attrs_build(&a, &s, "/", true);
+	span_attrs_build(&a, &s, "/", SPAN_ATTRS_QUERY);
 	/* plain ASCII is referred to in the span, cut where the path ends */
 	assert_str_attr(&a, "url.path", "/api/v1");
 	assert_str_attr(&a, "url.query", "page=2");
@@ -488,7 +488,7 @@ static void test_attrs_fit_with_longest_fields(void **state)
 	memset(s.host, '\xfe', sizeof(s.host) - 1);
 	memset(s.user_agent, '\xfd', sizeof(s.user_agent) - 1);
 	endpoint(&s.peer, AF_INET6, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 65535);
-	span_attrs_build(&a, &s, "/\xff\xff/{id}", true);
+	span_attrs_build(&a, &s, "/\xff\xff/{id}", SPAN_ATTRS_QUERY);
 	assert_true(a.used <= sizeof(a.scratch));
 	/* nothing cut or left out */
 	assert_int_equal(find_attr(&a, "url.path")->str_len, 3 * (sizeof(s.target) - 2) + 1);
@@ -510,6 +510,135 @@ static void test_attrs_fit_with_longest_fields(void **state)
 	assert_int_attr(&a, "http.response.status_code", 200);
 }
 
+/* The keys only `sonde trace` prints come with SPAN_ATTRS_CONSOLE, in the
+ * same list as every other attribute. */
+static void test_attrs_console_keys(void **state)
+{
+	struct span s = base(SPAN_SERVER, "");
+	struct span_attrs a;
+
+	(void)state;
+	endpoint(&s.local, AF_INET6, "::1", 8443);
+	endpoint(&s.peer, AF_INET, "10.0.0.9", 51000);
+	strcpy(s.traceparent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+	s.version_major = 2;
+	s.stream_id = 7;
+	s.flags = SPAN_F_RESET | SPAN_F_LOST_SYNC;
+	span_attrs_build(&a, &s, NULL, 0);
+	assert_null(find_attr(&a, "network.local.address"));
+	assert_null(find_attr(&a, "sonde.traceparent"));
+	assert_null(find_attr(&a, "sonde.http2.stream_id"));
+	assert_null(find_attr(&a, "sonde.http2.reset"));
+	assert_null(find_attr(&a, "sonde.truncated"));
+
+	span_attrs_build(&a, &s, NULL, SPAN_ATTRS_CONSOLE);
+	assert_str_attr(&a, "network.local.address", "::1");
+	assert_int_attr(&a, "network.local.port", 8443);
+	assert_str_attr(&a, "sonde.traceparent",
+			"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+	assert_int_attr(&a, "sonde.http2.stream_id", 7);
+	assert_int_equal(find_attr(&a, "sonde.http2.reset")->type, ATTR_BOOL);
+	assert_int_equal(find_attr(&a, "sonde.http2.reset")->num, 1);
+	assert_int_equal(find_attr(&a, "sonde.truncated")->num, 1);
+	assert_str_attr(&a, "network.protocol.version", "2");
+
+	/* gRPC calls: body sizes on the console only, never http.* otherwise */
+	strcpy(s.target, "/pkg.Svc/Get");
+	s.flags = SPAN_F_GRPC | SPAN_F_GRPC_STATUS;
+	s.request_body_bytes = 10;
+	s.response_body_bytes = 20;
+	span_attrs_build(&a, &s, NULL, SPAN_ATTRS_QUERY);
+	assert_str_attr(&a, "rpc.service", "pkg.Svc");
+	assert_null(find_attr(&a, "http.request.body.size"));
+	assert_null(find_attr(&a, "http.response.body.size"));
+	span_attrs_build(&a, &s, NULL, SPAN_ATTRS_CONSOLE);
+	assert_int_attr(&a, "http.request.body.size", 10);
+	assert_int_attr(&a, "http.response.body.size", 20);
+	assert_null(find_attr(&a, "http.request.method"));
+	assert_null(find_attr(&a, "sonde.truncated"));
+}
+
+/* A span with every field set gives every attribute, none dropped for want
+ * of room (SPAN_ATTRS_MAX), and its strings fit the scratch area even when
+ * every byte is invalid. */
+static void test_attrs_fullest_span(void **state)
+{
+	static const char *const keys[] = {
+		"http.request.method",
+		"url.path",
+		"url.query",
+		"url.scheme",
+		"http.route",
+		"http.response.status_code",
+		"network.protocol.name",
+		"network.protocol.version",
+		"server.address",
+		"server.port",
+		"client.address",
+		"client.port",
+		"network.peer.address",
+		"network.peer.port",
+		"network.local.address",
+		"network.local.port",
+		"http.request.body.size",
+		"http.response.body.size",
+		"user_agent.original",
+		"sonde.traceparent",
+		"error.type",
+		"sonde.http2.stream_id",
+		"sonde.http2.reset",
+		"sonde.truncated",
+	};
+	struct span s = base(SPAN_SERVER, "");
+	struct span_attrs a;
+
+	(void)state;
+	memset(s.method, '\xfc', sizeof(s.method) - 1);
+	memset(s.target, '\xff', sizeof(s.target) - 1);
+	s.target[0] = '/';
+	s.target[200] = '?';
+	memset(s.host, '\xfe', sizeof(s.host) - 1);
+	memset(s.user_agent, '\xfd', sizeof(s.user_agent) - 1);
+	memset(s.traceparent, '\xfb', sizeof(s.traceparent) - 1);
+	endpoint(&s.local, AF_INET6, "2001:db8:ffff:ffff:ffff:ffff:ffff:fffe", 65534);
+	endpoint(&s.peer, AF_INET6, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 65535);
+	s.status = 503;
+	s.stream_id = 1;
+	s.flags = SPAN_F_RESET | SPAN_F_TARGET_TRUNCATED;
+	span_attrs_build(&a, &s, "/\xff\xff/{id}", SPAN_ATTRS_QUERY | SPAN_ATTRS_CONSOLE);
+	assert_int_equal(a.n, (int)(sizeof(keys) / sizeof(keys[0])));
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		assert_string_equal(a.items[i].key, keys[i]);
+	assert_true(a.used <= sizeof(a.scratch));
+	assert_int_equal(find_attr(&a, "sonde.traceparent")->str_len,
+			 3 * (sizeof(s.traceparent) - 1));
+	assert_int_equal(find_attr(&a, "user_agent.original")->str_len,
+			 3 * (sizeof(s.user_agent) - 1));
+	assert_str_attr(&a, "network.local.address", "2001:db8:ffff:ffff:ffff:ffff:ffff:fffe");
+}
+
+static void test_split_host(void **state)
+{
+	const char *h;
+	uint16_t port;
+
+	(void)state;
+	assert_int_equal(span_split_host("[::1]:8080", &h, &port), 3);
+	assert_memory_equal(h, "::1", 3);
+	assert_int_equal(port, 8080);
+	assert_int_equal(span_split_host("a.example", &h, &port), 9);
+	assert_int_equal(port, 0);
+	assert_int_equal(span_split_host("a.example:81", &h, &port), 9);
+	assert_int_equal(port, 81);
+	assert_int_equal(span_split_host("a.example:65535", &h, &port), 9);
+	assert_int_equal(port, 65535);
+	/* Out of range or not a number: no port, rather than one wrapped. */
+	assert_int_equal(span_split_host("a.example:65536", &h, &port), 9);
+	assert_int_equal(port, 0);
+	assert_int_equal(span_split_host("a.example:x1", &h, &port), 9);
+	assert_int_equal(port, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +654,9 @@ int main(void)
 		cmocka_unit_test(test_attrs_of_server_span),
 		cmocka_unit_test(test_attrs_of_client_span_without_response),
 		cmocka_unit_test(test_attrs_fit_with_longest_fields),
+		cmocka_unit_test(test_attrs_console_keys),
+		cmocka_unit_test(test_attrs_fullest_span),
+		cmocka_unit_test(test_split_host),
 	};
 
 	return cmocka_run_group_tests_name("span_attrs", tests, NULL, NULL);

@@ -93,61 +93,80 @@ static void test_parse_future_version(void **state)
 	assert_int_equal(tp.flags, 0x00);
 }
 
+/* A span as the linker hands it out: continuing a caller's traceparent, or
+ * the root of a new trace. */
+static struct span span_from(const char *traceparent, uint64_t seed)
+{
+	struct span sp;
+	struct traceparent tp;
+	struct id_rng rng;
+	uint64_t v;
+
+	memset(&sp, 0, sizeof(sp));
+	id_rng_seed(&rng, seed);
+	v = id_rng_next(&rng);
+	memcpy(sp.span_id, &v, 8);
+	if (traceparent) {
+		assert_int_equal(traceparent_parse(traceparent, &tp), 0);
+		memcpy(sp.trace_id, tp.trace_id, 16);
+		memcpy(sp.parent_span_id, tp.parent_id, 8);
+		sp.trace_flags = tp.flags;
+		sp.link = SPAN_LINK_HEADER;
+		sp.flags |= SPAN_F_TRACE_FROM_HEADER;
+	} else {
+		v = id_rng_next(&rng);
+		memcpy(sp.trace_id, &v, 8);
+		v = id_rng_next(&rng);
+		memcpy(sp.trace_id + 8, &v, 8);
+	}
+	return sp;
+}
+
 static void test_ids_continue_the_parent(void **state)
 {
 	struct sampler smp = { .kind = SAMPLER_ALWAYS_ON };
-	struct traceparent tp;
-	struct trace_ids ids, again;
-	struct id_rng rng;
+	struct span sp = span_from("00-" TP_TRACE "-" TP_PARENT "-01", 1);
+	struct trace_ids ids;
 
 	(void)state;
-	id_rng_seed(&rng, 1);
-	assert_int_equal(traceparent_parse("00-" TP_TRACE "-" TP_PARENT "-01", &tp), 0);
-	trace_ids_make(&ids, &tp, &smp, &rng);
+	trace_ids_for(&ids, &sp, &smp);
 	assert_memory_equal(ids.trace_id, tp_trace, 16);
 	assert_memory_equal(ids.parent_span_id, tp_parent, 8);
 	assert_true(ids.has_parent);
+	assert_true(ids.remote_parent);
 	assert_true(ids.sampled);
+	assert_memory_equal(ids.span_id, sp.span_id, 8);
 	assert_memory_not_equal(ids.span_id, zero8, 8);
 	assert_memory_not_equal(ids.span_id, tp_parent, 8);
-
-	/* each span of the trace gets its own id */
-	trace_ids_make(&again, &tp, &smp, &rng);
-	assert_memory_equal(again.trace_id, tp_trace, 16);
-	assert_memory_not_equal(again.span_id, ids.span_id, 8);
 }
 
 static void test_ids_start_a_trace(void **state)
 {
 	struct sampler smp = { .kind = SAMPLER_ALWAYS_ON };
 	static const uint8_t zero16[16];
-	struct trace_ids a, b;
-	struct id_rng rng;
+	struct span a = span_from(NULL, 2), b = span_from(NULL, 3);
+	struct trace_ids ia, ib;
 
 	(void)state;
-	id_rng_seed(&rng, 2);
-	trace_ids_make(&a, NULL, &smp, &rng);
-	trace_ids_make(&b, NULL, &smp, &rng);
-	assert_false(a.has_parent);
-	assert_memory_equal(a.parent_span_id, zero8, 8);
-	assert_memory_not_equal(a.trace_id, zero16, 16);
-	assert_memory_not_equal(a.span_id, zero8, 8);
-	assert_memory_not_equal(a.trace_id, b.trace_id, 16);
-	assert_memory_not_equal(a.span_id, b.span_id, 8);
+	trace_ids_for(&ia, &a, &smp);
+	trace_ids_for(&ib, &b, &smp);
+	assert_false(ia.has_parent);
+	assert_false(ia.remote_parent);
+	assert_memory_equal(ia.parent_span_id, zero8, 8);
+	assert_memory_not_equal(ia.trace_id, zero16, 16);
+	assert_memory_not_equal(ia.span_id, zero8, 8);
+	assert_memory_not_equal(ia.trace_id, ib.trace_id, 16);
+	assert_memory_not_equal(ia.span_id, ib.span_id, 8);
 }
 
 /* The decision for one span, with or without a parent sampled or not. */
 static bool decide(enum sampler_kind kind, double ratio, const char *traceparent)
 {
 	struct sampler smp = { .kind = kind, .ratio = ratio };
-	struct traceparent tp;
+	struct span sp = span_from(traceparent, 3);
 	struct trace_ids ids;
-	struct id_rng rng;
 
-	id_rng_seed(&rng, 3);
-	if (traceparent)
-		assert_int_equal(traceparent_parse(traceparent, &tp), 0);
-	trace_ids_make(&ids, traceparent ? &tp : NULL, &smp, &rng);
+	trace_ids_for(&ids, &sp, &smp);
 	return ids.sampled;
 }
 
@@ -181,12 +200,12 @@ static int sampled_of(enum sampler_kind kind, double ratio, int n)
 {
 	struct sampler smp = { .kind = kind, .ratio = ratio };
 	struct trace_ids ids;
-	struct id_rng rng;
 	int kept = 0;
 
-	id_rng_seed(&rng, 4);
 	for (int i = 0; i < n; i++) {
-		trace_ids_make(&ids, NULL, &smp, &rng);
+		struct span sp = span_from(NULL, 4 + (uint64_t)i * 7919);
+
+		trace_ids_for(&ids, &sp, &smp);
 		kept += ids.sampled;
 	}
 	return kept;
@@ -213,7 +232,7 @@ static void test_traceidratio_is_deterministic(void **state)
 	struct id_rng rng;
 
 	(void)state;
-	/* every agent on a trace's path decides the same for its trace id,
+	/* every agent on a trace's path, and every span of it, decides the same for its trace id,
 	 * whatever its own generator says */
 	id_rng_seed(&rng, 5);
 	for (int i = 0; i < 200; i++) {
@@ -228,11 +247,16 @@ static void test_traceidratio_is_deterministic(void **state)
 		tp.parent_id[7] = 1;
 		tp.flags = i & 1;
 		first = sampler_ratio_keeps(0.25, tp.trace_id);
+		/* every span of the trace, however it was linked */
 		for (int k = 0; k < 3; k++) {
-			struct id_rng other;
+			struct span sp = span_from(NULL, 100 + (uint64_t)k);
 
-			id_rng_seed(&other, 100 + (uint64_t)k);
-			trace_ids_make(&ids, &tp, &smp, &other);
+			memcpy(sp.trace_id, tp.trace_id, 16);
+			sp.link = k == 0   ? SPAN_LINK_HEADER
+				  : k == 1 ? SPAN_LINK_THREAD
+					   : SPAN_LINK_CONNECTION;
+			sp.trace_flags = tp.flags;
+			trace_ids_for(&ids, &sp, &smp);
 			assert_int_equal(ids.sampled, first);
 		}
 	}

@@ -471,6 +471,8 @@ static int head_done(struct http1_parser *p, const char *s, size_t len, bool cut
 		return -EBADMSG;
 	}
 	h.begin_ts = p->head_ts;
+	h.begin_seq = p->head_seq;
+	h.begin_seq_kind = p->head_seq_kind;
 	p->in_message = true;
 	p->body_bytes = 0;
 	p->last_ts = ts;
@@ -570,6 +572,8 @@ static int take_head(struct http1_parser *p, const uint8_t *data, size_t capture
 			return -EBADMSG;
 		}
 		p->head_ts = ts;
+		p->head_seq = p->feed_seq + (uint32_t)*pos;
+		p->head_seq_kind = p->feed_seq_kind;
 		lines.n = 0;
 		end = find_head_end(d, avail, 0, &lines);
 		if (end) {

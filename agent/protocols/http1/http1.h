@@ -58,6 +58,10 @@ struct http1_head {
 	uint32_t head_bytes; /* bytes of start line and headers, CRLFs included,
 			      * when known (not truncated) */
 	uint64_t begin_ts;   /* ts of the feed that carried the first byte */
+	/* Where the first byte sits in the TCP stream (enum span_exchange_kind;
+	 * 0: unknown), from the feed_seq the caller gave the parser. */
+	uint32_t begin_seq;
+	uint8_t begin_seq_kind;
 };
 
 enum http1_end_flags {
@@ -110,7 +114,13 @@ struct http1_parser {
 	uint64_t body_bytes; /* wire bytes of the current body so far */
 	uint64_t last_ts;    /* ts of the last feed that carried bytes of the message */
 	uint64_t head_ts;    /* ts of the feed that carried the head's first byte */
-	char *buf;	     /* partial head or partial chunk line, malloc'd */
+	/* Set by the caller before each feed: where the feed's first byte sits
+	 * in the TCP stream (kind 0: unknown). */
+	uint32_t feed_seq;
+	uint8_t feed_seq_kind;
+	uint32_t head_seq; /* ... and the head's first byte */
+	uint8_t head_seq_kind;
+	char *buf; /* partial head or partial chunk line, malloc'd */
 	uint32_t buf_len;
 	uint32_t buf_cap;
 	uint32_t errors; /* garbage or framing errors seen */

@@ -9,8 +9,7 @@ struct http1_conn {
 
 static struct http1_sink sink_of(struct http1_conn *c, const struct span_sink *out)
 {
-	return (struct http1_sink){ .emit = out->emit,
-				    .ctx = out->ctx,
+	return (struct http1_sink){ .out = out,
 				    .stats = &c->shared->stats,
 				    .pool = &c->shared->pool };
 }
@@ -23,14 +22,12 @@ static void open_conn(void *session, const struct protocol_open *o)
 	http1_session_init(&c->session, o->role != SONDE_ROLE_CLIENT);
 }
 
-/* Bytes lost before these are not announced to the parser: HTTP/1 finds its
- * way back at the next message head. */
 static void feed(void *session, const struct protocol_bytes *b, const struct span_sink *out)
 {
 	struct http1_conn *c = session;
 	struct http1_sink sink = sink_of(c, out);
 
-	http1_session_feed(&c->session, b->ingress, b->data, b->captured, b->total, b->ts, &sink);
+	http1_session_feed(&c->session, b, &sink);
 }
 
 static void close_conn(void *session, uint64_t ts, const struct span_sink *out)

@@ -90,7 +90,7 @@ void http1_pool_drain(struct http1_pool *pool)
 static void emit(const struct http1_sink *sink, struct http1_pending *p)
 {
 	sink->stats->spans++;
-	sink->emit(sink->ctx, &p->sp);
+	sink->out->emit(sink->out->ctx, &p->sp);
 }
 
 static const struct http1_callbacks response_cbs;
@@ -122,6 +122,8 @@ static int on_request_head(void *ctx, const struct http1_head *head)
 	copy_str(p->sp.traceparent, sizeof(p->sp.traceparent), head->traceparent);
 	p->sp.version_minor = head->version_minor;
 	p->sp.start_ns = head->begin_ts;
+	p->sp.exchange_kind = head->begin_seq_kind;
+	p->sp.exchange = head->begin_seq;
 	if (head->truncated)
 		p->sp.flags |= SPAN_F_HEAD_TRUNCATED;
 	p->is_head = str_is(head->method, "HEAD");
@@ -135,6 +137,8 @@ static int on_request_head(void *ctx, const struct http1_head *head)
 	s->tail = p;
 	s->npending++;
 	s->reading = p;
+	if (fc->sink->out->begin)
+		fc->sink->out->begin(fc->sink->out->ctx, &p->sp);
 	return 0;
 }
 
@@ -246,20 +250,20 @@ void http1_session_free(struct http1_session *s)
 	http1_parser_free(&s->responses);
 }
 
-void http1_session_feed(struct http1_session *s, bool ingress, const uint8_t *data, size_t captured,
-			uint64_t total, uint64_t ts, const struct http1_sink *sink)
+void http1_session_feed(struct http1_session *s, const struct protocol_bytes *b,
+			const struct http1_sink *sink)
 {
 	struct feed_ctx fc = { .s = s, .sink = sink };
-	bool requests = ingress == s->server;
+	bool requests = b->ingress == s->server;
+	struct http1_parser *p = requests ? &s->requests : &s->responses;
 	int err;
 
 	if (s->upgraded)
 		return;
-	if (requests)
-		err = http1_parser_feed(&s->requests, data, captured, total, ts, &request_cbs, &fc);
-	else
-		err = http1_parser_feed(&s->responses, data, captured, total, ts, &response_cbs,
-					&fc);
+	p->feed_seq = b->seq;
+	p->feed_seq_kind = b->seq_kind;
+	err = http1_parser_feed(p, b->data, b->captured, b->total, b->ts,
+				requests ? &request_cbs : &response_cbs, &fc);
 	if (!requests && s->h2c_request && s->responses.upgraded_at != SIZE_MAX)
 		s->h2c_offset = s->responses.upgraded_at;
 	if (err)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "protocols/http1/http1.h"
+#include "protocols/protocol.h"
 #include "spans/span.h"
 
 /* Requests waiting for their response, per connection. */
@@ -23,9 +24,6 @@ struct http1_stats {
 	uint64_t pending_dropped;  /* requests dropped: too many awaiting a response */
 	uint64_t lost_sync;	   /* messages whose framing was lost in a capture gap */
 };
-
-/* Receives each finished span; start_ns/end_ns are still kernel monotonic. */
-typedef void (*http1_emit_fn)(void *ctx, struct span *sp);
 
 struct http1_pending;
 
@@ -63,8 +61,7 @@ struct http1_session {
 };
 
 struct http1_sink {
-	http1_emit_fn emit;
-	void *ctx;
+	const struct span_sink *out;
 	struct http1_stats *stats;
 	struct http1_pool *pool; /* optional */
 };
@@ -72,9 +69,10 @@ struct http1_sink {
 void http1_session_init(struct http1_session *s, bool server);
 void http1_session_free(struct http1_session *s);
 
-/* One syscall's bytes; ingress is true for bytes the traced process read. */
-void http1_session_feed(struct http1_session *s, bool ingress, const uint8_t *data, size_t captured,
-			uint64_t total, uint64_t ts, const struct http1_sink *sink);
+/* One syscall's bytes (unseen ones are not announced: HTTP/1 finds its way
+ * back at the next message head). */
+void http1_session_feed(struct http1_session *s, const struct protocol_bytes *b,
+			const struct http1_sink *sink);
 
 /* The connection closed (or its process exited): ends close-delimited
  * responses, and reports requests that never got a response. */

@@ -9,9 +9,7 @@ struct http2_conn {
 
 static struct http2_sink sink_of(struct http2_conn *c, const struct span_sink *out)
 {
-	return (struct http2_sink){ .emit = out->emit,
-				    .ctx = out->ctx,
-				    .stats = &c->shared->stats };
+	return (struct http2_sink){ .out = out, .stats = &c->shared->stats };
 }
 
 static void open_conn(void *session, const struct protocol_open *o)

@@ -146,7 +146,7 @@ static void stream_finish(struct http2_session *s, struct h2_stream *st, uint64_
 	}
 	stream_unlink(s, st);
 	sink->stats->spans++;
-	sink->emit(sink->ctx, sp);
+	sink->out->emit(sink->out->ctx, sp);
 	free(st);
 }
 
@@ -417,8 +417,14 @@ static void on_block(void *ctx, const struct h2_block *b)
 		if (!(b->stream & 1) || b->stream <= s->last_opened)
 			return;
 		st = stream_open(s, b->stream, fc->sink);
-		if (st)
-			take_request(st, &h, b);
+		if (!st)
+			return;
+		take_request(st, &h, b);
+		/* Both ends of a connection number its streams alike. */
+		st->sp.exchange_kind = SPAN_EXCHANGE_H2_STREAM;
+		st->sp.exchange = b->stream;
+		if (fc->sink->out->begin)
+			fc->sink->out->begin(fc->sink->out->ctx, &st->sp);
 		return;
 	}
 	if (!st) {

@@ -20,6 +20,7 @@
 
 #include "protocols/http2/hpack.h"
 #include "protocols/http2/http2.h"
+#include "protocols/protocol.h"
 #include "spans/span.h"
 
 /* Open streams kept per connection; past it the oldest is dropped (counted). */
@@ -40,12 +41,8 @@ struct http2_stats {
 	uint64_t bytes_unseen;	   /* bytes the kernel moved that never reached the agent */
 };
 
-/* Receives each finished span; start_ns/end_ns are still kernel monotonic. */
-typedef void (*http2_emit_fn)(void *ctx, struct span *sp);
-
 struct http2_sink {
-	http2_emit_fn emit;
-	void *ctx;
+	const struct span_sink *out;
 	struct http2_stats *stats;
 };
 
