@@ -6,11 +6,13 @@
 //     GET /direct?customer=C     a call on a new connection (agent: false)
 //     GET /keepalive?customer=C  a call through a keep-alive agent (2 sockets)
 //     GET /timer?customer=C      awaits a timer first, then calls (new connection)
+//     GET /late?customer=C       calls through the keep-alive agent, answers, and
+//                                20 ms after its response calls /customer/C-late
 //   each calls GET /customer/C on the backend and answers with its reply.
 //   node node_ctx_app.js backend PORT       answers /customer/C with "C"
 //   node node_ctx_app.js sigusr1 PORT FILE  a server with its own SIGUSR1
 //                                            handler, which appends to FILE
-// Each prints "ready PORT" once listening.
+// Each prints nothing of its own: its stdout and stderr are the tests'.
 'use strict';
 const fs = require('fs');
 const http = require('http');
@@ -46,6 +48,12 @@ async function frontend(req, res) {
 	} else if (url.pathname === '/timer') {
 		await sleep(5 + (Number(customer) % 7) * 3);
 		body = await call(customer, false);
+	} else if (url.pathname === '/late') {
+		body = await call(customer, keepAlive);
+		// Still in the request's asynchronous context, but after its end.
+		res.on('finish', () => setTimeout(() => {
+			call(customer + '-late', keepAlive).catch(() => {});
+		}, 20));
 	} else {
 		res.writeHead(404);
 		res.end();
@@ -68,4 +76,4 @@ if (mode === 'frontend') {
 } else {
 	throw new Error('unknown mode ' + mode);
 }
-http.createServer(handler).listen(Number(port), '127.0.0.1', () => console.log('ready ' + port));
+http.createServer(handler).listen(Number(port), '127.0.0.1');

@@ -1,0 +1,246 @@
+# SPDX-License-Identifier: MIT
+"""Node.js request context with no change to the application: sonde opens the
+inspector of a running `node` (SIGUSR1), evaluates its script, closes the
+inspector, and from then on every outgoing call made in a request's
+asynchronous context is that request's child. One event-loop thread serves
+all the requests at once, so nothing but the asynchronous context can say
+whose call is whose."""
+
+import concurrent.futures
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+from harness import HERE, Failure, Proc, Sonde, check, free_port, wait_for, wait_port
+
+APP = os.path.join(HERE, "peers", "node_ctx_app.js")
+NODE = shutil.which("node") or "node"
+INSPECTOR_PORT = 9229
+# What Node.js 20 prints on the application's stderr when sonde comes by.
+DEBUGGER_LINES = ("Debugger listening on ws://127.0.0.1:9229/",
+                  "For help, see: https://nodejs.org/en/docs/inspector",
+                  "Debugger attached.")
+MODES = ("direct", "keepalive", "timer")
+
+
+class NodeApp:
+    """node node_ctx_app.js ARGS..., its stderr kept in a file."""
+
+    def __init__(self, *args, node_args=(), port=None):
+        self.dir = tempfile.mkdtemp(prefix="sonde-node-")
+        self.err_path = os.path.join(self.dir, "stderr")
+        self.err = open(self.err_path, "w")
+        self.proc = Proc([NODE, *node_args, APP, *args], stderr=self.err)
+        self.pid = self.proc.pid
+        if port:
+            wait_port(port)
+
+    def stderr(self):
+        with open(self.err_path) as f:
+            return f.read()
+
+    def stop(self):
+        self.proc.stop()
+        self.err.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def listening_ports():
+    """TCP ports something listens on in this network namespace."""
+    ports = set()
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if fields[3] == "0A":
+                        ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+        except FileNotFoundError:
+            pass
+    return ports
+
+
+def wait_injected(app):
+    """Until sonde has been through the app's inspector and closed it."""
+    wait_for(lambda: "Debugger attached." in app.stderr()
+             and INSPECTOR_PORT not in listening_ports(),
+             timeout=20, what="the script to be injected and the inspector closed")
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return r.read().decode()
+
+
+def get_all(urls):
+    """All at once: 32 requests in flight together on one event loop."""
+    with concurrent.futures.ThreadPoolExecutor(len(urls)) as pool:
+        return list(pool.map(get, urls))
+
+
+def customer_of(span):
+    if span["kind"] == "server":
+        q = span.get("url.query", "")
+        return q.split("=", 1)[1] if q.startswith("customer=") else None
+    return span["url.path"].rsplit("/", 1)[1]
+
+
+def check_debugger_lines(stderr):
+    lines = [l for l in stderr.splitlines() if l.strip()]
+    check(len(lines) == 3 and all(l.startswith(p) for l, p in zip(lines, DEBUGGER_LINES)),
+          f"Node.js printed other lines than the inspector's three: {lines}")
+
+
+def stats_line(sonde):
+    got = [l for l in sonde.stderr_lines if l.strip().startswith("nodejs:")]
+    check(got, f"no nodejs line in --stats: {sonde.stderr()}")
+    return got[-1]
+
+
+def test_node_async_context_links_each_call_to_its_request():
+    """32 concurrent requests for distinct customers on a Node.js server
+    started before sonde, each calling a backend (new connection, keep-alive
+    agent, after an awaited timer): every client span is the child of the
+    server span of the same customer, linked by the asynchronous context; the
+    inspector is closed afterwards and Node.js said only its three lines."""
+    back_port, front_port = free_port(), free_port()
+    check(INSPECTOR_PORT not in listening_ports(), "something listens on 9229 already")
+    backend = NodeApp("backend", str(back_port), port=back_port)
+    front = NodeApp("frontend", str(front_port), str(back_port), port=front_port)
+    sonde = Sonde("--pid", str(front.pid), "--stats")
+    try:
+        wait_injected(front)
+        n = 32
+        urls = [f"http://127.0.0.1:{front_port}/{MODES[i % 3]}?customer={i}" for i in range(n)]
+        replies = get_all(urls)
+        check(replies == [f"frontend {i}" for i in range(n)], f"replies {replies}")
+        sonde.wait_spans(lambda s: s["process.pid"] == front.pid, 2 * n)
+        sonde.settle()
+        check(INSPECTOR_PORT not in listening_ports(), "the inspector listens again")
+    finally:
+        sonde.stop()
+        front_err = front.stderr()
+        front.stop()
+        backend.stop()
+    spans = [s for s in sonde.spans() if s["process.pid"] == front.pid]
+    servers = {customer_of(s): s for s in spans if s["kind"] == "server"}
+    clients = {customer_of(s): s for s in spans if s["kind"] == "client"}
+    check(len(spans) == 2 * n and len(servers) == n and len(clients) == n,
+          f"expected {n} server and {n} client spans, one per customer: {spans}")
+    for c in map(str, range(n)):
+        srv, cli = servers[c], clients[c]
+        check(srv["sonde.link"] == "root" and "parent_span_id" not in srv,
+              f"customer {c}: the server span has a parent: {srv}")
+        check(cli.get("parent_span_id") == srv["span_id"],
+              f"customer {c}: client span's parent is not its request: {cli} / {srv}")
+        check(cli["trace_id"] == srv["trace_id"], f"customer {c}: two traces")
+        check(cli["sonde.link"] == "async", f"customer {c}: linked by {cli['sonde.link']}")
+    check(len({s["trace_id"] for s in servers.values()}) == n, "requests share traces")
+    check_debugger_lines(front_err)
+    line = stats_line(sonde)
+    check("injected 1 " in line and "failed 0" in line and "left open 0" in line,
+          f"stats: {line}")
+
+
+def test_node_call_after_its_request_ended_is_a_root():
+    """A call made in a request's asynchronous context after its response
+    was sent (a timer set on 'finish') is no child of it, nor of another
+    request on that connection: a root. The call before it is a child."""
+    back_port, front_port = free_port(), free_port()
+    backend = NodeApp("backend", str(back_port), port=back_port)
+    front = NodeApp("frontend", str(front_port), str(back_port), port=front_port)
+    sonde = Sonde("--pid", str(front.pid))
+    try:
+        wait_injected(front)
+        n = 8
+        get_all([f"http://127.0.0.1:{front_port}/late?customer={i}" for i in range(n)])
+        sonde.wait_spans(lambda s: s["process.pid"] == front.pid, 3 * n)
+        sonde.settle()
+    finally:
+        sonde.stop()
+        front.stop()
+        backend.stop()
+    spans = [s for s in sonde.spans() if s["process.pid"] == front.pid]
+    servers = {customer_of(s): s for s in spans if s["kind"] == "server"}
+    clients = {customer_of(s): s for s in spans if s["kind"] == "client"}
+    check(len(servers) == n and len(clients) == 2 * n, f"spans {spans}")
+    for c in map(str, range(n)):
+        check(clients[c].get("parent_span_id") == servers[c]["span_id"],
+              f"customer {c}: the call in the request is not its child: {clients[c]}")
+        late = clients[c + "-late"]
+        check("parent_span_id" not in late and late["sonde.link"] == "root",
+              f"customer {c}: the call after the response has a parent: {late}")
+
+
+def test_node_started_by_sonde_is_injected_after_exec():
+    """`sonde trace -- node app`: the process is looked at when it execs,
+    injected once Node.js has its SIGUSR1 handler in place, and linked."""
+    back_port, front_port = free_port(), free_port()
+    backend = NodeApp("backend", str(back_port), port=back_port)
+    sonde = Sonde("--stats", "--", NODE, APP, "frontend", str(front_port), str(back_port))
+    try:
+        wait_port(front_port)
+        # The application's stderr is sonde's.
+        wait_for(lambda: any("Debugger attached." in l for l in sonde.stderr_lines)
+                 and INSPECTOR_PORT not in listening_ports(), timeout=20, what="injection")
+        replies = get_all([f"http://127.0.0.1:{front_port}/direct?customer={i}"
+                           for i in range(4)])
+        check(len(replies) == 4, "replies")
+        sonde.wait_spans(lambda s: s["kind"] == "client", 4)
+        sonde.settle()
+    finally:
+        sonde.stop()
+        backend.stop()
+    spans = sonde.spans()
+    servers = {customer_of(s): s for s in spans if s["kind"] == "server"}
+    clients = {customer_of(s): s for s in spans if s["kind"] == "client"}
+    for c in map(str, range(4)):
+        check(clients[c].get("parent_span_id") == servers[c]["span_id"],
+              f"customer {c}: not linked: {clients.get(c)}")
+    line = stats_line(sonde)
+    check("injected 1 " in line, f"stats: {line}")
+
+
+def test_node_own_sigusr1_handler_is_left_alone():
+    """A Node.js process that handles SIGUSR1 itself gets no signal from
+    sonde (its handler is not run, no inspector opens), and is counted."""
+    port = free_port()
+    marker = tempfile.mktemp(prefix="sonde-sigusr1-")
+    app = NodeApp("sigusr1", str(port), marker, port=port)
+    sonde = Sonde("--pid", str(app.pid), "--stats")
+    try:
+        # The start-up look is done at once; give it time to have been done.
+        time.sleep(2)
+        check(get(f"http://127.0.0.1:{port}/") == "ok", "the application stopped serving")
+    finally:
+        sonde.stop()
+        alive = app.proc.proc.poll() is None
+        app_err = app.stderr()
+        app.stop()
+    check(alive, "the application died")
+    check(not os.path.exists(marker), "the application's SIGUSR1 handler ran")
+    check("Debugger" not in app_err, f"the inspector opened: {app_err}")
+    line = stats_line(sonde)
+    check("own SIGUSR1 handler 1" in line and "injected 0 " in line, f"stats: {line}")
+
+
+def test_node_with_its_own_inspector_is_left_alone():
+    """A process started with --inspect: its inspector is the operator's.
+    sonde neither signals it nor closes that inspector."""
+    port, insp = free_port(), free_port()
+    app = NodeApp("frontend", str(port), "1", node_args=(f"--inspect=127.0.0.1:{insp}",),
+                  port=port)
+    sonde = Sonde("--pid", str(app.pid), "--stats")
+    try:
+        wait_port(insp)
+        time.sleep(2)
+        check(insp in listening_ports(), "the operator's inspector was closed")
+    finally:
+        sonde.stop()
+        app.stop()
+    line = stats_line(sonde)
+    check("inspector in use 1" in line and "injected 0 " in line, f"stats: {line}")
