@@ -301,6 +301,18 @@ $(BENCH_BURN): bench/cpu_burn.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror $< -lpthread -o $@
 
+# What the Node.js sentinel tracepoint costs other processes' access() and
+# each sentinel (bench/node_access.py): root, node.
+BENCH_ACCESS := $(OUTPUT)/bench/access_loop
+$(BENCH_ACCESS): bench/access_loop.c
+	$(call msg,CC-BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror $< -o $@
+
+.PHONY: bench-node-access
+bench-node-access: $(OUTPUT)/sonde $(BENCH_ACCESS)
+	$(Q)bench/node_access.py --sonde $(OUTPUT)/sonde --loop $(BENCH_ACCESS)
+
 # The micro benchmarks alone: repeatable on a busy machine, unlike `make bench`.
 .PHONY: bench-micro
 bench-micro: $(BENCH_MICRO)
