@@ -444,7 +444,7 @@ static enum verdict inject_pidfd(struct node_inject *ni, int pidfd, uint32_t pid
 	struct node_inspect_opts io;
 	struct tcp_listener insp;
 	char exe[PATH_MAX], what[192], value[128], cwhy[8];
-	uint64_t handler, flags;
+	uint64_t handler, flags, signalled;
 	enum verdict v = V_FAILED;
 	int err;
 
@@ -493,6 +493,7 @@ static enum verdict inject_pidfd(struct node_inject *ni, int pidfd, uint32_t pid
 		snprintf(why, why_len, "cannot follow its sentinels: %s", strerror(-err));
 		goto out;
 	}
+	signalled = now_ms();
 	err = send_sigusr1(ni, pidfd, pid, handler, flags);
 	if (err) {
 		snprintf(why, why_len, "SIGUSR1: %s",
@@ -536,10 +537,10 @@ static enum verdict inject_pidfd(struct node_inject *ni, int pidfd, uint32_t pid
 	ni->ops.quiet_port(ni->ops.ctx, pid, 0);
 	if (err)
 		goto disarm;
-	if (!strcmp(value, "installed")) {
-		v = V_INJECTED;
-	} else if (!strcmp(value, "already")) {
-		v = V_ALREADY;
+	if (!strcmp(value, "installed") || !strcmp(value, "already")) {
+		v = value[0] == 'i' ? V_INJECTED : V_ALREADY;
+		snprintf(why, why_len, "inspector on port %u, %llu ms from the signal to its end",
+			 insp.port, (unsigned long long)(now_ms() - signalled));
 	} else {
 		snprintf(why, why_len, "the script said '%s'", value);
 		goto disarm;
@@ -597,8 +598,8 @@ static bool record(struct node_inject *ni, uint32_t pid, enum verdict v, const c
 			s->dropped++;
 			ni->ops.disarm(ni->ops.ctx, pid);
 		}
-		log_info("nodejs: pid %u: request context %s", pid,
-			 v == V_INJECTED ? "injected" : "was there already");
+		log_info("nodejs: pid %u: request context %s (%s)", pid,
+			 v == V_INJECTED ? "injected" : "was there already", why);
 		return false;
 	case V_GONE:
 		return false;
