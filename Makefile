@@ -54,7 +54,8 @@ PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.
 	     agent/core/clock.c agent/core/conn_table.c agent/core/ingest.c agent/core/linker.c \
 	     agent/core/reorder.c \
 	     agent/core/ring_reader.c agent/pipeline/metrics.c agent/host/resource.c \
-	     agent/cli/format.c agent/cli/summary.c agent/util/json.c agent/util/lru_map.c \
+	     agent/cli/format.c agent/cli/summary.c agent/util/json.c agent/util/json_member.c \
+	     agent/util/lru_map.c \
 	     agent/util/url.c agent/util/byte_buf.c \
 	     agent/config/config.c agent/config/config_table.c agent/config/config_parse.c \
 	     agent/config/config_flags.c agent/config/config_yaml.c \
@@ -109,7 +110,7 @@ K8S_DRIVER_SRCS := agent/k8s/kube_client.c agent/k8s/kube_credentials.c agent/k8
 		   agent/k8s/pod_owners.c agent/k8s/pod_watch.c agent/k8s/pod_json.c \
 		   agent/k8s/pod_store.c agent/k8s/kube_config.c agent/k8s/kube_config_load.c \
 		   agent/core/clock.c agent/util/log.c agent/util/file.c agent/util/url.c \
-		   agent/util/byte_buf.c
+		   agent/util/byte_buf.c agent/util/json_member.c
 
 all: $(OUTPUT)/sonde $(K8S_DRIVER)
 

@@ -15,12 +15,13 @@ the host once a Node.js process has been injected.
 """
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import time
 import urllib.request
+
+from run import prog_names, prog_stats_by_name  # bench/run.py's readers of bpf_stats
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 NODE_APP = os.path.join(ROOT, "tests", "integration", "peers", "node_sentinel_loop.js")
@@ -81,20 +82,10 @@ def listening(port):
 
 def prog_stats(pid, name):
     """(run_time_ns, run_cnt) of the program `name` the process holds."""
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:bpf-prog":
-                continue
-            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                info = dict(line.split(":", 1) for line in f if ":" in line)
-        except OSError:
-            continue
-        show = json.loads(subprocess.run(["bpftool", "prog", "show", "id",
-                                          info["prog_id"].strip(), "-j"],
-                                         capture_output=True, text=True).stdout)
-        if show.get("name") == name:
-            return show.get("run_time_ns", 0), show.get("run_cnt", 0)
-    raise SystemExit(f"sonde holds no program {name}")
+    names = {i: n for i, n in prog_names(pid).items() if n == name}
+    if not names:
+        raise SystemExit(f"sonde holds no program {name}")
+    return prog_stats_by_name(pid, names)[name]
 
 
 class Sonde:

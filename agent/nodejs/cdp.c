@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "nodejs/cdp.h"
+#include "util/json_member.h"
 
 #define JSON_DEPTH 16
 
@@ -79,16 +80,6 @@ static struct json_object *parse(const char *text, size_t len)
 	return obj;
 }
 
-static struct json_object *member(struct json_object *obj, const char *key, enum json_type want)
-{
-	struct json_object *v;
-
-	if (!obj || !json_object_is_type(obj, json_type_object) ||
-	    !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, want))
-		return NULL;
-	return v;
-}
-
 int cdp_ws_path(const char *body, size_t len, char *path, size_t cap)
 {
 	struct json_object *list = parse(body, len);
@@ -102,7 +93,7 @@ int cdp_ws_path(const char *body, size_t len, char *path, size_t cap)
 	n = json_object_array_length(list);
 	for (size_t i = 0; i < n && err == -ENOENT; i++) {
 		struct json_object *t = json_object_array_get_idx(list, i);
-		struct json_object *url = member(t, "webSocketDebuggerUrl", json_type_string);
+		struct json_object *url = json_member(t, "webSocketDebuggerUrl", json_type_string);
 		const char *u, *slash;
 
 		if (!json_object_is_type(t, json_type_object)) {
@@ -132,30 +123,30 @@ int cdp_evaluate_result(const char *msg, size_t len, int id, char *value, size_t
 	struct json_object *m = parse(msg, len), *v, *res, *out, *exc;
 	int rc = -EPROTO;
 
-	v = member(m, "id", json_type_int);
+	v = json_member(m, "id", json_type_int);
 	if (!v || json_object_get_int64(v) != id) {
 		json_object_put(m);
 		return 0;
 	}
-	res = member(m, "result", json_type_object);
-	out = member(res, "result", json_type_object);
-	exc = member(res, "exceptionDetails", json_type_object);
-	if ((v = member(m, "error", json_type_object))) {
+	res = json_member(m, "result", json_type_object);
+	out = json_member(res, "result", json_type_object);
+	exc = json_member(res, "exceptionDetails", json_type_object);
+	if ((v = json_member(m, "error", json_type_object))) {
 		/* the protocol refused the request: {"code":…,"message":…} */
-		v = member(v, "message", json_type_string);
+		v = json_member(v, "message", json_type_string);
 		copy(value, cap, v ? json_object_get_string(v) : "protocol error");
 	} else if (exc) {
 		/* a thrown exception: its description, else the summary text */
-		v = member(member(exc, "exception", json_type_object), "description",
-			   json_type_string);
+		v = json_member(json_member(exc, "exception", json_type_object), "description",
+				json_type_string);
 		if (!v)
-			v = member(exc, "text", json_type_string);
+			v = json_member(exc, "text", json_type_string);
 		copy(value, cap, v ? json_object_get_string(v) : "exception");
-	} else if ((v = member(out, "value", json_type_string))) {
+	} else if ((v = json_member(out, "value", json_type_string))) {
 		copy(value, cap, json_object_get_string(v));
 		rc = 1;
 	} else {
-		v = member(out, "type", json_type_string);
+		v = json_member(out, "type", json_type_string);
 		copy(value, cap, v ? json_object_get_string(v) : "no result");
 	}
 	json_object_put(m);

@@ -134,42 +134,43 @@ int elf_file_find_syms(struct elf_file *ef, const char *const *names, size_t n, 
 	return found;
 }
 
-int elf_file_offset(struct elf_file *ef, uint64_t vaddr, uint64_t *offset)
+/* The PT_LOAD segment that holds at: a virtual address, or a file offset. */
+static int load_segment(struct elf_file *ef, uint64_t at, bool is_offset, GElf_Phdr *ph)
 {
 	size_t nphdr;
 
 	if (elf_getphdrnum(ef->elf, &nphdr))
 		return -ENOEXEC;
 	for (size_t i = 0; i < nphdr; i++) {
-		GElf_Phdr ph;
+		uint64_t start;
 
-		if (!gelf_getphdr(ef->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+		if (!gelf_getphdr(ef->elf, (int)i, ph) || ph->p_type != PT_LOAD)
 			continue;
-		if (vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_filesz) {
-			*offset = vaddr - ph.p_vaddr + ph.p_offset;
+		start = is_offset ? ph->p_offset : ph->p_vaddr;
+		if (at >= start && at < start + ph->p_filesz)
 			return 0;
-		}
 	}
 	return -ENOENT;
 }
 
+int elf_file_offset(struct elf_file *ef, uint64_t vaddr, uint64_t *offset)
+{
+	GElf_Phdr ph;
+	int err = load_segment(ef, vaddr, false, &ph);
+
+	if (!err)
+		*offset = vaddr - ph.p_vaddr + ph.p_offset;
+	return err;
+}
+
 int elf_file_vaddr(struct elf_file *ef, uint64_t offset, uint64_t *vaddr)
 {
-	size_t nphdr;
+	GElf_Phdr ph;
+	int err = load_segment(ef, offset, true, &ph);
 
-	if (elf_getphdrnum(ef->elf, &nphdr))
-		return -ENOEXEC;
-	for (size_t i = 0; i < nphdr; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(ef->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		if (offset >= ph.p_offset && offset < ph.p_offset + ph.p_filesz) {
-			*vaddr = offset - ph.p_offset + ph.p_vaddr;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if (!err)
+		*vaddr = offset - ph.p_offset + ph.p_vaddr;
+	return err;
 }
 
 /* The function covering vaddr in one symbol table. */
