@@ -94,6 +94,14 @@ int node_access(void *ctx)
 	return bpf_map_lookup_elem(&node_pids, &tgid) ? 0 : 0;
 }
 
+SEC("tracepoint/syscalls/sys_enter_faccessat")
+int node_faccessat(void *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return bpf_map_lookup_elem(&node_pids, &tgid) ? 0 : 0;
+}
+
 SEC("iter/task")
 int node_sigusr1(void *ctx)
 {

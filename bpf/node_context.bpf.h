@@ -7,8 +7,8 @@
  *   that opens the inspector (a task iterator: nothing in /proc says where a
  *   signal handler is).
  * Loaded when the agent injects Node.js processes (tracer_opts.node_context);
- * the access tracepoint is attached only once the first process is injected,
- * so hosts without Node.js never run it.
+ * the access tracepoint (one of the two below) is attached only once the
+ * first process is injected, so hosts without Node.js never run it.
  */
 #ifndef SONDE_NODE_CONTEXT_BPF_H
 #define SONDE_NODE_CONTEXT_BPF_H
@@ -74,22 +74,22 @@ static __always_inline int node_sentinel(const char *upath)
 	return 0;
 }
 
-/* access(path, mode) on x86_64, where glibc and musl call it as such (Node's
- * fs.existsSync goes through libuv's uv_fs_access); architectures without
- * the access syscall (arm64) have the C library call faccessat(AT_FDCWD…). */
-#if defined(__TARGET_ARCH_x86)
+/* access(path, mode): Node.js's fs.existsSync goes through libuv's
+ * uv_fs_access, and glibc and musl make it the access syscall where there is
+ * one (x86_64). */
 SEC("tracepoint/syscalls/sys_enter_access")
 int node_access(struct trace_event_raw_sys_enter *ctx)
 {
 	return node_sentinel((const char *)ctx->args[0]);
 }
-#else
+
+/* Where there is no access syscall (arm64) the C library calls
+ * faccessat(AT_FDCWD, path, mode): attached instead of node_access there. */
 SEC("tracepoint/syscalls/sys_enter_faccessat")
-int node_access(struct trace_event_raw_sys_enter *ctx)
+int node_faccessat(struct trace_event_raw_sys_enter *ctx)
 {
 	return node_sentinel((const char *)ctx->args[1]);
 }
-#endif
 
 /* The thread group whose SIGUSR1 handler node_sigusr1 reports; set by the
  * agent before each read of the iterator. */

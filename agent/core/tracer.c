@@ -203,8 +203,10 @@ static void set_settings(struct sonde_bpf *skel, const struct tracer_opts *o)
 	/* Node.js: attached by the injector's thread when it needs them. */
 	skel->rodata->targ_node_context = o->node_context;
 	bpf_program__set_autoload(skel->progs.node_access, o->node_context);
+	bpf_program__set_autoload(skel->progs.node_faccessat, o->node_context);
 	bpf_program__set_autoload(skel->progs.node_sigusr1, o->node_context);
 	bpf_program__set_autoattach(skel->progs.node_access, false);
+	bpf_program__set_autoattach(skel->progs.node_faccessat, false);
 	bpf_program__set_autoattach(skel->progs.node_sigusr1, false);
 }
 
@@ -256,11 +258,12 @@ static int node_arm(void *ctx, uint32_t pid)
 	struct tracer *t = ctx;
 
 	if (!t->node_access_link) {
+		/* sys_enter_access where the syscall exists, else faccessat. */
 		t->node_access_link = bpf_program__attach(t->skel->progs.node_access);
-		if (!t->node_access_link) {
-			t->node_access_link = NULL;
+		if (!t->node_access_link)
+			t->node_access_link = bpf_program__attach(t->skel->progs.node_faccessat);
+		if (!t->node_access_link)
 			return -errno;
-		}
 	}
 	return node_pid_value(t, pid, 0);
 }
