@@ -67,4 +67,14 @@ static __always_inline void sock_addresses(struct sock *sk, struct sonde_conn_op
 	}
 }
 
+/* Where the bytes written (write_seq) or read (copied_seq) on a TCP socket
+ * end, as a TCP sequence number: the same at both ends of the connection. */
+static __always_inline __u32 tcp_seq_end(__u64 sk, __u8 dir)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+
+	return dir == SONDE_DIR_EGRESS ? BPF_CORE_READ(tp, write_seq)
+				       : BPF_CORE_READ(tp, copied_seq);
+}
+
 #endif /* SONDE_SOCK_BPF_H */

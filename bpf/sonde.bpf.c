@@ -129,16 +129,19 @@ static __always_inline struct sonde_conn_state *conn_lookup(struct sonde_conn_ke
 }
 
 static __always_inline void emit_conn_open(struct sonde_conn_key *key, struct sonde_conn_state *st,
-					   __u64 pid_tgid)
+					   __u64 pid_tgid, __u64 ts)
 {
 	struct sonde_conn_open ev = {};
 	struct sock *sk = fd_to_tcp_sock(key->fd);
 
 	fill_hdr(&ev.hdr, SONDE_EV_CONN_OPEN, pid_tgid, key->fd, st->gen);
-	/* Not later than the kept first bytes it comes before: the agent may
-	 * order events by time. */
+	/* Not later than the data it comes before (the kept first bytes, or a
+	 * TLS write stamped at the call's entry): the agent may order events by
+	 * time. */
 	if (st->head_len)
 		ev.hdr.ts_ns = st->head_ts;
+	else if (ts)
+		ev.hdr.ts_ns = ts;
 	if (sk)
 		sock_addresses(sk, &ev);
 	ev.role = st->role;
@@ -188,6 +191,33 @@ __noinline int h2_confirm(__u64 ubuf, __u64 uiov, __s64 ret, __u64 head)
 		return 1;
 	return read_head((const void *)ubuf, (const struct iovec *)uiov, ret, next, more) &&
 	       h2_shape(more) != H2_NONE && more[3] != 9 /* not a CONTINUATION of nothing */;
+}
+
+/*
+ * A socket found open is taken for PostgreSQL on a typed frontend message
+ * only with a second sign, as for HTTP/2: the message ends exactly where the
+ * syscall does, or another plausible frontend message follows it (a client
+ * writes Bind, Execute, Sync together), or a Sync ends the syscall. head
+ * holds the first CLASSIFY_BYTES. Returns 1 when confirmed. Global, for
+ * the verifier's sake (see h2_confirm).
+ */
+__noinline int pg_confirm(__u64 ubuf, __u64 uiov, __s64 ret, __u64 head)
+{
+	__u8 b[CLASSIFY_BYTES], more[CLASSIFY_BYTES] = {};
+	__u64 next;
+
+	__builtin_memcpy(b, &head, sizeof(b));
+	if (pg_shape(b, true) != PG_FRONTEND)
+		return 1;
+	next = 1 + (__u64)pg_be32(b + 1);
+	if (next == ret)
+		return 1;
+	if (next + 5 == ret)
+		return read_head((const void *)ubuf, (const struct iovec *)uiov, ret,
+				 ret - CLASSIFY_BYTES, more) &&
+		       more[3] == 'S' && pg_be32(more + 4) == 4;
+	return read_head((const void *)ubuf, (const struct iovec *)uiov, ret, next, more) &&
+	       pg_frontend_header(more);
 }
 
 /* Stream position of a payload's first byte, counting from 1. Not atomic: an
@@ -316,7 +346,7 @@ static __always_inline bool keep_head(struct sonde_conn_state *st, __u64 joined,
 static __always_inline bool classify_payload(struct sonde_conn_key *key,
 					     struct sonde_conn_state *st, const void *ubuf,
 					     const struct iovec *uiov, __s64 ret, __u8 dir,
-					     __u64 pid_tgid)
+					     __u64 pid_tgid, __u64 ts)
 {
 	__u8 cur[CLASSIFY_BYTES] = {}, head[CLASSIFY_BYTES] = {};
 	__u8 proto = 0, role = st->role;
@@ -328,7 +358,7 @@ static __always_inline bool classify_payload(struct sonde_conn_key *key,
 		if (read_head(ubuf, uiov, ret, 0, head) && classify_h2(head, dir, false, &role)) {
 			st->proto = SONDE_PROTO_HTTP2;
 			st->upgrading = 0;
-			emit_conn_open(key, st, pid_tgid);
+			emit_conn_open(key, st, pid_tgid, ts);
 		} else {
 			st->upgrading--;
 		}
@@ -345,7 +375,9 @@ static __always_inline bool classify_payload(struct sonde_conn_key *key,
 		len = CLASSIFY_BYTES;
 	if (!n || !classify(head, len, dir, st->late, &proto, &role) ||
 	    (st->late && proto == SONDE_PROTO_HTTP2 &&
-	     !h2_confirm((__u64)ubuf, (__u64)uiov, ret, *(__u64 *)head))) {
+	     !h2_confirm((__u64)ubuf, (__u64)uiov, ret, *(__u64 *)head)) ||
+	    (st->late && proto == SONDE_PROTO_POSTGRES &&
+	     !pg_confirm((__u64)ubuf, (__u64)uiov, ret, *(__u64 *)head))) {
 		if (n && len < CLASSIFY_BYTES && keep_head(st, joined, n, dir))
 			return false;
 		st->head_len = 0;
@@ -359,7 +391,7 @@ static __always_inline bool classify_payload(struct sonde_conn_key *key,
 	}
 	st->proto = proto;
 	st->role = role;
-	emit_conn_open(key, st, pid_tgid);
+	emit_conn_open(key, st, pid_tgid, ts);
 	if (st->head_len)
 		flush_head(key, st, pid_tgid, ret);
 	return true;
@@ -374,10 +406,13 @@ static __always_inline bool is_response_dir(const struct sonde_conn_state *st, _
 /*
  * The common path of every read/write-like syscall exit, after exit_wanted(). ubuf is a plain
  * buffer, or NULL with uiov/iovcnt describing an iovec array. ts: the event's time, 0 for now
- * (TLS writes are stamped at the call's entry, see bpf/tls_plaintext.bpf.h).
+ * (TLS writes are stamped at the call's entry, see bpf/tls_plaintext.bpf.h). tls_seq: for TLS
+ * plaintext, TLS_SEQ_KNOWN | the TCP sequence number of its first record, or 0.
  */
+#define TLS_SEQ_KNOWN (1ull << 32)
 static __always_inline int handle_data_ts(__u32 fd, __s64 ret, __u8 dir, __u8 sys, const void *ubuf,
-					  const struct iovec *uiov, __u64 iovcnt, __u64 ts)
+					  const struct iovec *uiov, __u64 iovcnt, __u64 ts,
+					  __u64 tls_seq)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct sonde_conn_key key = { .tgid = pid_tgid >> 32, .fd = fd };
@@ -397,7 +432,7 @@ static __always_inline int handle_data_ts(__u32 fd, __s64 ret, __u8 dir, __u8 sy
 	if (sys < SONDE_SYS_TLS_READ && tls_ciphertext(st, pid_tgid, fd, dir, ubuf, uiov, ret))
 		return 0;
 	if ((st->proto == SONDE_PROTO_UNKNOWN || st->upgrading) &&
-	    !classify_payload(&key, st, ubuf, uiov, ret, dir, pid_tgid))
+	    !classify_payload(&key, st, ubuf, uiov, ret, dir, pid_tgid, ts))
 		return 0;
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
@@ -411,9 +446,12 @@ static __always_inline int handle_data_ts(__u32 fd, __s64 ret, __u8 dir, __u8 sy
 	s->ev.proto = st->proto;
 	s->ev.unit = 0;
 	s->ev.unit_kind = SONDE_UNIT_THREAD;
-	s->ev.seq = sys < SONDE_SYS_TLS_READ ? moved_seq(st, dir, ret, &s->ev.seq_kind) : 0;
-	if (sys >= SONDE_SYS_TLS_READ)
-		s->ev.seq_kind = SONDE_SEQ_NONE;
+	if (sys < SONDE_SYS_TLS_READ) {
+		s->ev.seq = moved_seq(st, dir, ret, &s->ev.seq_kind);
+	} else {
+		s->ev.seq = (__u32)tls_seq;
+		s->ev.seq_kind = tls_seq & TLS_SEQ_KNOWN ? SONDE_SEQ_TLS_RECORD : SONDE_SEQ_NONE;
+	}
 	pos = take_position(st, dir, ret);
 	if (st->proto == SONDE_PROTO_HTTP2) {
 		capture_h2(s, ubuf, uiov, iovcnt, ret, pos);
@@ -428,6 +466,10 @@ static __always_inline int handle_data_ts(__u32 fd, __s64 ret, __u8 dir, __u8 sy
 	s->ev.stream_pos = pos;
 	if (n > SONDE_MAX_CAPTURE)
 		return 0;
+	if (st->proto == SONDE_PROTO_POSTGRES && ubuf && n < ret) {
+		pg_send_with_tail((__u64)ubuf, ret, n);
+		return 0;
+	}
 	/* A 101 may switch the connection to h2c: look at the next payloads. */
 	if (n >= 12 && is_response_dir(st, dir) && is_switching_response(s->payload))
 		st->upgrading = UPGRADE_ATTEMPTS;
@@ -438,7 +480,7 @@ static __always_inline int handle_data_ts(__u32 fd, __s64 ret, __u8 dir, __u8 sy
 static __always_inline int handle_data(__u32 fd, __s64 ret, __u8 dir, __u8 sys, const void *ubuf,
 				       const struct iovec *uiov, __u64 iovcnt)
 {
-	return handle_data_ts(fd, ret, dir, sys, ubuf, uiov, iovcnt, 0);
+	return handle_data_ts(fd, ret, dir, sys, ubuf, uiov, iovcnt, 0, 0);
 }
 
 static __always_inline int data_exit(struct trace_event_raw_sys_exit *ctx, __u8 dir, __u8 sys)

@@ -13,6 +13,7 @@
 #define SONDE_TLS_BPF_H
 
 #include "maps.bpf.h"
+#include "sock.bpf.h"
 
 /* Set by the agent when it attaches TLS uprobes. Off: none of this is loaded. */
 const volatile bool targ_tls = false;
@@ -27,7 +28,13 @@ struct tls_call {
 	__s32 fd;      /* that socket, or -1 */
 	__u8 dir;      /* enum sonde_dir */
 	__u8 sys;      /* SONDE_SYS_TLS_READ or _WRITE */
-	__u8 pad[2];
+	__u8 seq_known;
+	__u8 pad;
+	/* TCP sequence number of the first record the call read or wrote on the
+	 * socket in its own direction: where its plaintext starts on the wire,
+	 * for the other end of the connection (core/linker.c). */
+	__u32 seq;
+	__u32 pad2;
 };
 
 /* Which socket an SSL object works on, learnt from SSL_set_fd or from the
@@ -95,19 +102,35 @@ static __always_inline bool tls_detect(const void *ubuf, const struct iovec *uio
 	return tls_record(head);
 }
 
-/* Tells an SSL call in progress on this thread which socket it uses; outside
- * a call, remembers the socket a thread read ciphertext from. */
-static __always_inline void tls_note_syscall(__u64 pid_tgid, __u32 fd, __u64 gen, __u8 dir)
+/* Tells an SSL call in progress on this thread which socket it uses, and
+ * where on the wire its records start; outside a call, remembers the socket
+ * a thread read ciphertext from. */
+static __always_inline void tls_note_syscall(__u64 pid_tgid, __u32 fd,
+					     const struct sonde_conn_state *st, __u8 dir, __s64 ret)
 {
 	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &pid_tgid);
-	struct tls_fd last = { .gen = gen, .fd = fd };
+	struct tls_fd last = { .gen = st->gen, .fd = fd };
 
 	if (c) {
 		c->fd = fd;
-		c->gen = gen;
+		c->gen = st->gen;
+		if (!c->seq_known && c->dir == dir && st->sk) {
+			c->seq = tcp_seq_end(st->sk, dir) - (__u32)ret;
+			c->seq_known = 1;
+		}
 	} else if (dir == SONDE_DIR_INGRESS) {
 		bpf_map_update_elem(&tls_thread_fd, &pid_tgid, &last, BPF_ANY);
 	}
+}
+
+/* Where a TLS record may begin: a connection's first bytes, or PostgreSQL's
+ * after SSLRequest (8 bytes) and its answer 'S' (1): the client's
+ * ClientHello comes next. A PostgreSQL message never starts with a byte a
+ * TLS record can (20 to 24). */
+static __always_inline bool may_start_tls(const struct sonde_conn_state *st)
+{
+	return st->proto == SONDE_PROTO_UNKNOWN ||
+	       (st->proto == SONDE_PROTO_POSTGRES && st->moved[0] + st->moved[1] <= 9);
 }
 
 /*
@@ -123,11 +146,11 @@ static __always_inline bool tls_ciphertext(struct sonde_conn_state *st, __u64 pi
 	if (!targ_tls)
 		return false;
 	if (!st->tls) {
-		if (st->proto != SONDE_PROTO_UNKNOWN || !tls_detect(ubuf, uiov, ret))
+		if (!may_start_tls(st) || !tls_detect(ubuf, uiov, ret))
 			return false;
 		st->tls = 1;
 	}
-	tls_note_syscall(pid_tgid, fd, st->gen, dir);
+	tls_note_syscall(pid_tgid, fd, st, dir, ret);
 	return true;
 }
 

@@ -104,7 +104,7 @@ static __always_inline int go_tls_return(struct pt_regs *ctx, __u8 dir, __u8 sys
 		count(SONDE_CNT_TLS_NO_FD);
 		return 0;
 	}
-	return tls_plaintext(fd, n, dir, sys, (const void *)c.buf, c.ts);
+	return tls_plaintext(fd, n, dir, sys, (const void *)c.buf, c.ts, 0);
 }
 
 SEC("uprobe")

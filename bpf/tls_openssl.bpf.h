@@ -81,7 +81,8 @@ static __always_inline int ssl_return(int ret)
 		count(SONDE_CNT_TLS_NO_FD);
 		return 0;
 	}
-	return tls_plaintext(fd, n, c.dir, c.sys, (const void *)c.buf, c.ts);
+	return tls_plaintext(fd, n, c.dir, c.sys, (const void *)c.buf, c.ts,
+			     c.seq_known ? TLS_SEQ_KNOWN | c.seq : 0);
 }
 
 SEC("uprobe")

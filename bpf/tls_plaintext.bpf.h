@@ -21,7 +21,8 @@ static __always_inline bool tls_fd_current(__u32 tgid, const struct tls_fd *b)
 
 /*
  * n bytes of plaintext at buf, read (SONDE_SYS_TLS_READ) or written on the
- * TLS connection over socket fd, by a call that began at entry_ts.
+ * TLS connection over socket fd, by a call that began at entry_ts; tls_seq
+ * says where its records start on the wire when known (handle_data_ts).
  *
  * Writes are stamped with the call's entry, reads with its return: a return
  * probe can run long after the bytes moved (a Go writer goroutine descheduled
@@ -30,7 +31,7 @@ static __always_inline bool tls_fd_current(__u32 tgid, const struct tls_fd *b)
  * its response.
  */
 static __always_inline int tls_plaintext(__u32 fd, __s64 n, __u8 dir, __u8 sys, const void *buf,
-					 __u64 entry_ts)
+					 __u64 entry_ts, __u64 tls_seq)
 {
 	struct sonde_conn_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
 	struct sonde_conn_state *st = bpf_map_lookup_elem(&conns, &key);
@@ -48,8 +49,8 @@ static __always_inline int tls_plaintext(__u32 fd, __s64 n, __u8 dir, __u8 sys, 
 			st->attempts = CLASSIFY_ATTEMPTS_LATE;
 		}
 	}
-	return handle_data_ts(fd, n, dir, sys, buf, NULL, 0,
-			      dir == SONDE_DIR_EGRESS ? entry_ts : 0);
+	return handle_data_ts(fd, n, dir, sys, buf, NULL, 0, dir == SONDE_DIR_EGRESS ? entry_ts : 0,
+			      tls_seq);
 }
 
 #endif /* SONDE_TLS_PLAINTEXT_BPF_H */

@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "cli/cmd_run.h"
+#include "cli/preflight.h"
 #include "config/config_load.h"
 #include "k8s/k8s_meta.h"
 #include "host/kernel_features.h"
@@ -123,28 +124,14 @@ static void print_config(const struct sonde_config *c)
 static int setup_tracer(const struct sonde_config *c, struct ingest *ig, struct tracer **out)
 {
 	struct tracer_opts topts = { 0 };
-	struct sonde_features f;
 	uint64_t cgroup_id = 0;
-	char why[256], tracefs[256];
+	char tracefs[256];
 	struct tracer *t;
 	int err;
 
-	features_probe(&f);
-	if (features_missing(&f, why, sizeof(why))) {
-		log_error("%s", why);
-		return -EPERM;
-	}
-	for (int i = 0; i < c->npids; i++) {
-		if (!proc_exists(c->pids[i])) {
-			log_error("no process with pid %u (select.pids)", c->pids[i]);
-			return -ESRCH;
-		}
-	}
-	if (c->cgroup[0] && (err = proc_cgroup_id(c->cgroup, &cgroup_id))) {
-		log_error("cannot use cgroup '%s': %s (expected a cgroup v2 directory)", c->cgroup,
-			  strerror(-err));
+	err = preflight(c, &cgroup_id, " (select.pids)");
+	if (err)
 		return err;
-	}
 	err = mounts_ensure_tracefs(tracefs, sizeof(tracefs));
 	if (err) {
 		log_error("tracefs is not mounted and mounting it failed: %s", strerror(-err));
@@ -221,7 +208,7 @@ static void finish(struct pipeline *p, const struct ingest *ig, const uint64_t *
 		(unsigned long long)es.spans_exported,
 		(unsigned long long)(es.spans_dropped_full + es.spans_dropped_failed),
 		(unsigned long long)ig->stats.events, (unsigned long long)k[SONDE_CNT_RB_FULL],
-		(unsigned long long)ig->protocols.http1.stats.parse_errors);
+		(unsigned long long)protocols_parse_errors(&ig->protocols));
 	if (es.last_error[0])
 		fprintf(stderr, "sonde: last export error: %s\n", es.last_error);
 }
@@ -237,6 +224,7 @@ int cmd_run(int argc, char **argv)
 	struct tracer *t = NULL;
 	struct k8s_meta *km = NULL;
 	struct ingest ig;
+	struct protocol_settings settings;
 	uint64_t counters[SONDE_CNT__MAX] = { 0 };
 	uint64_t next_push, next_housekeeping = 0;
 	char err_msg[CONFIG_ERR_LEN];
@@ -261,7 +249,9 @@ int cmd_run(int argc, char **argv)
 		log_error("cannot initialise libcurl");
 		return 1;
 	}
-	if (ingest_init(&ig, cfg.max_conns, NULL, pipeline_span, &pl)) {
+	settings = (struct protocol_settings){ .db_query = (uint8_t)cfg.db_query,
+					       .db_query_max = (uint16_t)cfg.db_query_max };
+	if (ingest_init(&ig, cfg.max_conns, &settings, pipeline_span, &pl)) {
 		log_error("out of memory");
 		return 1;
 	}

@@ -43,9 +43,79 @@ static const char *kind_name(enum span_kind k)
 	return k == SPAN_SERVER ? "server" : "client";
 }
 
-int format_span_line(const struct span *sp, char *buf, size_t len)
+size_t format_text(char *dst, size_t cap, const char *src)
 {
-	char when[32], dur[24], peer[64], status[24];
+	size_t o = 0;
+
+	if (!cap)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
+		char esc[8];
+		size_t n;
+
+		/* C0 controls, DEL, and C1 controls (U+0080–U+009F, 0xC2 0x80–0x9F
+		 * in UTF-8) could move the cursor, end the line or retitle the
+		 * terminal: written as escapes. So is the backslash, so that an
+		 * escape in the text cannot pass for one of ours. */
+		if (*p < 0x20 || *p == 0x7f || *p == '\\') {
+			n = (size_t)snprintf(esc, sizeof(esc), *p == '\\' ? "\\\\" : "\\x%02x", *p);
+		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", p[1]);
+			p++;
+		} else {
+			esc[0] = (char)*p;
+			n = 1;
+		}
+		if (o + n >= cap)
+			break;
+		memcpy(dst + o, esc, n);
+		o += n;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+int format_span_what(const struct span *sp, bool with_query, char *buf, size_t len)
+{
+	char status[24], db_name[SPAN_DB_NAME_LEN], raw[SPAN_TARGET_LEN + SPAN_DB_NAME_LEN + 64];
+	const char *what, *target;
+
+	if (sp->flags & SPAN_F_DB)
+		snprintf(status, sizeof(status), "%s",
+			 sp->flags & SPAN_F_NO_RESPONSE ? "no-response"
+			 : sp->db.status_code[0]	? sp->db.status_code
+							: "OK");
+	else if (sp->flags & SPAN_F_GRPC_STATUS)
+		snprintf(status, sizeof(status), "%s", grpc_status_name(sp->grpc_status));
+	else if (sp->flags & SPAN_F_NO_RESPONSE)
+		snprintf(status, sizeof(status), "no-response");
+	else if (sp->flags & SPAN_F_STATUS_UNKNOWN)
+		snprintf(status, sizeof(status), "?");
+	else
+		snprintf(status, sizeof(status), "%u", sp->status);
+	/* gRPC: "gRPC /package.Service/Method OK"; a database command:
+	 * "postgresql SELECT orders OK". */
+	if (sp->flags & SPAN_F_DB) {
+		what = span_db_system_name(sp->db.system);
+		span_db_name(sp, db_name, sizeof(db_name));
+		target = db_name;
+	} else {
+		what = sp->flags & SPAN_F_GRPC ? "gRPC" : span_method(sp);
+		target = sp->target;
+	}
+	/* The query only when the operator asked for it (capture.query): the
+	 * same rule as every other output. */
+	snprintf(raw, sizeof(raw), "%s %.*s %s", what,
+		 (int)(with_query || (sp->flags & SPAN_F_DB) ? strlen(target) : span_path_len(sp)),
+		 target, status);
+	/* What came from traffic is shown, never obeyed. */
+	return (int)format_text(buf, len, raw);
+}
+
+int format_span_line(const struct span *sp, bool with_query, char *buf, size_t len)
+{
+	char when[32], dur[24], peer[64], what[4 * (SPAN_TARGET_LEN + SPAN_DB_NAME_LEN + 64)];
+	char comm[4 * SPAN_COMM_LEN];
 	time_t secs = (time_t)(sp->start_ns / 1000000000ull);
 	struct tm tm;
 	int n;
@@ -54,19 +124,12 @@ int format_span_line(const struct span *sp, char *buf, size_t len)
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	format_duration(sp->end_ns - sp->start_ns, dur, sizeof(dur));
 	span_endpoint_addr(&sp->peer, peer, sizeof(peer));
-	if (sp->flags & SPAN_F_GRPC_STATUS)
-		snprintf(status, sizeof(status), "%s", grpc_status_name(sp->grpc_status));
-	else if (sp->flags & SPAN_F_NO_RESPONSE)
-		snprintf(status, sizeof(status), "no-response");
-	else if (sp->flags & SPAN_F_STATUS_UNKNOWN)
-		snprintf(status, sizeof(status), "?");
-	else
-		snprintf(status, sizeof(status), "%u", sp->status);
-	/* gRPC: "gRPC /package.Service/Method OK"; HTTP/2 shows as h2. */
-	n = snprintf(buf, len, "%s.%06u %-6s %s[%u] %s %s %s %s %s %s:%u%s%s", when,
-		     (unsigned)(sp->start_ns % 1000000000ull / 1000), kind_name(sp->kind), sp->comm,
-		     sp->pid, sp->flags & SPAN_F_GRPC ? "gRPC" : sp->method, sp->target, status,
-		     dur, sp->kind == SPAN_SERVER ? "<-" : "->", peer, sp->peer.port,
+	format_span_what(sp, with_query, what, sizeof(what));
+	format_text(comm, sizeof(comm), sp->comm);
+	/* HTTP/2 shows as h2. */
+	n = snprintf(buf, len, "%s.%06u %-6s %s[%u] %s %s %s %s:%u%s%s", when,
+		     (unsigned)(sp->start_ns % 1000000000ull / 1000), kind_name(sp->kind), comm,
+		     sp->pid, what, dur, sp->kind == SPAN_SERVER ? "<-" : "->", peer, sp->peer.port,
 		     sp->version_major == 2 ? " h2" : "",
 		     sp->flags & (SPAN_F_HEAD_TRUNCATED | SPAN_F_LOST_SYNC) ? " (truncated)" : "");
 	if (n < 0)
@@ -81,10 +144,15 @@ static void json_name(struct json_buf *j, const struct span *sp)
 	const char *svc, *method;
 	size_t svc_len, method_len;
 
-	if (span_rpc_parts(sp, &svc, &svc_len, &method, &method_len))
+	if (sp->flags & SPAN_F_DB) {
+		char name[SPAN_DB_NAME_LEN];
+
+		json_strn(j, "name", name, span_db_name(sp, name, sizeof(name)));
+	} else if (span_rpc_parts(sp, &svc, &svc_len, &method, &method_len)) {
 		json_strn(j, "name", svc, svc_len + 1 + method_len);
-	else
+	} else {
 		json_str(j, "name", sp->method);
+	}
 }
 
 static void json_attr(struct json_buf *j, const struct attr *a)

@@ -9,6 +9,7 @@
 
 #include "spans/span.h"
 #include "cli/summary.h"
+#include "cli/tree.h"
 
 enum output_format {
 	OUTPUT_TEXT = 0,
@@ -17,9 +18,10 @@ enum output_format {
 
 struct output {
 	enum output_format format;
-	bool with_query; /* JSON: url.query, as capture.query decides it for OTLP */
+	bool with_query; /* query strings shown: capture.query decides, as for OTLP */
 	FILE *stream;
 	struct summary *summary; /* may be NULL */
+	struct tree *tree;	 /* --tree: traces as trees instead of lines; may be NULL */
 	uint64_t spans;
 	uint64_t write_errors;
 	bool closed; /* the reader went away (EPIPE): nothing more can be shown */
@@ -30,5 +32,7 @@ void output_span(void *ctx, const struct span *sp);
 /* Called after every batch of events (at least every poll interval), so a
  * piped reader sees each span within 100 ms without a write per span. */
 void output_flush(struct output *o);
+/* --tree: prints the traces still waiting for their root (at exit). */
+void output_finish(struct output *o);
 
 #endif /* SONDE_OUTPUT_H */

@@ -177,13 +177,21 @@ void summary_add(struct summary *s, const struct span *sp)
 	uint64_t d = sp->end_ns - sp->start_ns;
 	/* gRPC calls are all POSTs: their rows say what they are instead. */
 	const char *method = sp->flags & SPAN_F_GRPC ? "gRPC" : sp->method;
+	const char *path = sp->target;
+	char db_name[SPAN_DB_NAME_LEN];
 	struct endpoint *e;
 
 	if (!s)
 		return;
-	e = find(s, sp->kind, method, sp->target, plen, &slot);
+	/* A database's rows: its system, and the span's name. */
+	if (sp->flags & SPAN_F_DB) {
+		method = span_db_system_name(sp->db.system);
+		plen = span_db_name(sp, db_name, sizeof(db_name));
+		path = db_name;
+	}
+	e = find(s, sp->kind, method, path, plen, &slot);
 	if (!e && s->count < s->max) {
-		e = new_endpoint(sp->kind, method, sp->target, plen);
+		e = new_endpoint(sp->kind, method, path, plen);
 		if (e) {
 			e->next = s->table[slot];
 			s->table[slot] = e;

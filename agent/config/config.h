@@ -125,6 +125,7 @@ struct trace_settings {
 	uint64_t duration_ns;		 /* 0 = until stopped */
 	int output;			 /* enum trace_output */
 	bool stats;			 /* every counter on exit */
+	bool tree;			 /* each trace as a tree of its spans */
 	bool no_summary;
 	bool no_tls; /* no TLS uprobes */
 	bool verbose;
@@ -155,7 +156,9 @@ struct sonde_config {
 	uint32_t route_limit;	      /* distinct http.route values per service */
 	uint32_t metric_series_limit; /* metric series in all */
 	uint32_t capture_bytes;
-	bool capture_query; /* export url.query (off: query strings never leave the node) */
+	bool capture_query;    /* export url.query (off: query strings never leave the node) */
+	int db_query;	       /* enum db_query_mode (protocols/protocol.h): db.query.text */
+	uint32_t db_query_max; /* bytes of db.query.text kept */
 	uint32_t max_conns;
 
 	uint32_t pids[CONFIG_MAX_PIDS];

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "spans/span.h"
 #include "util/log.h"
 #include "sonde_event.h"
 
@@ -30,6 +31,8 @@ static const char *const sampler_names[] = { "always_on",
 static const char *const log_level_names[] = { "error", "warn", "info", "debug", NULL };
 static const char *const k8s_mode_names[] = { "auto", "true", "false", NULL };
 static const char *const output_names[] = { "text", "json", NULL };
+/* In the order of enum db_query_mode (protocols/protocol.h). */
+static const char *const db_query_names[] = { "sanitized", "raw", "none", NULL };
 
 #define FIELD(f) \
 	.offset = offsetof(struct sonde_config, f), .size = sizeof(((struct sonde_config *)0)->f)
@@ -81,6 +84,21 @@ static const char *const output_names[] = { "text", "json", NULL };
 	.key = "capture.bytes", .env = "SONDE_CAPTURE_BYTES", .flag = "capture-bytes",             \
 	.default_text = "1024", .help = "payload bytes copied per syscall",                        \
 	.type = CONFIG_T_UINT, .min = 1, .max = SONDE_MAX_CAPTURE, FIELD(capture_bytes)
+#define CAPTURE_QUERY_ROW                                                                          \
+	.key = "capture.query", .env = "SONDE_CAPTURE_QUERY", .flag = "capture-query",             \
+	.default_text = "false",                                                                   \
+	.help = "show and export url.query (query strings may hold secrets)",                      \
+	.type = CONFIG_T_BOOL, FIELD(capture_query)
+#define DB_QUERY_ROW                                                                               \
+	.key = "db.query", .env = "SONDE_DB_QUERY", .flag = "db-query",                            \
+	.default_text = "sanitized",                                                               \
+	.help = "db.query.text: sanitized (literals become ?), raw, or none",                      \
+	.type = CONFIG_T_ENUM, .names = db_query_names, FIELD(db_query)
+#define DB_QUERY_MAX_ROW                                                                           \
+	.key = "db.query_max_bytes", .env = "SONDE_DB_QUERY_MAX_BYTES",                            \
+	.flag = "db-query-max-bytes", .default_text = "2048",                                      \
+	.help = "db.query.text longer than this is cut (at a character) and counted",              \
+	.type = CONFIG_T_UINT, .min = 16, .max = SPAN_DB_QUERY_LEN - 1, FIELD(db_query_max)
 #define MAX_CONNS_ROW                                                                              \
 	.key = "conns.max", .env = "SONDE_MAX_CONNS", .flag = "max-conns",                         \
 	.default_text = "16384", .help = "connections followed at once",                           \
@@ -277,13 +295,9 @@ static const struct config_setting settings[] = {
 	  .max = 1000000,
 	  FIELD(metric_series_limit) },
 	{ CAPTURE_BYTES_ROW },
-	{ .key = "capture.query",
-	  .env = "SONDE_CAPTURE_QUERY",
-	  .flag = "capture-query",
-	  .default_text = "false",
-	  .help = "export url.query (query strings may hold secrets)",
-	  .type = CONFIG_T_BOOL,
-	  FIELD(capture_query) },
+	{ CAPTURE_QUERY_ROW },
+	{ DB_QUERY_ROW },
+	{ DB_QUERY_MAX_ROW },
 	{ MAX_CONNS_ROW },
 	{ SELECT_PIDS_ROW },
 	{ SELECT_COMM_ROW },
@@ -384,7 +398,15 @@ static const struct config_setting trace_settings[] = {
 	  .names = output_names,
 	  FIELD(trace.output) },
 	{ CAPTURE_BYTES_ROW, .arg = "N" },
+	{ CAPTURE_QUERY_ROW },
+	{ DB_QUERY_ROW, .arg = "MODE" },
+	{ DB_QUERY_MAX_ROW, .arg = "N" },
 	{ MAX_CONNS_ROW, .arg = "N" },
+	{ .key = "trace.tree",
+	  .flag = "tree",
+	  .help = "print each trace as a tree of its spans once its root ends (text only)",
+	  .type = CONFIG_T_BOOL,
+	  FIELD(trace.tree) },
 	{ .key = "trace.stats",
 	  .flag = "stats",
 	  .help = "print the kernel and agent counters on exit",
@@ -492,6 +514,8 @@ void config_init(struct sonde_config *c)
 	c->metric_series_limit = 2000;
 	c->capture_bytes = SONDE_DEFAULT_CAPTURE;
 	c->capture_query = false;
+	c->db_query = 0; /* DB_QUERY_SANITIZED */
+	c->db_query_max = SPAN_DB_QUERY_LEN - 1;
 	c->max_conns = 16384;
 	c->log_level = LOG_LEVEL_INFO;
 	c->k8s_mode = K8S_AUTO;

@@ -14,7 +14,7 @@
  * - A server exchange continues the caller's traceparent; else, when the
  *   client at the other end of its connection is traced here, it is that
  *   client span's child: the client's local address and port and where the
- *   request starts in the TCP stream (or its HTTP/2 stream id) are the same
+ *   request starts in the TCP stream (or its stream ids) are the same
  *   at both ends. The client's event can reach the agent after the server's
  *   (they are written on different CPUs), so a server whose peer is a traced
  *   client's socket (announced at connect) waits for it, up to a bound; its

@@ -27,11 +27,12 @@ enum red_metric {
 	RED_REQ_SIZE,
 	RED_RESP_SIZE,
 	RED_RPC_DURATION, /* gRPC series only; the three above are HTTP series only */
+	RED_DB_DURATION,  /* database series only (client) */
 	RED__COUNT,
 };
 
 struct red_desc {
-	const char *name[2]; /* [SPAN_SERVER], [SPAN_CLIENT] */
+	const char *name[2]; /* [SPAN_SERVER], [SPAN_CLIENT]; NULL: no such series */
 	const char *description;
 	const char *unit;
 };
@@ -49,11 +50,14 @@ static const struct red_desc red_descs[RED__COUNT] = {
 	[RED_RPC_DURATION] = { { "rpc.server.duration", "rpc.client.duration" },
 			       "Duration of RPCs.",
 			       "ms" },
+	[RED_DB_DURATION] = { { NULL, "db.client.operation.duration" },
+			      "Duration of database client operations.",
+			      "s" },
 };
 
 static const struct histogram *series_hist(const struct series *s, enum red_metric m)
 {
-	if (m == RED_DURATION || m == RED_RPC_DURATION)
+	if (m == RED_DURATION || m == RED_RPC_DURATION || m == RED_DB_DURATION)
 		return &s->duration;
 	return m == RED_REQ_SIZE ? &s->req_size : &s->resp_size;
 }
@@ -61,7 +65,10 @@ static const struct histogram *series_hist(const struct series *s, enum red_metr
 /* Whether metric m has a point for series s. */
 static bool series_in(const struct series *s, enum red_metric m)
 {
-	return s->key.rpc == (m == RED_RPC_DURATION) && series_hist(s, m)->count;
+	if (s->key.db)
+		return m == RED_DB_DURATION && series_hist(s, m)->count;
+	return s->key.rpc == (m == RED_RPC_DURATION) && m != RED_DB_DURATION &&
+	       series_hist(s, m)->count;
 }
 
 /* The RPC conventions' metric attributes. */
@@ -75,6 +82,29 @@ static otlp_kv **rpc_series_attrs(struct arena *a, const struct series_key *k, o
 	}
 	if (k->grpc_status >= 0)
 		kvs[(*n)++] = otlp_kv_int(a, "rpc.grpc.status_code", k->grpc_status);
+	if (k->server_address[0]) {
+		kvs[(*n)++] = otlp_kv_str(a, "server.address", (char *)k->server_address);
+		kvs[(*n)++] = otlp_kv_int(a, "server.port", k->server_port);
+	}
+	for (size_t i = 0; i < *n; i++)
+		if (!kvs[i])
+			return NULL;
+	return kvs;
+}
+
+/* The database conventions' metric attributes. */
+static otlp_kv **db_series_attrs(struct arena *a, const struct series_key *k, otlp_kv **kvs,
+				 size_t *n)
+{
+	kvs[(*n)++] = otlp_kv_str(a, "db.system.name", (char *)span_db_system_name(k->db_system));
+	if (k->db_operation[0])
+		kvs[(*n)++] = otlp_kv_str(a, "db.operation.name", (char *)k->db_operation);
+	if (k->db_collection[0])
+		kvs[(*n)++] = otlp_kv_str(a, "db.collection.name", (char *)k->db_collection);
+	if (k->db_namespace[0])
+		kvs[(*n)++] = otlp_kv_str(a, "db.namespace", (char *)k->db_namespace);
+	if (k->error_type[0])
+		kvs[(*n)++] = otlp_kv_str(a, "error.type", (char *)k->error_type);
 	if (k->server_address[0]) {
 		kvs[(*n)++] = otlp_kv_str(a, "server.address", (char *)k->server_address);
 		kvs[(*n)++] = otlp_kv_int(a, "server.port", k->server_port);
@@ -100,6 +130,8 @@ static otlp_kv **series_attrs(struct arena *a, const struct series_key *k, size_
 	}
 	if (k->rpc)
 		return rpc_series_attrs(a, k, kvs, n);
+	if (k->db)
+		return db_series_attrs(a, k, kvs, n);
 	kvs[(*n)++] = otlp_kv_str(a, "http.request.method", (char *)k->method);
 	if (k->status)
 		kvs[(*n)++] = otlp_kv_int(a, "http.response.status_code", k->status);
@@ -126,9 +158,11 @@ static otlp_hpoint *hist_point(struct arena *a, const struct series *s, enum red
 	const struct histogram *h = series_hist(s, m);
 	const double *bounds = m == RED_DURATION       ? metrics_duration_bounds
 			       : m == RED_RPC_DURATION ? metrics_rpc_bounds
+			       : m == RED_DB_DURATION  ? metrics_db_bounds
 						       : metrics_size_bounds;
 	size_t nb = m == RED_DURATION	    ? DURATION_BOUNDS
 		    : m == RED_RPC_DURATION ? RPC_BOUNDS
+		    : m == RED_DB_DURATION  ? DB_BOUNDS
 					    : SIZE_BOUNDS;
 	otlp_hpoint *p = arena_alloc(a, sizeof(*p));
 
@@ -180,6 +214,8 @@ static int encode_resource_red(struct arena *a, const struct metrics *mx,
 			otlp_metric *om;
 			otlp_histogram *oh;
 
+			if (!red_descs[m].name[kind])
+				continue;
 			for (const struct series *s = metrics_first(mx); s; s = s->list_next)
 				npoints += s->key.res == res &&
 					   s->key.kind == (enum span_kind)kind && series_in(s, m);

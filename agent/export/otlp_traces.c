@@ -169,16 +169,24 @@ static void put_scope(struct pb_writer *w)
  * Returns the length written to name (room for NAME_MAX_LEN + 1). */
 static size_t span_name(const struct span *sp, const char *route, char *name)
 {
-	size_t ml = strlen(sp->method), rl = strlen(route);
+	size_t ml, rl = strlen(route);
 	const char *svc, *method;
 	size_t svc_len, method_len;
 
+	if (sp->flags & SPAN_F_DB) {
+		char db[SPAN_DB_NAME_LEN];
+		size_t n = span_db_name(sp, db, sizeof(db));
+
+		return utf8_sanitize(name, NAME_MAX_LEN + 1, db, n);
+	}
+	/* "HTTP" for a method that could not be decoded (the HTTP conventions). */
+	ml = strlen(sp->method[0] ? sp->method : "HTTP");
 	if (span_rpc_parts(sp, &svc, &svc_len, &method, &method_len)) {
 		size_t n = svc_len + 1 + method_len;
 
 		return utf8_sanitize(name, 3 * n + 1, svc, n);
 	}
-	memcpy(name, sp->method, ml);
+	memcpy(name, sp->method[0] ? sp->method : "HTTP", ml);
 	if (!rl)
 		return ml;
 	name[ml] = ' ';

@@ -77,6 +77,23 @@ static void series_labels(struct strbuf *sb, const struct series_key *k)
 		label(sb, "otel_metric_overflow", "true", &first);
 		return;
 	}
+	if (k->db) {
+		label(sb, "db_system_name", span_db_system_name(k->db_system), &first);
+		if (k->db_operation[0])
+			label(sb, "db_operation_name", k->db_operation, &first);
+		if (k->db_collection[0])
+			label(sb, "db_collection_name", k->db_collection, &first);
+		if (k->db_namespace[0])
+			label(sb, "db_namespace", k->db_namespace, &first);
+		if (k->error_type[0])
+			label(sb, "error_type", k->error_type, &first);
+		if (k->server_address[0]) {
+			label(sb, "server_address", k->server_address, &first);
+			snprintf(num, sizeof(num), "%u", k->server_port);
+			label(sb, "server_port", num, &first);
+		}
+		return;
+	}
 	if (k->rpc) {
 		label(sb, "rpc_system", "grpc", &first);
 		if (k->rpc_service[0]) {
@@ -117,7 +134,8 @@ struct family {
 	const char *name;
 	const char *help;
 	enum span_kind kind;
-	int which; /* 0 duration, 1 request size, 2 response size, 3 RPC duration */
+	int which; /* 0 duration, 1 request size, 2 response size, 3 RPC duration,
+		    * 4 database duration */
 };
 
 static const struct family families[] = {
@@ -135,27 +153,45 @@ static const struct family families[] = {
 	  SPAN_CLIENT, 2 },
 	{ "rpc_server_duration_milliseconds", "Duration of RPCs served.", SPAN_SERVER, 3 },
 	{ "rpc_client_duration_milliseconds", "Duration of RPCs made.", SPAN_CLIENT, 3 },
+	{ "db_client_operation_duration_seconds", "Duration of database client operations.",
+	  SPAN_CLIENT, 4 },
 };
+
+/* Which family kind (the `which` above, durations alike) a series belongs to. */
+static int series_which(const struct series_key *k, int which)
+{
+	if (k->db)
+		return 4;
+	if (k->rpc)
+		return 3;
+	return which <= 2 ? which : -1;
+}
 
 static const struct histogram *hist_of(const struct series *s, int which)
 {
-	return which == 0 || which == 3 ? &s->duration : which == 1 ? &s->req_size : &s->resp_size;
+	return which == 1 ? &s->req_size : which == 2 ? &s->resp_size : &s->duration;
 }
 
 static void render_family(struct strbuf *sb, const struct metrics *m, const struct family *f)
 {
 	const double *bounds = f->which == 0   ? metrics_duration_bounds
 			       : f->which == 3 ? metrics_rpc_bounds
+			       : f->which == 4 ? metrics_db_bounds
 					       : metrics_size_bounds;
-	int nb = f->which == 0 ? DURATION_BOUNDS : f->which == 3 ? RPC_BOUNDS : SIZE_BOUNDS;
+	int nb = f->which == 0	 ? DURATION_BOUNDS
+		 : f->which == 3 ? RPC_BOUNDS
+		 : f->which == 4 ? DB_BOUNDS
+				 : SIZE_BOUNDS;
 	bool header = false;
 
 	for (const struct series *s = metrics_first(m); s; s = s->list_next) {
 		const struct histogram *h = hist_of(s, f->which);
 		uint64_t cumulative = 0;
 
-		/* gRPC series only in the rpc_* families, the others only in http_*. */
-		if (s->key.kind != f->kind || !h->count || s->key.rpc != (f->which == 3))
+		/* gRPC series only in the rpc_* families, database ones in db_*,
+		 * the others only in http_*. */
+		if (s->key.kind != f->kind || !h->count ||
+		    series_which(&s->key, f->which) != f->which)
 			continue;
 		if (!header) {
 			strbuf_printf(sb, "# HELP %s %s\n# TYPE %s histogram\n", f->name, f->help,

@@ -11,6 +11,9 @@ const double metrics_duration_bounds[DURATION_BOUNDS] = {
 const double metrics_size_bounds[SIZE_BOUNDS] = {
 	0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000,
 };
+const double metrics_db_bounds[DB_BOUNDS] = {
+	0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10,
+};
 const double metrics_rpc_bounds[RPC_BOUNDS] = {
 	0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000,
 };
@@ -86,8 +89,8 @@ static uint64_t key_hash(const struct series_key *k)
 {
 	uint64_t h = 1469598103934665603ull;
 	uintptr_t r = (uintptr_t)k->res;
-	int32_t small[7] = { k->kind, k->overflow, k->status,	  k->server_port,
-			     k->tls,  k->rpc,	   k->grpc_status };
+	int32_t small[9] = { k->kind, k->overflow,    k->status, k->server_port, k->tls,
+			     k->rpc,  k->grpc_status, k->db,	 k->db_system };
 
 	h = mix(h, &r, sizeof(r));
 	h = mix(h, small, sizeof(small));
@@ -97,6 +100,9 @@ static uint64_t key_hash(const struct series_key *k)
 	h = mix(h, k->protocol_version, strlen(k->protocol_version));
 	h = mix(h, k->route, strlen(k->route));
 	h = mix(h, k->error_type, strlen(k->error_type));
+	h = mix(h, k->db_operation, strlen(k->db_operation));
+	h = mix(h, k->db_collection, strlen(k->db_collection));
+	h = mix(h, k->db_namespace, strlen(k->db_namespace));
 	return mix(h, k->server_address, strlen(k->server_address));
 }
 
@@ -136,6 +142,25 @@ static void rpc_key(struct series_key *k, const struct span *sp)
 	client_server_endpoint(k, sp);
 }
 
+/* A database command's series: the attributes the database conventions give
+ * db.client.operation.duration. The strings were made valid UTF-8 when the
+ * span was built (protocols/); copied up to their NUL. */
+static void db_key(struct series_key *k, const struct span *sp)
+{
+	const struct span_db *db = &sp->db;
+
+	k->db = true;
+	k->db_system = db->system;
+	utf8_sanitize(k->db_operation, sizeof(k->db_operation), db->operation,
+		      strnlen(db->operation, sizeof(db->operation)));
+	utf8_sanitize(k->db_collection, sizeof(k->db_collection), db->collection,
+		      strnlen(db->collection, sizeof(db->collection)));
+	utf8_sanitize(k->db_namespace, sizeof(k->db_namespace), db->name_space,
+		      strnlen(db->name_space, sizeof(db->name_space)));
+	span_error_type(sp, k->error_type, sizeof(k->error_type));
+	client_server_endpoint(k, sp);
+}
+
 void metrics_key(struct series_key *k, struct resource *res, const struct span *sp,
 		 const char *route)
 {
@@ -143,6 +168,10 @@ void metrics_key(struct series_key *k, struct resource *res, const struct span *
 	k->res = res;
 	k->kind = sp->kind;
 	k->grpc_status = -1;
+	if (sp->flags & SPAN_F_DB) {
+		db_key(k, sp);
+		return;
+	}
 	if (sp->flags & SPAN_F_GRPC) {
 		rpc_key(k, sp);
 		return;
@@ -157,7 +186,7 @@ void metrics_key(struct series_key *k, struct resource *res, const struct span *
 		k->protocol_version[1] = '.';
 		k->protocol_version[2] = (char)('0' + sp->version_minor % 10);
 	}
-	memcpy(k->method, sp->method, strnlen(sp->method, sizeof(k->method) - 1));
+	memcpy(k->method, span_method(sp), strnlen(span_method(sp), sizeof(k->method) - 1));
 	if (route)
 		utf8_sanitize(k->route, sizeof(k->route), route, strlen(route));
 	span_error_type(sp, k->error_type, sizeof(k->error_type));
@@ -226,6 +255,7 @@ void metrics_record(struct metrics *m, struct resource *res, const struct span *
 		k.kind = sp->kind;
 		k.overflow = true;
 		k.rpc = (sp->flags & SPAN_F_GRPC) != 0;
+		k.db = (sp->flags & SPAN_F_DB) != 0;
 		k.grpc_status = -1;
 		hash = key_hash(&k);
 		s = lookup(m, &k, hash);
@@ -240,6 +270,11 @@ void metrics_record(struct metrics *m, struct resource *res, const struct span *
 	if (k.rpc) {
 		observe(&s->duration, metrics_rpc_bounds, RPC_BOUNDS,
 			(double)(sp->end_ns - sp->start_ns) / 1e6);
+		return;
+	}
+	if (k.db) {
+		observe(&s->duration, metrics_db_bounds, DB_BOUNDS,
+			(double)(sp->end_ns - sp->start_ns) / 1e9);
 		return;
 	}
 	observe(&s->duration, metrics_duration_bounds, DURATION_BOUNDS,

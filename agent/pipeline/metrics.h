@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * RED metrics: per (process, kind, method, status, route, error, server) series,
- * histograms of duration and body sizes, cumulative since the series started.
+ * histograms of duration and body sizes, cumulative since the series started;
+ * gRPC calls and database commands in series of their own conventions.
  * The number of series is bounded: past the limit a request is counted in one
  * overflow series per process and kind, marked otel.metric.overflow=true (the
  * OpenTelemetry SDK's cardinality-limit convention). Pure code; the caller
@@ -24,11 +25,14 @@
 #define SIZE_BOUNDS 15
 /* rpc.*.duration is in milliseconds with the SDK default boundaries. */
 #define RPC_BOUNDS 15
+/* db.client.operation.duration, in seconds (the database conventions' advice). */
+#define DB_BOUNDS  9
 #define MAX_BOUNDS 15
 
 extern const double metrics_duration_bounds[DURATION_BOUNDS];
 extern const double metrics_size_bounds[SIZE_BOUNDS];
 extern const double metrics_rpc_bounds[RPC_BOUNDS];
+extern const double metrics_db_bounds[DB_BOUNDS];
 
 struct histogram {
 	uint64_t count;
@@ -53,12 +57,18 @@ struct series_key {
 	int16_t grpc_status; /* rpc.grpc.status_code; -1 when unknown */
 	char rpc_service[128];
 	char rpc_method[64];
+	/* Database commands count in db.client.operation.duration series. */
+	bool db;
+	uint8_t db_system; /* enum span_db_system */
+	char db_operation[SPAN_DB_OPERATION_LEN];
+	char db_collection[SPAN_DB_COLLECTION_LEN];
+	char db_namespace[SPAN_DB_NAMESPACE_LEN];
 };
 
 struct series {
 	struct series_key key;
 	uint64_t start_ns;	    /* wall clock: when the series began counting */
-	struct histogram duration;  /* seconds (HTTP), milliseconds (RPC) */
+	struct histogram duration;  /* seconds (HTTP, databases), milliseconds (RPC) */
 	struct histogram req_size;  /* bytes */
 	struct histogram resp_size; /* bytes */
 	struct series *next;	    /* hash chain */

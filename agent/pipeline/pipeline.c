@@ -24,7 +24,9 @@ int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, struct k8s
 	p->cfg = cfg;
 	p->start_ns = clock_real_now();
 	p->sampler = (struct sampler){ .kind = cfg->sampler, .ratio = cfg->sampler_arg };
-	p->console = (struct output){ .format = OUTPUT_TEXT, .stream = stdout };
+	p->console = (struct output){ .format = OUTPUT_TEXT,
+				      .stream = stdout,
+				      .with_query = cfg->capture_query };
 	pthread_mutex_init(&p->metrics_lock, NULL);
 	atomic_store(&p->last_loop_mono, clock_mono_now());
 
@@ -89,8 +91,9 @@ static void span_out(struct pipeline *p, const struct span *sp, struct resource 
 	char route[ROUTE_LEN];
 	const char *admitted;
 
-	/* gRPC paths name a method already: no route to template or admit. */
-	if (sp->flags & SPAN_F_GRPC) {
+	/* gRPC paths name a method already, database commands have none: no
+	 * route to template or admit. */
+	if (sp->flags & (SPAN_F_GRPC | SPAN_F_DB)) {
 		admitted = "";
 	} else {
 		route_template(sp->target, span_path_len(sp), route, sizeof(route));
@@ -204,23 +207,37 @@ void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t even
 
 	if (grace < 60000000000ull)
 		grace = 60000000000ull;
+	const struct linker_stats *ls = &ig->linker.stats;
+	uint64_t links = 0;
+
+	for (int i = SPAN_LINK_ROOT + 1; i < SPAN_LINK__COUNT; i++)
+		links += ls->links[i];
 	pthread_mutex_lock(&p->metrics_lock);
 	p->health = (struct pipeline_health){
 		.events = ig->stats.events,
 		.events_lost = events_lost,
-		.parse_errors = ig->protocols.http1.stats.parse_errors +
-				ig->protocols.http2.stats.hpack_desyncs +
-				ig->protocols.http2.stats.frame_sync_lost,
+		.parse_errors = protocols_parse_errors(&ig->protocols),
 		.spans = p->spans,
 		.spans_unsampled = p->unsampled,
 		.conns_evicted = ig->stats.conns_evicted,
 		.routes_overflowed = route_registry_overflows(p->routes),
-		.http2_degraded = ig->protocols.http2.stats.conns_degraded,
-		.http2_streams_dropped = ig->protocols.http2.stats.streams_dropped,
+		.bytes_uncaptured = ig->stats.bytes_total - ig->stats.bytes_captured,
 		.resources_evicted = resource_cache_evicted(p->resources),
+		.links = links,
+		.links_roots_expected = ls->roots_expected,
+		.links_unlinked_event_loop = ls->unlinked_event_loop,
+		.links_held = ls->held,
+		.links_evicted = ls->evicted,
 		.k8s_spans_held = p->spans_held,
 		.k8s_spans_unresolved = p->spans_unresolved,
 	};
+	for (size_t i = 0; i < PROTOCOLS_MAX; i++) {
+		const struct protocol *proto = protocol_at(i);
+
+		if (proto)
+			p->health.nprotocol += protocol_counters(
+				&ig->protocols, proto, p->health.protocol + p->health.nprotocol);
+	}
 	if (now > grace)
 		metrics_expire(p->metrics, now - grace);
 	pthread_mutex_unlock(&p->metrics_lock);
@@ -269,14 +286,27 @@ size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_
 		  "{request}", false, p->health.routes_overflowed },
 		{ "sonde.connections.evicted", "Connections dropped from a full table.",
 		  "{connection}", false, p->health.conns_evicted },
-		{ "sonde.http2.connections.degraded",
-		  "HTTP/2 connections whose header decompression lost sync.", "{connection}", false,
-		  p->health.http2_degraded },
-		{ "sonde.http2.streams.dropped", "HTTP/2 streams dropped: too many open at once.",
-		  "{stream}", false, p->health.http2_streams_dropped },
+		{ "sonde.bytes.uncaptured",
+		  "Bytes traced calls moved that were not copied to the agent (past the capture "
+		  "size, "
+		  "or lost).",
+		  "By", false, p->health.bytes_uncaptured },
 		{ "sonde.resources.evicted",
 		  "Processes dropped from the full resource cache; their series restart.",
 		  "{process}", false, p->health.resources_evicted },
+		{ "sonde.links",
+		  "Spans given a parent (thread, goroutine, hook, connection, header).", "{span}",
+		  false, p->health.links },
+		{ "sonde.links.roots_expected",
+		  "Spans left roots where a parent was expected and not found.", "{span}", false,
+		  p->health.links_roots_expected },
+		{ "sonde.links.event_loop_unlinked",
+		  "Calls of threads serving several requests at once, left roots.", "{span}", false,
+		  p->health.links_unlinked_event_loop },
+		{ "sonde.links.held", "Spans held until the caller's side of their trace came.",
+		  "{span}", false, p->health.links_held },
+		{ "sonde.links.evicted", "Request contexts evicted from full tables.", "{context}",
+		  false, p->health.links_evicted },
 		{ "sonde.k8s.spans.held", "Spans that waited for their pod's metadata.", "{span}",
 		  false, p->health.k8s_spans_held },
 		{ "sonde.k8s.spans.unresolved",
@@ -286,12 +316,18 @@ size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_
 
 	for (; n < max && n < sizeof(all) / sizeof(all[0]); n++)
 		out[n] = all[n];
+	for (size_t i = 0; i < p->health.nprotocol && n < max; i++) {
+		const struct protocol_counter *c = &p->health.protocol[i];
+
+		out[n++] =
+			(struct health_metric){ c->metric, c->description, "1", false, c->value };
+	}
 	return n;
 }
 
 void pipeline_push_metrics(struct pipeline *p)
 {
-	struct health_metric health[48];
+	struct health_metric health[48 + PROTOCOLS_MAX * PROTOCOL_COUNTERS_MAX];
 	uint8_t *body = NULL;
 	size_t len = 0, n;
 	int err;
@@ -313,7 +349,7 @@ void pipeline_push_metrics(struct pipeline *p)
 void pipeline_render_prom(void *ctx, struct strbuf *sb)
 {
 	struct pipeline *p = ctx;
-	struct health_metric health[48];
+	struct health_metric health[48 + PROTOCOLS_MAX * PROTOCOL_COUNTERS_MAX];
 	size_t n;
 
 	pthread_mutex_lock(&p->metrics_lock);

@@ -32,11 +32,18 @@ struct pipeline_health {
 	uint64_t spans_unsampled;
 	uint64_t conns_evicted;
 	uint64_t routes_overflowed;
-	uint64_t http2_degraded;	/* connections with header decompression out of sync */
-	uint64_t http2_streams_dropped; /* open-stream bound */
+	uint64_t bytes_uncaptured; /* moved by traced calls, not copied to the agent */
 	uint64_t resources_evicted;
-	uint64_t k8s_spans_held;       /* waited for their pod's metadata */
-	uint64_t k8s_spans_unresolved; /* went out without it (wait over or hold full) */
+	uint64_t links;			    /* spans given a parent, by any mechanism */
+	uint64_t links_roots_expected;	    /* left roots where a parent was expected */
+	uint64_t links_unlinked_event_loop; /* calls of event-loop threads, not linked */
+	uint64_t links_held;		    /* spans held while their trace waited */
+	uint64_t links_evicted;		    /* request contexts evicted from full tables */
+	uint64_t k8s_spans_held;	    /* waited for their pod's metadata */
+	uint64_t k8s_spans_unresolved;	    /* went out without it (wait over or hold full) */
+	/* Every protocol's own counters (protocols/registry.h). */
+	struct protocol_counter protocol[PROTOCOLS_MAX * PROTOCOL_COUNTERS_MAX];
+	size_t nprotocol;
 };
 
 /* Spans of processes whose pod is not known yet wait here (k8s.metadata_wait)

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "protocols/http2/grpc.h"
 #include "spans/span.h"
+#include "spans/span_attrs.h"
 
 bool span_is_error(const struct span *s)
 {
+	if (s->flags & SPAN_F_DB)
+		return (s->flags & (SPAN_F_DB_ERROR | SPAN_F_NO_RESPONSE)) != 0;
 	/* A call's status decides, even for a client that cancelled before the
 	 * server answered (CANCELLED is no server error). */
 	if (s->flags & SPAN_F_GRPC_STATUS) {
@@ -33,12 +37,14 @@ bool span_rpc_parts(const struct span *s, const char **service, size_t *service_
 
 size_t span_path_len(const struct span *s)
 {
+	if (s->flags & SPAN_F_DB)
+		return 0;
 	return strcspn(s->target, "?#");
 }
 
 const char *span_query(const struct span *s)
 {
-	const char *q = strchr(s->target, '?');
+	const char *q = s->flags & SPAN_F_DB ? NULL : strchr(s->target, '?');
 
 	return q ? q + 1 : NULL;
 }
@@ -128,4 +134,66 @@ size_t span_split_host(const char *host, const char **start, uint16_t *port)
 	if (colon)
 		*port = port_number(colon + 1);
 	return n;
+}
+
+const char *span_db_system_name(uint8_t system)
+{
+	switch (system) {
+	case SPAN_DB_POSTGRESQL:
+		return "postgresql";
+	case SPAN_DB_MYSQL:
+		return "mysql";
+	case SPAN_DB_MARIADB:
+		return "mariadb";
+	case SPAN_DB_REDIS:
+		return "redis";
+	}
+	return "other_sql";
+}
+
+size_t span_db_name(const struct span *s, char *buf, size_t len)
+{
+	const struct span_db *db = &s->db;
+	int n;
+
+	if (!db->operation[0])
+		n = snprintf(buf, len, "%s", span_db_system_name(db->system));
+	else if (!db->collection[0])
+		n = snprintf(buf, len, "%s", db->operation);
+	else
+		n = snprintf(buf, len, "%s %s", db->operation, db->collection);
+	if (n < 0)
+		return 0;
+	return (size_t)n < len ? (size_t)n : len - 1;
+}
+
+bool span_set_text(char *dst, size_t cap, const char *src, size_t n)
+{
+	size_t used;
+
+	if (!cap)
+		return n > 0;
+	utf8_sanitize_used(dst, cap, src, n, &used);
+	return used < n;
+}
+
+bool span_is_token(const char *s, size_t n)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c && strchr(extra, c))))
+			return false;
+	}
+	return true;
+}
+
+const char *span_method(const struct span *s)
+{
+	return s->method[0] ? s->method : "_OTHER";
 }

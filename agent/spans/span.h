@@ -142,11 +142,33 @@ bool span_is_error(const struct span *s);
 bool span_rpc_parts(const struct span *s, const char **service, size_t *service_len,
 		    const char **method, size_t *method_len);
 
-/* Length of the path part of the target (up to '?' or '#'). */
+/* A database span's name (the conventions' {db.operation.name}
+ * {db.collection.name}, the operation alone, or the system): written to buf,
+ * cut to fit; returns its length. */
+#define SPAN_DB_NAME_LEN (SPAN_DB_OPERATION_LEN + SPAN_DB_COLLECTION_LEN)
+size_t span_db_name(const struct span *s, char *buf, size_t len);
+
+/* db.system.name: "postgresql", "mysql", "mariadb", "redis". */
+const char *span_db_system_name(uint8_t system);
+
+/* Length of the path part of the target (up to '?' or '#'); 0 for database
+ * spans. */
 size_t span_path_len(const struct span *s);
 
-/* The query part after '?', or NULL. */
+/* The query part after '?', or NULL (always for database spans). */
 const char *span_query(const struct span *s);
+
+/* Text from traffic into a span field: made valid UTF-8 here, once, so every
+ * output gets valid text (bad bytes become U+FFFD), cut at a character to fit
+ * cap. Returns whether it was cut. */
+bool span_set_text(char *dst, size_t cap, const char *src, size_t n);
+
+/* http.request.method: the method, or "_OTHER" when it could not be decoded
+ * (the HTTP conventions' value for an unknown method). */
+const char *span_method(const struct span *s);
+
+/* Whether s[0..n) is an HTTP token (RFC 9110 §5.6.2), as a method must be. */
+bool span_is_token(const char *s, size_t n);
 
 /* n bytes as lowercase hex into out (2n + 1 bytes). */
 void span_hex(const uint8_t *b, size_t n, char *out);

@@ -5,99 +5,6 @@
 #include "protocols/http2/grpc.h"
 #include "spans/span_attrs.h"
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
-/* The end of the run of ASCII bytes other than NUL at s[i..n): those are
- * copied as they are, eight at a time where they can be read so. */
-static size_t ascii_run(const unsigned char *s, size_t i, size_t n)
-{
-	for (; i + 8 <= n; i += 8) {
-		uint64_t v;
-
-		memcpy(&v, s + i, 8);
-		/* Some byte is NUL or has its high bit set (or a false alarm
-		 * past one: the byte loop below decides). */
-		if (((v - 0x0101010101010101ull) | v) & 0x8080808080808080ull)
-			break;
-	}
-	while (i < n && (unsigned)s[i] - 1u < 0x7fu)
-		i++;
-	return i;
-}
-
-size_t utf8_sanitize(char *dst, size_t dstlen, const char *src, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)src;
-	size_t i = 0, o = 0;
-
-	if (dstlen == 0)
-		return 0;
-	while (i < n) {
-		size_t end = ascii_run(s, i, n), room = dstlen - 1 - o;
-		size_t k, plen;
-		const char *piece;
-
-		if (end - i > room) {
-			memcpy(dst + o, s + i, room);
-			o += room;
-			break;
-		}
-		memcpy(dst + o, s + i, end - i);
-		o += end - i;
-		i = end;
-		if (i == n || !s[i])
-			break;
-		/* A multi-byte character, or a bad byte. */
-		k = utf8_seq_len(s + i, n - i);
-		piece = (const char *)s + i;
-		plen = k;
-		if (k == 0) {
-			piece = "\xef\xbf\xbd"; /* U+FFFD */
-			plen = 3;
-			k = 1;
-		}
-		if (o + plen > dstlen - 1)
-			break;
-		memcpy(dst + o, piece, plen);
-		o += plen;
-		i += k;
-	}
-	dst[o] = '\0';
-	return o;
-}
-
 static const char *keep(struct span_attrs *a, const char *s, size_t n, size_t *len)
 {
 	char *dst = a->scratch + a->used;
@@ -134,7 +41,7 @@ static inline __attribute__((always_inline)) void add_str(struct span_attrs *a, 
 
 	if (!at)
 		return;
-	if (ascii_run((const unsigned char *)s, 0, n) == n) {
+	if (utf8_ascii_run((const unsigned char *)s, 0, n) == n) {
 		at->str = s;
 		at->str_len = n;
 	} else {
@@ -243,7 +150,7 @@ static size_t server_endpoint(const struct span *sp, char *buf, size_t len, cons
 	const struct span_endpoint *srv = sp->kind == SPAN_SERVER ? &sp->local : &sp->peer;
 	size_t n;
 
-	if (!sp->host[0]) {
+	if ((sp->flags & SPAN_F_DB) || !sp->host[0]) {
 		*addr = buf;
 		*port = srv->port;
 		return endpoint_addr(srv, buf, len);
@@ -290,7 +197,9 @@ static size_t error_type(const struct span *sp, char *buf, const char **out)
 	*out = buf;
 	if (!span_is_error(sp))
 		return 0;
-	if (sp->flags & SPAN_F_GRPC_STATUS)
+	if ((sp->flags & SPAN_F_DB) && sp->db.status_code[0])
+		*out = sp->db.status_code;
+	else if (sp->flags & SPAN_F_GRPC_STATUS)
 		*out = grpc_status_name(sp->grpc_status);
 	else if (sp->status)
 		return format_uint(buf, STATUS_TEXT_LEN, sp->status);
@@ -425,6 +334,35 @@ static void add_common(struct span_attrs *a, const struct span *sp, unsigned fla
 		add_true(a, "sonde.truncated");
 }
 
+/* The OpenTelemetry database conventions. The query text is already what
+ * may leave the node (the protocol sanitised or dropped it as configured). */
+static void db_attrs_build(struct span_attrs *out, const struct span *sp, unsigned flags)
+{
+	const struct span_db *db = &sp->db;
+	const char *system = span_db_system_name(db->system);
+
+	add_str(out, "db.system.name", system, strlen(system));
+	if (db->name_space[0])
+		add_str(out, "db.namespace", db->name_space, strlen(db->name_space));
+	if (db->operation[0])
+		add_str(out, "db.operation.name", db->operation, strlen(db->operation));
+	if (db->collection[0])
+		add_str(out, "db.collection.name", db->collection, strlen(db->collection));
+	if (db->query[0])
+		add_str(out, "db.query.text", db->query, strlen(db->query));
+	if (db->status_code[0])
+		add_str(out, "db.response.status_code", db->status_code, strlen(db->status_code));
+	if (db->returned_rows >= 0)
+		add_int(out, "db.response.returned_rows", db->returned_rows);
+	add_server(out, sp);
+	add_peer(out, sp);
+	if (flags & SPAN_ATTRS_CONSOLE)
+		add_local(out, sp);
+	add_error_type(out, sp);
+	if (sp->flags & (SPAN_F_HEAD_TRUNCATED | SPAN_F_LOST_SYNC | SPAN_F_QUERY_TRUNCATED))
+		add_true(out, "sonde.truncated");
+}
+
 /* The OpenTelemetry gRPC conventions: rpc.* instead of http.*. */
 static void rpc_attrs_build(struct span_attrs *out, const struct span *sp, unsigned flags)
 {
@@ -452,11 +390,15 @@ void span_attrs_build(struct span_attrs *out, const struct span *sp, const char 
 
 	out->n = 0;
 	out->used = 0;
+	if (sp->flags & SPAN_F_DB) {
+		db_attrs_build(out, sp, flags);
+		return;
+	}
 	if (sp->flags & SPAN_F_GRPC) {
 		rpc_attrs_build(out, sp, flags);
 		return;
 	}
-	add_str(out, "http.request.method", sp->method, strlen(sp->method));
+	add_str(out, "http.request.method", span_method(sp), strlen(span_method(sp)));
 	add_str(out, "url.path", sp->target, span_path_len(sp));
 	if (query && (flags & SPAN_ATTRS_QUERY))
 		add_str(out, "url.query", query, strlen(query));

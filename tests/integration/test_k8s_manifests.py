@@ -342,17 +342,24 @@ def exported_metrics():
         pipeline = f.read()
     units = {"s": "seconds", "ms": "milliseconds", "By": "bytes"}
     families = set()
-    for names, unit in re.findall(r'\{ \{ ("[^}]+") \},\s*"[^"]*",\s*"([^"]+)" \}', otlp):
+    for names, unit in re.findall(r'\{ \{ ((?:"|NULL)[^}]+) \},\s*"[^"]*",\s*"([^"]+)" \}', otlp):
         for n in re.findall(r'"([a-z.]+)"', names):
             families.add(n.replace(".", "_") + "_" + units[unit])
-    check(len(families) == 8, f"OTLP families {families}")
+    check(len(families) == 9, f"OTLP families {families}")
     check(families == set(re.findall(r'\{ "([a-z_]+)", "[^"]*",', prom)),
           "OTLP and /metrics names differ")
     names = {f + s for f in families for s in ("_bucket", "_sum", "_count")}
     for n, gauge in re.findall(r'\{ "(sonde\.[a-z0-9.]+)",.*?"\{?\w*\}?", (true|false)', pipeline,
                                re.S):
         names.add(n.replace(".", "_") + ("" if gauge == "true" else "_total"))
+    # Each protocol's own counters (struct protocol_counter in agent/protocols/).
+    for d, _, files in os.walk(os.path.join(ROOT, "agent", "protocols")):
+        for fn in files:
+            with open(os.path.join(d, fn)) as f:
+                for n in re.findall(r'\{ "(sonde\.[a-z0-9._]+)", "', f.read()):
+                    names.add(n.replace(".", "_") + "_total")
     check("sonde_events_lost_total" in names, f"health metrics {names}")
+    check("sonde_http1_responses_unmatched_total" in names, f"protocol counters {names}")
     return names
 
 

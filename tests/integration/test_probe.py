@@ -23,9 +23,10 @@ UPROBE_FUNCS = {
 def bpf_sections():
     """SEC("…") of every program in bpf/: what sonde can load."""
     secs = []
-    for name in sorted(os.listdir(os.path.join(ROOT, "bpf"))):
-        with open(os.path.join(ROOT, "bpf", name)) as f:
-            secs += re.findall(r'^SEC\("([^"]+)"\)', f.read(), re.M)
+    for d, _, files in sorted(os.walk(os.path.join(ROOT, "bpf"))):
+        for name in sorted(files):
+            with open(os.path.join(d, name)) as f:
+                secs += re.findall(r'^SEC\("([^"]+)"\)', f.read(), re.M)
     return [s for s in secs if s not in ("license", ".maps")]
 
 

@@ -107,8 +107,6 @@ static void test_generic_endpoint_gets_signal_paths(void **state)
 		{ "http://gw:4318/otlp", "http://gw:4318/otlp/v1/traces",
 		  "http://gw:4318/otlp/v1/metrics" },
 		{ "HTTPS://gw/otlp/", "https://gw/otlp/v1/traces", "https://gw/otlp/v1/metrics" },
-		{ "collector:4318", "http://collector:4318/v1/traces",
-		  "http://collector:4318/v1/metrics" },
 		{ "http://[::1]:4318", "http://[::1]:4318/v1/traces",
 		  "http://[::1]:4318/v1/metrics" },
 	};
@@ -373,7 +371,11 @@ static void test_invalid_flag_messages(void **state)
 	assert_load_error((const char *[]){ "--otlp-endpoint", "--sampler", "always_on", NULL },
 			  NONE, "option --otlp-endpoint needs a value");
 	assert_load_error((const char *[]){ "--otlp-endpoint=", NULL }, NONE,
-			  "invalid --otlp-endpoint=: no host in URL");
+			  "invalid --otlp-endpoint=: no scheme: write http://… or https://…");
+	/* "collector:4318" would be a guess between http and https */
+	assert_load_error((const char *[]){ "--otlp-endpoint", "collector:4318", NULL }, NONE,
+			  "invalid --otlp-endpoint=collector:4318: no scheme: write http://… or "
+			  "https://…");
 	assert_load_error((const char *[]){ "--config", "/nonexistent/sonde.yaml", NULL }, NONE,
 			  "cannot read config file /nonexistent/sonde.yaml: No such file or "
 			  "directory");
@@ -506,7 +508,7 @@ static void test_yaml_nested_file(void **state)
 				   "      x-empty:\n"
 				   "    traces:\n"
 				   "      protocol: grpc\n"
-				   "      endpoint: collector:4317\n"
+				   "      endpoint: http://collector:4317\n"
 				   "    metrics:\n"
 				   "      timeout: ~\n"
 				   "traces.sampler: traceidratio\n"
@@ -585,6 +587,12 @@ static void test_yaml_errors_name_file_and_line(void **state)
 		  "sonde.yaml:3: resource.attributes: expected key: value pairs" },
 		{ "resource:\n  attributes:\n    a=b: c\n", "sonde.yaml:3: bad key 'a=b'" },
 		{ "- a\n- b\n", "sonde.yaml:1: expected a mapping of settings" },
+		/* a key twice: the first value would be lost without a word */
+		{ "log:\n  level: info\nlog:\n  level: debug\n",
+		  "sonde.yaml:3: 'log' given twice" },
+		{ "log:\n  level: info\n  level: debug\n", "sonde.yaml:3: 'level' given twice" },
+		{ "resource:\n  attributes:\n    a: b\n    a: c\n",
+		  "sonde.yaml:4: resource.attributes: key 'a' given twice" },
 		{ "traces: {sampler: always_on}\n---\ntraces: {sampler: always_off}\n",
 		  "sonde.yaml:3: more than one YAML document" },
 		{ "traces:\n  sampler: always_on\n   bad: indent\n",
@@ -603,14 +611,35 @@ static void test_yaml_errors_name_file_and_line(void **state)
 	}
 }
 
+/* db.query and db.query_max_bytes: sanitised and 2 KiB unless told. */
+static void test_db_query_settings(void **state)
+{
+	struct sonde_config c;
+
+	(void)state;
+	load_ok(&c, NONE, NONE);
+	assert_int_equal(c.db_query, 0);
+	assert_int_equal(c.db_query_max, 2048);
+	load_ok(&c, (const char *[]){ "--db-query", "raw", "--db-query-max-bytes", "100", NULL },
+		NONE);
+	assert_int_equal(c.db_query, 1);
+	assert_int_equal(c.db_query_max, 100);
+	load_ok(&c, NONE, (const char *[]){ "SONDE_DB_QUERY=none", NULL });
+	assert_int_equal(c.db_query, 2);
+	assert_load_error((const char *[]){ "--db-query", "literal", NULL }, NONE,
+			  "invalid --db-query=literal: expected one of sanitized, raw, none");
+	assert_load_error((const char *[]){ "--db-query-max-bytes", "4096", NULL }, NONE,
+			  "invalid --db-query-max-bytes=4096: not an integer between 16 and 2048");
+}
+
 static void test_settings_table(void **state)
 {
 	size_t n;
 	const struct config_setting *s = config_settings(&n);
 
 	(void)state;
-	/* 7 OTLP settings in three layers and 26 others, each documented once */
-	assert_int_equal(n, 21 + 26);
+	/* 7 OTLP settings in three layers and 28 others, each documented once */
+	assert_int_equal(n, 21 + 28);
 	for (size_t i = 0; i < n; i++) {
 		assert_non_null(s[i].help);
 		assert_non_null(s[i].default_text);
@@ -811,10 +840,17 @@ static void test_trace_every_option(void **state)
 	assert_int_equal(c.trace.duration_ns, 120000000000ull);
 	assert_int_equal(c.trace.output, TRACE_OUTPUT_JSON);
 	assert_true(c.trace.verbose);
-	trace_ok(&c, (const char *[]){ "--duration=1h", "--max-conns=16", "-d", "30", NULL },
-		 &command);
-	assert_int_equal(c.trace.duration_ns, 30000000000ull);
+	trace_ok(&c, (const char *[]){ "--duration=1h", "--max-conns=16", NULL }, &command);
+	assert_int_equal(c.trace.duration_ns, 3600000000000ull);
 	assert_int_equal(c.max_conns, 16);
+	/* a setting of one value said twice loses the first: refused */
+	assert_trace_error((const char *[]){ "--duration=1h", "-d", "30", NULL },
+			   "--duration given twice: it takes one value");
+	assert_trace_error((const char *[]){ "--comm", "a", "--comm", "b", NULL },
+			   "--comm given twice: it takes one value");
+	/* --pod names one pod: NAMESPACE/NAME */
+	assert_trace_error((const char *[]){ "--pod", "noslash", NULL },
+			   "invalid --pod 'noslash': expected NAMESPACE/NAME");
 
 	/* the pod and its container */
 	trace_ok(&c,
@@ -974,9 +1010,10 @@ static void test_trace_table_shares_run_rows(void **state)
 		assert_int_equal(r->offset, t[i].offset);
 		assert_int_equal(r->size, t[i].size);
 	}
-	/* pid, comm, cgroup, kubeconfig, capture-bytes, max-conns */
-	assert_int_equal(shared, 6);
-	assert_int_equal(n, 6 + 8);
+	/* pid, comm, cgroup, kubeconfig, capture-bytes, capture-query, db-query,
+	 * db-query-max-bytes, max-conns */
+	assert_int_equal(shared, 9);
+	assert_int_equal(n, 9 + 9);
 	/* `sonde run` knows no short forms, nor trace's flags */
 	assert_null(config_find_short(CONFIG_RUN, 'p'));
 	assert_load_error((const char *[]){ "--duration", "1s", NULL }, NONE,
@@ -1008,6 +1045,7 @@ int main(void)
 		cmocka_unit_test(test_exporter_auto_resolution),
 		cmocka_unit_test(test_yaml_nested_file),
 		cmocka_unit_test(test_yaml_errors_name_file_and_line),
+		cmocka_unit_test(test_db_query_settings),
 		cmocka_unit_test(test_settings_table),
 		cmocka_unit_test(test_k8s_settings),
 		cmocka_unit_test(test_format_round_trips),

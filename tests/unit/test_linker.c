@@ -308,8 +308,7 @@ static void test_keep_alive_connection_carries_separate_traces(void **state)
 
 		snprintf(path, sizeof(path), "/a%d", i);
 		snprintf(inner, sizeof(inner), "/b%d", i);
-		data(f, &front_in, 101, 0, SONDE_DIR_INGRESS, 1, (10 + 10 * i) * MS,
-		     request(path));
+		data(f, &front_in, 101, 0, SONDE_DIR_INGRESS, 1, (10 + 10 * i) * MS, request(path));
 		req = request(inner);
 		/* odd ones: the server's read first */
 		if (i & 1)
@@ -339,8 +338,8 @@ static void test_keep_alive_connection_carries_separate_traces(void **state)
 			char other[16];
 
 			snprintf(other, sizeof(other), "/a%d", j);
-			assert_memory_not_equal(s->trace_id, find(f, SPAN_SERVER, 100, other)->trace_id,
-						16);
+			assert_memory_not_equal(s->trace_id,
+						find(f, SPAN_SERVER, 100, other)->trace_id, 16);
 		}
 	}
 }

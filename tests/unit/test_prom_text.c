@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,7 +69,7 @@ static void assert_lines_well_formed(const char *text)
 		assert_non_null(end);
 		if (strncmp(line, "# HELP ", 7) && strncmp(line, "# TYPE ", 7) &&
 		    strncmp(line, "http_", 5) && strncmp(line, "rpc_", 4) &&
-		    strncmp(line, "sonde_", 6))
+		    strncmp(line, "db_", 3) && strncmp(line, "sonde_", 6))
 			fail_msg("bad line: %.*s", (int)(end - line), line);
 		line = end + 1;
 	}
@@ -320,9 +321,72 @@ static void test_rpc_histograms(void **state)
 	resource_put(res);
 }
 
+static void record_db(struct metrics *m, struct resource *res, const char *op, const char *table,
+		      const char *status, uint64_t dur_ns)
+{
+	struct span s = { 0 };
+
+	s.kind = SPAN_CLIENT;
+	s.flags = SPAN_F_DB | (status ? SPAN_F_DB_ERROR : 0);
+	s.db.system = SPAN_DB_POSTGRESQL;
+	snprintf(s.db.operation, sizeof(s.db.operation), "%s", op);
+	snprintf(s.db.collection, sizeof(s.db.collection), "%s", table);
+	snprintf(s.db.name_space, sizeof(s.db.name_space), "shop");
+	snprintf(s.db.status_code, sizeof(s.db.status_code), "%s", status ? status : "");
+	snprintf(s.db.query, sizeof(s.db.query), "SELECT * FROM orders WHERE id = ?");
+	s.db.returned_rows = 1;
+	s.peer.family = AF_INET;
+	s.peer.port = 5432;
+	inet_pton(AF_INET, "10.0.0.5", s.peer.addr);
+	s.start_ns = 1764000000000000000ull;
+	s.end_ns = s.start_ns + dur_ns;
+	metrics_record(m, res, &s, NULL);
+}
+
+/* Database commands: db_client_operation_duration_seconds with the database
+ * conventions' labels (never the query text), nothing in the HTTP families. */
+static void test_db_histograms(void **state)
+{
+	struct resource *res = proc(1234, "checkout");
+	struct metrics *m = metrics_new(100);
+	struct strbuf sb = { 0 };
+	const char *labels = "service_name=\"checkout\",service_instance_id=\"node-1:1234\","
+			     "db_system_name=\"postgresql\",db_operation_name=\"SELECT\","
+			     "db_collection_name=\"orders\",db_namespace=\"shop\","
+			     "server_address=\"10.0.0.5\",server_port=\"5432\"";
+	char line[2048];
+
+	(void)state;
+	record_db(m, res, "SELECT", "orders", NULL, 3 * MS);
+	record_db(m, res, "SELECT", "orders", NULL, 40 * MS);
+	record_db(m, res, "SELECT", "orders", "42601", 1 * MS);
+	prom_render(&sb, m, NULL, 0);
+	assert_false(sb.failed);
+	assert_lines_well_formed(sb.buf);
+	assert_has(sb.buf, "# TYPE db_client_operation_duration_seconds histogram\n");
+	snprintf(line, sizeof(line),
+		 "db_client_operation_duration_seconds_bucket{%s,le=\"0.001\"} 0\n"
+		 "db_client_operation_duration_seconds_bucket{%s,le=\"0.005\"} 1\n"
+		 "db_client_operation_duration_seconds_bucket{%s,le=\"0.01\"} 1\n"
+		 "db_client_operation_duration_seconds_bucket{%s,le=\"0.05\"} 2\n",
+		 labels, labels, labels, labels);
+	assert_has(sb.buf, line);
+	snprintf(line, sizeof(line), "db_client_operation_duration_seconds_count{%s} 2\n", labels);
+	assert_has(sb.buf, line);
+	/* the failed one is a series of its own, with error.type */
+	assert_has(sb.buf, "db_namespace=\"shop\",error_type=\"42601\",server_address=");
+	assert_lacks(sb.buf, "http_");
+	assert_lacks(sb.buf, "WHERE");
+	assert_int_equal(occurrences(sb.buf, "# TYPE "), 1);
+	strbuf_free(&sb);
+	metrics_free(m);
+	resource_put(res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_db_histograms),
 		cmocka_unit_test(test_rpc_histograms),
 		cmocka_unit_test(test_server_histogram_lines),
 		cmocka_unit_test(test_client_families_and_errors),

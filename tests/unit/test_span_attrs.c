@@ -639,6 +639,52 @@ static void test_split_host(void **state)
 	assert_int_equal(port, 0);
 }
 
+/* A database span: the database conventions' keys from the one mapping, the
+ * server from the socket, the SQLSTATE as error.type; nothing of HTTP. */
+static void test_attrs_of_db_span(void **state)
+{
+	struct span s = { 0 };
+	struct span_attrs a;
+
+	(void)state;
+	s.kind = SPAN_CLIENT;
+	s.flags = SPAN_F_DB | SPAN_F_DB_ERROR | SPAN_F_QUERY_TRUNCATED;
+	s.db.system = SPAN_DB_POSTGRESQL;
+	strcpy(s.db.operation, "SELECT");
+	strcpy(s.db.collection, "orders");
+	strcpy(s.db.name_space, "shop");
+	strcpy(s.db.status_code, "42601");
+	strcpy(s.db.query, "SELECT * FROM orders WHERE customer = ? AND total > ?");
+	s.db.returned_rows = -1;
+	endpoint(&s.peer, AF_INET, "10.0.0.5", 5432);
+	endpoint(&s.local, AF_INET, "10.0.0.9", 40000);
+	span_attrs_build(&a, &s, NULL, SPAN_ATTRS_QUERY);
+	assert_str_attr(&a, "db.system.name", "postgresql");
+	assert_str_attr(&a, "db.namespace", "shop");
+	assert_str_attr(&a, "db.operation.name", "SELECT");
+	assert_str_attr(&a, "db.collection.name", "orders");
+	assert_str_attr(&a, "db.query.text",
+			"SELECT * FROM orders WHERE customer = ? AND total > ?");
+	assert_str_attr(&a, "db.response.status_code", "42601");
+	assert_str_attr(&a, "error.type", "42601");
+	assert_str_attr(&a, "server.address", "10.0.0.5");
+	assert_int_attr(&a, "server.port", 5432);
+	assert_str_attr(&a, "network.peer.address", "10.0.0.5");
+	assert_null(find_attr(&a, "db.response.returned_rows"));
+	assert_null(find_attr(&a, "http.request.method"));
+	assert_null(find_attr(&a, "url.path"));
+	/* the query was cut at the cap: said in every output */
+	assert_true(find_attr(&a, "sonde.truncated") != NULL);
+	/* rows when the protocol told them; no error without an error */
+	s.flags = SPAN_F_DB;
+	s.db.status_code[0] = '\0';
+	s.db.returned_rows = 3;
+	span_attrs_build(&a, &s, NULL, 0);
+	assert_int_attr(&a, "db.response.returned_rows", 3);
+	assert_null(find_attr(&a, "error.type"));
+	assert_false(span_is_error(&s));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -652,6 +698,7 @@ int main(void)
 		cmocka_unit_test(test_copy_cut_says_when_it_cut),
 		cmocka_unit_test(test_error_type),
 		cmocka_unit_test(test_attrs_of_server_span),
+		cmocka_unit_test(test_attrs_of_db_span),
 		cmocka_unit_test(test_attrs_of_client_span_without_response),
 		cmocka_unit_test(test_attrs_fit_with_longest_fields),
 		cmocka_unit_test(test_attrs_console_keys),

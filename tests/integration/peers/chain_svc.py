@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: MIT
+"""A thread-per-connection HTTP service for the request-context tests:
+answers GET /PATH?customer=C with its name and the customer, after calling
+DOWNSTREAM + PATH?customer=C when it has one (a new connection per call, or
+one keep-alive connection per serving thread with --keep-alive).
+
+usage: chain_svc.py NAME PORT [--down URL] [--keep-alive] [--tls CERT KEY]
+"""
+import argparse
+import http.client
+import http.server
+import socketserver
+import ssl
+import threading
+import urllib.parse
+import urllib.request
+
+ap = argparse.ArgumentParser()
+ap.add_argument("name")
+ap.add_argument("port", type=int)
+ap.add_argument("--down")
+ap.add_argument("--keep-alive", action="store_true")
+ap.add_argument("--tls", nargs=2)
+args = ap.parse_args()
+local = threading.local()
+insecure = ssl.create_default_context()
+insecure.check_hostname = False
+insecure.verify_mode = ssl.CERT_NONE
+
+
+def call_down(path):
+    if not args.keep_alive:
+        with urllib.request.urlopen(args.down + path, context=insecure) as r:
+            return r.read()
+    if not hasattr(local, "conn"):
+        u = urllib.parse.urlsplit(args.down)
+        local.conn = http.client.HTTPConnection(u.hostname, u.port)
+    local.conn.request("GET", path)
+    return local.conn.getresponse().read()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        body = f"{args.name} {self.path}".encode()
+        if args.down:
+            body += b" <- " + call_down(self.path)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+
+server = Server(("127.0.0.1", args.port), Handler)
+if args.tls:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(*args.tls)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
