@@ -83,6 +83,8 @@ def get_all(urls):
 
 
 def customer_of(span):
+    """The customer: in the query of server spans (--capture-query shows it),
+    in the path of the calls."""
     if span["kind"] == "server":
         q = span.get("url.query", "")
         return q.split("=", 1)[1] if q.startswith("customer=") else None
@@ -111,7 +113,7 @@ def test_node_async_context_links_each_call_to_its_request():
     check(INSPECTOR_PORT not in listening_ports(), "something listens on 9229 already")
     backend = NodeApp("backend", str(back_port), port=back_port)
     front = NodeApp("frontend", str(front_port), str(back_port), port=front_port)
-    sonde = Sonde("--pid", str(front.pid), "--stats")
+    sonde = Sonde("--capture-query", "--pid", str(front.pid), "--stats")
     try:
         wait_injected(front)
         n = 32
@@ -153,7 +155,7 @@ def test_node_call_after_its_request_ended_is_a_root():
     back_port, front_port = free_port(), free_port()
     backend = NodeApp("backend", str(back_port), port=back_port)
     front = NodeApp("frontend", str(front_port), str(back_port), port=front_port)
-    sonde = Sonde("--pid", str(front.pid))
+    sonde = Sonde("--capture-query", "--pid", str(front.pid))
     try:
         wait_injected(front)
         n = 8
@@ -181,7 +183,8 @@ def test_node_started_by_sonde_is_injected_after_exec():
     injected once Node.js has its SIGUSR1 handler in place, and linked."""
     back_port, front_port = free_port(), free_port()
     backend = NodeApp("backend", str(back_port), port=back_port)
-    sonde = Sonde("--stats", "--", NODE, APP, "frontend", str(front_port), str(back_port))
+    sonde = Sonde("--capture-query", "--stats", "--", NODE, APP, "frontend", str(front_port),
+                  str(back_port))
     try:
         wait_port(front_port)
         # The application's stderr is sonde's.
