@@ -59,7 +59,7 @@ int prog_stats_collect(struct prog_stats *st)
 		.tls = true,
 		.tls_all = true,
 		.node_context = true, /* loaded; attached by the injector when needed */
-		.verbose = true, /* a rejected program's verifier log is the point */
+		.verbose = true,      /* a rejected program's verifier log is the point */
 	};
 	FILE *f;
 	struct bpf_program *prog;
