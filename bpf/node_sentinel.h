@@ -7,9 +7,10 @@
  *   /dev/null/sonde/IIIIIIII/OOOOOOOO
  *
  * IIIIIIII: the incoming (server) connection's fd, OOOOOOOO: the outgoing
- * one's, each 8 lower-case hex digits. IIIIIIII = ffffffff: the write is made
- * outside any request. Under /dev/null nothing can exist, so the call fails
- * with ENOTDIR and touches no file. Fixed width, so the BPF side parses it
+ * one's, each 8 lower-case hex digits. IIIIIIII = ffffffff
+ * (SONDE_LINK_NO_REQUEST): the write is made outside any request. Under
+ * /dev/null nothing can exist, so the call fails with ENOTDIR and touches no
+ * file. Fixed width, so the BPF side parses it
  * at constant offsets. Plain C with no BPF helper: the unit tests include it.
  */
 #ifndef SONDE_NODE_SENTINEL_H
@@ -20,8 +21,6 @@
 /* Bytes read from the process: the path, its NUL, and room to see that a
  * longer one is longer. */
 #define NODE_SENTINEL_READ 40
-/* The incoming fd of a write made outside any request's context. */
-#define NODE_SENTINEL_NO_REQUEST 0xffffffffu
 
 /* "/dev/null/sonde/" as two little-endian words: two compares, no loop. */
 #define NODE_SENTINEL_WORD0 0x6c756e2f7665642full /* "/dev/nul" */

@@ -146,9 +146,7 @@ static int setup_tracer(const struct sonde_config *c, struct ingest *ig, struct 
 	topts.comm = c->comm[0] ? c->comm : NULL;
 	topts.verbose = c->log_level >= LOG_LEVEL_DEBUG;
 	topts.tls = true;
-	/* Node.js request context: on, as linking needs no change to the
-	 * application. TODO(lead): from the setting context.nodejs (inject|off). */
-	topts.node_context = true;
+	topts.node_context = c->node_context == NODE_CONTEXT_INJECT;
 	t = tracer_open(&topts, on_event, ig);
 	if (!t)
 		return -errno;

@@ -134,11 +134,13 @@ static void print_link_stats(const struct linker_stats *ls)
 			ls->links[i]);
 	fprintf(stderr,
 		"; roots where a parent was expected %" PRIu64 " (a server waited in vain %" PRIu64
-		"), event-loop threads %" PRIu64 " (calls not linked %" PRIu64
-		"), hook hints %" PRIu64 " (unused %" PRIu64 "), spawns %" PRIu64
-		", spans held %" PRIu64 " (hold full %" PRIu64 "), contexts evicted %" PRIu64 "\n",
-		ls->roots_expected, ls->roots_waited, ls->event_loop_units, ls->unlinked_event_loop,
-		ls->hints, ls->hints_unused, ls->spawns, ls->held, ls->held_full, ls->evicted);
+		"), calls a hook said serve no request %" PRIu64 ", event-loop threads %" PRIu64
+		" (calls not linked %" PRIu64 "), hook hints %" PRIu64 " (unused %" PRIu64
+		"), spawns %" PRIu64 ", spans held %" PRIu64 " (hold full %" PRIu64
+		"), contexts evicted %" PRIu64 "\n",
+		ls->roots_expected, ls->roots_waited, ls->roots_no_request, ls->event_loop_units,
+		ls->unlinked_event_loop, ls->hints, ls->hints_unused, ls->spawns, ls->held,
+		ls->held_full, ls->evicted);
 }
 
 /* A line per protocol: its own counters, as it names them. */
@@ -302,9 +304,7 @@ int cmd_trace(int argc, char **argv)
 	topts.follow_children = command != NULL;
 	topts.verbose = c->trace.verbose;
 	topts.tls = !c->trace.no_tls;
-	/* Node.js request context: on, as linking needs no change to the
-	 * application. TODO(lead): from the setting context.nodejs (inject|off). */
-	topts.node_context = true;
+	topts.node_context = c->node_context == NODE_CONTEXT_INJECT;
 	t = tracer_open(&topts, on_event, &ig);
 	if (!t) {
 		err = 1;

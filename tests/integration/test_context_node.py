@@ -12,9 +12,11 @@ import shutil
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 from harness import HERE, Failure, Proc, Sonde, check, free_port, wait_for, wait_port
+from otlp import SondeRun
 
 APP = os.path.join(HERE, "peers", "node_ctx_app.js")
 NODE = shutil.which("node") or "node"
@@ -86,9 +88,13 @@ def customer_of(span):
     """The customer: in the query of server spans (--capture-query shows it),
     in the path of the calls."""
     if span["kind"] == "server":
-        q = span.get("url.query", "")
-        return q.split("=", 1)[1] if q.startswith("customer=") else None
+        return urllib.parse.parse_qs(span.get("url.query", "")).get("customer", [None])[0]
     return span["url.path"].rsplit("/", 1)[1]
+
+
+def together_urls(port, n):
+    """n requests that are all in flight when each makes its call."""
+    return [f"http://127.0.0.1:{port}/together?customer={i}&n={n}" for i in range(n)]
 
 
 def check_debugger_lines(stderr):
@@ -97,9 +103,9 @@ def check_debugger_lines(stderr):
           f"Node.js printed other lines than the inspector's three: {lines}")
 
 
-def stats_line(sonde):
-    got = [l for l in sonde.stderr_lines if l.strip().startswith("nodejs:")]
-    check(got, f"no nodejs line in --stats: {sonde.stderr()}")
+def stats_line(sonde, name="nodejs"):
+    got = [l for l in sonde.stderr_lines if l.strip().startswith(name + ":")]
+    check(got, f"no {name} line in --stats: {sonde.stderr()}")
     return got[-1]
 
 
@@ -146,6 +152,9 @@ def test_node_async_context_links_each_call_to_its_request():
     line = stats_line(sonde)
     check("injected 1 " in line and "failed 0" in line and "left open 0" in line,
           f"stats: {line}")
+    links = stats_line(sonde, "links")
+    check(f"async {n};" in links and "roots where a parent was expected 0 " in links
+          and "serve no request 0," in links, f"stats: {links}")
 
 
 def test_node_call_after_its_request_ended_is_a_root():
@@ -155,7 +164,7 @@ def test_node_call_after_its_request_ended_is_a_root():
     back_port, front_port = free_port(), free_port()
     backend = NodeApp("backend", str(back_port), port=back_port)
     front = NodeApp("frontend", str(front_port), str(back_port), port=front_port)
-    sonde = Sonde("--capture-query", "--pid", str(front.pid))
+    sonde = Sonde("--capture-query", "--pid", str(front.pid), "--stats")
     try:
         wait_injected(front)
         n = 8
@@ -176,6 +185,10 @@ def test_node_call_after_its_request_ended_is_a_root():
         late = clients[c + "-late"]
         check("parent_span_id" not in late and late["sonde.link"] == "root",
               f"customer {c}: the call after the response has a parent: {late}")
+    # The hook said so for each late call: known roots, not parents missed.
+    links = stats_line(sonde, "links")
+    check(f"async {n};" in links and f"serve no request {n}," in links
+          and "roots where a parent was expected 0 " in links, f"stats: {links}")
 
 
 def test_node_started_by_sonde_is_injected_after_exec():
@@ -247,3 +260,94 @@ def test_node_with_its_own_inspector_is_left_alone():
         app.stop()
     line = stats_line(sonde)
     check("inspector in use 1" in line and "injected 0 " in line, f"stats: {line}")
+
+
+def test_node_context_off_injects_nothing_and_calls_stay_roots():
+    """--context-nodejs off: the Node.js process gets no signal, no inspector
+    and no script (nothing on its stderr, no nodejs line in --stats). Its one
+    thread serves all the requests at once, so nothing links their calls:
+    every span is a root, and each call is counted as an event-loop thread's
+    call left unlinked."""
+    back_port, front_port = free_port(), free_port()
+    backend = NodeApp("backend", str(back_port), port=back_port)
+    front = NodeApp("frontend", str(front_port), str(back_port), port=front_port)
+    sonde = Sonde("--capture-query", "--context-nodejs", "off", "--pid", str(front.pid),
+                  "--stats")
+    n = 8
+    try:
+        # What an injection takes (well under 100 ms) several times over.
+        time.sleep(1)
+        replies = get_all(together_urls(front_port, n))
+        check(replies == [f"frontend {i}" for i in range(n)], f"replies {replies}")
+        sonde.wait_spans(lambda s: s["process.pid"] == front.pid, 2 * n)
+        sonde.settle()
+    finally:
+        sonde.stop()
+        front_err = front.stderr()
+        front.stop()
+        backend.stop()
+    spans = [s for s in sonde.spans() if s["process.pid"] == front.pid]
+    check(len(spans) == 2 * n, f"expected {2 * n} spans: {spans}")
+    for s in spans:
+        check(s["sonde.link"] == "root" and "parent_span_id" not in s,
+              f"a span has a parent without the script: {s}")
+    check(front_err.strip() == "", f"Node.js printed something: {front_err!r}")
+    check(not any(l.strip().startswith("nodejs:") for l in sonde.stderr_lines),
+          f"the injector ran: {sonde.stderr()}")
+    links = stats_line(sonde, "links")
+    check(f"root {2 * n}," in links and "async 0;" in links and "thread 0," in links
+          and "roots where a parent was expected 0 " in links
+          and f"event-loop threads 1 (calls not linked {n})" in links
+          and "hook hints 0 " in links, f"stats: {links}")
+
+
+def scrape(port):
+    """sonde run's own sonde_links* counters, by name."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    return {name: int(float(value)) for name, value in
+            (l.split(" ", 1) for l in text.splitlines() if l.startswith("sonde_links"))}
+
+
+def test_sonde_run_reads_context_nodejs():
+    """`sonde run` with SONDE_CONTEXT_NODEJS=off leaves the process alone and
+    counts its calls as unlinked; then `sonde run` with the default injects
+    the same process and links every call to its request."""
+    back_port, front_port = free_port(), free_port()
+    backend = NodeApp("backend", str(back_port), port=back_port)
+    front = NodeApp("frontend", str(front_port), str(back_port), port=front_port)
+    n = 8
+    cases = (({"SONDE_CONTEXT_NODEJS": "off"},
+              {"sonde_links_total": 0, "sonde_links_event_loop_unlinked_total": n}),
+             ({}, {"sonde_links_total": n, "sonde_links_event_loop_unlinked_total": 0}))
+    try:
+        for env, want in cases:
+            want = dict(want, sonde_links_roots_expected_total=0,
+                        sonde_links_roots_no_request_total=0)
+            prom = free_port()
+            agent = SondeRun("--pid", str(front.pid), "--prometheus-port", str(prom),
+                             "--prometheus-address", "127.0.0.1", env=env)
+            try:
+                if env:
+                    time.sleep(1)
+                else:
+                    wait_injected(front)
+                get_all(together_urls(front_port, n))
+                got = {}
+
+                def counted():
+                    got.update(scrape(prom))
+                    return all(got.get(k) == v for k, v in want.items())
+                try:
+                    wait_for(counted, timeout=10, what=f"{want}")
+                except Failure:
+                    raise Failure(f"{env}: sonde_links* {got}, expected {want}")
+            finally:
+                agent.stop()
+            if env:
+                check(front.stderr().strip() == "",
+                      f"injected with context.nodejs off: {front.stderr()!r}")
+        check_debugger_lines(front.stderr())
+    finally:
+        front.stop()
+        backend.stop()

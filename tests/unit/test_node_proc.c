@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "nodejs/node_proc.h"
+#include "sonde_event.h"
 
 /* The parser the BPF side runs (plain C), built here as it is there
  * (glibc's sys/cdefs.h defines __always_inline as the BPF headers do). */
@@ -220,7 +221,7 @@ static void test_sentinel_paths(void **state)
 	assert_int_equal(in, 21);
 	assert_int_equal(out, 22);
 	assert_int_equal(sentinel("/dev/null/sonde/ffffffff/0000abcd", &in, &out), 0);
-	assert_int_equal(in, NODE_SENTINEL_NO_REQUEST);
+	assert_int_equal(in, SONDE_LINK_NO_REQUEST);
 	assert_int_equal(out, 0xabcd);
 	assert_int_equal(sentinel("/dev/null/sonde/7fffffff/00000000", &in, &out), 0);
 	assert_int_equal(in, 0x7fffffff);

@@ -8,6 +8,10 @@
 //     GET /timer?customer=C      awaits a timer first, then calls (new connection)
 //     GET /late?customer=C       calls through the keep-alive agent, answers, and
 //                                20 ms after its response calls /customer/C-late
+//     GET /together?customer=C&n=N  waits until N such requests are in flight,
+//                                calls (new connection), and answers once all N
+//                                calls have returned: every call is made while
+//                                all N requests are being served
 //   each calls GET /customer/C on the backend and answers with its reply.
 //   node node_ctx_app.js backend PORT       answers /customer/C with "C"
 //   node node_ctx_app.js sigusr1 PORT FILE  a server with its own SIGUSR1
@@ -36,6 +40,23 @@ function call(customer, agent) {
 	});
 }
 
+// Resolves once n callers have come to the gate of this name; then it opens
+// for the next n.
+const gates = new Map();
+function gate(name, n) {
+	return new Promise((resolve) => {
+		const waiting = gates.get(name) || [];
+
+		waiting.push(resolve);
+		if (waiting.length < n) {
+			gates.set(name, waiting);
+			return;
+		}
+		gates.delete(name);
+		waiting.forEach((r) => r());
+	});
+}
+
 async function frontend(req, res) {
 	const url = new URL(req.url, 'http://x');
 	const customer = url.searchParams.get('customer');
@@ -48,6 +69,12 @@ async function frontend(req, res) {
 	} else if (url.pathname === '/timer') {
 		await sleep(5 + (Number(customer) % 7) * 3);
 		body = await call(customer, false);
+	} else if (url.pathname === '/together') {
+		const n = Number(url.searchParams.get('n'));
+
+		await gate('in', n);
+		body = await call(customer, false);
+		await gate('out', n);
 	} else if (url.pathname === '/late') {
 		body = await call(customer, keepAlive);
 		// Still in the request's asynchronous context, but after its end.
