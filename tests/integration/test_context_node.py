@@ -7,6 +7,7 @@ all the requests at once, so nothing but the asynchronous context can say
 whose call is whose."""
 
 import concurrent.futures
+import contextlib
 import os
 import shutil
 import subprocess
@@ -109,32 +110,58 @@ def stats_line(sonde, name="nodejs"):
     return got[-1]
 
 
+@contextlib.contextmanager
+def frontend():
+    """A backend and a frontend that calls it (both Node.js): yields the
+    frontend and its port; stops both."""
+    back_port, front_port = free_port(), free_port()
+    backend = NodeApp("backend", str(back_port), port=back_port)
+    try:
+        front = NodeApp("frontend", str(front_port), str(back_port), port=front_port)
+        try:
+            yield front, front_port
+        finally:
+            front.stop()
+    finally:
+        backend.stop()
+
+
+def trace_frontend(drive, nspans, *args, injected=True):
+    """`sonde trace --capture-query --stats --pid FRONTEND ARGS`: drive(port)
+    once the script is in (injected) or once an injection would have been
+    done; returns the frontend's spans, the stopped sonde and what the
+    frontend printed on stderr."""
+    with frontend() as (front, port):
+        sonde = Sonde("--capture-query", "--stats", "--pid", str(front.pid), *args)
+        try:
+            if injected:
+                wait_injected(front)
+            else:
+                time.sleep(1)  # what an injection takes (well under 100 ms), many times
+            drive(port)
+            sonde.wait_spans(lambda s: s["process.pid"] == front.pid, nspans)
+            sonde.settle()
+            check(INSPECTOR_PORT not in listening_ports(), "the inspector listens again")
+        finally:
+            sonde.stop()
+        return ([s for s in sonde.spans() if s["process.pid"] == front.pid], sonde,
+                front.stderr())
+
+
 def test_node_async_context_links_each_call_to_its_request():
     """32 concurrent requests for distinct customers on a Node.js server
     started before sonde, each calling a backend (new connection, keep-alive
     agent, after an awaited timer): every client span is the child of the
     server span of the same customer, linked by the asynchronous context; the
     inspector is closed afterwards and Node.js said only its three lines."""
-    back_port, front_port = free_port(), free_port()
     check(INSPECTOR_PORT not in listening_ports(), "something listens on 9229 already")
-    backend = NodeApp("backend", str(back_port), port=back_port)
-    front = NodeApp("frontend", str(front_port), str(back_port), port=front_port)
-    sonde = Sonde("--capture-query", "--pid", str(front.pid), "--stats")
-    try:
-        wait_injected(front)
-        n = 32
-        urls = [f"http://127.0.0.1:{front_port}/{MODES[i % 3]}?customer={i}" for i in range(n)]
+    n = 32
+
+    def drive(port):
+        urls = [f"http://127.0.0.1:{port}/{MODES[i % 3]}?customer={i}" for i in range(n)]
         replies = get_all(urls)
         check(replies == [f"frontend {i}" for i in range(n)], f"replies {replies}")
-        sonde.wait_spans(lambda s: s["process.pid"] == front.pid, 2 * n)
-        sonde.settle()
-        check(INSPECTOR_PORT not in listening_ports(), "the inspector listens again")
-    finally:
-        sonde.stop()
-        front_err = front.stderr()
-        front.stop()
-        backend.stop()
-    spans = [s for s in sonde.spans() if s["process.pid"] == front.pid]
+    spans, sonde, front_err = trace_frontend(drive, 2 * n)
     servers = {customer_of(s): s for s in spans if s["kind"] == "server"}
     clients = {customer_of(s): s for s in spans if s["kind"] == "client"}
     check(len(spans) == 2 * n and len(servers) == n and len(clients) == n,
@@ -161,21 +188,11 @@ def test_node_call_after_its_request_ended_is_a_root():
     """A call made in a request's asynchronous context after its response
     was sent (a timer set on 'finish') is no child of it, nor of another
     request on that connection: a root. The call before it is a child."""
-    back_port, front_port = free_port(), free_port()
-    backend = NodeApp("backend", str(back_port), port=back_port)
-    front = NodeApp("frontend", str(front_port), str(back_port), port=front_port)
-    sonde = Sonde("--capture-query", "--pid", str(front.pid), "--stats")
-    try:
-        wait_injected(front)
-        n = 8
-        get_all([f"http://127.0.0.1:{front_port}/late?customer={i}" for i in range(n)])
-        sonde.wait_spans(lambda s: s["process.pid"] == front.pid, 3 * n)
-        sonde.settle()
-    finally:
-        sonde.stop()
-        front.stop()
-        backend.stop()
-    spans = [s for s in sonde.spans() if s["process.pid"] == front.pid]
+    n = 8
+
+    def drive(port):
+        get_all([f"http://127.0.0.1:{port}/late?customer={i}" for i in range(n)])
+    spans, sonde, _ = trace_frontend(drive, 3 * n)
     servers = {customer_of(s): s for s in spans if s["kind"] == "server"}
     clients = {customer_of(s): s for s in spans if s["kind"] == "client"}
     check(len(servers) == n and len(clients) == 2 * n, f"spans {spans}")
@@ -268,25 +285,13 @@ def test_node_context_off_injects_nothing_and_calls_stay_roots():
     thread serves all the requests at once, so nothing links their calls:
     every span is a root, and each call is counted as an event-loop thread's
     call left unlinked."""
-    back_port, front_port = free_port(), free_port()
-    backend = NodeApp("backend", str(back_port), port=back_port)
-    front = NodeApp("frontend", str(front_port), str(back_port), port=front_port)
-    sonde = Sonde("--capture-query", "--context-nodejs", "off", "--pid", str(front.pid),
-                  "--stats")
     n = 8
-    try:
-        # What an injection takes (well under 100 ms) several times over.
-        time.sleep(1)
-        replies = get_all(together_urls(front_port, n))
+
+    def drive(port):
+        replies = get_all(together_urls(port, n))
         check(replies == [f"frontend {i}" for i in range(n)], f"replies {replies}")
-        sonde.wait_spans(lambda s: s["process.pid"] == front.pid, 2 * n)
-        sonde.settle()
-    finally:
-        sonde.stop()
-        front_err = front.stderr()
-        front.stop()
-        backend.stop()
-    spans = [s for s in sonde.spans() if s["process.pid"] == front.pid]
+    spans, sonde, front_err = trace_frontend(drive, 2 * n, "--context-nodejs", "off",
+                                             injected=False)
     check(len(spans) == 2 * n, f"expected {2 * n} spans: {spans}")
     for s in spans:
         check(s["sonde.link"] == "root" and "parent_span_id" not in s,
@@ -313,14 +318,11 @@ def test_sonde_run_reads_context_nodejs():
     """`sonde run` with SONDE_CONTEXT_NODEJS=off leaves the process alone and
     counts its calls as unlinked; then `sonde run` with the default injects
     the same process and links every call to its request."""
-    back_port, front_port = free_port(), free_port()
-    backend = NodeApp("backend", str(back_port), port=back_port)
-    front = NodeApp("frontend", str(front_port), str(back_port), port=front_port)
     n = 8
     cases = (({"SONDE_CONTEXT_NODEJS": "off"},
               {"sonde_links_total": 0, "sonde_links_event_loop_unlinked_total": n}),
              ({}, {"sonde_links_total": n, "sonde_links_event_loop_unlinked_total": 0}))
-    try:
+    with frontend() as (front, front_port):
         for env, want in cases:
             want = dict(want, sonde_links_roots_expected_total=0,
                         sonde_links_roots_no_request_total=0)
@@ -348,6 +350,3 @@ def test_sonde_run_reads_context_nodejs():
                 check(front.stderr().strip() == "",
                       f"injected with context.nodejs off: {front.stderr()!r}")
         check_debugger_lines(front.stderr())
-    finally:
-        front.stop()
-        backend.stop()
