@@ -68,7 +68,7 @@ PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.
 	     agent/core/reorder.c agent/tls/arm64_ret.c \
 	     agent/core/ring_reader.c agent/pipeline/metrics.c agent/host/resource.c \
 	     agent/cli/format.c agent/cli/summary.c agent/cli/tree.c agent/util/json.c \
-	     agent/util/lru_map.c \
+	     agent/util/json_member.c agent/util/lru_map.c \
 	     agent/util/url.c agent/util/byte_buf.c agent/util/utf8.c \
 	     agent/config/config.c agent/config/config_table.c agent/config/config_parse.c \
 	     agent/config/config_flags.c agent/config/config_yaml.c \
@@ -76,14 +76,17 @@ PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.
 	     agent/export/otlp_metrics.c agent/export/prom_text.c agent/export/gzip.c \
 	     agent/export/pb_writer.c agent/export/otlp_response.c \
 	     agent/k8s/cgroup_path.c agent/k8s/pod_json.c agent/k8s/pod_store.c \
-	     agent/k8s/kube_config.c agent/k8s/pod_owners.c
+	     agent/k8s/kube_config.c agent/k8s/pod_owners.c \
+	     agent/nodejs/websocket.c agent/nodejs/cdp.c agent/nodejs/cdp_request.c \
+	     agent/nodejs/node_proc.c agent/nodejs/node_report.c
 HOST_SRCS := agent/tls/elf_file.c agent/tls/go_pclntab.c agent/tls/go_buildinfo.c \
 	     agent/tls/go_layout.c agent/tls/x86_ret.c agent/tls/tls_target.c \
 	     agent/util/log.c agent/util/file.c agent/export/exporter.c agent/export/prom_server.c \
 	     agent/k8s/kube_config_load.c agent/config/config_load.c agent/host/tracepoints.c
 AGENT_SRCS := $(PURE_SRCS) $(HOST_SRCS) \
 	      $(wildcard agent/cli/*.c agent/host/*.c agent/core/*.c agent/pipeline/*.c \
-			 agent/tls/*.c agent/export/*.c agent/k8s/*.c agent/util/*.c)
+			 agent/tls/*.c agent/export/*.c agent/k8s/*.c agent/util/*.c \
+			 agent/nodejs/*.c)
 AGENT_SRCS := $(sort $(AGENT_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(AGENT_SRCS)) $(PROTO_SRCS:.c=.o)
 obj = $(patsubst %.c,$(OUTPUT)/%.o,$(1))
@@ -138,7 +141,7 @@ K8S_DRIVER_SRCS := agent/k8s/kube_client.c agent/k8s/kube_credentials.c agent/k8
 		   agent/k8s/pod_owners.c agent/k8s/pod_watch.c agent/k8s/pod_json.c \
 		   agent/k8s/pod_store.c agent/k8s/kube_config.c agent/k8s/kube_config_load.c \
 		   agent/core/clock.c agent/util/log.c agent/util/file.c agent/util/url.c \
-		   agent/util/byte_buf.c
+		   agent/util/byte_buf.c agent/util/json_member.c
 
 all: $(OUTPUT)/sonde $(K8S_DRIVER)
 
@@ -154,6 +157,20 @@ $(OUTPUT)/agent/%.o: agent/%.c | $(PROTO_HDRS)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) -c $< -o $@
 
 $(call obj,agent/core/tracer.c): $(SKEL)
+
+# The script injected into Node.js processes, as a NUL-terminated C array
+# (od is in coreutils: no extra build dependency).
+NODE_SCRIPT_H := $(OUTPUT)/nodejs/node_context_js.h
+$(NODE_SCRIPT_H): agent/nodejs/node_context.js
+	$(call msg,EMBED,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q){ echo '/* Generated from $< by the Makefile. */'; \
+	      echo 'static const char node_context_js[] = {'; \
+	      od -An -v -tx1 $< | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	      echo '0 };'; } > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(call obj,agent/nodejs/node_inject.c): $(NODE_SCRIPT_H)
 
 $(OUTPUT)/tests/k8s-watch-driver.o: tests/k8s/watch_driver.c | $(PROTO_HDRS)
 	$(call msg,CC,$@)
@@ -387,6 +404,18 @@ $(BENCH_BURN): bench/cpu_burn.c
 	$(call msg,CC-BENCH,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror $< -lpthread -o $@
+
+# What the Node.js sentinel tracepoint costs other processes' access() and
+# each sentinel (bench/node_access.py): root, node.
+BENCH_ACCESS := $(OUTPUT)/bench/access_loop
+$(BENCH_ACCESS): bench/access_loop.c
+	$(call msg,CC-BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror $< -o $@
+
+.PHONY: bench-node-access
+bench-node-access: $(OUTPUT)/sonde $(BENCH_ACCESS)
+	$(Q)bench/node_access.py --sonde $(OUTPUT)/sonde --loop $(BENCH_ACCESS)
 
 # The micro benchmarks alone: repeatable on a busy machine, unlike `make bench`.
 .PHONY: bench-micro

@@ -73,3 +73,37 @@ HOOK("uprobe", ssl_set_fd)
 HOOK("uprobe", go_tls_enter)
 HOOK("uprobe", go_tls_read_ret)
 HOOK("uprobe", go_tls_write_ret)
+/* Node.js: the sentinel tracepoint (sys_enter_access; faccessat where there
+ * is no access syscall) and the SIGUSR1 handler iterator, with their map and
+ * setting (bpf/node_context.bpf.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} node_pids SEC(".maps");
+
+const volatile bool targ_node_context = false;
+__u32 node_sig_tgid;
+
+SEC("tracepoint/syscalls/sys_enter_access")
+int node_access(void *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return bpf_map_lookup_elem(&node_pids, &tgid) ? 0 : 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_faccessat")
+int node_faccessat(void *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return bpf_map_lookup_elem(&node_pids, &tgid) ? 0 : 0;
+}
+
+SEC("iter/task")
+int node_sigusr1(void *ctx)
+{
+	return node_sig_tgid & 0;
+}

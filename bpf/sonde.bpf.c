@@ -18,6 +18,7 @@
 #include "classify.bpf.h"
 #include "capture.bpf.h"
 #include "tls.bpf.h"
+#include "node_context.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -91,6 +92,11 @@ static __always_inline void track_new_socket(__u32 fd, __u8 role)
 		st.gen = next_gen();
 		st.role = role;
 		st.attempts = CLASSIFY_ATTEMPTS;
+		/* sonde's own requests to a Node.js inspector are not the
+		 * application's: they make no spans. */
+		if (role == SONDE_ROLE_SERVER &&
+		    node_inspector_conn(key.tgid, (struct sock *)st.sk))
+			st.proto = SONDE_PROTO_IGNORED;
 	}
 	if (bpf_map_update_elem(&conns, &key, &st, BPF_ANY))
 		count(SONDE_CNT_CONN_MAP_FULL);

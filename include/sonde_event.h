@@ -154,12 +154,16 @@ enum sonde_seq_kind {
 struct sonde_link {
 	struct sonde_event_hdr hdr;
 	__u64 unit;	 /* SONDE_LINK_UNIT: the unit whose current request it is */
-	__u32 server_fd; /* SONDE_LINK_SERVER_FD: the request in flight on this fd */
+	__u32 server_fd; /* SONDE_LINK_SERVER_FD: the request in flight on this fd,
+			  * or SONDE_LINK_NO_REQUEST */
 	__u8 kind;	 /* enum sonde_link_kind */
 	__u8 unit_kind;	 /* enum sonde_unit_kind, with SONDE_LINK_UNIT */
 	__u16 pad;
 };
 _Static_assert(sizeof(struct sonde_link) == 48, "sonde_link layout");
+/* server_fd of a call the hook knows to be made outside any request (after
+ * its request's response, or from no request at all): a root by design. */
+#define SONDE_LINK_NO_REQUEST 0xffffffffu
 
 /* Unit `child` was started by unit `parent` of process hdr.tgid: while the
  * request `parent` serves at that moment is in flight, child's calls are its

@@ -146,6 +146,7 @@ static int setup_tracer(const struct sonde_config *c, struct ingest *ig, struct 
 	topts.comm = c->comm[0] ? c->comm : NULL;
 	topts.verbose = c->log_level >= LOG_LEVEL_DEBUG;
 	topts.tls = true;
+	topts.node_context = c->node_context == NODE_CONTEXT_INJECT;
 	t = tracer_open(&topts, on_event, ig);
 	if (!t)
 		return -errno;
@@ -157,6 +158,7 @@ static int setup_tracer(const struct sonde_config *c, struct ingest *ig, struct 
 		return -EINVAL;
 	}
 	tracer_start_tls(t);
+	tracer_start_node(t);
 	*out = t;
 	return 0;
 }

@@ -22,6 +22,8 @@
 #include "host/proc.h"
 #include "cli/summary.h"
 #include "tls/tls_report.h"
+#include "nodejs/node_inject.h"
+#include "nodejs/node_report.h"
 #include "core/tracer.h"
 
 #define POLL_MS		      100
@@ -132,11 +134,13 @@ static void print_link_stats(const struct linker_stats *ls)
 			ls->links[i]);
 	fprintf(stderr,
 		"; roots where a parent was expected %" PRIu64 " (a server waited in vain %" PRIu64
-		"), event-loop threads %" PRIu64 " (calls not linked %" PRIu64
-		"), hook hints %" PRIu64 " (unused %" PRIu64 "), spawns %" PRIu64
-		", spans held %" PRIu64 " (hold full %" PRIu64 "), contexts evicted %" PRIu64 "\n",
-		ls->roots_expected, ls->roots_waited, ls->event_loop_units, ls->unlinked_event_loop,
-		ls->hints, ls->hints_unused, ls->spawns, ls->held, ls->held_full, ls->evicted);
+		"), calls a hook said serve no request %" PRIu64 ", event-loop threads %" PRIu64
+		" (calls not linked %" PRIu64 "), hook hints %" PRIu64 " (unused %" PRIu64
+		"), spawns %" PRIu64 ", spans held %" PRIu64 " (hold full %" PRIu64
+		"), contexts evicted %" PRIu64 "\n",
+		ls->roots_expected, ls->roots_waited, ls->roots_no_request, ls->event_loop_units,
+		ls->unlinked_event_loop, ls->hints, ls->hints_unused, ls->spawns, ls->held,
+		ls->held_full, ls->evicted);
 }
 
 /* A line per protocol: its own counters, as it names them. */
@@ -161,6 +165,8 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 			const uint64_t k[SONDE_CNT__MAX], bool detailed, const struct tracer *t)
 {
 	const struct ingest_stats *s = &ig->stats;
+	struct node_inject_stats ns;
+	uint64_t links;
 
 	fprintf(stderr,
 		"sonde: %" PRIu64 " spans; %" PRIu64 " events lost (ring buffer full); %" PRIu64
@@ -195,6 +201,8 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 		fprintf(stderr, "  output: %" PRIu64 " spans could not be written\n",
 			o->write_errors);
 	tls_report_text(stderr, "  ", tracer_tls(t), k[SONDE_CNT_TLS_NO_FD]);
+	if (tracer_node_stats(t, &ns, &links))
+		node_report_text(stderr, "  ", &ns, links);
 }
 
 static int on_event(void *ctx, const void *data, size_t size)
@@ -296,6 +304,7 @@ int cmd_trace(int argc, char **argv)
 	topts.follow_children = command != NULL;
 	topts.verbose = c->trace.verbose;
 	topts.tls = !c->trace.no_tls;
+	topts.node_context = c->node_context == NODE_CONTEXT_INJECT;
 	t = tracer_open(&topts, on_event, &ig);
 	if (!t) {
 		err = 1;
@@ -316,6 +325,7 @@ int cmd_trace(int argc, char **argv)
 		}
 	}
 	tracer_start_tls(t);
+	tracer_start_node(t);
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -67,6 +67,13 @@ enum k8s_mode {
 	K8S_OFF,
 };
 
+/* context.nodejs: whether the Node.js request-context script is put into the
+ * traced Node.js processes (nodejs/node_inject.h). */
+enum node_context_mode {
+	NODE_CONTEXT_INJECT = 0,
+	NODE_CONTEXT_OFF,
+};
+
 enum sampler_kind {
 	SAMPLER_ALWAYS_ON = 0,
 	SAMPLER_ALWAYS_OFF,
@@ -160,6 +167,7 @@ struct sonde_config {
 	int db_query;	       /* enum db_query_mode (protocols/protocol.h): db.query.text */
 	uint32_t db_query_max; /* bytes of db.query.text kept */
 	uint32_t max_conns;
+	enum node_context_mode node_context; /* context.nodejs */
 
 	uint32_t pids[CONFIG_MAX_PIDS];
 	int npids;

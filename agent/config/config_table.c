@@ -17,6 +17,7 @@
 _Static_assert(sizeof(enum otlp_protocol) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum sampler_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum trace_output) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum node_context_mode) == sizeof(int), "enum size");
 
 static const char *const protocol_names[] = { "http/protobuf", "grpc", NULL };
 static const char *const compression_names[] = { "none", "gzip", NULL };
@@ -33,6 +34,8 @@ static const char *const k8s_mode_names[] = { "auto", "true", "false", NULL };
 static const char *const output_names[] = { "text", "json", NULL };
 /* In the order of enum db_query_mode (protocols/protocol.h). */
 static const char *const db_query_names[] = { "sanitized", "raw", "none", NULL };
+/* In the order of enum node_context_mode. */
+static const char *const node_context_names[] = { "inject", "off", NULL };
 
 #define FIELD(f) \
 	.offset = offsetof(struct sonde_config, f), .size = sizeof(((struct sonde_config *)0)->f)
@@ -99,6 +102,11 @@ static const char *const db_query_names[] = { "sanitized", "raw", "none", NULL }
 	.flag = "db-query-max-bytes", .default_text = "2048",                                      \
 	.help = "db.query.text longer than this is cut (at a character) and counted",              \
 	.type = CONFIG_T_UINT, .min = 16, .max = SPAN_DB_QUERY_LEN - 1, FIELD(db_query_max)
+#define NODE_CONTEXT_ROW                                                                           \
+	.key = "context.nodejs", .env = "SONDE_CONTEXT_NODEJS", .flag = "context-nodejs",          \
+	.default_text = "inject",                                                                  \
+	.help = "Node.js request context: inject (a script, through the inspector) or off",        \
+	.type = CONFIG_T_ENUM, .names = node_context_names, FIELD(node_context)
 #define MAX_CONNS_ROW                                                                              \
 	.key = "conns.max", .env = "SONDE_MAX_CONNS", .flag = "max-conns",                         \
 	.default_text = "16384", .help = "connections followed at once",                           \
@@ -298,6 +306,7 @@ static const struct config_setting settings[] = {
 	{ CAPTURE_QUERY_ROW },
 	{ DB_QUERY_ROW },
 	{ DB_QUERY_MAX_ROW },
+	{ NODE_CONTEXT_ROW },
 	{ MAX_CONNS_ROW },
 	{ SELECT_PIDS_ROW },
 	{ SELECT_COMM_ROW },
@@ -402,6 +411,7 @@ static const struct config_setting trace_settings[] = {
 	{ DB_QUERY_ROW, .arg = "MODE" },
 	{ DB_QUERY_MAX_ROW, .arg = "N" },
 	{ MAX_CONNS_ROW, .arg = "N" },
+	{ NODE_CONTEXT_ROW, .arg = "MODE" },
 	{ .key = "trace.tree",
 	  .flag = "tree",
 	  .help = "print each trace as a tree of its spans once its root ends (text only)",
@@ -517,6 +527,7 @@ void config_init(struct sonde_config *c)
 	c->db_query = 0; /* DB_QUERY_SANITIZED */
 	c->db_query_max = SPAN_DB_QUERY_LEN - 1;
 	c->max_conns = 16384;
+	c->node_context = NODE_CONTEXT_INJECT;
 	c->log_level = LOG_LEVEL_INFO;
 	c->k8s_mode = K8S_AUTO;
 	snprintf(c->k8s_service_account_dir, sizeof(c->k8s_service_account_dir), "%s",

@@ -276,6 +276,11 @@ static void find_client_parent(struct linker *l, struct ctx_record *r, const str
 			u = lru_map_get(&l->units, &hk, false);
 			id = u ? u->current : 0;
 			link = SPAN_LINK_HANDOFF;
+		} else if (hint->server_fd == SONDE_LINK_NO_REQUEST) {
+			/* Known to serve no request: a root by design. */
+			lru_map_del(&l->hints, &fk);
+			l->stats.roots_no_request++;
+			return;
 		} else {
 			fk = fd_at(w->tgid, hint->server_fd);
 			idp = lru_map_get(&l->serving, &fk, false);

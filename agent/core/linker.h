@@ -46,6 +46,8 @@ struct linker_stats {
 	uint64_t links[SPAN_LINK__COUNT]; /* spans by how their parent was found */
 	uint64_t roots_expected;	  /* a parent was expected and not found: left a root */
 	uint64_t roots_waited;		  /* ... of which a server waited for its client in vain */
+	uint64_t roots_no_request;	  /* a hook said the call serves no request: a root, as
+				       * known (not counted in roots_expected) */
 	uint64_t event_loop_units;	  /* threads found serving two requests at once */
 	uint64_t unlinked_event_loop;	  /* client calls of such threads (or of processes
 				       * whose hooks name async contexts), left roots */

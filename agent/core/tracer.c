@@ -21,6 +21,7 @@
 #include "core/reorder.h"
 #include "core/ring_reader.h"
 #include "tls/tls_attach.h"
+#include "nodejs/node_inject.h"
 #include "core/tracer.h"
 
 /* Events handled per tracer_poll() at most: while producers keep producing,
@@ -50,6 +51,14 @@ struct tracer {
 	struct tls_attach *tls; /* NULL when TLS is off */
 	struct reorder reorder; /* used with TLS */
 	uint64_t next_tls_tick; /* CLOCK_MONOTONIC ns */
+	/* Node.js request context (opts.node_context): the injector, and on its
+	 * thread only, the sentinel tracepoint (attached with the first process
+	 * injected) and the SIGUSR1 handler iterator. */
+	struct node_inject *node;
+	struct bpf_link *node_access_link;
+	struct bpf_link *node_iter_link;
+	uint64_t node_links; /* SONDE_EV_LINK events from sentinels */
+	bool debug_links;    /* SONDE_DEBUG_LINKS: one line per link on stderr */
 };
 
 static bool libbpf_verbose;
@@ -62,14 +71,32 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return vfprintf(stderr, fmt, ap);
 }
 
+static void note_link(struct tracer *t, const struct sonde_link *l)
+{
+	if (l->kind == SONDE_LINK_SERVER_FD)
+		t->node_links++;
+	if (t->debug_links)
+		fprintf(stderr,
+			"sonde: link pid %u tid %u fd %u gen %llu kind %u server_fd %u unit %llu\n",
+			l->hdr.tgid, l->hdr.tid, l->hdr.fd, (unsigned long long)l->hdr.conn_gen,
+			l->kind, l->server_fd, (unsigned long long)l->unit);
+}
+
 static int dispatch(void *ctx, const void *data, size_t size)
 {
 	struct tracer *t = ctx;
 	const struct sonde_event_hdr *h = data;
-	int err = t->fn(t->ctx, data, size);
+	int err;
 
-	if (size >= sizeof(*h) && h->type == SONDE_EV_PROC_EXIT && t->tls)
-		tls_attach_exit(t->tls, h->tgid);
+	if (size >= sizeof(struct sonde_link) && h->type == SONDE_EV_LINK)
+		note_link(t, data);
+	err = t->fn(t->ctx, data, size);
+	if (size >= sizeof(*h) && h->type == SONDE_EV_PROC_EXIT) {
+		if (t->tls)
+			tls_attach_exit(t->tls, h->tgid);
+		if (t->node)
+			node_inject_exit(t->node, h->tgid);
+	}
 	return err;
 }
 
@@ -78,10 +105,13 @@ static int on_sample(void *ctx, void *data, size_t size)
 	struct tracer *t = ctx;
 	const struct sonde_event_hdr *h = data;
 
-	/* Process lifecycle events also drive the TLS uprobes; exec is theirs alone. */
+	/* Process lifecycle events also drive the TLS uprobes and the Node.js
+	 * injector; exec is theirs alone. */
 	if (size >= sizeof(*h) && h->type == SONDE_EV_PROC_EXEC) {
 		if (t->tls)
 			tls_attach_exec(t->tls, h->tgid, clock_mono_now());
+		if (t->node)
+			node_inject_exec(t->node, h->tgid);
 		return 0;
 	}
 	/* Without TLS nothing is stamped out of ring order. With it, syscall
@@ -170,7 +200,80 @@ static void set_settings(struct sonde_bpf *skel, const struct tracer_opts *o)
 	skel->rodata->targ_tls = o->tls;
 	for (int i = 0; i < TLS_PROG__MAX; i++)
 		bpf_program__set_autoload(tls_prog(skel, i), o->tls);
-	bpf_program__set_autoload(skel->progs.sched_process_exec, o->tls);
+	bpf_program__set_autoload(skel->progs.sched_process_exec, o->tls || o->node_context);
+	/* Node.js: attached by the injector's thread when it needs them. */
+	skel->rodata->targ_node_context = o->node_context;
+	bpf_program__set_autoload(skel->progs.node_access, o->node_context);
+	bpf_program__set_autoload(skel->progs.node_faccessat, o->node_context);
+	bpf_program__set_autoload(skel->progs.node_sigusr1, o->node_context);
+	bpf_program__set_autoattach(skel->progs.node_access, false);
+	bpf_program__set_autoattach(skel->progs.node_faccessat, false);
+	bpf_program__set_autoattach(skel->progs.node_sigusr1, false);
+}
+
+/* --- the Node.js injector's view of the BPF side (nodejs/node_inject.h) --- */
+
+static int node_sigaction(void *ctx, uint32_t pid, uint64_t *handler, uint64_t *flags)
+{
+	struct tracer *t = ctx;
+	uint64_t out[2];
+	ssize_t n;
+	int fd;
+
+	if (!t->node_iter_link) {
+		t->node_iter_link = bpf_program__attach_iter(t->skel->progs.node_sigusr1, NULL);
+		if (!t->node_iter_link) {
+			t->node_iter_link = NULL;
+			return -errno;
+		}
+	}
+	t->skel->bss->node_sig_tgid = pid;
+	fd = bpf_iter_create(bpf_link__fd(t->node_iter_link));
+	if (fd < 0)
+		return -errno;
+	n = read(fd, out, sizeof(out));
+	close(fd);
+	if (n < 0)
+		return -errno;
+	if (n != sizeof(out))
+		return -ESRCH; /* no such thread group leader */
+	*handler = out[0];
+	*flags = out[1];
+	return 0;
+}
+
+static int node_pid_value(struct tracer *t, uint32_t pid, uint32_t port)
+{
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.node_pids), &pid, &port, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int node_quiet_port(void *ctx, uint32_t pid, uint16_t port)
+{
+	return node_pid_value(ctx, pid, port);
+}
+
+static int node_arm(void *ctx, uint32_t pid)
+{
+	struct tracer *t = ctx;
+
+	if (!t->node_access_link) {
+		/* sys_enter_access where the syscall exists, else faccessat. */
+		t->node_access_link = bpf_program__attach(t->skel->progs.node_access);
+		if (!t->node_access_link)
+			t->node_access_link = bpf_program__attach(t->skel->progs.node_faccessat);
+		if (!t->node_access_link)
+			return -errno;
+	}
+	return node_pid_value(t, pid, 0);
+}
+
+static void node_disarm(void *ctx, uint32_t pid)
+{
+	struct tracer *t = ctx;
+
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.node_pids), &pid);
 }
 
 /* A syscall this architecture does not have is not hooked; the rest still is. */
@@ -270,6 +373,22 @@ struct tracer *tracer_open(const struct tracer_opts *opts, tracer_event_fn fn, v
 			goto fail;
 		}
 	}
+	if (t->opts.node_context) {
+		struct node_inject_ops ops = { .ctx = t,
+					       .selected = pid_selected,
+					       .sigaction = node_sigaction,
+					       .arm = node_arm,
+					       .quiet_port = node_quiet_port,
+					       .disarm = node_disarm };
+
+		t->node = node_inject_new(&ops);
+		if (!t->node) {
+			err = -errno;
+			log_error("cannot start the Node.js injector: %s", strerror(-err));
+			goto fail;
+		}
+	}
+	t->debug_links = getenv("SONDE_DEBUG_LINKS") != NULL;
 	err = open_ring(t);
 	if (err) {
 		log_error("failed to map the ring buffer: %s", strerror(-err));
@@ -292,6 +411,10 @@ void tracer_close(struct tracer *t)
 		munmap(t->ring.consumer_pos, t->page);
 	if (t->ring.producer_pos)
 		munmap((void *)t->ring.producer_pos, t->page + 2 * t->ring_size);
+	/* The injector's thread first: it uses the BPF object. */
+	node_inject_free(t->node);
+	bpf_link__destroy(t->node_access_link);
+	bpf_link__destroy(t->node_iter_link);
 	reorder_free(&t->reorder);
 	tls_attach_free(t->tls);
 	sonde_bpf__destroy(t->skel);
@@ -353,6 +476,21 @@ void tracer_start_tls(struct tracer *t)
 {
 	if (t->tls)
 		tls_attach_start(t->tls, clock_mono_now());
+}
+
+void tracer_start_node(struct tracer *t)
+{
+	if (t->node)
+		node_inject_start(t->node);
+}
+
+bool tracer_node_stats(const struct tracer *t, struct node_inject_stats *out, uint64_t *links)
+{
+	if (!t->node)
+		return false;
+	node_inject_get_stats(t->node, out);
+	*links = t->node_links;
+	return true;
 }
 
 const struct tls_attach *tracer_tls(const struct tracer *t)

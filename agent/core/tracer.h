@@ -19,7 +19,10 @@ struct tracer_opts {
 	bool follow_children;	/* add children of filtered pids */
 	bool tls;		/* load the TLS uprobes (see tracer_start_tls) */
 	bool tls_all;		/* hook the TLS libraries of every process, filters or not */
-	bool verbose;		/* show libbpf's messages (verifier log) */
+	/* Put the request-context script into traced Node.js processes (see
+	 * nodejs/node_inject.h; started by tracer_start_node). */
+	bool node_context;
+	bool verbose; /* show libbpf's messages (verifier log) */
 };
 
 /* Called for every ring buffer record; return non-zero to stop the poll. */
@@ -42,6 +45,15 @@ int tracer_poll(struct tracer *t, int timeout_ms);
  * them; processes started later are hooked as they exec. Call once the pid
  * and cgroup filters are in. */
 void tracer_start_tls(struct tracer *t);
+/* With opts.node_context: looks for the traced Node.js processes running
+ * now; those started later are looked at as they exec. Call once the pid and
+ * cgroup filters are in. */
+void tracer_start_node(struct tracer *t);
+
+struct node_inject_stats;
+/* What the Node.js injector did, and the SONDE_EV_LINK events that came
+ * from injected processes' sentinels. False when opts.node_context is off. */
+bool tracer_node_stats(const struct tracer *t, struct node_inject_stats *out, uint64_t *links);
 /* What is hooked (tls/tls_attach.h), or NULL when TLS is off. */
 const struct tls_attach *tracer_tls(const struct tracer *t);
 /* The function a TLS uprobe program hooks ("SSL_read"…), or NULL for others. */

@@ -58,7 +58,8 @@ int prog_stats_collect(struct prog_stats *st)
 		.follow_children = true,
 		.tls = true,
 		.tls_all = true,
-		.verbose = true, /* a rejected program's verifier log is the point */
+		.node_context = true, /* loaded; attached by the injector when needed */
+		.verbose = true,      /* a rejected program's verifier log is the point */
 	};
 	FILE *f;
 	struct bpf_program *prog;

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "k8s/pod_json.h"
+#include "util/json_member.h"
 
 /* Pod objects from the API server carry managedFields, whose fieldsV1 trees nest
  * deeper than json-c's default limit of 32; 64 still stops stack-eating input. */
@@ -62,21 +63,10 @@ bool k8s_copy_str(char *dst, size_t size, const char *src, size_t len)
 	return fits;
 }
 
-/* The member key of obj when it is of type want, else NULL. */
-static struct json_object *member(struct json_object *obj, const char *key, enum json_type want)
-{
-	struct json_object *v;
-
-	if (!obj || !json_object_is_type(obj, json_type_object) ||
-	    !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, want))
-		return NULL;
-	return v;
-}
-
 /* Copies the string member key of obj into dst; "" when absent or not a string. */
 static bool get_str(struct json_object *obj, const char *key, char *dst, size_t size)
 {
-	struct json_object *v = member(obj, key, json_type_string);
+	struct json_object *v = json_member(obj, key, json_type_string);
 
 	if (!v) {
 		dst[0] = '\0';
@@ -90,7 +80,7 @@ static bool get_str(struct json_object *obj, const char *key, char *dst, size_t 
  * resourceVersion or continue token would name something else. */
 static bool get_str_whole(struct json_object *obj, const char *key, char *dst, size_t size)
 {
-	struct json_object *v = member(obj, key, json_type_string);
+	struct json_object *v = json_member(obj, key, json_type_string);
 
 	dst[0] = '\0';
 	if (!v || (size_t)json_object_get_string_len(v) >= size)
@@ -193,8 +183,8 @@ bool pod_json_container_id(const char *runtime_id, char id[K8S_CONTAINER_ID_LEN]
 static void add_containers(struct k8s_pod_meta *m, struct json_object *spec,
 			   struct json_object *status, const char *spec_key, const char *status_key)
 {
-	struct json_object *list = member(spec, spec_key, json_type_array);
-	struct json_object *statuses = member(status, status_key, json_type_array);
+	struct json_object *list = json_member(spec, spec_key, json_type_array);
+	struct json_object *statuses = json_member(status, status_key, json_type_array);
 	size_t n = list ? json_object_array_length(list) : 0;
 	size_t ns = statuses ? json_object_array_length(statuses) : 0;
 
@@ -255,13 +245,13 @@ static void add_annotations(struct k8s_pod_meta *m, struct json_object *annotati
 /* The ownerReference with controller: true, else the first one. */
 static struct json_object *controller_ref(struct json_object *meta)
 {
-	struct json_object *refs = member(meta, "ownerReferences", json_type_array);
+	struct json_object *refs = json_member(meta, "ownerReferences", json_type_array);
 	size_t n = refs ? json_object_array_length(refs) : 0;
 	struct json_object *first = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *r = json_object_array_get_idx(refs, i);
-		struct json_object *ctl = member(r, "controller", json_type_boolean);
+		struct json_object *ctl = json_member(r, "controller", json_type_boolean);
 
 		if (!json_object_is_type(r, json_type_object))
 			continue;
@@ -296,10 +286,10 @@ static void set_owner(struct k8s_pod *p)
 
 static int pod_from_object(struct json_object *obj, struct k8s_pod *p, char *err, size_t errlen)
 {
-	struct json_object *meta = member(obj, "metadata", json_type_object);
-	struct json_object *spec = member(obj, "spec", json_type_object);
-	struct json_object *status = member(obj, "status", json_type_object);
-	struct json_object *labels = member(meta, "labels", json_type_object);
+	struct json_object *meta = json_member(obj, "metadata", json_type_object);
+	struct json_object *spec = json_member(obj, "spec", json_type_object);
+	struct json_object *status = json_member(obj, "status", json_type_object);
+	struct json_object *labels = json_member(meta, "labels", json_type_object);
 	struct json_object *owner;
 	char kind[K8S_KIND_LEN];
 
@@ -316,13 +306,13 @@ static int pod_from_object(struct json_object *obj, struct k8s_pod *p, char *err
 	    !p->meta.namespace_[0])
 		return k8s_fail(err, errlen, "pod %s without metadata.namespace", p->meta.uid);
 	get_str_whole(meta, "resourceVersion", p->resource_version, sizeof(p->resource_version));
-	p->deleting = member(meta, "deletionTimestamp", json_type_string) != NULL;
+	p->deleting = json_member(meta, "deletionTimestamp", json_type_string) != NULL;
 	get_str(spec, "nodeName", p->meta.node, sizeof(p->meta.node));
 	get_str(status, "phase", p->phase, sizeof(p->phase));
 	get_str(labels, "app.kubernetes.io/name", p->meta.app_name_label,
 		sizeof(p->meta.app_name_label));
 	get_str(labels, "pod-template-hash", p->template_hash, sizeof(p->template_hash));
-	add_annotations(&p->meta, member(meta, "annotations", json_type_object));
+	add_annotations(&p->meta, json_member(meta, "annotations", json_type_object));
 
 	owner = controller_ref(meta);
 	if (owner) {
@@ -371,8 +361,8 @@ int pod_json_parse_list(const char *text, size_t len, pod_json_item_fn fn, void 
 		ret = k8s_fail(err, errlen, "expected a PodList, got a %s", kind);
 		goto out;
 	}
-	meta = member(obj, "metadata", json_type_object);
-	items = member(obj, "items", json_type_array);
+	meta = json_member(obj, "metadata", json_type_object);
+	items = json_member(obj, "items", json_type_array);
 	/* An empty list may come as "items": null (json-c holds null as NULL). */
 	if (!items && !(json_object_object_get_ex(obj, "items", &items) && !items)) {
 		ret = k8s_fail(err, errlen, "list without items");
@@ -382,7 +372,7 @@ int pod_json_parse_list(const char *text, size_t len, pod_json_item_fn fn, void 
 		ret = k8s_fail(err, errlen, "list without a usable metadata.resourceVersion");
 		goto out;
 	}
-	if (member(meta, "continue", json_type_string) &&
+	if (json_member(meta, "continue", json_type_string) &&
 	    !get_str_whole(meta, "continue", cont, contlen)) {
 		ret = k8s_fail(err, errlen, "list continue token longer than %zu bytes",
 			       contlen - 1);
@@ -407,7 +397,7 @@ out:
 static int status_from_object(struct json_object *obj, int *code, char *reason, size_t reasonlen,
 			      char *message, size_t messagelen)
 {
-	struct json_object *c = member(obj, "code", json_type_int);
+	struct json_object *c = json_member(obj, "code", json_type_int);
 	char kind[K8S_KIND_LEN];
 
 	get_str(obj, "kind", kind, sizeof(kind));
@@ -461,7 +451,7 @@ int pod_json_parse_event(const char *line, size_t len, struct k8s_watch_event *e
 		goto out;
 	}
 	ev->type = (enum k8s_event_type)i;
-	o = member(obj, "object", json_type_object);
+	o = json_member(obj, "object", json_type_object);
 	if (!o) {
 		ret = k8s_fail(err, errlen, "%s watch event without an object", type);
 		goto out;
@@ -470,7 +460,7 @@ int pod_json_parse_event(const char *line, size_t len, struct k8s_watch_event *e
 	case K8S_EVENT_BOOKMARK:
 		/* A bookmark's object is a Pod with only metadata.resourceVersion
 		 * (and the initial-events-end annotation): nothing else is real. */
-		if (!get_str_whole(member(o, "metadata", json_type_object), "resourceVersion",
+		if (!get_str_whole(json_member(o, "metadata", json_type_object), "resourceVersion",
 				   ev->pod.resource_version, sizeof(ev->pod.resource_version)) ||
 		    !ev->pod.resource_version[0])
 			ret = k8s_fail(err, errlen, "BOOKMARK without metadata.resourceVersion");
@@ -498,7 +488,7 @@ int pod_json_controller(const char *text, size_t len, char *kind, size_t kindlen
 	kind[0] = name[0] = '\0';
 	if (!obj)
 		return -EINVAL;
-	ref = controller_ref(member(obj, "metadata", json_type_object));
+	ref = controller_ref(json_member(obj, "metadata", json_type_object));
 	if (ref) {
 		get_str(ref, "kind", kind, kindlen);
 		get_str(ref, "name", name, namelen);

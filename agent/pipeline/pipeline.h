@@ -36,6 +36,7 @@ struct pipeline_health {
 	uint64_t resources_evicted;
 	uint64_t links;			    /* spans given a parent, by any mechanism */
 	uint64_t links_roots_expected;	    /* left roots where a parent was expected */
+	uint64_t links_no_request;	    /* roots a hook said serve no request */
 	uint64_t links_unlinked_event_loop; /* calls of event-loop threads, not linked */
 	uint64_t links_held;		    /* spans held while their trace waited */
 	uint64_t links_evicted;		    /* request contexts evicted from full tables */

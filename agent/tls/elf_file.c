@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -138,23 +139,78 @@ int elf_file_find_syms(struct elf_file *ef, const char *const *names, size_t n, 
 	return found;
 }
 
-int elf_file_offset(struct elf_file *ef, uint64_t vaddr, uint64_t *offset)
+/* The PT_LOAD segment that holds at: a virtual address, or a file offset. */
+static int load_segment(struct elf_file *ef, uint64_t at, bool is_offset, GElf_Phdr *ph)
 {
 	size_t nphdr;
 
 	if (elf_getphdrnum(ef->elf, &nphdr))
 		return -ENOEXEC;
 	for (size_t i = 0; i < nphdr; i++) {
-		GElf_Phdr ph;
+		uint64_t start;
 
-		if (!gelf_getphdr(ef->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+		if (!gelf_getphdr(ef->elf, (int)i, ph) || ph->p_type != PT_LOAD)
 			continue;
-		if (vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_filesz) {
-			*offset = vaddr - ph.p_vaddr + ph.p_offset;
+		start = is_offset ? ph->p_offset : ph->p_vaddr;
+		if (at >= start && at < start + ph->p_filesz)
 			return 0;
-		}
 	}
 	return -ENOENT;
+}
+
+int elf_file_offset(struct elf_file *ef, uint64_t vaddr, uint64_t *offset)
+{
+	GElf_Phdr ph;
+	int err = load_segment(ef, vaddr, false, &ph);
+
+	if (!err)
+		*offset = vaddr - ph.p_vaddr + ph.p_offset;
+	return err;
+}
+
+int elf_file_vaddr(struct elf_file *ef, uint64_t offset, uint64_t *vaddr)
+{
+	GElf_Phdr ph;
+	int err = load_segment(ef, offset, true, &ph);
+
+	if (!err)
+		*vaddr = offset - ph.p_offset + ph.p_vaddr;
+	return err;
+}
+
+/* The function covering vaddr in one symbol table. */
+static int func_at(struct elf_file *ef, Elf64_Word type, uint64_t vaddr, char *name, size_t len)
+{
+	GElf_Shdr shdr;
+	Elf_Scn *scn = find_section_type(ef, type, &shdr);
+	Elf_Data *data;
+	size_t count;
+
+	if (!scn || !shdr.sh_entsize || !(data = elf_getdata(scn, NULL)))
+		return -ENOENT;
+	count = shdr.sh_size / shdr.sh_entsize;
+	for (size_t i = 0; i < count; i++) {
+		GElf_Sym sym;
+		const char *n;
+
+		if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+		    sym.st_shndx == SHN_UNDEF || vaddr < sym.st_value ||
+		    vaddr - sym.st_value >= (sym.st_size ? sym.st_size : 1))
+			continue;
+		n = elf_strptr(ef->elf, shdr.sh_link, sym.st_name);
+		if (!n || !*n)
+			continue;
+		snprintf(name, len, "%s", n);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int elf_file_func_at(struct elf_file *ef, uint64_t vaddr, char *name, size_t len)
+{
+	if (!func_at(ef, SHT_SYMTAB, vaddr, name, len))
+		return 0;
+	return func_at(ef, SHT_DYNSYM, vaddr, name, len);
 }
 
 static const uint8_t *section_bytes(Elf_Scn *scn, size_t *size)

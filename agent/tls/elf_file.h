@@ -29,6 +29,11 @@ int elf_file_find_syms(struct elf_file *ef, const char *const *names, size_t n,
 		       struct elf_sym *out);
 /* The file offset where the byte at vaddr is, through the PT_LOAD segments. */
 int elf_file_offset(struct elf_file *ef, uint64_t vaddr, uint64_t *offset);
+/* The other way: the virtual address of the byte at a file offset. */
+int elf_file_vaddr(struct elf_file *ef, uint64_t offset, uint64_t *vaddr);
+/* The name of the function whose symbol covers vaddr (.symtab, then
+ * .dynsym), copied into name (cut to len). Returns 0, or -ENOENT. */
+int elf_file_func_at(struct elf_file *ef, uint64_t vaddr, char *name, size_t len);
 /* A section's contents (decompressed when SHF_COMPRESSED), or NULL. addr gets
  * its sh_addr when not NULL. Valid until elf_file_close. */
 const uint8_t *elf_file_section(struct elf_file *ef, const char *name, size_t *size,

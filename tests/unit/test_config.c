@@ -638,8 +638,8 @@ static void test_settings_table(void **state)
 	const struct config_setting *s = config_settings(&n);
 
 	(void)state;
-	/* 7 OTLP settings in three layers and 28 others, each documented once */
-	assert_int_equal(n, 21 + 28);
+	/* 7 OTLP settings in three layers and 29 others, each documented once */
+	assert_int_equal(n, 21 + 29);
 	for (size_t i = 0; i < n; i++) {
 		assert_non_null(s[i].help);
 		assert_non_null(s[i].default_text);
@@ -1011,9 +1011,9 @@ static void test_trace_table_shares_run_rows(void **state)
 		assert_int_equal(r->size, t[i].size);
 	}
 	/* pid, comm, cgroup, kubeconfig, capture-bytes, capture-query, db-query,
-	 * db-query-max-bytes, max-conns */
-	assert_int_equal(shared, 9);
-	assert_int_equal(n, 9 + 9);
+	 * db-query-max-bytes, max-conns, context-nodejs */
+	assert_int_equal(shared, 10);
+	assert_int_equal(n, 10 + 9);
 	/* `sonde run` knows no short forms, nor trace's flags */
 	assert_null(config_find_short(CONFIG_RUN, 'p'));
 	assert_load_error((const char *[]){ "--duration", "1s", NULL }, NONE,
@@ -1024,6 +1024,44 @@ static void test_trace_table_shares_run_rows(void **state)
 					       sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "sonde.yaml:1: unknown setting 'trace'");
+}
+
+/* context.nodejs: the Node.js request-context script is injected unless told
+ * off, in every layer of `sonde run` and by `sonde trace`'s flag. */
+static void test_node_context_setting(void **state)
+{
+	struct sonde_config c;
+	char err[CONFIG_ERR_LEN];
+	int command;
+
+	(void)state;
+	load_ok(&c, NONE, NONE);
+	assert_int_equal(c.node_context, NODE_CONTEXT_INJECT);
+	load_ok(&c, (const char *[]){ "--context-nodejs", "off", NULL }, NONE);
+	assert_int_equal(c.node_context, NODE_CONTEXT_OFF);
+	load_ok(&c, NONE, (const char *[]){ "SONDE_CONTEXT_NODEJS=off", NULL });
+	assert_int_equal(c.node_context, NODE_CONTEXT_OFF);
+	/* the flag wins over the environment */
+	load_ok(&c, (const char *[]){ "--context-nodejs=inject", NULL },
+		(const char *[]){ "SONDE_CONTEXT_NODEJS=off", NULL });
+	assert_int_equal(c.node_context, NODE_CONTEXT_INJECT);
+	/* YAML 1.1 would make a bare off a boolean: here it is the setting's word */
+	assert_int_equal(yaml(&c, "context:\n  nodejs: off\n", err), 0);
+	assert_int_equal(c.node_context, NODE_CONTEXT_OFF);
+	assert_load_error((const char *[]){ "--context-nodejs", "false", NULL }, NONE,
+			  "invalid --context-nodejs=false: expected one of inject, off");
+	assert_load_error(NONE, (const char *[]){ "SONDE_CONTEXT_NODEJS=on", NULL },
+			  "invalid SONDE_CONTEXT_NODEJS=on: expected one of inject, off");
+	assert_int_equal(yaml(&c, "context:\n  nodejs: later\n", err), -EINVAL);
+	assert_string_equal(err, "sonde.yaml:2: invalid context.nodejs=later: expected one of "
+				 "inject, off");
+
+	trace_ok(&c, NONE, &command);
+	assert_int_equal(c.node_context, NODE_CONTEXT_INJECT);
+	trace_ok(&c, (const char *[]){ "--context-nodejs", "off", NULL }, &command);
+	assert_int_equal(c.node_context, NODE_CONTEXT_OFF);
+	assert_trace_error((const char *[]){ "--context-nodejs", "no", NULL },
+			   "invalid --context-nodejs=no: expected one of inject, off");
 }
 
 int main(void)
@@ -1055,6 +1093,7 @@ int main(void)
 		cmocka_unit_test(test_trace_command),
 		cmocka_unit_test(test_trace_errors),
 		cmocka_unit_test(test_trace_table_shares_run_rows),
+		cmocka_unit_test(test_node_context_setting),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -468,12 +468,29 @@ static void test_async_hints_on_an_event_loop(void **state)
 	data(f, &out2, 101, 0, SONDE_DIR_EGRESS, 1, 16 * MS, request("/timer"));
 	data(f, &out2, 101, 0, SONDE_DIR_INGRESS, 1, 17 * MS, RESPONSE);
 	data(f, &in2, 101, 0, SONDE_DIR_EGRESS, 1, 18 * MS, RESPONSE);
-	data(f, &front_in, 101, 0, SONDE_DIR_EGRESS, 1, 19 * MS, RESPONSE);
+	/* the hook says: made outside any request (a connection a request used,
+	 * written after its response): a root it knows to be one */
+	hint(f, 100, out2.fd, SONDE_LINK_SERVER_FD, 0, SONDE_LINK_NO_REQUEST);
+	data(f, &out2, 101, 0, SONDE_DIR_EGRESS, 1, 19 * MS, request("/no-request"));
+	data(f, &out2, 101, 0, SONDE_DIR_INGRESS, 1, 20 * MS, RESPONSE);
+	/* the hook names a request no longer in flight: a parent expected */
+	hint(f, 100, front_out.fd, SONDE_LINK_SERVER_FD, 0, in2.fd);
+	data(f, &front_out, 101, 0, SONDE_DIR_EGRESS, 1, 21 * MS, request("/a2-gone"));
+	data(f, &front_out, 101, 0, SONDE_DIR_INGRESS, 1, 22 * MS, RESPONSE);
+	data(f, &front_in, 101, 0, SONDE_DIR_EGRESS, 1, 23 * MS, RESPONSE);
 	assert_child_of(find(f, SPAN_CLIENT, 100, "/for-a1"), find(f, SPAN_SERVER, 100, "/a1"),
 			SPAN_LINK_ASYNC);
 	assert_child_of(find(f, SPAN_CLIENT, 100, "/for-a2"), find(f, SPAN_SERVER, 100, "/a2"),
 			SPAN_LINK_ASYNC);
 	assert_root(find(f, SPAN_CLIENT, 100, "/timer"));
+	assert_root(find(f, SPAN_CLIENT, 100, "/no-request"));
+	assert_root(find(f, SPAN_CLIENT, 100, "/a2-gone"));
+	assert_int_equal(f->ig.linker.stats.links[SPAN_LINK_ASYNC], 2);
+	assert_int_equal(f->ig.linker.stats.hints, 4);
+	assert_int_equal(f->ig.linker.stats.hints_unused, 0);
+	assert_int_equal(f->ig.linker.stats.unlinked_event_loop, 1); /* /timer */
+	assert_int_equal(f->ig.linker.stats.roots_no_request, 1);
+	assert_int_equal(f->ig.linker.stats.roots_expected, 1);
 }
 
 int main(void)
