@@ -322,6 +322,7 @@ BENCH_MICRO := $(OUTPUT)/bench/micro
 # The span path cases run the real pipeline and exporter thread; micro.c
 # stands in for the transport (no network).
 BENCH_PATH_SRCS := agent/pipeline/pipeline.c agent/host/resource_cache.c agent/host/proc.c \
+		   agent/host/path_access.c \
 		   agent/cli/output.c agent/util/log.c agent/util/file.c agent/export/exporter.c \
 		   agent/k8s/k8s_meta.c agent/k8s/pod_watch.c agent/k8s/kube_client.c \
 		   agent/k8s/kube_credentials.c agent/k8s/kube_owners.c \
