@@ -287,12 +287,14 @@ def port_open(port):
 
 
 class Sink:
-    def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, f"{ROOT}/bench/otlp_sink.py",
-                                      str(PORT_SINK)], stdout=subprocess.PIPE, text=True)
+    def __init__(self, port=PORT_SINK, count_spans=False):
+        self.proc = subprocess.Popen([sys.executable, f"{ROOT}/bench/otlp_sink.py", str(port)] +
+                                     (["--count-spans"] if count_spans else []),
+                                     stdout=subprocess.PIPE, text=True)
         if self.proc.stdout.readline().strip() != "ready":
             raise SystemExit("bench: the OTLP sink did not start")
-        SINK_PID[0] = self.proc.pid
+        if port == PORT_SINK:
+            SINK_PID[0] = self.proc.pid
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -301,24 +303,27 @@ class Sink:
 
 
 class Agent:
-    """sonde run in one of the modes, following the nginx worker only."""
+    """sonde run in one of the modes, following the nginx worker only (or
+    the processes of a list)."""
 
     FINISH = re.compile(r"sonde: (\d+) spans \((\d+) not sampled, (\d+) exported, (\d+) "
                         r"dropped\); (\d+) events, (\d+) lost")
 
-    def __init__(self, args, mode, worker, prom=False):
+    def __init__(self, args, mode, worker, prom=False, sink_port=PORT_SINK):
         env = dict(os.environ)
         for k in list(env):
             if k.startswith(("OTEL_", "SONDE_")):
                 del env[k]
         binary = args.hooks_sonde if mode == "hooks" else args.sonde
-        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{PORT_SINK}"
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{sink_port}"
         if mode in ("hooks", "metrics"):
             env["OTEL_TRACES_EXPORTER"] = "none"
         if mode == "hooks":
             env["OTEL_METRICS_EXPORTER"] = "none"
-        cmd = [binary, "run", "--pid", str(worker), "--prometheus-port",
-               str(PORT_PROM if prom else 0), "--prometheus-address", "127.0.0.1"]
+        cmd = [binary, "run", "--prometheus-port", str(PORT_PROM if prom else 0),
+               "--prometheus-address", "127.0.0.1"]
+        for pid in worker if isinstance(worker, list) else [worker]:
+            cmd += ["--pid", str(pid)]
         self.errpath = f"{WORK}/agent-{mode}.log"
         self.err = open(self.errpath, "w+")
         self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=self.err)
@@ -690,7 +695,8 @@ def control_note(runs):
         "beyond its CPU (README, Benchmarks).\n")
 
 
-def report(args, env, sat, fixed, sus, cap, mic, bpf):
+def report(args, env, sat, fixed, sus, cap, mic, bpf, peer_res):
+    import peer  # bench/peer.py imports this file's helpers
     L = []
     L.append("# sonde benchmark results\n")
     L.append(f"`make {'bench-quick' if args.quick else 'bench'}` on {env['date']}, commit "
@@ -704,6 +710,8 @@ def report(args, env, sat, fixed, sus, cap, mic, bpf):
              "speed (see each case's host speed line).")
     L.append("- Agent CPU: utime+stime of sonde (/proc/PID/stat) over the load; the sink's "
              "CPU is in the machine's figures (/proc/stat), never in the agent's.\n")
+
+    L.append(peer.peer_report(args, peer_res))
 
     tls_note = "(no TLS/h2 tracing in this build)"
     L.append("## 1a. Saturation\n")
@@ -854,6 +862,7 @@ def report(args, env, sat, fixed, sus, cap, mic, bpf):
     L.append("## Targets\n")
     L.append("| figure | target | measured | |")
     L.append("|---|---|---|---|")
+    L += peer.peer_target_lines(peer_res)
     for t in targets:
         L.append(f"| {t[0]} | {t[1]} | {t[2]} | {verdict(t[3])} |")
     L.append("")
@@ -875,6 +884,7 @@ def kept_history(path):
 
 
 def main():
+    import peer  # bench/peer.py imports this file's helpers
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="short runs (make bench-quick)")
     ap.add_argument("--sonde", default=f"{ROOT}/build/sonde")
@@ -884,8 +894,24 @@ def main():
     ap.add_argument("--out", default=None, help="results file (default: bench/results.md, "
                     "or build/bench/results-quick.md with --quick)")
     ap.add_argument("--note", default="", help="a line added to the environment section")
+    ap.add_argument("--peer-only", action="store_true",
+                    help="only the peer comparison (section 0), printed, no results file")
     args = ap.parse_args()
     q = args.quick
+    args.peer_rounds = 1 if q else 3
+    args.peer_seconds = 4 if q else 10
+    args.peer_warmup = 2
+    if os.geteuid() != 0:
+        raise SystemExit("bench: needs root (BPF)")
+    os.makedirs(WORK, exist_ok=True)
+    if args.peer_only:
+        res = peer.peer(args)
+        with open(f"{WORK}/peer.json", "w") as f:
+            json.dump(res, f, indent=1)
+        print(peer.peer_report(args, res))
+        print("| figure | target | measured | |\n|---|---|---|---|")
+        print("\n".join(peer.peer_target_lines(res)))
+        return
     args.sat_seconds = 3 if q else 5
     args.sat_rounds = 1 if q else 3
     args.other_rounds = 1 if q else 2
@@ -894,17 +920,18 @@ def main():
     args.sustained_seconds = 10 if q else 60
     args.idle = 2000 if q else 10000
     args.out = args.out or (f"{WORK}/results-quick.md" if q else f"{ROOT}/bench/results.md")
-    if os.geteuid() != 0:
-        raise SystemExit("bench: needs root (BPF)")
     for tool in ("nginx", "wrk", "h2load", "openssl", "taskset"):
         if subprocess.run(["which", tool], capture_output=True).returncode:
             raise SystemExit(f"bench: {tool} is missing (bash tools/install-deps.sh)")
     for port in (PORT_HTTP, PORT_TLS, PORT_H2, PORT_SINK, PORT_PROM):
         if port_open(port):
             raise SystemExit(f"bench: port {port} is already in use")
+    peer.check_ready()
+    for port in (peer.PORT_FRONT, peer.PORT_BACK, peer.PORT_PEER_SINK):
+        if port_open(port):
+            raise SystemExit(f"bench: port {port} is already in use")
     limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(limit, 65536), limit))
-    os.makedirs(WORK, exist_ok=True)
 
     t0 = time.time()
     env = {
@@ -916,6 +943,7 @@ def main():
     }
     log(f"bench: {'quick' if q else 'full'} run; load average {env['load_before']}")
     mic = micro(args)
+    peer_res = peer.peer(args)
     nginx = Nginx()
     sink = Sink()
     try:
@@ -928,15 +956,15 @@ def main():
         sink_counts = sink.stop()
         nginx.stop()
     env["load_after"] = loadavg()
-    text = report(args, env, sat, fixed, sus, cap, mic, bpf)
+    text = report(args, env, sat, fixed, sus, cap, mic, bpf, peer_res)
     text += (f"\nOTLP sink received: {json.dumps(sink_counts)}. Wall time "
              f"{time.time() - t0:.0f} s.\n")
     text += kept_history(args.out)
     with open(args.out, "w") as f:
         f.write(text)
     with open(f"{WORK}/raw.json", "w") as f:
-        json.dump({"saturation": sat, "fixed": fixed, "sustained": sus, "capture": cap,
-                   "bpf": bpf}, f,
+        json.dump({"peer": peer_res, "saturation": sat, "fixed": fixed, "sustained": sus,
+                   "capture": cap, "bpf": bpf}, f,
                   indent=1)
     print(text)
     log(f"bench: results in {os.path.relpath(args.out, ROOT)}, raw figures in "
