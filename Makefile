@@ -354,8 +354,12 @@ bench-micro: $(BENCH_MICRO)
 hooks-sonde:
 	$(Q)$(MAKE) --no-print-directory BPF_HOOKS_ONLY=1 OUTPUT=build-hooks
 
-.PHONY: bench bench-quick hooks-sonde
-bench bench-quick: $(OUTPUT)/sonde hooks-sonde $(BENCH_MICRO) $(BENCH_BURN)
-	$(Q)bench/run.py $(if $(filter bench-quick,$@),--quick) --sonde $(OUTPUT)/sonde \
+# The peer comparison loads the OpenTelemetry SDK from npm (bench/node/install.sh);
+# bench-peer runs it alone.
+.PHONY: bench bench-quick bench-peer hooks-sonde
+bench bench-quick bench-peer: $(OUTPUT)/sonde hooks-sonde $(BENCH_MICRO) $(BENCH_BURN)
+	$(Q)bash bench/node/install.sh
+	$(Q)bench/run.py $(if $(filter bench-quick,$@),--quick) \
+		$(if $(filter bench-peer,$@),--peer-only $(if $(QUICK),--quick)) --sonde $(OUTPUT)/sonde \
 		--hooks-sonde build-hooks/sonde --micro $(BENCH_MICRO) --burn $(BENCH_BURN) \
 		$(BENCH_ARGS)
