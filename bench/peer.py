@@ -107,6 +107,8 @@ def h2load_logged(args, seconds):
     """h2load against the frontend: throughput, mean latency, and the p99
     from its per-request log."""
     logf = f"{WORK}/peer-h2load.log"
+    if os.path.exists(logf):
+        os.unlink(logf)  # h2load appends to it
     out = subprocess.run(["h2load", "--h1", f"--log-file={logf}", "-D", str(seconds)] + args +
                          [f"http://127.0.0.1:{PORT_FRONT}/"], check=True, capture_output=True,
                          text=True).stdout
