@@ -850,10 +850,12 @@ def report(args, env, sat, fixed, sus, cap, mic, bpf, peer_res):
         ("BPF run time, plaintext HTTP/1 (per program, 10,000 req/s)", "≤ 1.5 × the floor",
          f"{bpf_x:.2f} × ({full_ns:.0f} vs {floor_ns:.0f} ns)", bpf_x <= 1.5),
         ("Saturation req/s, full tracing", "≥ the CPU-matched control's",
-         f"{ctl_rps:.3f} × the control's ({sat_full:.3f} × floor)",
+         (f"{ctl_rps:.3f} × the control's" if ctl else "– (no control in bench-quick)") +
+         f" ({sat_full:.3f} × floor)",
          ctl_rps >= 1.0 if ctl else None),
         ("Saturation p99, full tracing", "≤ 1.1 × the control's",
-         f"{ctl_p99:.3f} × the control's ({p99_full:.3f} × floor)",
+         (f"{ctl_p99:.3f} × the control's" if ctl else "– (no control in bench-quick)") +
+         f" ({p99_full:.3f} × floor)",
          ctl_p99 <= 1.1 if ctl else None),
         ("Fixed rate: added machine CPU, full", "≤ 5 µs/req",
          f"{added_full:.2f} µs (floor alone {added_hooks:.2f} µs)",
