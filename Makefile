@@ -383,6 +383,7 @@ BENCH_MICRO := $(OUTPUT)/bench/micro
 # The span path cases run the real pipeline and exporter thread; micro.c
 # stands in for the transport (no network).
 BENCH_PATH_SRCS := agent/pipeline/pipeline.c agent/host/resource_cache.c agent/host/proc.c \
+		   agent/host/path_access.c \
 		   agent/cli/output.c agent/util/log.c agent/util/file.c agent/export/exporter.c \
 		   agent/k8s/k8s_meta.c agent/k8s/pod_watch.c agent/k8s/kube_client.c \
 		   agent/k8s/kube_credentials.c agent/k8s/kube_owners.c \
@@ -426,8 +427,12 @@ bench-micro: $(BENCH_MICRO)
 hooks-sonde:
 	$(Q)$(MAKE) --no-print-directory BPF_HOOKS_ONLY=1 OUTPUT=build-hooks
 
-.PHONY: bench bench-quick hooks-sonde
-bench bench-quick: $(OUTPUT)/sonde hooks-sonde $(BENCH_MICRO) $(BENCH_BURN)
-	$(Q)bench/run.py $(if $(filter bench-quick,$@),--quick) --sonde $(OUTPUT)/sonde \
+# The peer comparison loads the OpenTelemetry SDK from npm (bench/node/install.sh);
+# bench-peer runs it alone.
+.PHONY: bench bench-quick bench-peer hooks-sonde
+bench bench-quick bench-peer: $(OUTPUT)/sonde hooks-sonde $(BENCH_MICRO) $(BENCH_BURN)
+	$(Q)bash bench/node/install.sh
+	$(Q)bench/run.py $(if $(filter bench-quick,$@),--quick) \
+		$(if $(filter bench-peer,$@),--peer-only $(if $(QUICK),--quick)) --sonde $(OUTPUT)/sonde \
 		--hooks-sonde build-hooks/sonde --micro $(BENCH_MICRO) --burn $(BENCH_BURN) \
 		$(BENCH_ARGS)

@@ -31,15 +31,37 @@ static uint8_t *value_of(const struct lru_map *m, struct lru_entry *e)
 	return key_of(m, e) + ALIGN8(m->key_size);
 }
 
-/* FNV-1a: keys are a few dozen bytes at most. */
+/* Mixes one word into the hash: the multiply spreads low bits up, the shift
+ * brings high bits back down to the bucket index. */
+static uint64_t mix_word(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xff51afd7ed558ccdull;
+	return h ^ (h >> 32);
+}
+
+/* Keys are a few dozen bytes at most, taken eight at a time: the linker does
+ * ten to fifteen lookups per exchange, and a byte-at-a-time FNV-1a over its
+ * 8- to 24-byte keys was ~1,000 of its instructions per exchange. */
 static uint32_t hash_key(const void *key, size_t n)
 {
 	const uint8_t *p = key;
-	uint32_t h = 2166136261u;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = mix_word(h, w);
+	}
+	if (n >= 4) {
+		uint32_t w32;
+
+		memcpy(&w32, p, 4);
+		h = mix_word(h, w32);
+		p += 4;
+		n -= 4;
+	}
+	for (w = 0; n; n--)
+		w = w << 8 | *p++;
+	return (uint32_t)mix_word(h, w);
 }
 
 int lru_map_init(struct lru_map *m, size_t key_size, size_t value_size, uint32_t cap)
