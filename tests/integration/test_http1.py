@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import (PYTHON, Failure, Nginx, Proc, Sonde, check, client_spans, curl,
+from harness import (PYTHON, Cgroup, Failure, Nginx, Proc, Sonde, check, client_spans, curl,
                      free_port, python_server, server_spans)
 
 
@@ -356,27 +356,12 @@ def test_trace_command_and_children():
 
 def test_cgroup_filter():
     """--cgroup traces processes in a cgroup v2 directory, moved there for real."""
-    root = None
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            parts = line.split()
-            sep = parts.index("-")
-            if parts[sep + 1] == "cgroup2":
-                root = parts[4]
-                break
-    mounted_here = None
-    if root is None:
-        # cgroup v1-only host: a cgroup2 hierarchy can still be mounted beside it
-        mounted_here = root = tempfile.mkdtemp(prefix="sonde-cg2-")
-        subprocess.run(["mount", "-t", "cgroup2", "none", root], check=True)
-    cg = os.path.join(root, f"sonde-test-{os.getpid()}")
-    os.makedirs(cg, exist_ok=True)
+    cg = Cgroup("sonde-test")
     p1, p2 = free_port(), free_port()
     s1, s2 = python_server(p1, DOCROOT), python_server(p2, DOCROOT)
     try:
-        with open(os.path.join(cg, "cgroup.procs"), "w") as f:
-            f.write(str(s1.pid))
-        sonde = Sonde("--cgroup", cg)
+        cg.add(s1.pid)
+        sonde = Sonde("--cgroup", cg.path)
         try:
             curl("-o", "/dev/null", f"http://127.0.0.1:{p1}/index.html",
                  f"http://127.0.0.1:{p2}/index.html")
@@ -387,13 +372,7 @@ def test_cgroup_filter():
     finally:
         s1.stop()
         s2.stop()
-        time.sleep(0.2)
-        try:
-            os.rmdir(cg)
-        except OSError:
-            pass
-        if mounted_here:
-            subprocess.run(["umount", mounted_here])
+        cg.remove()
     spans = sonde.spans()
     check(len(spans) == 1 and spans[0]["process.pid"] == s1.pid, f"spans {spans}")
 
