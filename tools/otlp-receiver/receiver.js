@@ -17,7 +17,8 @@
 //
 // Control port: POST /mode with a JSON body {"mode", "status", "retry_after",
 // "fail_count", "delay_ms"} replaces the fault settings (keys not given go back to their
-// defaults); GET /mode shows them; GET /stats counts requests by result.
+// defaults); GET /mode shows them; GET /stats counts requests by result, and the spans of
+// those accepted.
 'use strict';
 
 const crypto = require('crypto');
@@ -173,7 +174,11 @@ function parseArgs(argv) {
 
 const opts = parseArgs(process.argv.slice(2));
 let fault = opts.fault;
-const stats = { total: 0, http: 0, grpc: 0, ok: 0, fail: 0, hang: 0, garbage: 0, error: 0 };
+// spans: spans in the trace requests answered with success (what a soak compares
+// with the agent's own count of spans exported).
+const stats = {
+	total: 0, http: 0, grpc: 0, ok: 0, fail: 0, hang: 0, garbage: 0, error: 0, spans: 0,
+};
 
 // What to do with the next request: fail_count wins until it is used up.
 function takeAction() {
@@ -184,11 +189,21 @@ function takeAction() {
 	return fault.mode;
 }
 
+function spanCount(body) {
+	let n = 0;
+	for (const rs of (body && body.resourceSpans) || [])
+		for (const ss of rs.scopeSpans || [])
+			n += (ss.spans || []).length;
+	return n;
+}
+
 function record(line) {
 	line.time_ms = Date.now(); // lets tests measure retry delays
 	stats.total++;
 	stats[line.transport]++;
 	stats[line.result]++;
+	if (line.result === 'ok' && line.signal === 'traces')
+		stats.spans += spanCount(line.body);
 	// appendFileSync: the line is on disk before the client sees an answer, so a
 	// test that waits for the export's outcome can read the file straight away.
 	fs.appendFileSync(opts.out, JSON.stringify(line) + '\n');
