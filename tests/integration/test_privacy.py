@@ -217,7 +217,7 @@ class Services:
             return 200 "vault {sec.never['nginx.resp_body']}\\n";
         }}"""
         self.nginx = Nginx(self.h1, self.docroot, extra_conf=extra, cgroup=cg.path,
-                           more_listens=[(self.tls, False, True), (self.h2c, True, False)])
+                           more_listens=[(self.tls, True, True), (self.h2c, True, False)])
         self.redis = None
         if shutil.which("redis-server"):
             self.redis = Proc(in_cgroup(cg.path, [
