@@ -257,7 +257,11 @@ class Services:
             want = b"2" if ch in ("tls-h2", "h2c") else b"1.1"
             check(body == want, f"{ch}: curl spoke HTTP/{body.decode()}")
             self.run([*curl, *null, "-u", f"zq{ch}:{s['basic_pass']}", f"{base}/api/basic"])
-            self.run([*curl, *[a for p in sec.paths() for a in (*null, "--url", base + p)]])
+            urls = [base + p for p in sec.paths()]
+            # One curl per request for h2c: curl 7.88 fails to reuse an h2c
+            # prior-knowledge connection to nginx 1.22.
+            for batch in ([[u] for u in urls] if ch == "h2c" else [urls]):
+                self.run([*curl, *[a for u in batch for a in (*null, "--url", u)]])
             if ch != "h1":
                 self.run([*curl, *null, f"{base}/direct/login"])
 
