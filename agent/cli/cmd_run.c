@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "cli/cmd_run.h"
+#include "cli/preflight.h"
 #include "config/config_load.h"
 #include "k8s/k8s_meta.h"
 #include "host/kernel_features.h"
@@ -123,28 +124,14 @@ static void print_config(const struct sonde_config *c)
 static int setup_tracer(const struct sonde_config *c, struct ingest *ig, struct tracer **out)
 {
 	struct tracer_opts topts = { 0 };
-	struct sonde_features f;
 	uint64_t cgroup_id = 0;
-	char why[256], tracefs[256];
+	char tracefs[256];
 	struct tracer *t;
 	int err;
 
-	features_probe(&f);
-	if (features_missing(&f, why, sizeof(why))) {
-		log_error("%s", why);
-		return -EPERM;
-	}
-	for (int i = 0; i < c->npids; i++) {
-		if (!proc_exists(c->pids[i])) {
-			log_error("no process with pid %u (select.pids)", c->pids[i]);
-			return -ESRCH;
-		}
-	}
-	if (c->cgroup[0] && (err = proc_cgroup_id(c->cgroup, &cgroup_id))) {
-		log_error("cannot use cgroup '%s': %s (expected a cgroup v2 directory)", c->cgroup,
-			  err == -EMEDIUMTYPE ? "not on a cgroup v2 file system" : strerror(-err));
+	err = preflight(c, &cgroup_id, " (select.pids)");
+	if (err)
 		return err;
-	}
 	err = mounts_ensure_tracefs(tracefs, sizeof(tracefs));
 	if (err) {
 		log_error("tracefs is not mounted and mounting it failed: %s", strerror(-err));

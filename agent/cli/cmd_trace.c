@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "cli/cmd_trace.h"
+#include "cli/preflight.h"
 #include "config/config.h"
 #include "k8s/trace_pod.h"
 #include "host/kernel_features.h"
@@ -72,39 +73,6 @@ static void usage(void)
 	printf("  %-" HELP_FLAG_WIDTH "s %s\n  %-" HELP_FLAG_WIDTH "s %s\n", "-- COMMAND...",
 	       "run COMMAND and trace it and every process it forks", "-h, --help",
 	       "show this help");
-}
-
-/* Checks everything a user can get wrong before touching BPF. */
-static int preflight(const struct sonde_config *c, uint64_t *cgroup_id)
-{
-	struct sonde_features f;
-	char why[256];
-
-	features_probe(&f);
-	if (features_missing(&f, why, sizeof(why))) {
-		log_error("%s", why);
-		return -EPERM;
-	}
-	for (int i = 0; i < c->npids; i++) {
-		if (!proc_exists(c->pids[i])) {
-			log_error("no process with pid %u", c->pids[i]);
-			return -ESRCH;
-		}
-	}
-	if (c->cgroup[0]) {
-		int err = proc_cgroup_id(c->cgroup, cgroup_id);
-
-		if (err) {
-			log_error("cannot use cgroup '%s': %s (expected a cgroup v2 directory, "
-				  "e.g. under %s)",
-				  c->cgroup,
-				  err == -EMEDIUMTYPE ? "not on a cgroup v2 file system"
-						      : strerror(-err),
-				  f.cgroup2_path[0] ? f.cgroup2_path : "/sys/fs/cgroup");
-			return err;
-		}
-	}
-	return 0;
 }
 
 /* Forks COMMAND stopped on a pipe, so its pid is in the filter before it runs. */
@@ -279,7 +247,7 @@ int cmd_trace(int argc, char **argv)
 	container = c->trace.container[0] ? c->trace.container : NULL;
 	if (c->trace.verbose)
 		log_current_level = LOG_LEVEL_DEBUG;
-	if (preflight(c, &cgroup_id))
+	if (preflight(c, &cgroup_id, ""))
 		return 1;
 	if (pod_name && trace_pod_resolve(&pod, pod_name, container,
 					  c->k8s_kubeconfig[0] ? c->k8s_kubeconfig : NULL))

@@ -203,7 +203,8 @@ int config_load_trace(struct sonde_config *c, int argc, char **argv, int *comman
 		const char *slash = strchr(c->trace.pod, '/');
 
 		if (!slash || slash == c->trace.pod || !slash[1] || strchr(slash + 1, '/')) {
-			snprintf(err, errlen, "invalid --pod '%s': expected NAMESPACE/NAME", c->trace.pod);
+			snprintf(err, errlen, "invalid --pod '%s': expected NAMESPACE/NAME",
+				 c->trace.pod);
 			return -EINVAL;
 		}
 	}

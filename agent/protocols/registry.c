@@ -13,6 +13,8 @@ static const struct {
 	[SONDE_PROTO_HTTP1] = { &http1_protocol, offsetof(struct protocols, http1) },
 	[SONDE_PROTO_HTTP2] = { &http2_protocol, offsetof(struct protocols, http2) },
 	[SONDE_PROTO_POSTGRES] = { &postgres_protocol, offsetof(struct protocols, postgres) },
+	[SONDE_PROTO_MYSQL] = { &mysql_protocol, offsetof(struct protocols, mysql) },
+	[SONDE_PROTO_REDIS] = { &redis_protocol, offsetof(struct protocols, redis) },
 };
 
 const struct protocol *protocol_find(uint8_t id)

@@ -9,8 +9,10 @@
 
 #include "protocols/http1/http1_protocol.h"
 #include "protocols/http2/http2_protocol.h"
+#include "protocols/mysql/mysql_protocol.h"
 #include "protocols/postgres/postgres_protocol.h"
 #include "protocols/protocol.h"
+#include "protocols/redis/redis_protocol.h"
 #include "sonde_event.h"
 
 struct protocols {
@@ -18,6 +20,8 @@ struct protocols {
 	struct http1_shared http1;
 	struct http2_shared http2;
 	struct postgres_shared postgres;
+	struct mysql_shared mysql;
+	struct redis_shared redis;
 };
 
 /* The protocol with this id, or NULL (unknown, ignored, not built). */

@@ -101,3 +101,72 @@ bool utf8_buf_put(struct utf8_buf *u, const char *s, size_t n)
 	}
 	return !u->cut;
 }
+
+/* The end of the run of ASCII bytes other than NUL at s[i..n): those are
+ * copied as they are, eight at a time where they can be read so. */
+size_t utf8_ascii_run(const unsigned char *s, size_t i, size_t n)
+{
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+
+		memcpy(&v, s + i, 8);
+		/* Some byte is NUL or has its high bit set (or a false alarm
+		 * past one: the byte loop below decides). */
+		if (((v - 0x0101010101010101ull) | v) & 0x8080808080808080ull)
+			break;
+	}
+	while (i < n && (unsigned)s[i] - 1u < 0x7fu)
+		i++;
+	return i;
+}
+
+size_t utf8_sanitize(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	return utf8_sanitize_used(dst, dstlen, src, n, NULL);
+}
+
+size_t utf8_sanitize_used(char *dst, size_t dstlen, const char *src, size_t n, size_t *used)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, o = 0;
+
+	if (used)
+		*used = 0;
+	if (dstlen == 0)
+		return 0;
+	while (i < n) {
+		size_t end = utf8_ascii_run(s, i, n), room = dstlen - 1 - o;
+		size_t k, plen;
+		const char *piece;
+
+		if (end - i > room) {
+			memcpy(dst + o, s + i, room);
+			o += room;
+			i += room;
+			break;
+		}
+		memcpy(dst + o, s + i, end - i);
+		o += end - i;
+		i = end;
+		if (i == n || !s[i])
+			break;
+		/* A multi-byte character, or a bad byte. */
+		k = utf8_seq_len(s + i, n - i);
+		piece = (const char *)s + i;
+		plen = k;
+		if (k == 0) {
+			piece = "\xef\xbf\xbd"; /* U+FFFD */
+			plen = 3;
+			k = 1;
+		}
+		if (o + plen > dstlen - 1)
+			break;
+		memcpy(dst + o, piece, plen);
+		o += plen;
+		i += k;
+	}
+	dst[o] = '\0';
+	if (used)
+		*used = i;
+	return o;
+}

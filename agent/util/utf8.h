@@ -34,4 +34,15 @@ void utf8_buf_init(struct utf8_buf *u, char *buf, size_t cap);
 /* Appends s[0..n); returns false once the text is cut. */
 bool utf8_buf_put(struct utf8_buf *u, const char *s, size_t n);
 
+/* Copies src[0..n) to dst as valid UTF-8 (bad bytes become U+FFFD), cut at
+ * a character boundary to fit dstlen - 1 (or at a NUL byte); returns the
+ * length written. */
+size_t utf8_sanitize(char *dst, size_t dstlen, const char *src, size_t n);
+/* The same; *used: how many bytes of src it took (fewer than n when cut, or
+ * at a NUL byte). */
+size_t utf8_sanitize_used(char *dst, size_t dstlen, const char *src, size_t n, size_t *used);
+
+/* The end of the run of ASCII bytes other than NUL at s[i..n). */
+size_t utf8_ascii_run(const unsigned char *s, size_t i, size_t n);
+
 #endif /* SONDE_UTF8_H */
