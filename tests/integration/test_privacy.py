@@ -6,9 +6,9 @@ Real traffic carries planted secrets, each unique to this run: Authorization
 response bodies, query strings, credentials in paths (a JWT, an sk_live_ key,
 an e-mail address, a ;jsessionid= of letters), over HTTP/1.1 to a Python
 service and through nginx (which forwards them as a client), over TLS (HTTP/1.1
-and h2 by ALPN), over h2c, a PostgreSQL password, interpolated and bound
-values, a Redis password and value, and a secret in a traced process's
-environment and command line.
+and h2 by ALPN), over h2c, PostgreSQL and MySQL passwords, users,
+interpolated and bound values, a Redis AUTH password and value, and a secret
+in a traced process's environment and command line.
 
 Seven sondes watch the same traffic (selected by a cgroup of its own, so no
 other test's traffic reaches them): `sonde run` exporting OTLP (the receiver
@@ -37,9 +37,8 @@ import urllib.parse
 from harness import (PYTHON, SONDE, Cgroup, Failure, Nginx, Proc, check, free_port,
                      in_cgroup, wait_for, wait_port)
 from otlp import Receiver, get, prom_value, spans_of
-from test_postgres import PASSWORD as PG_PASSWORD
-from test_postgres import USER as PG_USER
-from test_postgres import cluster, go_client
+import test_mysql
+import test_postgres
 
 ALNUM = string.ascii_letters + string.digits
 
@@ -68,10 +67,13 @@ class Secrets:
             self.query[f"{ch}.token"] = token("zqQtok")
         for what in ("backend.set_cookie", "backend.resp_body", "nginx.set_cookie",
                      "nginx.resp_body", "env", "argv", "pg.literal", "pg.bound",
-                     "redis.password", "redis.value"):
+                     "mysql.literal", "mysql.bound", "redis.password", "redis.value"):
             self.never[what] = token("zq" + what.split(".")[-1].replace("_", ""))
-        self.never["pg.password"] = PG_PASSWORD
-        self.never["pg.user"] = PG_USER
+        # The database servers' users are made once per test run.
+        self.never["pg.password"] = test_postgres.PASSWORD
+        self.never["pg.user"] = test_postgres.USER
+        self.never["mysql.password"] = test_mysql.PASSWORD
+        self.never["mysql.user"] = test_mysql.USER
         header = b64url(b'{"alg":"HS256","typ":"JWT"}')
         claims = b64url(json.dumps({"sub": token("u", 10), "role": "admin"}).encode())
         self.path["jwt"] = f"{header}.{claims}.{token('', 43, ALNUM + '-_')}"
@@ -97,7 +99,7 @@ def variants(secret):
            urllib.parse.quote_plus(secret).encode(),
            base64.b64encode(raw)[:whole], base64.urlsafe_b64encode(raw)[:whole],
            raw.hex().encode(), raw.hex().upper().encode()}
-    return {v for v in out if len(v) >= 8}
+    return {v for v in out if len(v) >= 6}
 
 
 BACKEND = r"""
@@ -118,6 +120,18 @@ class H(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
     do_GET = do_POST = answer
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[3])), H).serve_forever()
+"""
+
+PYMYSQL = r"""
+import sys, pymysql
+port, user, password, db, secret = sys.argv[1:6]
+conn = pymysql.connect(host="127.0.0.1", port=int(port), user=user, password=password,
+                       database=db, autocommit=True)
+cur = conn.cursor()
+cur.execute("SELECT id FROM orders WHERE item = %s", (secret,))
+cur.fetchall()
+conn.close()
+print("done")
 """
 
 PSYCOPG = r"""
@@ -268,12 +282,26 @@ class Services:
     def postgres(self):
         """psycopg2 (the value interpolated into the query text) and Go
         lib/pq (a bound parameter), both logging in with the password."""
-        c = cluster()
+        c = test_postgres.cluster()
         out = self.run([PYTHON, "-c", PSYCOPG, c.dsn(), self.sec.never["pg.literal"]])
         check(b"done" in out, f"psycopg2: {out!r}")
-        out = self.run([go_client(), c.dsn(), self.sec.never["pg.bound"]])
+        out = self.run([test_postgres.go_client(), c.dsn(), self.sec.never["pg.bound"]])
         check(b"done" in out, f"lib/pq: {out!r}")
         return c.port
+
+    def mysql(self):
+        """pymysql (the value interpolated) and go-sql-driver/mysql
+        (prepared statements, bound values), both logging in with the
+        password."""
+        m = test_mysql.server()
+        user, password, db = test_mysql.USER, test_mysql.PASSWORD, test_mysql.DB
+        out = self.run([PYTHON, "-c", PYMYSQL, str(m.port), user, password, db,
+                        self.sec.never["mysql.literal"]])
+        check(b"done" in out, f"pymysql: {out!r}")
+        out = self.run([test_mysql.go_client(), f"{user}:{password}@tcp(127.0.0.1:{m.port})/{db}",
+                        self.sec.never["mysql.bound"]])
+        check(b"done" in out, f"go-sql-driver/mysql: {out!r}")
+        return m.port
 
     def redis_traffic(self):
         if not self.redis:
@@ -382,6 +410,7 @@ def test_no_secret_in_any_output():
         svc = Services(sec, cg)
         svc.http()
         pg_port = svc.postgres()
+        mysql_port = svc.mysql()
         svc.redis_traffic()
         for name, port in prom.items():
             scraped[name] += scrape(port)
@@ -402,6 +431,13 @@ def test_no_secret_in_any_output():
         wait_for(lambda: any(s.get("server.port") == pg_port and
                              s.get("db.query.text", "").startswith("INSERT")
                              for s in json_spans()), timeout=20, what="the PostgreSQL spans")
+
+        def quiet():
+            sizes = [len(s.out) for s in sondes if s.name != "run-otlp"]
+            time.sleep(1.5)
+            return sizes == [len(s.out) for s in sondes if s.name != "run-otlp"]
+
+        wait_for(quiet, timeout=30, what="the outputs to settle")
         wait_for(lambda: exported("run-otlp", rcv), timeout=20, what="run-otlp's export")
         wait_for(lambda: exported("run-otlp-query", rcv_q), timeout=20,
                  what="run-otlp-query's export")
@@ -426,8 +462,12 @@ def test_no_secret_in_any_output():
                 if s.get("url.path") == "/api/login" and s["kind"] == "server"}
     for want in (("http", "1.1"), ("https", "1.1"), ("https", "2"), ("http", "2")):
         check(want in versions, f"no {want} server span for /api/login: {versions}")
-    check(sum(s.get("server.port") == pg_port for s in spans) >= 7,
-          f"PostgreSQL spans: {[s for s in spans if s.get('db.system.name')]}")
+    for system, port, least in (("postgresql", pg_port, 7), ("mariadb", mysql_port, 6),
+                                ("redis", svc.redis_port if svc.redis else None, 3)):
+        got = [s for s in spans if s.get("db.system.name") == system and
+               s.get("server.port") == port]
+        check(port is None or len(got) >= least, f"{len(got)} {system} spans, want {least}: "
+              f"{[s for s in spans if s.get('db.system.name')]}")
     for s in sondes:
         if s.name.startswith("trace") or s.name == "run-console":
             check(b"/api/login" in s.out, f"{s.name} printed no /api/login span: {bytes(s.out)!r}")
