@@ -551,7 +551,11 @@ class Soak:
             f"{c['sonde_connections_evicted_total']}; parse errors "
             f"{c['sonde_parse_errors_total']}")
         for proto, want in sorted(expected.items()):
-            built = c["protocols"].get(proto, 0)
+            if proto not in c["protocols"]:
+                log(f"FAIL {proto}: no sonde_{proto}_spans_total on /metrics")
+                self.failures.append(f"sonde_{proto}_spans_total is missing from /metrics")
+                continue
+            built = c["protocols"][proto]
             exact = proto.startswith("http")
             ok = built == want if exact else built >= want
             mark = "     " if not lossless else "ok   " if ok else "FAIL "
