@@ -7,8 +7,9 @@ response bodies, query strings, credentials in paths (a JWT, an sk_live_ key,
 an e-mail address, a ;jsessionid= of letters), over HTTP/1.1 to a Python
 service and through nginx (which forwards them as a client), over TLS (HTTP/1.1
 and h2 by ALPN), over h2c, PostgreSQL and MySQL passwords, users,
-interpolated and bound values, a Redis AUTH password and value, and a secret
-in a traced process's environment and command line.
+interpolated and bound values, a Redis AUTH password and value, a secret in a
+traced process's environment and command line, and the collector's own
+credentials (exporter.otlp.headers), which only the collector may see.
 
 Seven sondes watch the same traffic (selected by a cgroup of its own, so no
 other test's traffic reaches them): `sonde run` exporting OTLP (the receiver
@@ -80,6 +81,7 @@ class Secrets:
         self.path["sk_live"] = token("sk_live_", 24)
         self.path["email"] = f"jane.{token('', 8, string.ascii_lowercase)}@example.com"
         self.path["jsessionid"] = token("", 24, string.ascii_letters)
+        self.otlp_header = token("zqCollector")
 
     def paths(self):
         """Every path sent with a credential in it, as sent."""
@@ -347,7 +349,9 @@ def without_paths_json_lines(data):
 
 
 def without_paths_otlp(receiver):
-    """The receiver's decoded requests, url.path attributes taken out."""
+    """The receiver's decoded requests, url.path attributes taken out, and
+    the HTTP headers the collector was sent (exporter.otlp.headers go there
+    by design) left out."""
     def walk(v):
         if isinstance(v, dict):
             if v.get("key") == "url.path":
@@ -356,7 +360,8 @@ def without_paths_otlp(receiver):
         if isinstance(v, list):
             return [walk(x) for x in v if not (isinstance(x, dict) and x.get("key") == "url.path")]
         return v
-    return json.dumps([walk(r) for r in receiver.requests()]).encode()
+    return json.dumps([walk({k: v for k, v in r.items() if k != "headers"})
+                       for r in receiver.requests()]).encode()
 
 
 def find_leaks(outputs, secrets):
@@ -380,6 +385,13 @@ def test_no_secret_in_any_output():
     rcv_q = Receiver()
     prom = {"run-otlp": free_port(), "run-console": free_port(), "run-otlp-query": free_port()}
     sel = ["--cgroup", cg.path]
+    # The collector's credentials: sent to it, shown nowhere else.
+    otlp_headers = f"authorization=Bearer%20{sec.otlp_header},x-tenant=shop"
+    check_config = subprocess.run([SONDE, "run", "--check-config"], capture_output=True,
+                                  env=sonde_env({"OTEL_EXPORTER_OTLP_HEADERS": otlp_headers}),
+                                  timeout=30)
+    check(check_config.returncode == 0 and b"authorization" in check_config.stdout,
+          f"--check-config: {check_config.stdout!r} {check_config.stderr!r}")
 
     def run_args(name, *more):
         return ["run", *sel, "--prometheus-port", str(prom[name]),
@@ -387,7 +399,8 @@ def test_no_secret_in_any_output():
 
     sondes = [
         Captured("run-otlp", run_args("run-otlp"), "sonde: running",
-                 sonde_env(dict(fast, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint()))),
+                 sonde_env(dict(fast, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint(),
+                                OTEL_EXPORTER_OTLP_HEADERS=otlp_headers))),
         Captured("run-console", run_args("run-console"), "sonde: running", sonde_env()),
         Captured("trace-text", ["trace", *sel, "-v", "--stats"], "sonde: tracing",
                  sonde_env()),
@@ -494,11 +507,13 @@ def test_no_secret_in_any_output():
     for name in ("run-otlp", "run-console"):
         plain[f"{name} /metrics"] = bytes(scraped[name])
     plain["OTLP messages (raw)"] = raw(raw_otlp)
+    plain["run --check-config"] = check_config.stdout + check_config.stderr
     plain["OTLP messages (decoded, without url.path)"] = without_paths_otlp(rcv)
     never_and_query = dict(sec.never, **sec.query)
     leaks = find_leaks({k: v for k, v in plain.items() if k != "OTLP messages (raw)"},
                        dict(never_and_query, **sec.path))
     leaks += find_leaks({"OTLP messages (raw)": plain["OTLP messages (raw)"]}, never_and_query)
+    leaks += find_leaks(plain, {"otlp header": sec.otlp_header})
 
     # The controls: the same outputs with --capture-query.
     control = {
@@ -511,6 +526,8 @@ def test_no_secret_in_any_output():
     leaks += find_leaks({"run-otlp-query /metrics": control["run-otlp-query /metrics"]},
                         sec.query)
     check(not leaks, f"{len(leaks)} secrets in the outputs:\n  " + "\n  ".join(leaks[:40]))
+    sent = [r.get("headers", {}).get("authorization") for r in rcv.requests()]
+    check(f"Bearer {sec.otlp_header}" in sent, f"the collector got authorization {set(sent)}")
     for name, q in sec.query.items():
         for out_name in ("trace-text-query stdout",
                          "run-otlp-query OTLP (decoded, without url.path)"):
