@@ -242,6 +242,12 @@ void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t even
 		metrics_expire(p->metrics, now - grace);
 	pthread_mutex_unlock(&p->metrics_lock);
 	atomic_store(&p->last_loop_mono, now);
+	if (p->exporter) {
+		char line[512];
+
+		if (exporter_drop_report(p->exporter, now, line, sizeof(line)))
+			log_warn("%s", line);
+	}
 }
 
 size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_t max)

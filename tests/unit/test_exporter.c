@@ -376,6 +376,42 @@ static void test_stop_does_not_wait_for_a_retry(void **state)
 	assert_int_equal(st.spans_dropped_failed, 2);
 }
 
+/* During an outage the queue fills while the batch in flight waits for its
+ * retry (issue 21, 8: the drops were logged only once its retries ran out):
+ * the first drop is reported at the next turn of the loop, then at most a
+ * line a minute with what was dropped since, and nothing while nothing is. */
+static void test_drops_reported_as_they_happen(void **state)
+{
+	static const struct fake_reply replies[] = { { EXPORT_RETRY, 20000 } };
+	struct exporter *e;
+	struct exporter_stats st;
+	char line[512];
+	uint64_t t = 1000 * 1000000000ull;
+
+	(void)state;
+	e = start_failing(replies, 1);
+	do {
+		usleep(1000);
+		exporter_get_stats(e, &st);
+	} while (!st.request_failures);
+	assert_false(exporter_drop_report(e, t, line, sizeof(line)));
+	for (int i = 0; i < 4; i++)
+		assert_true(offer(e)); /* the queue of 4 fills behind the batch */
+	for (int i = 0; i < 3; i++)
+		assert_false(offer(e));
+	assert_true(exporter_drop_report(e, t, line, sizeof(line)));
+	assert_string_equal(line, "3 spans dropped (export queue full 3, export failed 0); last "
+				  "export error: spans: fake failure");
+	assert_false(offer(e));
+	assert_false(exporter_drop_report(e, t + 59 * 1000000000ull, line, sizeof(line)));
+	assert_true(exporter_drop_report(e, t + 60 * 1000000000ull, line, sizeof(line)));
+	assert_string_equal(line, "1 span dropped in the last 60 s (export queue full 1, export "
+				  "failed 0); last export error: spans: fake failure");
+	assert_false(exporter_drop_report(e, t + 200 * 1000000000ull, line, sizeof(line)));
+	exporter_stop(e, 100, &st);
+	assert_int_equal(st.spans_dropped_full, 4);
+}
+
 int main(void)
 {
 	static const char env[] = "OTEL_SERVICE_NAME=test";
@@ -385,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_failing_collector_gets_no_wait),
 		cmocka_unit_test(test_retry_waits_whatever_wakes_the_thread),
 		cmocka_unit_test(test_stop_does_not_wait_for_a_retry),
+		cmocka_unit_test(test_drops_reported_as_they_happen),
 	};
 	int rc;
 
