@@ -434,6 +434,25 @@ def test_errors_are_one_line():
     r = subprocess.run([sonde, "trace", "--cgroup", "/nonexistent"], capture_output=True,
                        text=True)
     check(r.returncode != 0 and "cannot use cgroup" in r.stderr, f"bad cgroup: {r.stderr!r}")
+    # Issue 21, 8: each validation gap is one line that names the problem.
+    yaml = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
+    yaml.write("log:\n  level: info\nlog:\n  level: debug\n")
+    yaml.close()
+    for args, rc, want in (
+            (["trace", "--bogus"], 2, "sonde trace: unknown option --bogus (see sonde trace "
+             "--help)"),
+            (["trace", "--cgroup", "/tmp"], 1, "cannot use cgroup '/tmp': not on a cgroup v2 "
+             "file system"),
+            (["trace", "--comm", "a", "--comm", "b"], 2, "--comm given twice"),
+            (["trace", "--pod", "noslash"], 2, "invalid --pod 'noslash': expected "
+             "NAMESPACE/NAME"),
+            (["run", "--otlp-endpoint", "collector:4318"], 2, "no scheme: write http://"),
+            (["run", "--config", yaml.name], 2, f"{yaml.name}:3: 'log' given twice")):
+        r = subprocess.run([sonde, *args], capture_output=True, text=True, timeout=30)
+        check(r.returncode == rc and want in r.stderr and
+              len(r.stderr.strip().splitlines()) == 1 and not r.stdout,
+              f"sonde {' '.join(args)}: rc={r.returncode} {r.stdout!r} {r.stderr!r}")
+    os.unlink(yaml.name)
 
 
 def test_duration_stops():
