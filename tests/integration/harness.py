@@ -4,6 +4,7 @@ real agent, and assertions on the spans it printed."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -117,13 +118,7 @@ class Sonde:
                 return
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        interrupt(self.proc)
         self._t_out.join(5)
         self._t_err.join(5)
         return self.proc.returncode
@@ -176,6 +171,34 @@ class Cgroup:
                 time.sleep(0.1)
         if self.mounted:
             subprocess.run(["umount", self.mounted])
+
+
+def protocol_counter_names():
+    """(protocol, --stats text) -> sonde run's Prometheus name, for every
+    struct protocol_counter in agent/protocols/."""
+    out = {}
+    for d, _, files in os.walk(os.path.join(ROOT, "agent", "protocols")):
+        for fn in files:
+            with open(os.path.join(d, fn)) as f:
+                for metric, text in re.findall(r'\{ "sonde\.([a-z0-9._]+)", "([^"]+)"', f.read()):
+                    out[(metric.split(".")[0], text)] = \
+                        "sonde_" + metric.replace(".", "_") + "_total"
+    return out
+
+
+def interrupt(proc, sig=signal.SIGINT, timeout=15):
+    """Sends sig to a Popen and waits; kills it after timeout. Returns
+    whether it ended by itself."""
+    if proc.poll() is not None:
+        return True
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return False
 
 
 class Proc:

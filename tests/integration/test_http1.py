@@ -708,27 +708,12 @@ print(data.count(b"HTTP/1.1 200"))
 """
 
 
-def protocol_counter_names():
-    """(protocol, --stats text) -> sonde run's metric name, from every
-    struct protocol_counter in agent/protocols/."""
-    import re
-    out = {}
-    for d, _, files in os.walk(os.path.join(os.path.dirname(__file__), "..", "..", "agent",
-                                            "protocols")):
-        for fn in files:
-            with open(os.path.join(d, fn)) as f:
-                for metric, text in re.findall(r'\{ "sonde\.([a-z0-9._]+)", "([^"]+)"', f.read()):
-                    out[(metric.split(".")[0], text)] = \
-                        "sonde_" + metric.replace(".", "_") + "_total"
-    return out
-
-
 def test_pipelined_losses_show_in_run():
     """10,000 requests in one write (issue 21, 8): most of them are past the
     capture, so few spans; what was lost shows in `sonde run`'s /metrics
     as in `sonde trace --stats`, counter for counter, not only as one parse
     error."""
-    from harness import in_cgroup
+    from harness import in_cgroup, protocol_counter_names
     from otlp import SondeRun, get, prom_value
     n = 10000
     cg = Cgroup("sonde-pipeline")

@@ -27,7 +27,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import string
 import subprocess
 import tempfile
@@ -36,7 +35,7 @@ import time
 import urllib.parse
 
 from harness import (PYTHON, SONDE, Cgroup, Failure, Nginx, Proc, check, free_port,
-                     in_cgroup, wait_for, wait_port)
+                     in_cgroup, interrupt, wait_for, wait_port)
 from otlp import Receiver, get, prom_value, spans_of
 import test_mysql
 import test_postgres
@@ -180,13 +179,7 @@ class Captured:
             raise Failure(f"{self.name} did not start: {bytes(self.err)!r}")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        interrupt(self.proc, timeout=20)
         for t in self.threads:
             t.join(5)
         return self.proc.returncode

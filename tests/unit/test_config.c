@@ -370,8 +370,10 @@ static void test_invalid_flag_messages(void **state)
 	assert_load_error((const char *[]){ "ex\x1b]0;t\atra", NULL }, NONE,
 			  "unexpected argument 'ex?]0;t?tra'");
 	assert_load_error((const char *[]){ "-\x1b", NULL }, NONE, "unknown option -?");
-	assert_load_error((const char *[]){ "a\xc2\x9b" "31m\x7f\xc3\xa9", NULL }, NONE,
-			  "unexpected argument 'a??31m?\xc3\xa9'");
+	assert_load_error((const char *[]){ "a\xc2\x9b"
+					    "31m\x7f\xc3\xa9",
+					    NULL },
+			  NONE, "unexpected argument 'a??31m?\xc3\xa9'");
 	assert_load_error((const char *[]){ "--otlp-endpoint", NULL }, NONE,
 			  "option --otlp-endpoint needs a value");
 	assert_load_error((const char *[]){ "--otlp-endpoint", "--sampler", "always_on", NULL },

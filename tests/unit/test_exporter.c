@@ -352,22 +352,31 @@ static void test_retry_waits_whatever_wakes_the_thread(void **state)
 	assert_int_equal(st.spans_dropped_failed, 0);
 }
 
-/* A stop while a retry is 20 s away: the batch is dropped (counted) at once,
- * without another attempt. */
-static void test_stop_does_not_wait_for_a_retry(void **state)
+/* That exporter once its first batch failed and waits 20 s for its retry. */
+static struct exporter *start_waiting_retry(void)
 {
 	static const struct fake_reply replies[] = { { EXPORT_RETRY, 20000 } };
-	struct exporter *e;
+	struct exporter *e = start_failing(replies, 1);
 	struct exporter_stats st;
-	uint64_t t0;
 
-	(void)state;
-	e = start_failing(replies, 1);
 	/* Counted under the lock the wait then releases: seen, the thread waits. */
 	do {
 		usleep(1000);
 		exporter_get_stats(e, &st);
 	} while (!st.request_failures);
+	return e;
+}
+
+/* A stop while a retry is 20 s away: the batch is dropped (counted) at once,
+ * without another attempt. */
+static void test_stop_does_not_wait_for_a_retry(void **state)
+{
+	struct exporter *e;
+	struct exporter_stats st;
+	uint64_t t0;
+
+	(void)state;
+	e = start_waiting_retry();
 	t0 = clock_mono_now();
 	exporter_stop(e, 100, &st);
 	assert_true(clock_mono_now() - t0 < 10 * 1000000000ull);
@@ -382,18 +391,13 @@ static void test_stop_does_not_wait_for_a_retry(void **state)
  * line a minute with what was dropped since, and nothing while nothing is. */
 static void test_drops_reported_as_they_happen(void **state)
 {
-	static const struct fake_reply replies[] = { { EXPORT_RETRY, 20000 } };
 	struct exporter *e;
 	struct exporter_stats st;
 	char line[512];
 	uint64_t t = 1000 * 1000000000ull;
 
 	(void)state;
-	e = start_failing(replies, 1);
-	do {
-		usleep(1000);
-		exporter_get_stats(e, &st);
-	} while (!st.request_failures);
+	e = start_waiting_retry();
 	assert_false(exporter_drop_report(e, t, line, sizeof(line)));
 	for (int i = 0; i < 4; i++)
 		assert_true(offer(e)); /* the queue of 4 fills behind the batch */
