@@ -363,7 +363,7 @@ int config_parse_kv_list(struct config_kv_list *list, const char *text, char *wh
 		eq = memchr(item, '=', n);
 		if (!eq) {
 			snprintf(why, whylen, "'%.*s' is not key=value", (int)n, item);
-			utf8_one_line(why);
+			utf8_one_line(why); /* as quoted: a line break, an escape */
 			return -EINVAL;
 		}
 		k = item;
@@ -373,8 +373,10 @@ int config_parse_kv_list(struct config_kv_list *list, const char *text, char *wh
 		trim(&k, &klen);
 		trim(&v, &vlen);
 		err = kv_put(list, k, klen, v, vlen, why, whylen);
-		if (err)
+		if (err) {
+			utf8_one_line(why); /* a bad key is quoted */
 			return err;
+		}
 	}
 	return 0;
 }

@@ -370,6 +370,18 @@ static void test_invalid_flag_messages(void **state)
 	assert_load_error((const char *[]){ "ex\x1b]0;t\atra", NULL }, NONE,
 			  "unexpected argument 'ex?]0;t?tra'");
 	assert_load_error((const char *[]){ "-\x1b", NULL }, NONE, "unknown option -?");
+	assert_load_error((const char *[]){ "--otlp-headers", "a\x1b[2J=1", NULL }, NONE,
+			  "invalid --otlp-headers=a?[2J=1: bad key 'a?[2J'");
+	{
+		struct config_kv_list l = { 0 };
+		char why[CONFIG_ERR_LEN];
+
+		assert_int_equal(config_parse_kv_list(&l, "ok=1,a\x1b]0;t\a=2", why, sizeof(why)),
+				 -EINVAL);
+		assert_string_equal(why, "bad key 'a?]0;t?'");
+		assert_int_equal(config_parse_kv_list(&l, "x\ny", why, sizeof(why)), -EINVAL);
+		assert_string_equal(why, "'x?y' is not key=value");
+	}
 	assert_load_error((const char *[]){ "a\xc2\x9b"
 					    "31m\x7f\xc3\xa9",
 					    NULL },
