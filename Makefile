@@ -274,7 +274,23 @@ test-tsan: $(TSAN_TESTS)
 test-integration: $(OUTPUT)/sonde $(K8S_DRIVER)
 	$(Q)tests/integration/run.sh
 
-test: format-check test-unit test-tsan fuzz-smoke test-integration vmtest
+test: format-check test-unit test-tsan fuzz-smoke test-integration soak-short vmtest
+
+# The soak (tools/soak.py): `sonde run` under mixed HTTP/1, HTTP/2, TLS and
+# database traffic at SOAK_RATE requests/s for SOAK_SECONDS (an hour; at most a
+# day) while its collector flaps; passes when RSS and open fds are flat after
+# warm-up and every span is exported or counted. soak-short: two minutes, in
+# `make test`. Both load BPF: run them under the same lock as test-integration.
+SOAK_SECONDS ?= 3600
+SOAK_RATE ?= 200
+.PHONY: soak soak-short
+soak: $(OUTPUT)/sonde
+	$(Q)/usr/bin/python3 tools/soak.py --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE) \
+		--sonde $(OUTPUT)/sonde
+
+soak-short: $(OUTPUT)/sonde
+	$(Q)/usr/bin/python3 tools/soak.py --seconds 120 --report 10 --rate $(SOAK_RATE) \
+		--sonde $(OUTPUT)/sonde
 
 # The kernel matrix (vmtest.toml): tools/vmtest boots each kernel under qemu
 # with the agent (and the shared libraries it links) and the static test

@@ -12,16 +12,7 @@
 
 #include "config/config.h"
 #include "config/config_parse.h"
-
-/* A value with a newline (a YAML block scalar) must not break the one-line
- * message. */
-static void one_line(char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\n' || *s == '\r')
-			*s = ' ';
-	}
-}
+#include "util/utf8.h"
 
 int config_apply(struct sonde_config *c, const struct config_setting *s, const char *value,
 		 const char *origin, bool append, char *err, size_t errlen)
@@ -29,8 +20,10 @@ int config_apply(struct sonde_config *c, const struct config_setting *s, const c
 	char why[CONFIG_ERR_LEN];
 
 	if (config_store(c, s, value, append, why, sizeof(why))) {
+		/* a value with a newline (a YAML block scalar) or an escape
+		 * sequence must not break the one-line message */
 		snprintf(err, errlen, "invalid %s=%s: %s", origin ? origin : s->key, value, why);
-		one_line(err);
+		utf8_one_line(err);
 		return -EINVAL;
 	}
 	return 0;
@@ -43,6 +36,7 @@ static int set_value(struct sonde_config *c, const char *key, const char *value,
 
 	if (!s) {
 		snprintf(err, errlen, "unknown setting '%s'", key);
+		utf8_one_line(err);
 		return -EINVAL;
 	}
 	return config_apply(c, s, value, origin, append, err, errlen);

@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "config/config_parse.h"
+#include "util/utf8.h"
 
 enum next {
 	NEXT_FLAG = 0,
@@ -42,6 +43,7 @@ static int short_flag(struct args *a, struct flag *f, char *err, size_t errlen)
 	f->s = config_find_short(a->cmd, letter);
 	if (!f->s) {
 		snprintf(err, errlen, "unknown option -%c", letter);
+		utf8_one_line(err);
 		return -EINVAL;
 	}
 	if (f->s->type == CONFIG_T_BOOL) {
@@ -72,6 +74,7 @@ static int long_flag(struct args *a, struct flag *f, char *err, size_t errlen)
 		f->s = config_find_flag(a->cmd, name, len);
 		if (!f->s) {
 			snprintf(err, errlen, "unknown option --%.*s", (int)len, name);
+			utf8_one_line(err);
 			return -EINVAL;
 		}
 	}
@@ -123,6 +126,7 @@ static int next_flag(struct args *a, struct flag *f, char *err, size_t errlen)
 			snprintf(err, errlen, "unknown option %s", arg);
 		else
 			snprintf(err, errlen, "unexpected argument '%s'", arg);
+		utf8_one_line(err);
 		return -EINVAL;
 	}
 	return long_flag(a, f, err, errlen);
@@ -205,6 +209,7 @@ int config_load_trace(struct sonde_config *c, int argc, char **argv, int *comman
 		if (!slash || slash == c->trace.pod || !slash[1] || strchr(slash + 1, '/')) {
 			snprintf(err, errlen, "invalid --pod '%s': expected NAMESPACE/NAME",
 				 c->trace.pod);
+			utf8_one_line(err);
 			return -EINVAL;
 		}
 	}

@@ -16,6 +16,7 @@
 
 #include "config/config.h"
 #include "config/config_parse.h"
+#include "util/utf8.h"
 
 /* White space around a value is never meant ("4318 " from a shell script). */
 static void trim(const char **p, size_t *n)
@@ -320,6 +321,32 @@ static int kv_put(struct config_kv_list *list, const char *k, size_t klen, const
 	return 0;
 }
 
+/* A k=v list's value as config_parse_kv_list() reads it back: '%', ',' and
+ * the spaces at either end (which it would trim) %-encoded. Returns the length
+ * it needed, as snprintf does. */
+static size_t format_kv_value(char *out, size_t outlen, const char *v)
+{
+	size_t len = strlen(v), used = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)v[i];
+		bool encode = ch == '%' || ch == ',' || (ch == ' ' && (i == 0 || i == len - 1));
+		char piece[4];
+		size_t n = encode ? (size_t)snprintf(piece, sizeof(piece), "%%%02X", ch) : 1;
+
+		if (!encode)
+			piece[0] = (char)ch;
+		if (used + n < outlen)
+			memcpy(out + used, piece, n);
+		else if (used < outlen)
+			out[used] = '\0'; /* cut before a piece that does not fit */
+		used += n;
+	}
+	if (used < outlen)
+		out[used] = '\0';
+	return used;
+}
+
 int config_parse_kv_list(struct config_kv_list *list, const char *text, char *why, size_t whylen)
 {
 	const char *item, *eq;
@@ -336,6 +363,7 @@ int config_parse_kv_list(struct config_kv_list *list, const char *text, char *wh
 		eq = memchr(item, '=', n);
 		if (!eq) {
 			snprintf(why, whylen, "'%.*s' is not key=value", (int)n, item);
+			utf8_one_line(why); /* as quoted: a line break, an escape */
 			return -EINVAL;
 		}
 		k = item;
@@ -345,8 +373,10 @@ int config_parse_kv_list(struct config_kv_list *list, const char *text, char *wh
 		trim(&k, &klen);
 		trim(&v, &vlen);
 		err = kv_put(list, k, klen, v, vlen, why, whylen);
-		if (err)
+		if (err) {
+			utf8_one_line(why); /* a bad key is quoted */
 			return err;
+		}
 	}
 	return 0;
 }
@@ -609,9 +639,13 @@ void config_format(const struct sonde_config *c, const struct config_setting *s,
 	case CONFIG_T_KV: {
 		const struct config_kv_list *l = (const void *)field;
 
-		for (int i = 0; i < l->n && used < outlen; i++)
-			used += (size_t)snprintf(out + used, outlen - used, "%s%s=%s", i ? "," : "",
-						 l->items[i].key, l->items[i].value);
+		for (int i = 0; i < l->n && used < outlen; i++) {
+			used += (size_t)snprintf(out + used, outlen - used, "%s%s=", i ? "," : "",
+						 l->items[i].key);
+			if (used < outlen)
+				used += format_kv_value(out + used, outlen - used,
+							l->items[i].value);
+		}
 		break;
 	}
 	case CONFIG_T_DURATION: {

@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "config/config.h"
+#include "util/utf8.h"
 
 struct walk {
 	struct sonde_config *c;
@@ -37,6 +38,7 @@ __attribute__((format(printf, 3, 4))) static int fail(struct walk *w, const yaml
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(w->err, w->errlen, "%s:%zu: %s", w->name, line_of(node), msg);
+	utf8_one_line(w->err); /* keys are quoted as written */
 	return -EINVAL;
 }
 
@@ -205,6 +207,7 @@ static int syntax_error(const yaml_parser_t *p, const char *name, char *err, siz
 	else
 		snprintf(err, errlen, "%s:%zu: %s", name, line,
 			 p->problem ? p->problem : "syntax error");
+	utf8_one_line(err);
 	return -EINVAL;
 }
 

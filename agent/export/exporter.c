@@ -61,6 +61,9 @@ struct exporter {
 	struct id_rng jitter;	     /* exporter thread only */
 	uint64_t last_warn_mono;     /* exporter thread only: warnings are rate-limited */
 	uint64_t unwarned;	     /* failures since the last warning */
+
+	/* Main thread only: what exporter_drop_report() said last, and when. */
+	uint64_t reported_full, reported_failed, report_mono;
 };
 
 #define WARN_INTERVAL_NS (60 * 1000000000ull)
@@ -501,6 +504,34 @@ void exporter_stop(struct exporter *e, uint32_t deadline_ms, struct exporter_sta
 	pthread_cond_destroy(&e->wake);
 	pthread_cond_destroy(&e->room);
 	free(e);
+}
+
+bool exporter_drop_report(struct exporter *e, uint64_t now_mono, char *buf, size_t len)
+{
+	struct exporter_stats st;
+	uint64_t full, failed;
+	char since[48] = "";
+
+	exporter_get_stats(e, &st);
+	full = st.spans_dropped_full - e->reported_full;
+	failed = st.spans_dropped_failed - e->reported_failed;
+	if (!full && !failed)
+		return false;
+	if (e->report_mono && now_mono - e->report_mono < WARN_INTERVAL_NS)
+		return false;
+	if (e->report_mono)
+		snprintf(since, sizeof(since), " in the last %llu s",
+			 (unsigned long long)((now_mono - e->report_mono) / 1000000000ull));
+	snprintf(buf, len,
+		 "%llu span%s dropped%s (export queue full %llu, export failed %llu); last export "
+		 "error: %s",
+		 (unsigned long long)(full + failed), full + failed == 1 ? "" : "s", since,
+		 (unsigned long long)full, (unsigned long long)failed,
+		 st.last_error[0] ? st.last_error : "none");
+	e->reported_full = st.spans_dropped_full;
+	e->reported_failed = st.spans_dropped_failed;
+	e->report_mono = now_mono;
+	return true;
 }
 
 void exporter_get_stats(struct exporter *e, struct exporter_stats *out)

@@ -67,5 +67,11 @@ void exporter_offer_metrics(struct exporter *e, uint8_t *body, size_t len);
  * figures go to *final when it is not NULL. */
 void exporter_stop(struct exporter *e, uint32_t deadline_ms, struct exporter_stats *final);
 void exporter_get_stats(struct exporter *e, struct exporter_stats *out);
+/* Main thread, each turn of its loop. Spans dropped are said as they are
+ * dropped (during an outage the queue fills long before the retries of the
+ * batch in flight run out): true, with the line for the log in buf, when
+ * spans were dropped since the last line and that was a minute ago or more
+ * (or there was none). */
+bool exporter_drop_report(struct exporter *e, uint64_t now_mono, char *buf, size_t len);
 
 #endif /* SONDE_EXPORTER_H */

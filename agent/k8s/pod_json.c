@@ -13,6 +13,7 @@
 
 #include "k8s/pod_json.h"
 #include "util/json_member.h"
+#include "util/utf8.h"
 
 /* Pod objects from the API server carry managedFields, whose fieldsV1 trees nest
  * deeper than json-c's default limit of 32; 64 still stops stack-eating input. */
@@ -30,10 +31,7 @@ int k8s_fail(char *err, size_t errlen, const char *fmt, ...)
 		va_end(ap);
 		/* Messages quote what files and the API server said: a line break or
 		 * an escape sequence in there must not start a line of its own. */
-		for (char *c = err; *c; c++) {
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				*c = '?';
-		}
+		utf8_one_line(err);
 	}
 	return -EINVAL;
 }

@@ -243,6 +243,12 @@ void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t even
 		metrics_expire(p->metrics, now - grace);
 	pthread_mutex_unlock(&p->metrics_lock);
 	atomic_store(&p->last_loop_mono, now);
+	if (p->exporter) {
+		char line[512];
+
+		if (exporter_drop_report(p->exporter, now, line, sizeof(line)))
+			log_warn("%s", line);
+	}
 }
 
 size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_t max)
@@ -339,7 +345,7 @@ void pipeline_push_metrics(struct pipeline *p)
 	if (!p->exporter || p->cfg->metrics_exporter != METRICS_EXPORTER_OTLP)
 		return;
 	pthread_mutex_lock(&p->metrics_lock);
-	n = pipeline_health_list(p, health, 48);
+	n = pipeline_health_list(p, health, sizeof(health) / sizeof(health[0]));
 	err = otlp_encode_metrics(p->metrics, health, n, resource_cache_self(p->resources),
 				  p->start_ns, clock_real_now(), &body, &len);
 	pthread_mutex_unlock(&p->metrics_lock);
@@ -357,7 +363,7 @@ void pipeline_render_prom(void *ctx, struct strbuf *sb)
 	size_t n;
 
 	pthread_mutex_lock(&p->metrics_lock);
-	n = pipeline_health_list(p, health, 48);
+	n = pipeline_health_list(p, health, sizeof(health) / sizeof(health[0]));
 	prom_render(sb, p->metrics, health, n);
 	pthread_mutex_unlock(&p->metrics_lock);
 }

@@ -170,3 +170,13 @@ size_t utf8_sanitize_used(char *dst, size_t dstlen, const char *src, size_t n, s
 		*used = i;
 	return o;
 }
+
+void utf8_one_line(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			p[0] = p[1] = '?';
+	}
+}

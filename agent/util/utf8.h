@@ -42,6 +42,11 @@ size_t utf8_sanitize(char *dst, size_t dstlen, const char *src, size_t n);
  * at a NUL byte). */
 size_t utf8_sanitize_used(char *dst, size_t dstlen, const char *src, size_t n, size_t *used);
 
+/* A message that quotes input (files, flags, API answers) kept to one line
+ * and harmless on a terminal: C0 controls, DEL and C1 controls (0xc2 0x80–
+ * 0x9f) become '?'. */
+void utf8_one_line(char *s);
+
 /* The end of the run of ASCII bytes other than NUL at s[i..n). */
 size_t utf8_ascii_run(const unsigned char *s, size_t i, size_t n);
 

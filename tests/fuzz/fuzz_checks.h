@@ -23,11 +23,13 @@
 /* A NUL-terminated string that fits its array. */
 #define FUZZ_CHECK_STR(arr) FUZZ_CHECK(memchr((arr), '\0', sizeof(arr)) != NULL)
 
-/* An error message: within its buffer, on one line. */
+/* An error message: within its buffer, on one line, with no control
+ * character (what it quotes can neither end the line nor drive a terminal). */
 static inline void fuzz_check_error(const char *err, size_t len)
 {
 	FUZZ_CHECK(memchr(err, '\0', len));
-	FUZZ_CHECK(!strchr(err, '\n'));
+	for (const unsigned char *p = (const unsigned char *)err; *p; p++)
+		FUZZ_CHECK(*p >= 0x20 && *p != 0x7f);
 }
 
 /* A span as a writer reads it: every string field terminated, time forward. */

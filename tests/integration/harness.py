@@ -4,6 +4,7 @@ real agent, and assertions on the spans it printed."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -117,13 +118,7 @@ class Sonde:
                 return
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        interrupt(self.proc)
         self._t_out.join(5)
         self._t_err.join(5)
         return self.proc.returncode
@@ -138,6 +133,72 @@ def in_cgroup(cgroup, args):
     if not cgroup:
         return args
     return ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, *args]
+
+
+class Cgroup:
+    """A cgroup v2 directory of its own, to select a test's processes with
+    --cgroup (on a cgroup v1-only host a cgroup2 hierarchy is mounted beside
+    it). remove() once its processes are gone."""
+
+    def __init__(self, name):
+        root = None
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                parts = line.split()
+                if parts[parts.index("-") + 1] == "cgroup2":
+                    root = parts[4]
+                    break
+        self.mounted = None
+        if root is None:
+            self.mounted = root = tempfile.mkdtemp(prefix="sonde-cg2-")
+            subprocess.run(["mount", "-t", "cgroup2", "none", root], check=True)
+        self.path = os.path.join(root, f"{name}-{os.getpid()}")
+        os.makedirs(self.path, exist_ok=True)
+
+    def add(self, pid):
+        with open(os.path.join(self.path, "cgroup.procs"), "w") as f:
+            f.write(str(pid))
+
+    def remove(self):
+        # A process that was just killed leaves its cgroup a moment later.
+        for _ in range(50):
+            try:
+                os.rmdir(self.path)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.1)
+        if self.mounted:
+            subprocess.run(["umount", self.mounted])
+
+
+def protocol_counter_names():
+    """(protocol, --stats text) -> sonde run's Prometheus name, for every
+    struct protocol_counter in agent/protocols/."""
+    out = {}
+    for d, _, files in os.walk(os.path.join(ROOT, "agent", "protocols")):
+        for fn in files:
+            with open(os.path.join(d, fn)) as f:
+                for metric, text in re.findall(r'\{ "sonde\.([a-z0-9._]+)", "([^"]+)"', f.read()):
+                    out[(metric.split(".")[0], text)] = \
+                        "sonde_" + metric.replace(".", "_") + "_total"
+    return out
+
+
+def interrupt(proc, sig=signal.SIGINT, timeout=15):
+    """Sends sig to a Popen and waits; kills it after timeout. Returns
+    whether it ended by itself."""
+    if proc.poll() is not None:
+        return True
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return False
 
 
 class Proc:
@@ -189,14 +250,21 @@ def make_cert(directory):
 class Nginx:
     """nginx, one worker, own prefix; access log counts requests served."""
 
-    def __init__(self, port, root, http2=False, tls=False, wrap=()):
-        """wrap: a command prefix nginx runs under (e.g. unshare)."""
+    def __init__(self, port, root, http2=False, tls=False, wrap=(), more_listens=(),
+                 extra_conf="", cgroup=None):
+        """wrap: a command prefix nginx runs under (e.g. unshare).
+        more_listens: further (port, http2, tls) listening sockets of the
+        same server. extra_conf: more directives (locations) of the server.
+        cgroup: a cgroup v2 directory nginx runs in from its first instruction."""
         self.dir = tempfile.mkdtemp(prefix="sonde-nginx-")
+        listens = [(port, http2, tls), *more_listens]
         # nginx 1.22: "listen … http2" without ssl is h2c with prior knowledge;
         # with ssl it is h2 by ALPN.
-        listen_opts = (" ssl" if tls else "") + (" http2" if http2 else "")
+        listen_conf = "\n        ".join(
+            f"listen 127.0.0.1:{p}{' ssl' if t else ''}{' http2' if h2 else ''};"
+            for p, h2, t in listens)
         tls_conf = ""
-        if tls:
+        if any(t for _, _, t in listens):
             os.chmod(self.dir, 0o755)
             cert, key = make_cert(self.dir)
             tls_conf = f"ssl_certificate {cert};\n        ssl_certificate_key {key};"
@@ -219,19 +287,21 @@ http {{
     sendfile on;
     keepalive_requests 100000;
     server {{
-        listen 127.0.0.1:{port}{listen_opts};
+        {listen_conf}
         {tls_conf}
         root {root};
         location = /status/404 {{ return 404; }}
         location = /status/500 {{ return 500 "boom"; }}
         location = /echo {{ return 200 "ok"; }}
         location = /upload {{ client_max_body_size 50m; return 201 "stored"; }}
+        {extra_conf}
     }}
 }}
 """)
-        self.proc = Proc([*wrap, "nginx", "-c", conf, "-p", self.dir],
+        self.proc = Proc(in_cgroup(cgroup, [*wrap, "nginx", "-c", conf, "-p", self.dir]),
                          stderr=subprocess.PIPE)
-        wait_port(port)
+        for p, _, _ in listens:
+            wait_port(p)
         self.master_pid = self.proc.pid
 
     def worker_pids(self):

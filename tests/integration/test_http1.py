@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import (PYTHON, Failure, Nginx, Proc, Sonde, check, client_spans, curl,
+from harness import (PYTHON, Cgroup, Failure, Nginx, Proc, Sonde, check, client_spans, curl,
                      free_port, python_server, server_spans)
 
 
@@ -356,27 +356,12 @@ def test_trace_command_and_children():
 
 def test_cgroup_filter():
     """--cgroup traces processes in a cgroup v2 directory, moved there for real."""
-    root = None
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            parts = line.split()
-            sep = parts.index("-")
-            if parts[sep + 1] == "cgroup2":
-                root = parts[4]
-                break
-    mounted_here = None
-    if root is None:
-        # cgroup v1-only host: a cgroup2 hierarchy can still be mounted beside it
-        mounted_here = root = tempfile.mkdtemp(prefix="sonde-cg2-")
-        subprocess.run(["mount", "-t", "cgroup2", "none", root], check=True)
-    cg = os.path.join(root, f"sonde-test-{os.getpid()}")
-    os.makedirs(cg, exist_ok=True)
+    cg = Cgroup("sonde-test")
     p1, p2 = free_port(), free_port()
     s1, s2 = python_server(p1, DOCROOT), python_server(p2, DOCROOT)
     try:
-        with open(os.path.join(cg, "cgroup.procs"), "w") as f:
-            f.write(str(s1.pid))
-        sonde = Sonde("--cgroup", cg)
+        cg.add(s1.pid)
+        sonde = Sonde("--cgroup", cg.path)
         try:
             curl("-o", "/dev/null", f"http://127.0.0.1:{p1}/index.html",
                  f"http://127.0.0.1:{p2}/index.html")
@@ -387,13 +372,7 @@ def test_cgroup_filter():
     finally:
         s1.stop()
         s2.stop()
-        time.sleep(0.2)
-        try:
-            os.rmdir(cg)
-        except OSError:
-            pass
-        if mounted_here:
-            subprocess.run(["umount", mounted_here])
+        cg.remove()
     spans = sonde.spans()
     check(len(spans) == 1 and spans[0]["process.pid"] == s1.pid, f"spans {spans}")
 
@@ -455,6 +434,25 @@ def test_errors_are_one_line():
     r = subprocess.run([sonde, "trace", "--cgroup", "/nonexistent"], capture_output=True,
                        text=True)
     check(r.returncode != 0 and "cannot use cgroup" in r.stderr, f"bad cgroup: {r.stderr!r}")
+    # Issue 21, 8: each validation gap is one line that names the problem.
+    yaml = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
+    yaml.write("log:\n  level: info\nlog:\n  level: debug\n")
+    yaml.close()
+    for args, rc, want in (
+            (["trace", "--bogus"], 2, "sonde trace: unknown option --bogus (see sonde trace "
+             "--help)"),
+            (["trace", "--cgroup", "/tmp"], 1, "cannot use cgroup '/tmp': not on a cgroup v2 "
+             "file system"),
+            (["trace", "--comm", "a", "--comm", "b"], 2, "--comm given twice"),
+            (["trace", "--pod", "noslash"], 2, "invalid --pod 'noslash': expected "
+             "NAMESPACE/NAME"),
+            (["run", "--otlp-endpoint", "collector:4318"], 2, "no scheme: write http://"),
+            (["run", "--config", yaml.name], 2, f"{yaml.name}:3: 'log' given twice")):
+        r = subprocess.run([sonde, *args], capture_output=True, text=True, timeout=30)
+        check(r.returncode == rc and want in r.stderr and
+              len(r.stderr.strip().splitlines()) == 1 and not r.stdout,
+              f"sonde {' '.join(args)}: rc={r.returncode} {r.stdout!r} {r.stderr!r}")
+    os.unlink(yaml.name)
 
 
 def test_duration_stops():
@@ -696,3 +694,70 @@ def test_hostile_traffic():
     big = [s for s in spans if s["url.path"] == "/items/2"]
     check(big and big[0]["http.response.status_code"] >= 400, f"oversized head: {big}")
     check("parse errors" in sonde.stderr(), "stats printed")
+
+
+PIPELINE_10K = r"""
+import socket, sys
+n = int(sys.argv[2])
+req = b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n" * n
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+s.sendall(req)
+data = b""
+while data.count(b"HTTP/1.1 200") < n:
+    chunk = s.recv(1 << 20)
+    if not chunk:
+        break
+    data += chunk
+print(data.count(b"HTTP/1.1 200"))
+"""
+
+
+def test_pipelined_losses_show_in_run():
+    """10,000 requests in one write (issue 21, 8): most of them are past the
+    capture, so few spans; what was lost shows in `sonde run`'s /metrics
+    as in `sonde trace --stats`, counter for counter, not only as one parse
+    error."""
+    from harness import in_cgroup, protocol_counter_names
+    from otlp import SondeRun, get, prom_value
+    n = 10000
+    cg = Cgroup("sonde-pipeline")
+    port, prom = free_port(), free_port()
+    ngx = Nginx(port, DOCROOT, cgroup=cg.path)
+    agent = SondeRun("--cgroup", cg.path, "--prometheus-port", str(prom),
+                     "--prometheus-address", "127.0.0.1")
+    trace = Sonde("--cgroup", cg.path, "--stats", "--no-summary")
+    try:
+        r = subprocess.run(in_cgroup(cg.path, [PYTHON, "-c", PIPELINE_10K, str(port), str(n)]),
+                           capture_output=True, text=True, timeout=120)
+        check(r.stdout.strip() == str(n), f"answered: {r.stdout!r} {r.stderr!r}")
+        trace.settle(quiet=1.5)
+        time.sleep(0.5)  # sonde run publishes its counters every 100 ms
+        status, body = get(f"http://127.0.0.1:{prom}/metrics")
+        check(status == 200, f"/metrics answered {status}")
+    finally:
+        trace.stop()
+        agent.stop()
+        ngx.stop()
+        cg.remove()
+    metrics = body.decode()
+    stats = trace.stderr()
+    names = protocol_counter_names()
+    check(len(names) >= 40, f"protocol counters found in the sources: {len(names)}")
+    compared = 0
+    for line in stats.splitlines():
+        proto, sep, rest = line.strip().partition(": ")
+        if not sep or not any(p == proto for p, _ in names):
+            continue
+        for item in rest.split(", "):
+            text, _, value = item.rpartition(" ")
+            metric = names.get((proto, text))
+            check(metric, f"--stats shows '{proto}: {text}', sonde run has no counter of it")
+            got = prom_value(metrics, metric)
+            check(got == int(value), f"{metric} {got}, --stats {proto}: {text} {value}")
+            compared += 1
+    check(compared >= 40, f"{compared} counters compared: {stats}")
+    spans = prom_value(metrics, "sonde_http1_spans_total")
+    unmatched = prom_value(metrics, "sonde_http1_responses_unmatched_total")
+    check(spans < n and unmatched >= n // 2,
+          f"{spans} spans and {unmatched} responses without request for {n} requests")
+    check(prom_value(metrics, "sonde_bytes_uncaptured_total") > 0, "bytes not captured")

@@ -11,7 +11,7 @@ import time
 
 from harness import (HERE, PYTHON, ROOT, Failure, Nginx, Proc, Sonde, check, client_spans,
                      curl, free_port, server_spans)
-from otlp import Receiver, SondeRun, get, latest_metrics, spans_of, wait_for
+from otlp import Receiver, SondeRun, get, latest_metrics, prom_value, spans_of, wait_for
 
 PEERS = os.path.join(HERE, "peers")
 GO_PEER = os.path.join(ROOT, "build", "h2peer")
@@ -391,3 +391,109 @@ def test_grpc_metrics_and_spans_over_otlp():
         agent.stop()
         srv.stop()
         rcv.stop()
+
+
+# A raw h2c client: one connection per request (nginx may end a connection
+# after a malformed request), each a HEADERS frame of literal fields.
+RAW_H2C = r"""
+import socket, struct, sys
+def lit(name, value):
+    assert len(name) < 127 and len(value) < 127
+    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+def frame(kind, flags, stream, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + \
+        struct.pack(">I", stream) + payload
+port = int(sys.argv[1])
+for method, path in ((b"\xff\xfeAB", b"/bad-method"), (b"GE T", b"/bad-method"),
+                     (b"GET", sys.argv[2].encode("latin-1")), (b"GET", b"/echo")):
+    block = (lit(b":method", method) + lit(b":scheme", b"http") + lit(b":path", path) +
+             lit(b":authority", b"127.0.0.1"))
+    s = socket.create_connection(("127.0.0.1", port), timeout=3)
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b"") +
+              frame(1, 5, 1, block))
+    try:
+        while s.recv(65536):
+            pass
+    except OSError:
+        pass
+    s.close()
+print("done")
+"""
+
+# A path that would forge a span line and retitle the terminal if printed raw.
+FORGED = ("/h\n12:00:00.000000 server nginx[1] GET /admin 200 1ms"
+          "\x1b]0;pwned\x07\x1b[2J")
+
+
+def test_hostile_h2c_requests_reach_no_output_raw():
+    """Issue 21, defects 1 and 2 from real traffic: a request whose :method is
+    the bytes ff fe 41 42, or has a space, is counted as malformed and makes no
+    span, and /metrics stays valid (promtool accepts it, every byte UTF-8);
+    no OTLP message carries the bytes; a :path with a line break, an OSC title
+    and a clear-screen prints as one escaped line in `sonde trace`'s text."""
+    from harness import Cgroup, in_cgroup
+    port, prom = free_port(), free_port()
+    docroot = tempfile.mkdtemp(prefix="sonde-www-")
+    os.chmod(docroot, 0o755)
+    cg = Cgroup("sonde-hostile-h2")
+    raw = tempfile.mktemp(prefix="sonde-otlp-raw-")
+    rcv = Receiver(raw_out=raw)
+    ngx = Nginx(port, docroot, http2=True, cgroup=cg.path)
+    agent = SondeRun("--cgroup", cg.path, "--prometheus-port", str(prom),
+                     "--prometheus-address", "127.0.0.1",
+                     env={"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.endpoint(),
+                          "OTEL_METRIC_EXPORT_INTERVAL": "1000",
+                          "OTEL_BSP_SCHEDULE_DELAY": "200"})
+    text = subprocess.Popen([os.environ.get("SONDE", "build/sonde"), "trace", "--cgroup",
+                             cg.path, "--no-summary"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        time.sleep(2)  # sonde trace attaches
+        r = subprocess.run(in_cgroup(cg.path, [PYTHON, "-c", RAW_H2C, str(port), FORGED]),
+                           capture_output=True, text=True, timeout=60)
+        check("done" in r.stdout, f"raw h2c client: {r.stdout!r} {r.stderr!r}")
+
+        def metrics():
+            status, body = get(f"http://127.0.0.1:{prom}/metrics")
+            return body if status == 200 else b""
+
+        def counted():
+            t = metrics().decode("utf-8", "replace")
+            return ((prom_value(t, "sonde_http2_requests_malformed_total") or 0) >= 4 and
+                    (prom_value(t, "sonde_spans_exported_total") or 0) >= 4)
+
+        wait_for(counted,
+                 timeout=20, what="the malformed requests counted and the spans exported")
+        time.sleep(1.5)  # one more metrics export
+        body = metrics()
+    finally:
+        text.send_signal(2)
+        out, err = text.communicate(timeout=20)
+        agent.stop()
+        ngx.stop()
+        rcv.stop()
+        cg.remove()
+    # /metrics: parses, and is text.
+    body.decode("utf-8")
+    r = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
+                       timeout=30)
+    check(r.returncode == 0, f"promtool check metrics: {r.stdout!r} {r.stderr!r}")
+    check(b'http_request_method="_OTHER"' not in body and b"\xef\xbf\xbd" not in body,
+          "a malformed request made a series")
+    # Both ends (the raw client and nginx) count the two malformed requests.
+    malformed = prom_value(body.decode(), "sonde_http2_requests_malformed_total")
+    check(malformed == 4, f"{malformed} malformed requests counted, 4 made")
+    with open(raw, "rb") as f:
+        otlp = f.read()
+    os.unlink(raw)
+    check(b"\xff\xfe" not in otlp, "the method's bytes reached an OTLP message")
+    names = {sp["name"] for _, sp, _ in spans_of(rcv)}
+    check(not any("bad-method" in n or "\ufffd" in n for n in names), f"span names {names}")
+    check(any(n == "GET" or n.startswith("GET ") for n in names), f"no GET span: {names}")
+    # The text output: one line per span, the hostile bytes as escapes.
+    check(b"\x1b" not in out and b"\x07" not in out, f"raw escape sequences: {out!r}")
+    lines = out.decode().splitlines()
+    check(not any(line.startswith("12:00:00.000000") for line in lines), f"forged line: {out!r}")
+    check(sum("\\x0a12:00:00.000000 server nginx[1] GET /admin 200 1ms\\x1b]0;pwned\\x07"
+              "\\x1b[2J" in line for line in lines) == 2, f"escaped path not shown: {lines}")
+    check(not any("bad-method" in line for line in lines), f"a malformed request: {lines}")

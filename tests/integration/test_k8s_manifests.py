@@ -18,7 +18,7 @@ import urllib.parse
 
 import yaml
 
-from harness import ROOT, SONDE, check, free_port, python_server
+from harness import ROOT, SONDE, check, free_port, protocol_counter_names, python_server
 
 K8S = os.path.join(ROOT, "k8s")
 VALIDATOR = os.path.join(ROOT, "tools", "k8s-validate")
@@ -356,11 +356,7 @@ def exported_metrics():
                                re.S):
         names.add(n.replace(".", "_") + ("" if gauge == "true" else "_total"))
     # Each protocol's own counters (struct protocol_counter in agent/protocols/).
-    for d, _, files in os.walk(os.path.join(ROOT, "agent", "protocols")):
-        for fn in files:
-            with open(os.path.join(d, fn)) as f:
-                for n in re.findall(r'\{ "(sonde\.[a-z0-9._]+)", "', f.read()):
-                    names.add(n.replace(".", "_") + "_total")
+    names |= set(protocol_counter_names().values())
     check("sonde_events_lost_total" in names, f"health metrics {names}")
     check("sonde_http1_responses_unmatched_total" in names, f"protocol counters {names}")
     return names

@@ -3,6 +3,7 @@
 Retry-After, or never answers: the agent stays up, memory stays bounded, drops
 are counted, and spans flow again when the collector is back."""
 
+import re
 import shutil
 import tempfile
 import time
@@ -179,6 +180,12 @@ def test_collector_that_never_answers():
         check(depth <= 50, f"queue depth {depth}")
         check(rss2 - rss1 < 2048, f"memory grew by {rss2 - rss1} KiB with a stuck collector")
         check(get(f"http://127.0.0.1:{prom}/healthz")[0] == 200, "healthz while stuck")
+        # The drops are in the log as they happen, long before the retries of
+        # the batch in flight run out (30 s): they were said only then.
+        wait_for(lambda: re.search(r"warning: \d+ spans? dropped \(export queue full [1-9]",
+                                   agent.stderr()), timeout=5, what="a warning of the drops")
+        err = agent.stderr()
+        check("retries exhausted" not in err.split(" dropped (export queue full")[0], err)
         # The collector comes back: new spans get through.
         rcv.set_mode(mode="ok")
         wait_for(lambda: paths_received(rcv), timeout=20, what="any span after recovery")

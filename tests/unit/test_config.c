@@ -366,6 +366,26 @@ static void test_invalid_flag_messages(void **state)
 	assert_load_error((const char *[]){ "--foo=1", NULL }, NONE, "unknown option --foo");
 	assert_load_error((const char *[]){ "-x", NULL }, NONE, "unknown option -x");
 	assert_load_error((const char *[]){ "extra", NULL }, NONE, "unexpected argument 'extra'");
+	assert_load_error((const char *[]){ "--fo\no", NULL }, NONE, "unknown option --fo?o");
+	assert_load_error((const char *[]){ "ex\x1b]0;t\atra", NULL }, NONE,
+			  "unexpected argument 'ex?]0;t?tra'");
+	assert_load_error((const char *[]){ "-\x1b", NULL }, NONE, "unknown option -?");
+	assert_load_error((const char *[]){ "--otlp-headers", "a\x1b[2J=1", NULL }, NONE,
+			  "invalid --otlp-headers=a?[2J=1: bad key 'a?[2J'");
+	{
+		struct config_kv_list l = { 0 };
+		char why[CONFIG_ERR_LEN];
+
+		assert_int_equal(config_parse_kv_list(&l, "ok=1,a\x1b]0;t\a=2", why, sizeof(why)),
+				 -EINVAL);
+		assert_string_equal(why, "bad key 'a?]0;t?'");
+		assert_int_equal(config_parse_kv_list(&l, "x\ny", why, sizeof(why)), -EINVAL);
+		assert_string_equal(why, "'x?y' is not key=value");
+	}
+	assert_load_error((const char *[]){ "a\xc2\x9b"
+					    "31m\x7f\xc3\xa9",
+					    NULL },
+			  NONE, "unexpected argument 'a??31m?\xc3\xa9'");
 	assert_load_error((const char *[]){ "--otlp-endpoint", NULL }, NONE,
 			  "option --otlp-endpoint needs a value");
 	assert_load_error((const char *[]){ "--otlp-endpoint", "--sampler", "always_on", NULL },
@@ -597,6 +617,14 @@ static void test_yaml_errors_name_file_and_line(void **state)
 		  "sonde.yaml:3: more than one YAML document" },
 		{ "traces:\n  sampler: always_on\n   bad: indent\n",
 		  "sonde.yaml:3: mapping values are not allowed in this context" },
+		/* what is quoted from the file stays on one line, harmless on a
+		 * terminal (a fuzz_config finding) */
+		{ "\"a\\nb\\e]0;x\\a\": 1\n", "sonde.yaml:1: unknown setting 'a?b?]0;x?'" },
+		{ "log:\n  level: \"de\\nbug\"\n",
+		  "sonde.yaml:2: invalid log.level=de?bug: expected one of error, warn, info, "
+		  "debug" },
+		{ "exporter:\n  otlp:\n    headers: \"a\\x1b[2J\"\n",
+		  "sonde.yaml:3: invalid exporter.otlp.headers=a?[2J: 'a?[2J' is not key=value" },
 		{ "traces:\n  sampler: [always_on\n",
 		  "sonde.yaml:3: did not find expected ',' or ']' while parsing a flow sequence "
 		  "(line 2)" },
@@ -689,7 +717,7 @@ static void test_format_round_trips(void **state)
 	const struct config_setting *s = config_settings(&n);
 	struct sonde_config c, again;
 	char err[CONFIG_ERR_LEN], text[4096], text2[4096];
-	char *const env[] = { "OTEL_EXPORTER_OTLP_HEADERS=a=1,b=2",
+	char *const env[] = { "OTEL_EXPORTER_OTLP_HEADERS=a=1,b=2,c=%20x%2Cy%25z=%20",
 			      "OTEL_TRACES_SAMPLER_ARG=0.25",
 			      "SONDE_PIDS=1,2,3",
 			      "OTEL_EXPORTER_OTLP_PROTOCOL=grpc",
@@ -716,7 +744,10 @@ static void test_format_round_trips(void **state)
 		assert_string_equal(text, text2);
 	}
 	config_format(&c, config_find("exporter.otlp.headers"), text, sizeof(text));
-	assert_string_equal(text, "a=1,b=2");
+	/* a value's comma, '%' and outer spaces are written as they read back
+	 * (they were written raw: a fuzz_config finding) */
+	assert_string_equal(text, "a=1,b=2,c=%20x%2Cy%25z=%20");
+	assert_string_equal(c.otlp.headers.items[2].value, " x,y%z= ");
 	config_format(&c, config_find("select.pids"), text, sizeof(text));
 	assert_string_equal(text, "1,2,3");
 	config_format(&c, config_find("traces.sampler_arg"), text, sizeof(text));

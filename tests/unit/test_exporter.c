@@ -352,28 +352,68 @@ static void test_retry_waits_whatever_wakes_the_thread(void **state)
 	assert_int_equal(st.spans_dropped_failed, 0);
 }
 
-/* A stop while a retry is 20 s away: the batch is dropped (counted) at once,
- * without another attempt. */
-static void test_stop_does_not_wait_for_a_retry(void **state)
+/* That exporter once its first batch failed and waits 20 s for its retry. */
+static struct exporter *start_waiting_retry(void)
 {
 	static const struct fake_reply replies[] = { { EXPORT_RETRY, 20000 } };
-	struct exporter *e;
+	struct exporter *e = start_failing(replies, 1);
 	struct exporter_stats st;
-	uint64_t t0;
 
-	(void)state;
-	e = start_failing(replies, 1);
 	/* Counted under the lock the wait then releases: seen, the thread waits. */
 	do {
 		usleep(1000);
 		exporter_get_stats(e, &st);
 	} while (!st.request_failures);
+	return e;
+}
+
+/* A stop while a retry is 20 s away: the batch is dropped (counted) at once,
+ * without another attempt. */
+static void test_stop_does_not_wait_for_a_retry(void **state)
+{
+	struct exporter *e;
+	struct exporter_stats st;
+	uint64_t t0;
+
+	(void)state;
+	e = start_waiting_retry();
 	t0 = clock_mono_now();
 	exporter_stop(e, 100, &st);
 	assert_true(clock_mono_now() - t0 < 10 * 1000000000ull);
 	assert_int_equal(fake_sends(), 1);
 	assert_int_equal(st.retries, 0);
 	assert_int_equal(st.spans_dropped_failed, 2);
+}
+
+/* During an outage the queue fills while the batch in flight waits for its
+ * retry (issue 21, 8: the drops were logged only once its retries ran out):
+ * the first drop is reported at the next turn of the loop, then at most a
+ * line a minute with what was dropped since, and nothing while nothing is. */
+static void test_drops_reported_as_they_happen(void **state)
+{
+	struct exporter *e;
+	struct exporter_stats st;
+	char line[512];
+	uint64_t t = 1000 * 1000000000ull;
+
+	(void)state;
+	e = start_waiting_retry();
+	assert_false(exporter_drop_report(e, t, line, sizeof(line)));
+	for (int i = 0; i < 4; i++)
+		assert_true(offer(e)); /* the queue of 4 fills behind the batch */
+	for (int i = 0; i < 3; i++)
+		assert_false(offer(e));
+	assert_true(exporter_drop_report(e, t, line, sizeof(line)));
+	assert_string_equal(line, "3 spans dropped (export queue full 3, export failed 0); last "
+				  "export error: spans: fake failure");
+	assert_false(offer(e));
+	assert_false(exporter_drop_report(e, t + 59 * 1000000000ull, line, sizeof(line)));
+	assert_true(exporter_drop_report(e, t + 60 * 1000000000ull, line, sizeof(line)));
+	assert_string_equal(line, "1 span dropped in the last 60 s (export queue full 1, export "
+				  "failed 0); last export error: spans: fake failure");
+	assert_false(exporter_drop_report(e, t + 200 * 1000000000ull, line, sizeof(line)));
+	exporter_stop(e, 100, &st);
+	assert_int_equal(st.spans_dropped_full, 4);
 }
 
 int main(void)
@@ -385,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_failing_collector_gets_no_wait),
 		cmocka_unit_test(test_retry_waits_whatever_wakes_the_thread),
 		cmocka_unit_test(test_stop_does_not_wait_for_a_retry),
+		cmocka_unit_test(test_drops_reported_as_they_happen),
 	};
 	int rc;
 

@@ -135,6 +135,58 @@ static void test_console_line(void **state)
 	assert_non_null(strstr(buf, "-> 10.0.0.9:51000"));
 }
 
+/* A path from traffic is shown, never obeyed (issue 21, defect 2): a line
+ * break and a forged span line, a terminal title sequence (OSC … BEL), a C1
+ * CSI, a backslash that would pass for one of our escapes; in the process name
+ * too. Each becomes an escape, and the line stays one line. */
+static void test_text_line_escapes_controls(void **state)
+{
+	struct span s = sample(SPAN_SERVER);
+	char buf[2048];
+
+	(void)state;
+	strcpy(s.target, "/a\n12:00:00.000000 server nginx[1] GET /admin 200 1ms"
+			 "\x1b]0;pwned\x07/\xc2\x9b"
+			 "31m\\x41\x7f");
+	strcpy(s.comm, "ev\x1b[2Jil");
+	assert_true(format_span_line(&s, true, buf, sizeof(buf)) > 0);
+	for (const char *p = buf; *p; p++)
+		assert_true((unsigned char)*p >= 0x20 && *p != 0x7f &&
+			    !((unsigned char)p[0] == 0xc2 && (unsigned char)p[1] >= 0x80 &&
+			      (unsigned char)p[1] <= 0x9f));
+	assert_non_null(strstr(buf,
+			       " server ev\\x1b[2Jil[4242] POST /a\\x0a12:00:00.000000 server "
+			       "nginx[1] GET /admin 200 1ms\\x1b]0;pwned\\x07/\\u009b31m\\\\x41"
+			       "\\x7f 201 "));
+	/* format_text alone: cut whole, never inside an escape */
+	assert_int_equal(format_text(buf, 6, "ab\x1b"), 2);
+	assert_string_equal(buf, "ab");
+	assert_int_equal(format_text(buf, 7, "ab\x1b"), 6);
+	assert_string_equal(buf, "ab\\x1b");
+}
+
+/* The query string is shown only when the operator asks (capture.query,
+ * --capture-query), in the text line as everywhere (issue 21, defect 3);
+ * a database span's text is its statement summary, not a URL. */
+static void test_text_line_query_only_when_asked(void **state)
+{
+	struct span s = sample(SPAN_SERVER);
+	char buf[4096];
+
+	(void)state;
+	strcpy(s.target, "/login?password=hunter2&token=t0k");
+	assert_true(format_span_line(&s, false, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "POST /login 201 "));
+	assert_null(strstr(buf, "hunter2"));
+	assert_null(strstr(buf, "t0k"));
+	assert_true(format_span_what(&s, false, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "POST /login 201");
+	assert_true(format_span_line(&s, true, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "POST /login?password=hunter2&token=t0k 201 "));
+	assert_true(format_span_json(&s, false, buf, sizeof(buf)) > 0);
+	assert_null(strstr(buf, "hunter2"));
+}
+
 /* A gRPC call reads as one: its name, rpc.* keys, its status by name. */
 static void test_grpc_span(void **state)
 {
@@ -317,6 +369,8 @@ int main(void)
 		cmocka_unit_test(test_json_escapes_hostile_bytes),
 		cmocka_unit_test(test_json_overflow_reported),
 		cmocka_unit_test(test_console_line),
+		cmocka_unit_test(test_text_line_escapes_controls),
+		cmocka_unit_test(test_text_line_query_only_when_asked),
 		cmocka_unit_test(test_grpc_span),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_json_readme_example),

@@ -19,7 +19,9 @@
 
 #include "sonde_event.h"
 #include "core/ingest.h"
+#include "pipeline/metrics.h"
 #include "spans/span_attrs.h"
+#include "util/utf8.h"
 #include "../h2_wire.h"
 
 #define MAX_SPANS 1024
@@ -649,6 +651,96 @@ static void test_websocket_upgrade_is_not_http2(void **state)
 	assert_int_equal(f->out.spans[0].version_major, 0);
 }
 
+/* One request whose :method is the bytes ff fe 41 42 (issue 21, defect 1):
+ * no span (its name and method would be invalid UTF-8 in every output) but a
+ * malformed request, counted; so is a method with a space or a control
+ * character, and one too long to be a method. The streams after them give
+ * their spans, and a path's invalid UTF-8 reaches the span as U+FFFD. */
+static void test_method_not_a_token_is_malformed(void **state)
+{
+	static const char *const bad[] = { "\xff\xfe"
+					   "AB",
+					   "GE T", "GET\r\nX: y", "" };
+	struct fixture *f = *state;
+	struct buf in = { 0 }, out = { 0 }, blk = { 0 };
+	char long_method[40];
+	uint32_t stream = 1;
+	struct span_attrs a;
+
+	memset(long_method, 'M', sizeof(long_method) - 1);
+	long_method[sizeof(long_method) - 1] = '\0';
+	open_conn(f, SONDE_ROLE_SERVER, SONDE_PROTO_HTTP2);
+	put(&in, PREFACE, 24);
+	settings(&in);
+	for (size_t i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++, stream += 2) {
+		blk.n = 0;
+		hp_literal_name(&blk, 2, i < sizeof(bad) / sizeof(bad[0]) ? bad[i] : long_method);
+		hp_indexed(&blk, 6);
+		hp_literal_name(&blk, 4, "/x");
+		frame(&in, 1, 0x5, stream, blk.b, blk.n);
+	}
+	blk.n = 0;
+	hp_indexed(&blk, 2); /* GET */
+	hp_indexed(&blk, 6);
+	hp_literal_name(&blk, 4, "/caf\xe9/\xff?q=1");
+	frame(&in, 1, 0x5, stream, blk.b, blk.n);
+	send_h2(f, SONDE_DIR_INGRESS, 10, in.b, in.n);
+	for (uint32_t st = 1; st <= stream; st += 2)
+		response_headers(&out, st, false, true);
+	send_h2(f, SONDE_DIR_EGRESS, 20, out.b, out.n);
+
+	assert_int_equal(f->out.n, 1);
+	assert_int_equal(f->out.spans[0].stream_id, stream);
+	assert_string_equal(f->out.spans[0].method, "GET");
+	assert_string_equal(f->out.spans[0].target, "/caf\xef\xbf\xbd/\xef\xbf\xbd?q=1");
+	assert_int_equal(f->ig.protocols.http2.stats.malformed, 5);
+	span_attrs_build(&a, &f->out.spans[0], "/caf\xef\xbf\xbd/{id}", 0);
+	for (int i = 0; i < a.n; i++) {
+		char clean[3 * sizeof(f->out.spans[0].target) + 1];
+
+		if (a.items[i].type != ATTR_STR)
+			continue;
+		assert_int_equal(
+			utf8_sanitize(clean, sizeof(clean), a.items[i].str, a.items[i].str_len),
+			a.items[i].str_len);
+		assert_memory_equal(clean, a.items[i].str, a.items[i].str_len);
+	}
+}
+
+/* A :method from a table entry sonde never saw (HTTP/2 met midway, or
+ * garbage) is not left empty in outputs: http.request.method is _OTHER, as
+ * the conventions say for a method not known, in the span, its metric series
+ * and its name. */
+static void test_undecodable_method_is_other(void **state)
+{
+	struct fixture *f = *state;
+	struct buf in = { 0 }, out = { 0 }, blk = { 0 };
+	struct series_key k;
+	struct span_attrs a;
+	const struct span *s;
+
+	open_conn(f, SONDE_ROLE_SERVER, SONDE_PROTO_HTTP2);
+	hp_indexed(&blk, 70); /* :method? an entry made before sonde started */
+	hp_literal_name(&blk, 4, "/orders");
+	frame(&in, 1, 0x5, 9, blk.b, blk.n);
+	send_h2(f, SONDE_DIR_INGRESS, 10, in.b, in.n);
+	response_headers(&out, 9, false, true);
+	send_h2(f, SONDE_DIR_EGRESS, 20, out.b, out.n);
+
+	s = only_span(f);
+	assert_string_equal(s->method, "");
+	assert_string_equal(span_method(s), "_OTHER");
+	metrics_key(&k, NULL, s, "/orders");
+	assert_string_equal(k.method, "_OTHER");
+	span_attrs_build(&a, s, "/orders", 0);
+	for (int i = 0; i < a.n; i++) {
+		if (!strcmp(a.items[i].key, "http.request.method")) {
+			assert_int_equal(a.items[i].str_len, 6);
+			assert_memory_equal(a.items[i].str, "_OTHER", 6);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -665,6 +757,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_h2c_upgrade, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_websocket_upgrade_is_not_http2, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_method_not_a_token_is_malformed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_undecodable_method_is_other, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

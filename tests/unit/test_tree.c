@@ -102,11 +102,31 @@ static void test_rootless_trace_after_the_wait(void **state)
 	tree_free(&t);
 }
 
+/* The tree shows paths from traffic as the text line does: control
+ * characters escaped, the query only when asked for. */
+static void test_tree_escapes_and_hides_the_query(void **state)
+{
+	struct tree t;
+	struct strbuf out = { 0 };
+	struct span root = make(SPAN_SERVER, 1, 0, SPAN_LINK_ROOT, "n\x1b]0;x\x07", 10,
+				"/a\nfake line?token=s3cret", 0, 3 * MS);
+
+	(void)state;
+	assert_int_equal(tree_init(&t, false), 0);
+	tree_add(&t, &root, &out);
+	assert_string_equal(out.buf, "trace abababababababababababababababab\n"
+				     "  GET /a\\x0afake line 200  server n\\x1b]0;x\\x07[10] <- "
+				     "127.0.0.1:5432  3.00ms\n");
+	strbuf_free(&out);
+	tree_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tree_of_a_request),
 		cmocka_unit_test(test_rootless_trace_after_the_wait),
+		cmocka_unit_test(test_tree_escapes_and_hides_the_query),
 	};
 
 	return cmocka_run_group_tests_name("tree", tests, NULL, NULL);

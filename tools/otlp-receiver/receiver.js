@@ -9,13 +9,16 @@
 //
 //   node receiver.js --http-port P --grpc-port Q --out FILE [--control-port C]
 //        [--host ADDR] [--mode ok|fail|hang|garbage] [--status N]
-//        [--retry-after SECONDS] [--fail-count N] [--delay-ms MS]
+//        [--retry-after SECONDS] [--fail-count N] [--delay-ms MS] [--raw-out FILE]
 //
 // --delay-ms makes every successful answer wait that long: a slow collector.
+// --raw-out appends every request's message bytes (after gunzip), as received, to
+// FILE: what a test greps when the decoded JSON could hide something (unknown fields).
 //
 // Control port: POST /mode with a JSON body {"mode", "status", "retry_after",
 // "fail_count", "delay_ms"} replaces the fault settings (keys not given go back to their
-// defaults); GET /mode shows them; GET /stats counts requests by result.
+// defaults); GET /mode shows them; GET /stats counts requests by result, and the spans of
+// those accepted.
 'use strict';
 
 const crypto = require('crypto');
@@ -62,7 +65,8 @@ function usage(msg) {
 	process.stderr.write(
 		'usage: node receiver.js --http-port P --grpc-port Q --out FILE [--control-port C]\n' +
 			'       [--host ADDR] [--mode ok|fail|hang|garbage] [--status N]\n' +
-			'       [--retry-after SECONDS] [--fail-count N]\n');
+			'       [--retry-after SECONDS] [--fail-count N] [--delay-ms MS]\n' +
+			'       [--raw-out FILE]\n');
 	process.exit(2);
 }
 
@@ -144,6 +148,9 @@ function parseArgs(argv) {
 		case '--host':
 			opts.host = value;
 			break;
+		case '--raw-out':
+			opts.rawOut = value;
+			break;
 		case '--mode':
 		case '--status':
 		case '--retry-after':
@@ -167,7 +174,11 @@ function parseArgs(argv) {
 
 const opts = parseArgs(process.argv.slice(2));
 let fault = opts.fault;
-const stats = { total: 0, http: 0, grpc: 0, ok: 0, fail: 0, hang: 0, garbage: 0, error: 0 };
+// spans: spans in the trace requests answered with success (what a soak compares
+// with the agent's own count of spans exported).
+const stats = {
+	total: 0, http: 0, grpc: 0, ok: 0, fail: 0, hang: 0, garbage: 0, error: 0, spans: 0,
+};
 
 // What to do with the next request: fail_count wins until it is used up.
 function takeAction() {
@@ -178,14 +189,29 @@ function takeAction() {
 	return fault.mode;
 }
 
+function spanCount(body) {
+	let n = 0;
+	for (const rs of (body && body.resourceSpans) || [])
+		for (const ss of rs.scopeSpans || [])
+			n += (ss.spans || []).length;
+	return n;
+}
+
 function record(line) {
 	line.time_ms = Date.now(); // lets tests measure retry delays
 	stats.total++;
 	stats[line.transport]++;
 	stats[line.result]++;
+	if (line.result === 'ok' && line.signal === 'traces')
+		stats.spans += spanCount(line.body);
 	// appendFileSync: the line is on disk before the client sees an answer, so a
 	// test that waits for the export's outcome can read the file straight away.
 	fs.appendFileSync(opts.out, JSON.stringify(line) + '\n');
+}
+
+function keepRaw(buf) {
+	if (opts.rawOut)
+		fs.appendFileSync(opts.rawOut, buf);
 }
 
 function hexIds(value) {
@@ -282,6 +308,7 @@ function handleHttp(req, res) {
 		} catch (e) {
 			return reject(400, `gunzip: ${e.message}`);
 		}
+		keepRaw(body);
 		try {
 			line.body = decodeBody(signal, body);
 		} catch (e) {
@@ -384,6 +411,7 @@ function grpcExport(signal) {
 		const id = call.metadata.get(STREAM_ID_HEADER)[0];
 		const entry = streams.get(id) || { raw: {}, path: null, flag: null };
 		entry.handled = true;
+		keepRaw(call.request);
 		const line = {
 			transport: 'grpc',
 			signal,
@@ -526,6 +554,8 @@ function listenHttp(handler, port) {
 
 async function main() {
 	fs.appendFileSync(opts.out, ''); // fail early on an unwritable --out
+	if (opts.rawOut)
+		fs.appendFileSync(opts.rawOut, '');
 	const httpPort = await listenHttp(handleHttp, opts.httpPort);
 	const grpcPort = await startGrpc();
 	if (opts.controlPort !== null) {
