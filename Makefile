@@ -141,7 +141,7 @@ K8S_DRIVER_SRCS := agent/k8s/kube_client.c agent/k8s/kube_credentials.c agent/k8
 		   agent/k8s/pod_owners.c agent/k8s/pod_watch.c agent/k8s/pod_json.c \
 		   agent/k8s/pod_store.c agent/k8s/kube_config.c agent/k8s/kube_config_load.c \
 		   agent/core/clock.c agent/util/log.c agent/util/file.c agent/util/url.c \
-		   agent/util/byte_buf.c agent/util/json_member.c
+		   agent/util/byte_buf.c agent/util/json_member.c agent/util/utf8.c
 
 all: $(OUTPUT)/sonde $(K8S_DRIVER)
 
