@@ -29,10 +29,9 @@ static __always_inline bool log_fd(__u32 fd, __u8 dir, __u8 sys)
 	       (sys == SONDE_SYS_WRITE || sys == SONDE_SYS_WRITEV);
 }
 
-/* What writes to fd are as logs, looked at once per (process, fd). */
-static __always_inline __u8 log_fd_kind(__u32 fd)
+/* What writes to file are as logs. */
+static __always_inline __u8 log_fd_kind(struct file *file)
 {
-	struct file *file = fd_to_file(fd);
 	struct inode *inode;
 
 	if (!file)
@@ -107,6 +106,7 @@ __noinline int log_write(__u64 fd_sys, __s64 ret, __u64 ubuf, __u64 uiov, __u64 
 	struct sonde_conn_key key = { .tgid = pid_tgid >> 32, .fd = fd };
 	struct sonde_conn_state *st = bpf_map_lookup_elem(&conns, &key);
 	struct data_scratch *s;
+	struct file *file;
 	__u64 pos, cost, copy = (__u64)targ_log_events * SONDE_MAX_CAPTURE;
 	__u32 zero = 0;
 
@@ -122,8 +122,15 @@ __noinline int log_write(__u64 fd_sys, __s64 ret, __u64 ubuf, __u64 uiov, __u64 
 	}
 	if (st->is_socket)
 		return 0;
-	if (st->role == SONDE_LOG_FD_UNKNOWN)
-		st->role = log_fd_kind(fd);
+	/* What fd 1 and 2 are can change without a close (dup2: a shell
+	 * sends a builtin's stderr to /dev/null for a moment), so the open
+	 * file the verdict was made for is kept (in sk, which only sockets
+	 * use) and looked at again. */
+	file = fd_to_file(fd);
+	if ((__u64)file != st->sk) {
+		st->sk = (__u64)file;
+		st->role = log_fd_kind(file);
+	}
 	if (st->role != SONDE_LOG_FD_YES || !log_comm_selected())
 		return 1;
 	/* Every byte counts in the position, copied or not: a gap tells the

@@ -227,7 +227,8 @@ struct sonde_conn_state {
 	__u8 head_dir; /* enum sonde_dir of the bytes in head */
 	__u64 head_ts; /* when the first of them moved */
 	/* The kernel's struct sock, read for TCP sequence numbers (never
-	 * dereferenced but through bpf_probe_read_kernel). */
+	 * dereferenced but through bpf_probe_read_kernel). For an fd that is
+	 * not a TCP socket: the struct file its `role` was decided for. */
 	__u64 sk;
 };
 _Static_assert(sizeof(struct sonde_conn_state) == 56, "sonde_conn_state layout");

@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "cli/cmd_trace.h"
+#include "cli/logs_setup.h"
 #include "config/config.h"
 #include "k8s/trace_pod.h"
 #include "host/kernel_features.h"
@@ -169,8 +170,25 @@ static void print_link_stats(const struct linker_stats *ls)
 		ls->hints, ls->hints_unused, ls->spawns, ls->held, ls->held_full, ls->evicted);
 }
 
+static void print_log_stats(const struct logs *lg, uint64_t kernel_limited)
+{
+	struct logs_stats s;
+
+	logs_get_stats(lg, &s);
+	fprintf(stderr,
+		"  logs: writes %" PRIu64 " (%" PRIu64 " bytes, %" PRIu64
+		" not copied: budget), records %" PRIu64 " (in a request %" PRIu64
+		"), lines %" PRIu64 " (joined %" PRIu64 "), cut %" PRIu64 ", binary lines %" PRIu64
+		", bytes lost %" PRIu64 ", rate-limited %" PRIu64 ", waited for their trace %" PRIu64
+		", streams evicted %" PRIu64 "\n",
+		s.writes, s.bytes, kernel_limited, s.records, s.in_request, s.lines.lines,
+		s.lines.joined, s.lines.cut, s.lines.binary, s.lines.lost, s.rate_limited, s.held,
+		s.streams_evicted);
+}
+
 static void print_stats(const struct ingest *ig, const struct output *o,
-			const uint64_t k[SONDE_CNT__MAX], bool detailed, const struct tracer *t)
+			const uint64_t k[SONDE_CNT__MAX], bool detailed, const struct tracer *t,
+			const struct logs *lg)
 {
 	const struct ingest_stats *s = &ig->stats;
 	const struct http1_stats *h1 = &ig->protocols.http1.stats;
@@ -216,6 +234,8 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 		fprintf(stderr,
 			"  tree: %" PRIu64 " traces printed, %" PRIu64 " without their root\n",
 			o->tree->stats.traces, o->tree->stats.rootless);
+	if (lg)
+		print_log_stats(lg, k[SONDE_CNT_LOG_LIMITED]);
 	if (o->write_errors)
 		fprintf(stderr, "  output: %" PRIu64 " spans could not be written\n",
 			o->write_errors);
@@ -255,6 +275,8 @@ int cmd_trace(int argc, char **argv)
 	uint64_t cgroup_id = 0, deadline = 0, next_rescan = 0;
 	static struct trace_pod pod; /* large */
 	static struct tree tree;
+	struct logs_setup ls;
+	struct logs *lg = NULL;
 	char tracefs[256];
 	pid_t child = 0;
 	int release_fd = -1, child_status = 0, err, idle_polls = 0, at;
@@ -320,6 +342,11 @@ int cmd_trace(int argc, char **argv)
 	topts.follow_children = command != NULL;
 	topts.verbose = c->trace.verbose;
 	topts.tls = !c->trace.no_tls;
+	logs_setup_tracer(c, &topts, &ls);
+	if (c->logs_enabled && !(lg = logs_setup_start(c, &ig, output_log, &out))) {
+		err = 1;
+		goto out;
+	}
 	t = tracer_open(&topts, on_event, &ig);
 	if (!t) {
 		err = 1;
@@ -379,6 +406,8 @@ int cmd_trace(int argc, char **argv)
 			break;
 		}
 		ingest_tick(&ig, clock_mono_now());
+		if (lg)
+			logs_tick(lg, clock_mono_now(), false);
 		output_flush(&out);
 		clock_offset_refresh(&ig.clock, clock_mono_now());
 		if (deadline && clock_mono_now() >= deadline)
@@ -409,6 +438,8 @@ int cmd_trace(int argc, char **argv)
 	while (tracer_poll(t, 0) > 0)
 		;
 	ingest_flush(&ig);
+	if (lg)
+		logs_tick(lg, clock_mono_now(), true);
 	output_finish(&out);
 	tracer_counters(t, counters);
 	if (out.summary && !out.closed) {
@@ -418,10 +449,11 @@ int cmd_trace(int argc, char **argv)
 			summary_print(out.summary, stdout);
 		fflush(stdout);
 	}
-	print_stats(&ig, &out, counters, c->trace.stats, t);
+	print_stats(&ig, &out, counters, c->trace.stats, t, lg);
 out:
 	tracer_close(t);
 	ingest_destroy(&ig);
+	logs_free(lg);
 	summary_free(out.summary);
 	tree_free(&tree);
 	return err;

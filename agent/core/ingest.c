@@ -362,6 +362,8 @@ static void on_proc_exit(struct ingest *ig, const struct sonde_proc_exit *ev)
 			close_conn(ig, c, ev->hdr.ts_ns);
 		c = next;
 	}
+	if (ig->logs.exit)
+		ig->logs.exit(ig->logs.ctx, ev->hdr.tgid);
 	linker_exit(&ig->linker, ev->hdr.tgid);
 	if (ig->exit_out)
 		ig->exit_out(ig->out_ctx, ev->hdr.tgid, ev->hdr.ts_ns);

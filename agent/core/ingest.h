@@ -49,11 +49,12 @@ struct log_write {
 	struct linker_ctx ctx;
 };
 
-/* Where log writes go (agent/logs/): write for each, and span_end when a
- * server span of process tgid ends, so that its lines go out first. */
+/* Where log writes go (agent/logs/): write for each, span_end when a server
+ * span of process tgid ends (its lines go out first), exit when it exited. */
 struct ingest_logs {
 	void (*write)(void *ctx, const struct log_write *w);
 	void (*span_end)(void *ctx, uint32_t tgid);
+	void (*exit)(void *ctx, uint32_t tgid);
 	void *ctx;
 };
 

@@ -247,8 +247,10 @@ void logs_span_end(void *ctx, uint32_t tgid)
 	}
 }
 
-void logs_exit(struct logs *lg, uint32_t tgid)
+void logs_exit(void *ctx, uint32_t tgid)
 {
+	struct logs *lg = ctx;
+
 	for (uint32_t fd = 1; fd <= 2; fd++) {
 		struct stream_key k = { .tgid = tgid, .fd = fd };
 		struct stream *st = lru_map_get(&lg->streams, &k, false);

@@ -78,7 +78,7 @@ void logs_free(struct logs *lg);
 void logs_write(void *lg, const struct log_write *w);
 void logs_span_end(void *lg, uint32_t tgid);
 /* A process exited: its pending lines go out, its streams are forgotten. */
-void logs_exit(struct logs *lg, uint32_t tgid);
+void logs_exit(void *lg, uint32_t tgid);
 /* Sends what waited long enough; once per loop (now: kernel monotonic).
  * force: everything (at exit). */
 void logs_tick(struct logs *lg, uint64_t now, bool force);
