@@ -124,8 +124,7 @@ __noinline int h2_step(void)
 	if (!s)
 		return 1;
 	w = &s->walk;
-	if (w->done + w->fill >= w->ret || w->events >= w->max_events ||
-	    w->events >= H2_MAX_EVENTS)
+	if (w->done + w->fill >= w->ret || w->events >= w->max_events || w->events >= H2_MAX_EVENTS)
 		return 1;
 	if (!w->seg_left) {
 		if (!w->uiov || w->iov_i >= w->iovcnt || w->iov_i >= H2_MAX_IOV)

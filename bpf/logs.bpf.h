@@ -18,7 +18,7 @@
 #include "capture.bpf.h"
 #include "sock.bpf.h"
 
-#define S_IFCHR	 0020000
+#define S_IFCHR 0020000
 /* The kernel's own dev_t of /dev/null: MKDEV(1, 3) (MINORBITS 20). */
 #define DEV_NULL ((1u << 20) | 3)
 

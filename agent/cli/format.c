@@ -46,8 +46,7 @@ static void format_utc(uint64_t ns, char *when, size_t len)
 
 	gmtime_r(&secs, &tm);
 	strftime(when, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(when + strlen(when), len - strlen(when), ".%09uZ",
-		 (unsigned)(ns % 1000000000ull));
+	snprintf(when + strlen(when), len - strlen(when), ".%09uZ", (unsigned)(ns % 1000000000ull));
 }
 
 static const char *kind_name(enum span_kind k)

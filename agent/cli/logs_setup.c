@@ -17,8 +17,8 @@
 void logs_setup_tracer(const struct sonde_config *c, struct tracer_opts *topts,
 		       struct logs_setup *ls)
 {
-	uint64_t rate = c->logs_rate_limit ? (uint64_t)c->logs_rate_limit * BYTES_PER_RECORD
-					   : UNLIMITED;
+	uint64_t rate =
+		c->logs_rate_limit ? (uint64_t)c->logs_rate_limit * BYTES_PER_RECORD : UNLIMITED;
 
 	if (rate < MIN_RATE)
 		rate = MIN_RATE;

@@ -76,8 +76,7 @@ struct trace_set {
 };
 
 /* The log records written in span sp, under it at depth. */
-static void render_logs(struct trace_set *ts, const struct span *sp, int depth,
-			struct strbuf *out)
+static void render_logs(struct trace_set *ts, const struct span *sp, int depth, struct strbuf *out)
 {
 	for (struct tree_log *l = ts->t->logs; l; l = l->next) {
 		if (l->shown || memcmp(l->rec.ctx.trace_id, ts->trace_id, 16) ||
@@ -296,8 +295,7 @@ static void log_alone(struct tree *t, struct tree_log *l, struct strbuf *out)
 	format_log_text(out, &l->rec, l->comm, 0, true);
 }
 
-void tree_add_log(struct tree *t, const struct log_record *r, const char *comm,
-		  struct strbuf *out)
+void tree_add_log(struct tree *t, const struct log_record *r, const char *comm, struct strbuf *out)
 {
 	struct tree_log *l;
 
@@ -351,8 +349,8 @@ void tree_expire(struct tree *t, uint64_t now, bool force, struct strbuf *out)
 	}
 	/* Lines whose trace was printed before them, or never comes. */
 	for (struct tree_log *l = t->logs; l; l = l->next) {
-		if (force || (l->arrived + TREE_WAIT_NS <= now &&
-			      !trace_waiting(t, l->rec.ctx.trace_id))) {
+		if (force ||
+		    (l->arrived + TREE_WAIT_NS <= now && !trace_waiting(t, l->rec.ctx.trace_id))) {
 			log_alone(t, l, out);
 			dropped = true;
 		}

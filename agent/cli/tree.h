@@ -29,7 +29,7 @@
 
 struct tree_stats {
 	uint64_t traces;
-	uint64_t rootless; /* trees printed without their root (it never ended here,
+	uint64_t rootless;   /* trees printed without their root (it never ended here,
 			    * or more than TREE_MAX_SPANS spans waited) */
 	uint64_t logs_alone; /* log records printed on their own: their trace was
 			      * printed already, or never came */
@@ -57,8 +57,7 @@ void tree_add(struct tree *t, const struct span *sp, struct strbuf *out);
 /* A log record (comm: its process's name): printed under its span when its
  * trace is printed; at once, on its own line, when written outside any
  * request. */
-void tree_add_log(struct tree *t, const struct log_record *r, const char *comm,
-		  struct strbuf *out);
+void tree_add_log(struct tree *t, const struct log_record *r, const char *comm, struct strbuf *out);
 
 /* Prints the trees whose spans waited past TREE_WAIT_NS (all of them with
  * force, at exit). now: wall clock ns, as span times are. */

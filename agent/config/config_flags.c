@@ -186,8 +186,10 @@ int config_load_trace(struct sonde_config *c, int argc, char **argv, int *comman
 		return -EINVAL;
 	}
 	if (config_log_comms(c, NULL, NULL) == (size_t)-1) {
-		snprintf(err, errlen, "invalid --logs-comm=%s: names of at most %d characters, "
-			 "at most %d of them", c->logs_comm, CONFIG_COMM_LEN - 1, CONFIG_MAX_LOG_COMMS);
+		snprintf(err, errlen,
+			 "invalid --logs-comm=%s: names of at most %d characters, "
+			 "at most %d of them",
+			 c->logs_comm, CONFIG_COMM_LEN - 1, CONFIG_MAX_LOG_COMMS);
 		return -EINVAL;
 	}
 	if (c->trace.pod[0] && (c->cgroup[0] || at < argc)) {

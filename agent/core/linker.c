@@ -473,8 +473,8 @@ static bool trace_walk(struct linker *l, struct ctx_record *r, uint8_t trace_id[
 
 static bool trace_of(struct linker *l, struct ctx_record *r, struct span *sp)
 {
-	bool from_header = false, known = trace_walk(l, r, sp->trace_id, &sp->trace_flags,
-						     &from_header);
+	bool from_header = false,
+	     known = trace_walk(l, r, sp->trace_id, &sp->trace_flags, &from_header);
 
 	if (from_header)
 		sp->flags |= SPAN_F_TRACE_FROM_HEADER;

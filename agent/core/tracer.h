@@ -24,9 +24,9 @@ struct tracer_opts {
 	bool logs;
 	const char *const *log_comms; /* only processes with these names; NULL: all traced */
 	size_t nlog_comms;
-	uint32_t log_rate;	  /* bytes a process may log per second */
-	uint32_t log_burst;	  /* ... at once */
-	uint32_t log_copy_bytes;  /* copied per write at most (a multiple of SONDE_MAX_CAPTURE) */
+	uint32_t log_rate;	 /* bytes a process may log per second */
+	uint32_t log_burst;	 /* ... at once */
+	uint32_t log_copy_bytes; /* copied per write at most (a multiple of SONDE_MAX_CAPTURE) */
 };
 
 /* Called for every ring buffer record; return non-zero to stop the poll. */

@@ -31,8 +31,8 @@ struct export_queue {
 	int (*assemble)(const struct encoded_span *items, size_t n, uint8_t **out, size_t *len);
 	uint32_t size, batch_size, batch_delay_ms;
 	struct encoded_span *ring;
-	uint64_t head; /* written by the exporter thread */
-	uint64_t tail; /* written by the main thread */
+	uint64_t head;	      /* written by the exporter thread */
+	uint64_t tail;	      /* written by the main thread */
 	uint64_t oldest_mono; /* guarded by lock: when the oldest queued item arrived */
 
 	/* Main thread only: references to one resource taken ahead for the

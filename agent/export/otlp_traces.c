@@ -316,7 +316,11 @@ int encoded_log_encode(struct encoded_span *es, struct resource *res, const stru
 
 	pb_writer_borrow(&w, es->bytes, sizeof(es->bytes));
 	/* Fields in field-number order, as protobuf-c writes them. */
-	if (pb_open(&w, SCOPE_SPANS_SPANS, r->len < 100 ? 1 : r->len < 16000 ? 2 : 3, &m) &&
+	if (pb_open(&w, SCOPE_SPANS_SPANS,
+		    r->len < 100     ? 1
+		    : r->len < 16000 ? 2
+				     : 3,
+		    &m) &&
 	    pb_room(&w, 64 + text_len + r->len)) {
 		p = w.buf + w.len;
 		if (r->time_ns) {

@@ -40,8 +40,8 @@ static bool blank(const char *s, size_t n)
  * *qualified: its name has a package (a dot). */
 static bool exception_line(const char *s, size_t n, bool *qualified)
 {
-	static const char *const kinds[] = { "Error", "Exception", "Exit", "Interrupt", "Warning",
-					     "Iteration" };
+	static const char *const kinds[] = { "Error",	  "Exception", "Exit",
+					     "Interrupt", "Warning",   "Iteration" };
 	size_t i = 0;
 
 	while (i < n && ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
@@ -98,9 +98,9 @@ bool log_line_binary(const char *line, size_t len)
 		if (s[i] == 0)
 			return true;
 		if (s[i] < 0x80) {
-			/* Tabs, carriage returns and colour escapes are text. */
-			odd += (s[i] < 0x20 && s[i] != '\t' && s[i] != '\r' && s[i] != 0x1b &&
-				s[i] != '\b' && s[i] != '\f' && s[i] != '\v') ||
+			/* Line ends, tabs and colour escapes are text. */
+			odd += (s[i] < 0x20 && s[i] != '\n' && s[i] != '\t' && s[i] != '\r' &&
+				s[i] != 0x1b && s[i] != '\b' && s[i] != '\f' && s[i] != '\v') ||
 			       s[i] == 0x7f;
 			i++;
 			continue;
@@ -162,7 +162,7 @@ static void line_end(struct log_stream *s, uint64_t ts, const struct log_lines_o
 		len--;
 	o->stats->lines++;
 	if (log_line_binary(line, len)) {
-		o->stats->binary++;
+		o->stats->binary += len;
 		return;
 	}
 	cont = s->has_rec && !later_than(s->rec_last_ts, ts, o->join_ns) &&
@@ -207,10 +207,9 @@ static void append(struct log_stream *s, const struct log_chunk *c, const uint8_
 		s->has_part = true;
 		s->part_len = 0;
 		s->part_cut = s->part_skip = false;
-		s->part = (struct log_start){ .ts = c->ts,
-					      .time_ns = c->time_ns,
-					      .ctx_state = c->ctx_state,
-					      .ctx = c->ctx };
+		s->part = (struct log_start){
+			.ts = c->ts, .time_ns = c->time_ns, .ctx_state = c->ctx_state, .ctx = c->ctx
+		};
 	}
 	if (s->part_skip)
 		return;
@@ -243,6 +242,13 @@ void log_stream_feed(struct log_stream *s, const struct log_chunk *c,
 		lose(s, c->stream_pos - s->next_pos, c->ts, o);
 	if (c->stream_pos)
 		s->next_pos = c->stream_pos + c->total;
+	/* A binary write (an image to stdout) is skipped whole: split at its
+	 * newline bytes, its pieces would pass for short lines. */
+	if (p && log_line_binary((const char *)p, c->captured)) {
+		o->stats->binary += c->captured;
+		lose(s, 0, c->ts, o);
+		p = NULL;
+	}
 	while (p && p < end) {
 		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
 

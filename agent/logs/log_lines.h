@@ -7,7 +7,8 @@
  * closing "ValueError: …" — joins the record it follows when it comes within
  * a short window. A record (a line and its continuations) longer than the cap
  * is cut there (the rest until the line's end is dropped) and marked so;
- * binary lines (NUL bytes, or many control bytes) are skipped; empty lines
+ * binary output (NUL bytes, or many control bytes or bad UTF-8), a whole
+ * write or a line, is skipped; empty lines
  * make no record. Each record keeps the time and the request context of the
  * write that began it. Pure code: times are the kernel's monotonic ns.
  */
@@ -21,12 +22,12 @@
 #include "core/linker.h"
 
 struct log_lines_stats {
-	uint64_t lines;	   /* complete lines taken (continuations included) */
-	uint64_t records;  /* records handed out */
-	uint64_t cut;	   /* records cut at the cap, or missing bytes */
-	uint64_t binary;   /* lines skipped as binary */
-	uint64_t lost;	   /* bytes written that never reached the agent */
-	uint64_t joined;   /* continuation lines joined to their record */
+	uint64_t lines;	     /* complete lines taken (continuations included) */
+	uint64_t records;    /* records handed out */
+	uint64_t cut;	     /* records cut at the cap, or missing bytes */
+	uint64_t binary;     /* bytes skipped as binary (whole writes, or lines) */
+	uint64_t lost;	     /* bytes written that never reached the agent */
+	uint64_t joined;     /* continuation lines joined to their record */
 	uint64_t unfinished; /* lines without an end sent after a wait */
 };
 
@@ -71,18 +72,18 @@ struct log_stream {
 	uint32_t max; /* the record cap */
 	uint32_t rec_len, part_len;
 	bool has_rec, has_part;
-	bool rec_cut, part_cut;	 /* cut at the cap, or bytes lost */
-	bool part_skip;		 /* past the cap: the line's bytes are dropped to its end */
-	bool in_traceback;	 /* the record holds a Python traceback */
-	uint64_t rec_last_ts;	 /* when its last line ended */
-	uint64_t next_pos;	 /* where the next write should start; 0 unknown */
+	bool rec_cut, part_cut; /* cut at the cap, or bytes lost */
+	bool part_skip;		/* past the cap: the line's bytes are dropped to its end */
+	bool in_traceback;	/* the record holds a Python traceback */
+	uint64_t rec_last_ts;	/* when its last line ended */
+	uint64_t next_pos;	/* where the next write should start; 0 unknown */
 	struct log_start rec, part;
 };
 
 struct log_lines_opts {
-	uint32_t max;	   /* record cap in bytes */
-	uint64_t join_ns;  /* a continuation joins a record whose last line ended this recently */
-	uint64_t wait_ns;  /* a line without its end is sent after this long */
+	uint32_t max;	  /* record cap in bytes */
+	uint64_t join_ns; /* a continuation joins a record whose last line ended this recently */
+	uint64_t wait_ns; /* a line without its end is sent after this long */
 	log_record_fn out;
 	void *out_ctx;
 	struct log_lines_stats *stats;

@@ -13,16 +13,16 @@ struct level_word {
 };
 
 static const struct level_word words[] = {
-	{ "trace", LOG_SEV_TRACE },	  { "finest", LOG_SEV_TRACE },
-	{ "debug", LOG_SEV_DEBUG },	  { "dbg", LOG_SEV_DEBUG },
-	{ "fine", LOG_SEV_DEBUG },	  { "info", LOG_SEV_INFO },
-	{ "information", LOG_SEV_INFO },  { "informational", LOG_SEV_INFO },
-	{ "notice", LOG_SEV_INFO2 },	  { "warn", LOG_SEV_WARN },
-	{ "warning", LOG_SEV_WARN },	  { "error", LOG_SEV_ERROR },
-	{ "err", LOG_SEV_ERROR },	  { "severe", LOG_SEV_ERROR },
-	{ "crit", LOG_SEV_ERROR2 },	  { "critical", LOG_SEV_ERROR2 },
-	{ "alert", LOG_SEV_ERROR3 },	  { "fatal", LOG_SEV_FATAL },
-	{ "panic", LOG_SEV_FATAL },	  { "emerg", LOG_SEV_FATAL },
+	{ "trace", LOG_SEV_TRACE },	 { "finest", LOG_SEV_TRACE },
+	{ "debug", LOG_SEV_DEBUG },	 { "dbg", LOG_SEV_DEBUG },
+	{ "fine", LOG_SEV_DEBUG },	 { "info", LOG_SEV_INFO },
+	{ "information", LOG_SEV_INFO }, { "informational", LOG_SEV_INFO },
+	{ "notice", LOG_SEV_INFO2 },	 { "warn", LOG_SEV_WARN },
+	{ "warning", LOG_SEV_WARN },	 { "error", LOG_SEV_ERROR },
+	{ "err", LOG_SEV_ERROR },	 { "severe", LOG_SEV_ERROR },
+	{ "crit", LOG_SEV_ERROR2 },	 { "critical", LOG_SEV_ERROR2 },
+	{ "alert", LOG_SEV_ERROR3 },	 { "fatal", LOG_SEV_FATAL },
+	{ "panic", LOG_SEV_FATAL },	 { "emerg", LOG_SEV_FATAL },
 	{ "emergency", LOG_SEV_FATAL },
 };
 
@@ -93,7 +93,7 @@ static bool numeric_level(const char *p, size_t n, struct log_severity *out)
  * ','), which is enough for the single-line objects loggers write. */
 static bool json_level(const char *s, size_t n, struct log_severity *out)
 {
-	static const char *const keys[] = { "level",	"severity", "lvl",	   "levelname",
+	static const char *const keys[] = { "level",	 "severity", "lvl",	      "levelname",
 					    "log.level", "loglevel", "severity_text", "@l" };
 
 	for (size_t i = 1; i < n; i++) {
@@ -127,7 +127,7 @@ static bool json_level(const char *s, size_t n, struct log_severity *out)
 				while (e < n && s[e] != '"')
 					e++;
 				return e < n && set(out, word_level(s + v + 1, e - v - 1, false),
-						     s + v + 1, e - v - 1);
+						    s + v + 1, e - v - 1);
 			}
 			k = v;
 			while (k < n && is_digit(s[k]))
@@ -188,8 +188,8 @@ static bool glog_level(const char *s, size_t n, struct log_severity *out)
 					   LOG_SEV_FATAL };
 	const char *l = n >= 6 ? strchr(letters, s[0]) : NULL;
 
-	if (!l || !*l || !is_digit(s[1]) || !is_digit(s[2]) || !is_digit(s[3]) ||
-	    !is_digit(s[4]) || s[5] != ' ')
+	if (!l || !*l || !is_digit(s[1]) || !is_digit(s[2]) || !is_digit(s[3]) || !is_digit(s[4]) ||
+	    s[5] != ' ')
 		return false;
 	return set(out, numbers[l - letters], s, 1);
 }
@@ -197,10 +197,10 @@ static bool glog_level(const char *s, size_t n, struct log_severity *out)
 /* "<4>" at the start: a syslog priority (systemd reads these from stderr). */
 static bool syslog_level(const char *s, size_t n, struct log_severity *out)
 {
-	static const uint8_t numbers[] = { LOG_SEV_FATAL,  LOG_SEV_ERROR3, LOG_SEV_ERROR2,
-					   LOG_SEV_ERROR,  LOG_SEV_WARN,   LOG_SEV_INFO2,
-					   LOG_SEV_INFO,   LOG_SEV_DEBUG };
-	static const char *const names[] = { "emerg",  "alert", "crit", "err",
+	static const uint8_t numbers[] = { LOG_SEV_FATAL, LOG_SEV_ERROR3, LOG_SEV_ERROR2,
+					   LOG_SEV_ERROR, LOG_SEV_WARN,	  LOG_SEV_INFO2,
+					   LOG_SEV_INFO,  LOG_SEV_DEBUG };
+	static const char *const names[] = { "emerg",	"alert",  "crit", "err",
 					     "warning", "notice", "info", "debug" };
 
 	if (n < 3 || s[0] != '<' || s[1] < '0' || s[1] > '7' || s[2] != '>')

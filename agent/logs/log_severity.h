@@ -36,8 +36,9 @@ enum log_severity_number {
 };
 
 struct log_severity {
-	uint8_t number;			  /* enum log_severity_number */
-	char text[LOG_SEVERITY_TEXT_LEN]; /* as the line wrote it ("WARNING", "warn"); "" when none */
+	uint8_t number; /* enum log_severity_number */
+	char text
+		[LOG_SEVERITY_TEXT_LEN]; /* as the line wrote it ("WARNING", "warn"); "" when none */
 };
 
 /* Looks at the start of line[0..len) (the first 512 bytes). */

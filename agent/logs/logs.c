@@ -289,10 +289,9 @@ static void release_held(struct logs *lg, bool force)
 	for (uint32_t i = 0; i < n; i++) {
 		struct held_record h = lg->held[lg->held_head];
 		struct linker_ctx ctx;
-		enum linker_ctx_state st = lg->o.resolve
-						   ? lg->o.resolve(lg->o.resolve_ctx,
-								   h.rec.ctx.span_id, &ctx)
-						   : LINKER_CTX_FINAL;
+		enum linker_ctx_state st =
+			lg->o.resolve ? lg->o.resolve(lg->o.resolve_ctx, h.rec.ctx.span_id, &ctx)
+				      : LINKER_CTX_FINAL;
 
 		lg->held_head = (lg->held_head + 1) % LOGS_HELD_MAX;
 		lg->held_count--;

@@ -23,31 +23,31 @@
 #define LOGS_DEFAULT_MAX_LINE 8192
 #define LOGS_DEFAULT_RATE     1000 /* records a second per process */
 #define LOGS_DEFAULT_STREAMS  512
-#define LOGS_JOIN_NS	      (100 * 1000000ull) /* continuation window */
+#define LOGS_JOIN_NS	      (100 * 1000000ull)  /* continuation window */
 #define LOGS_WAIT_NS	      (1000 * 1000000ull) /* a line without its end */
 #define LOGS_HELD_MAX	      256
 
 /* A log record, as every output sees it. */
 struct log_record {
-	uint32_t tgid, fd;   /* fd 1: stdout, 2: stderr */
-	uint64_t ts;	     /* kernel monotonic: the write that began it */
-	uint64_t time_ns;    /* the same, wall clock */
-	const char *body;    /* valid UTF-8, lines joined with '\n' */
+	uint32_t tgid, fd; /* fd 1: stdout, 2: stderr */
+	uint64_t ts;	   /* kernel monotonic: the write that began it */
+	uint64_t time_ns;  /* the same, wall clock */
+	const char *body;  /* valid UTF-8, lines joined with '\n' */
 	size_t len;
-	bool cut;	     /* longer than the cap, or bytes missing */
+	bool cut; /* longer than the cap, or bytes missing */
 	struct log_severity severity;
-	bool in_request;     /* ctx holds the request it was written in */
+	bool in_request; /* ctx holds the request it was written in */
 	struct linker_ctx ctx;
 };
 
 typedef void (*log_out_fn)(void *ctx, const struct log_record *r);
 typedef enum linker_ctx_state (*log_resolve_fn)(void *ctx, const uint8_t span_id[8],
-						 struct linker_ctx *out);
+						struct linker_ctx *out);
 
 struct logs_opts {
-	uint32_t max_line;    /* record cap in bytes (0: LOGS_DEFAULT_MAX_LINE) */
-	uint32_t rate;	      /* records a second per process, 0: no limit */
-	uint32_t max_streams; /* 0: LOGS_DEFAULT_STREAMS */
+	uint32_t max_line;	   /* record cap in bytes (0: LOGS_DEFAULT_MAX_LINE) */
+	uint32_t rate;		   /* records a second per process, 0: no limit */
+	uint32_t max_streams;	   /* 0: LOGS_DEFAULT_STREAMS */
 	uint64_t join_ns, wait_ns; /* 0: the defaults above */
 	log_resolve_fn resolve;	   /* linker_context_of() */
 	void *resolve_ctx;
@@ -57,14 +57,15 @@ struct logs_opts {
 
 struct logs_stats {
 	struct log_lines_stats lines;
-	uint64_t writes;	  /* log writes (events) */
-	uint64_t bytes;		  /* bytes they stood for */
-	uint64_t records;	  /* records handed out */
-	uint64_t in_request;	  /* ... of which written while serving a request */
-	uint64_t rate_limited;	  /* records dropped by the per-process limit */
-	uint64_t streams_evicted; /* streams dropped from the full table (their pending lines sent) */
-	uint64_t held;		  /* records that waited for their trace */
-	uint64_t held_full;	  /* ... sent on before it was known: the hold was full */
+	uint64_t writes;       /* log writes (events) */
+	uint64_t bytes;	       /* bytes they stood for */
+	uint64_t records;      /* records handed out */
+	uint64_t in_request;   /* ... of which written while serving a request */
+	uint64_t rate_limited; /* records dropped by the per-process limit */
+	uint64_t
+		streams_evicted; /* streams dropped from the full table (their pending lines sent) */
+	uint64_t held;		 /* records that waited for their trace */
+	uint64_t held_full;	 /* ... sent on before it was known: the hold was full */
 };
 
 struct logs;

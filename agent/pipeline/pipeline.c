@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "cli/format.h"
 #include "core/clock.h"
 #include "util/log.h"
 #include "pipeline/pipeline.h"
@@ -46,11 +47,16 @@ int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, struct k8s
 		eo.traces = &cfg->traces_target;
 	if (cfg->metrics_exporter == METRICS_EXPORTER_OTLP)
 		eo.metrics = &cfg->metrics_target;
-	if (eo.traces || eo.metrics) {
+	if (cfg->logs_exporter == LOGS_EXPORTER_OTLP && cfg->logs_enabled)
+		eo.logs = &cfg->logs_target;
+	if (eo.traces || eo.metrics || eo.logs) {
 		eo.queue_size = cfg->bsp_max_queue_size;
 		eo.batch_size = cfg->bsp_max_export_batch_size;
 		eo.batch_delay_ms = cfg->bsp_schedule_delay_ms;
 		eo.with_query = cfg->capture_query;
+		eo.logs_queue_size = cfg->blrp_max_queue_size;
+		eo.logs_batch_size = cfg->blrp_max_export_batch_size;
+		eo.logs_batch_delay_ms = cfg->blrp_schedule_delay_ms;
 		eo.may_wait = may_wait;
 		eo.may_wait_ctx = may_wait_ctx;
 		p->exporter = exporter_start(&eo);
@@ -185,6 +191,31 @@ void pipeline_release_held(struct pipeline *p, uint64_t now_mono, bool force)
 	p->held_count = kept;
 }
 
+void pipeline_log(void *ctx, const struct log_record *r)
+{
+	struct pipeline *p = ctx;
+	struct resource *res;
+
+	if (p->cfg->logs_exporter == LOGS_EXPORTER_CONSOLE) {
+		struct strbuf sb = { 0 };
+
+		format_log_text(&sb, r, output_comm(&p->console, r->tgid), 2, true);
+		if (sb.buf)
+			fputs(sb.buf, p->console.stream);
+		strbuf_free(&sb);
+		p->logs_out++;
+		return;
+	}
+	if (!p->exporter)
+		return;
+	/* The process's resource, as its spans have it (a pod's metadata if
+	 * known by now). */
+	res = resource_cache_get(p->resources, r->tgid, output_comm(&p->console, r->tgid));
+	if (!res)
+		return;
+	p->logs_out += exporter_offer_log(p->exporter, r, res, clock_real_now());
+}
+
 void pipeline_exit(void *ctx, uint32_t tgid, uint64_t ts_mono)
 {
 	struct pipeline *p = ctx;
@@ -195,8 +226,12 @@ void pipeline_exit(void *ctx, uint32_t tgid, uint64_t ts_mono)
 	pthread_mutex_unlock(&p->metrics_lock);
 }
 
-void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t events_lost)
+void pipeline_publish(struct pipeline *p, const struct ingest *ig,
+		      const uint64_t counters[SONDE_CNT__MAX])
 {
+	uint64_t events_lost = counters[SONDE_CNT_RB_FULL];
+	struct logs_stats logs = { 0 };
+
 	uint64_t now = clock_mono_now();
 	/* Series of processes gone for two export intervals (at least a minute)
 	 * have been exported and scraped: drop them so memory does not grow with
@@ -210,6 +245,8 @@ void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t even
 
 	for (int i = SPAN_LINK_ROOT + 1; i < SPAN_LINK__COUNT; i++)
 		links += ls->links[i];
+	if (p->logs)
+		logs_get_stats(p->logs, &logs);
 	pthread_mutex_lock(&p->metrics_lock);
 	p->health = (struct pipeline_health){
 		.events = ig->stats.events,
@@ -231,6 +268,8 @@ void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t even
 		.links_evicted = ls->evicted,
 		.k8s_spans_held = p->spans_held,
 		.k8s_spans_unresolved = p->spans_unresolved,
+		.logs = logs,
+		.logs_kernel_limited = counters[SONDE_CNT_LOG_LIMITED],
 	};
 	if (now > grace)
 		metrics_expire(p->metrics, now - grace);
@@ -306,6 +345,32 @@ size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_
 		{ "sonde.k8s.spans.unresolved",
 		  "Spans exported without their pod's metadata (wait over or hold full).", "{span}",
 		  false, p->health.k8s_spans_unresolved },
+		{ "sonde.logs.records", "Log records made from traced processes' output.",
+		  "{record}", false, p->health.logs.records },
+		{ "sonde.logs.records.in_request",
+		  "Log records written while serving a request (with its trace and span).",
+		  "{record}", false, p->health.logs.in_request },
+		{ "sonde.logs.exported", "Log records the collector accepted.", "{record}", false,
+		  es.logs_exported },
+		{ "sonde.logs.dropped", "Log records dropped: export queue full or export failed.",
+		  "{record}", false, es.logs_dropped_full + es.logs_dropped_failed },
+		{ "sonde.logs.queue.depth", "Log records waiting in the export queue.", "{record}",
+		  true, es.logs_queue_depth },
+		{ "sonde.logs.rate_limited",
+		  "Log records dropped by the per-process limit (logs.rate_limit).", "{record}",
+		  false, p->health.logs.rate_limited },
+		{ "sonde.logs.truncated",
+		  "Log records cut at logs.max_line_bytes, or missing bytes.", "{record}", false,
+		  p->health.logs.lines.cut },
+		{ "sonde.logs.binary_bytes", "Output bytes skipped as binary.", "By", false,
+		  p->health.logs.lines.binary },
+		{ "sonde.logs.bytes_lost",
+		  "Output bytes that never reached the agent (budget, ring buffer, copy limit).",
+		  "By", false, p->health.logs.lines.lost },
+		{ "sonde.logs.writes_limited",
+		  "Writes to stdout or stderr the kernel did not copy: the process's byte budget "
+		  "was spent.",
+		  "{write}", false, p->health.logs_kernel_limited },
 	};
 
 	for (; n < max && n < sizeof(all) / sizeof(all[0]); n++)
@@ -315,7 +380,7 @@ size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_
 
 void pipeline_push_metrics(struct pipeline *p)
 {
-	struct health_metric health[48];
+	struct health_metric health[64];
 	uint8_t *body = NULL;
 	size_t len = 0, n;
 	int err;
@@ -323,7 +388,7 @@ void pipeline_push_metrics(struct pipeline *p)
 	if (!p->exporter || p->cfg->metrics_exporter != METRICS_EXPORTER_OTLP)
 		return;
 	pthread_mutex_lock(&p->metrics_lock);
-	n = pipeline_health_list(p, health, 48);
+	n = pipeline_health_list(p, health, 64);
 	err = otlp_encode_metrics(p->metrics, health, n, resource_cache_self(p->resources),
 				  p->start_ns, clock_real_now(), &body, &len);
 	pthread_mutex_unlock(&p->metrics_lock);
@@ -337,11 +402,11 @@ void pipeline_push_metrics(struct pipeline *p)
 void pipeline_render_prom(void *ctx, struct strbuf *sb)
 {
 	struct pipeline *p = ctx;
-	struct health_metric health[48];
+	struct health_metric health[64];
 	size_t n;
 
 	pthread_mutex_lock(&p->metrics_lock);
-	n = pipeline_health_list(p, health, 48);
+	n = pipeline_health_list(p, health, 64);
 	prom_render(sb, p->metrics, health, n);
 	pthread_mutex_unlock(&p->metrics_lock);
 }

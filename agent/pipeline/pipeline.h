@@ -16,6 +16,7 @@
 #include "export/exporter.h"
 #include "k8s/k8s_meta.h"
 #include "core/ingest.h"
+#include "logs/logs.h"
 #include "pipeline/metrics.h"
 #include "cli/output.h"
 #include "export/prom_text.h"
@@ -42,6 +43,9 @@ struct pipeline_health {
 	uint64_t links_evicted;		    /* request contexts evicted from full tables */
 	uint64_t k8s_spans_held;	    /* waited for their pod's metadata */
 	uint64_t k8s_spans_unresolved;	    /* went out without it (wait over or hold full) */
+	/* Logs (agent/logs/; kernel: what the byte budget did not copy) */
+	struct logs_stats logs;
+	uint64_t logs_kernel_limited;
 };
 
 /* Spans of processes whose pod is not known yet wait here (k8s.metadata_wait)
@@ -67,6 +71,8 @@ struct pipeline {
 	struct held_span *held; /* ring of held_cap; NULL without Kubernetes */
 	uint32_t held_cap, held_head, held_count;
 	uint64_t spans_held, spans_unresolved;
+	struct logs *logs;		     /* NULL unless logs are collected */
+	uint64_t logs_out;		     /* records handed to their exporter */
 	uint64_t start_ns;		     /* wall clock */
 	atomic_uint_fast64_t last_loop_mono; /* for /healthz */
 };
@@ -79,13 +85,17 @@ int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, struct k8s
 void pipeline_destroy(struct pipeline *p);
 /* span_out_fn */
 void pipeline_span(void *ctx, const struct span *sp);
+/* log_out_fn: a log record of a traced process, with its resource, to the
+ * logs exporter (OTLP, or printed with console). */
+void pipeline_log(void *ctx, const struct log_record *r);
 /* ingest exit_out */
 void pipeline_exit(void *ctx, uint32_t tgid, uint64_t ts_mono);
 /* Releases held spans whose pod is now known or whose wait is over (all of
  * them with force, at exit). Call once per loop. */
 void pipeline_release_held(struct pipeline *p, uint64_t now_mono, bool force);
 /* Publishes the main thread's counters; call once per loop. */
-void pipeline_publish(struct pipeline *p, const struct ingest *ig, uint64_t events_lost);
+void pipeline_publish(struct pipeline *p, const struct ingest *ig,
+		      const uint64_t counters[SONDE_CNT__MAX]);
 /* Encodes a metrics snapshot and hands it to the exporter (when pushing). */
 void pipeline_push_metrics(struct pipeline *p);
 /* Health metrics as a list; fills up to max and returns the count. Caller

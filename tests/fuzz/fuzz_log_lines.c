@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		w.ts = w.time_ns = ts;
 		w.data = data;
 		w.captured = (uint32_t)chunk;
-		w.total = chunk + ((how & 0xc0) == 0xc0 ? 100 : 0); /* not all copied */
+		w.total = chunk + ((how & 0xc0) == 0xc0 ? 100 : 0);	      /* not all copied */
 		w.stream_pos = pos[stream] + ((how & 0xf0) == 0x30 ? 50 : 0); /* a lost write */
 		pos[stream] = w.stream_pos + w.total;
 		logs_write(lg, &w);

@@ -655,7 +655,8 @@ static void test_logs_settings(void **state)
 	char *const env[] = { "OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318/",
 			      "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL=grpc",
 			      "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT=http://loki-gw:4317/",
-			      "OTEL_BLRP_SCHEDULE_DELAY=250", "SONDE_LOGS_COMM=python3,node",
+			      "OTEL_BLRP_SCHEDULE_DELAY=250",
+			      "SONDE_LOGS_COMM=python3,node",
 			      NULL };
 	char *none_env[] = { NULL };
 	char *argv[] = { "run", "--logs-rate-limit", "50", NULL };

@@ -561,8 +561,7 @@ static void test_log_lines_carry_the_threads_request(void **state)
 	assert_logged_in(f, 2, find(f, SPAN_SERVER, 100, "/other"));
 	/* The backend's line: its own span, the front's trace. */
 	assert_logged_in(f, 3, find(f, SPAN_SERVER, 200, "/b"));
-	assert_memory_equal(f->logs.ctx[3].trace_id, find(f, SPAN_SERVER, 100, "/a")->trace_id,
-			    16);
+	assert_memory_equal(f->logs.ctx[3].trace_id, find(f, SPAN_SERVER, 100, "/a")->trace_id, 16);
 	assert_int_equal(f->logs.state[4], LINKER_CTX_NONE);
 	assert_int_equal(f->ig.linker.stats.logs_in_request, 3);
 	/* Nothing else changed: the spans link as before. */

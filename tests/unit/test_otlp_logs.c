@@ -75,7 +75,8 @@ static void reference(struct sample *s, size_t n, uint8_t **out, size_t *len)
 			p->observed_time_unix_nano = OBSERVED;
 			p->severity_number = lr->severity.number;
 			p->severity_text = (char *)lr->severity.text;
-			body->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
+			body->value_case =
+				OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
 			body->string_value = arena_alloc(&a, lr->len + 1);
 			memcpy(body->string_value, lr->body, lr->len);
 			body->string_value[lr->len] = '\0';
@@ -137,8 +138,8 @@ static void test_same_bytes_as_protobuf_c(void **state)
 	static const char env[] = "OTEL_SERVICE_NAME=shop\0OTEL_RESOURCE_ATTRIBUTES=team=caf\xe9";
 	static struct sample s[NRECS];
 	static struct encoded_span enc[NRECS];
-	struct resource *shop = resource_new(100, "python3", "node-1", env, sizeof(env), NULL,
-					     "test");
+	struct resource *shop =
+		resource_new(100, "python3", "node-1", env, sizeof(env), NULL, "test");
 	struct resource *other = resource_new(200, "node", "node-1", NULL, 0, NULL, "test");
 	uint8_t *got, *want;
 	size_t got_len, want_len;
