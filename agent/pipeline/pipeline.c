@@ -104,8 +104,13 @@ static void span_out(struct pipeline *p, const struct span *sp, struct resource 
 		admitted = route_registry_admit(p->routes, res->service_name, route);
 	}
 
+	/* The sampler first: a span that is exported becomes its bucket's
+	 * exemplar, the link from the metric to its trace. */
+	if (p->cfg->traces_exporter == TRACES_EXPORTER_OTLP)
+		trace_ids_for(&ids, sp, &p->sampler);
 	pthread_mutex_lock(&p->metrics_lock);
-	metrics_record(p->metrics, res, sp, admitted);
+	metrics_record_sampled(p->metrics, res, sp, admitted,
+			       p->cfg->traces_exporter == TRACES_EXPORTER_OTLP && ids.sampled);
 	pthread_mutex_unlock(&p->metrics_lock);
 
 	switch (p->cfg->traces_exporter) {
@@ -117,7 +122,6 @@ static void span_out(struct pipeline *p, const struct span *sp, struct resource 
 	default:
 		return;
 	}
-	trace_ids_for(&ids, sp, &p->sampler);
 	if (!ids.sampled) {
 		p->unsampled++;
 		return;
@@ -399,7 +403,7 @@ void pipeline_push_metrics(struct pipeline *p)
 	exporter_offer_metrics(p->exporter, body, len);
 }
 
-void pipeline_render_prom(void *ctx, struct strbuf *sb)
+void pipeline_render_prom(void *ctx, struct strbuf *sb, bool openmetrics)
 {
 	struct pipeline *p = ctx;
 	struct health_metric health[64];
@@ -407,7 +411,10 @@ void pipeline_render_prom(void *ctx, struct strbuf *sb)
 
 	pthread_mutex_lock(&p->metrics_lock);
 	n = pipeline_health_list(p, health, 64);
-	prom_render(sb, p->metrics, health, n);
+	if (openmetrics)
+		prom_render_openmetrics(sb, p->metrics, health, n);
+	else
+		prom_render(sb, p->metrics, health, n);
 	pthread_mutex_unlock(&p->metrics_lock);
 }
 

@@ -102,7 +102,7 @@ void pipeline_push_metrics(struct pipeline *p);
  * holds metrics_lock. */
 size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_t max);
 /* prom_render_fn and prom_health_fn */
-void pipeline_render_prom(void *ctx, struct strbuf *sb);
+void pipeline_render_prom(void *ctx, struct strbuf *sb, bool openmetrics);
 int pipeline_healthy(void *ctx, char *why, size_t len);
 
 #endif /* SONDE_PIPELINE_H */
