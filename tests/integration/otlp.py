@@ -258,3 +258,17 @@ def prom_value(text, name):
         if line.startswith(name + " "):
             return float(line.split()[1])
     return None
+
+
+def logs_of(receiver, service=None):
+    """Every log record the receiver decoded: (resource attrs, record, record attrs)."""
+    out = []
+    for req in receiver.requests("logs", accepted_only=True):
+        for rl in req["body"].get("resourceLogs", []):
+            res = attrs(rl.get("resource", {}))
+            if service and res.get("service.name") != service:
+                continue
+            for sl in rl.get("scopeLogs", []):
+                for rec in sl.get("logRecords", []):
+                    out.append((res, rec, attrs(rec)))
+    return out

@@ -1,0 +1,238 @@
+# SPDX-License-Identifier: MIT
+"""Logs: what real programs write to stdout and stderr while they serve
+requests becomes log records carrying the trace and span of the request the
+writing thread was serving — checked by content (every line names its
+customer) under 32 concurrent requests; awkward output (partial writes, many
+lines per write, a 100 KB line, a traceback, invalid UTF-8, 10 MB of binary);
+a log storm (rate limit counted, memory bounded); sonde run's OTLP logs over
+HTTP and gRPC, decoded by the official definitions; the tree view."""
+
+import collections
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+
+from harness import HERE, PYTHON, SONDE, Proc, Sonde, check, free_port, wait_for, wait_port
+from otlp import Receiver, SondeRun, logs_of, spans_of
+from test_context import drive
+
+SVC = os.path.join(HERE, "peers", "log_svc.py")
+WRITER = os.path.join(HERE, "peers", "log_writer.py")
+CUSTOMERS = [str(c) for c in range(32)]
+
+
+def start_svc(tmp, name, port, down=None):
+    """The service with its stdout and stderr in files (what a container
+    runtime's pipe would be)."""
+    out = open(os.path.join(tmp, f"{name}.out"), "w")
+    err = open(os.path.join(tmp, f"{name}.err"), "w")
+    args = [PYTHON, SVC, name, str(port)] + (["--down", down] if down else [])
+    p = Proc(args, stdout=out, stderr=err)
+    wait_port(port)
+    return p
+
+
+def json_lines(sonde):
+    out = []
+    for line in list(sonde.stdout_lines):
+        out.append(json.loads(line))
+    return out
+
+
+def customer_of(text):
+    m = re.search(r'customer"?:? ?"?(\d+)', text) or re.search(r"customer (\d+)", text)
+    return m.group(1) if m else None
+
+
+def test_lines_carry_their_request():
+    """A calls B; each line either service writes while serving a customer
+    carries that customer's server span of that process, and the trace A's
+    request began."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pb, pa = free_port(), free_port()
+        b = start_svc(tmp, "B", pb)
+        a = start_svc(tmp, "A", pa, down=f"http://127.0.0.1:{pb}")
+        sonde = Sonde("--logs", "--pid", str(a.pid), "--pid", str(b.pid))
+        try:
+            time.sleep(0.5)
+            drive(pa, CUSTOMERS)
+            wait_for(lambda: sum(1 for o in json_lines(sonde) if o.get("kind") == "server")
+                     >= 64, timeout=20, what="64 server spans")
+            sonde.settle(quiet=1.0)
+        finally:
+            sonde.stop()
+            a.stop()
+            b.stop()
+        objs = json_lines(sonde)
+    spans = [o for o in objs if "kind" in o and not o.get("summary")]
+    logs = [o for o in objs if "log" in o]
+    servers = {(s["process.pid"], s["url.query"].split("=")[1]): s
+               for s in spans if s["kind"] == "server"}
+    check(len(servers) == 64, f"{len(servers)} server spans")
+    kinds = collections.Counter()
+    for rec in logs:
+        c = customer_of(rec["log"])
+        if c is None:
+            continue  # "listening on", outside any request
+        srv = servers[(rec["process.pid"], c)]
+        check(rec.get("span_id") == srv["span_id"],
+              f"line {rec['log']!r} of pid {rec['process.pid']}: span {rec.get('span_id')}, "
+              f"customer {c}'s server span is {srv['span_id']}")
+        check(rec["trace_id"] == srv["trace_id"], f"line {rec['log']!r}: wrong trace")
+        # B's line is in the trace A's request began.
+        check(rec["trace_id"] == servers[(a.pid, c)]["trace_id"], "B's line in another trace")
+        if rec["log"].startswith("WARNING:"):
+            check(rec["severity_number"] == 13 and rec["log.iostream"] == "stderr",
+                  f"python logging line: {rec}")
+            kinds["warning"] += 1
+        elif rec["log"].startswith("{"):
+            check(rec["severity_text"] == "info" and rec["log.iostream"] == "stdout",
+                  f"JSON line: {rec}")
+            kinds["json"] += 1
+        elif rec["log"].startswith("ERROR:"):
+            check("Traceback (most recent call last):" in rec["log"] and
+                  rec["log"].rstrip().endswith("KeyError: 'missing'"),
+                  f"the traceback is not one record: {rec['log']!r}")
+            kinds["traceback"] += 1
+    check(kinds == {"warning": 64, "json": 64, "traceback": 2}, f"lines by kind: {dict(kinds)}")
+
+
+def test_awkward_output():
+    """Partial writes, many lines in one write, a 100 KB line (cut at 8 KiB
+    and marked), a traceback (one record), invalid UTF-8 (made valid), 10 MB
+    of binary (skipped and counted), then a last line."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out")
+        sonde = Sonde("--logs", "--stats", "--", "sh", "-c",
+                      f'exec {PYTHON} {WRITER} > {out}')
+        sonde.proc.wait(60)
+        sonde.stop()
+        bodies = [o["log"] for o in json_lines(sonde) if "log" in o]
+        recs = [o for o in json_lines(sonde) if "log" in o]
+    check(bodies[:6] == ["partial line in three writes", "one", "two", "three", "four", "five"],
+          f"first records: {bodies[:6]}")
+    big = recs[6]
+    check(big["log"] == "L" * 8192 and big.get("sonde.truncated") is True,
+          f"the 100 KB line: {len(big['log'])} bytes, {big.get('sonde.truncated')}")
+    check(bodies[7] == "ERROR:root:it broke\nTraceback (most recent call last):\n"
+          '  File "x.py", line 1, in <module>\nZeroDivisionError: division by zero',
+          f"traceback record: {bodies[7]!r}")
+    check(recs[7]["severity_number"] == 17, "the traceback's severity")
+    check(bodies[8] == "bad \ufffd\ufffd bytes", f"invalid UTF-8: {bodies[8]!r}")
+    check(bodies[9:] == ["done"], f"records after the binary: {bodies[9:][:5]}")
+    stats = sonde.stderr()
+    m = re.search(r"binary bytes (\d+)", stats)
+    check(m and int(m.group(1)) > 0, f"binary not counted: {stats}")
+
+
+def test_log_storm_is_limited():
+    """200,000 lines as fast as a process can write them: the kernel's byte
+    budget and the per-process record limit drop most, counted; the agent's
+    memory stays bounded."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out")
+        sonde = Sonde("--logs", "--stats", "--no-summary", "--", "sh", "-c",
+                      f'exec {PYTHON} {WRITER} --storm 200000 > {out}')
+        rss = 0
+        while sonde.proc.poll() is None:
+            try:
+                with open(f"/proc/{sonde.proc.pid}/status") as f:
+                    for line in f:
+                        if line.startswith("VmRSS:"):
+                            rss = max(rss, int(line.split()[1]))
+            except FileNotFoundError:
+                break
+            time.sleep(0.05)
+        sonde.stop()
+        recs = [o for o in json_lines(sonde) if "log" in o]
+    stats = sonde.stderr()
+    limited = int(re.search(r"rate-limited (\d+)", stats).group(1))
+    budget = int(re.search(r"(\d+) not copied: budget", stats).group(1))
+    lost = int(re.search(r"bytes lost (\d+)", stats).group(1))
+    check(limited + budget > 0, f"nothing limited: {stats}")
+    # At 1000 records a second per process (and a second's burst), a run of
+    # a few seconds gives at most a few thousand.
+    check(len(recs) < 10000, f"{len(recs)} records passed the limit")
+    check(recs[-1]["log"] == "done", "the last line after the storm")
+    check(rss < 96 * 1024, f"agent RSS {rss} KiB")
+    print(f"storm: {len(recs)} records, {limited} rate-limited, {budget} writes over budget, "
+          f"{lost} bytes lost, RSS {rss} KiB")
+
+
+def test_tree_shows_lines_under_their_span():
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        svc = start_svc(tmp, "shop", port)
+        proc = subprocess.Popen([SONDE, "trace", "--tree", "--logs",
+                                 "--no-summary", "--pid", str(svc.pid)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(1.0)
+            drive(port, ["7"])
+            time.sleep(1.0)
+        finally:
+            proc.send_signal(2)
+            out, _ = proc.communicate(15)
+            svc.stop()
+    lines = out.splitlines()
+    i = next(k for k, l in enumerate(lines) if "GET /order?customer=7 200" in l)
+    under = lines[i + 1:i + 3]
+    check(all(l.startswith("    log ") for l in under) and
+          any("slow query for customer 7" in l for l in under), f"tree:\n{out}")
+
+
+def check_run_logs(protocol):
+    receiver = Receiver()
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        svc = start_svc(tmp, "checkout", port)
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint(protocol),
+               "OTEL_EXPORTER_OTLP_PROTOCOL": protocol, "OTEL_BLRP_SCHEDULE_DELAY": "200",
+               "OTEL_BSP_SCHEDULE_DELAY": "200", "SONDE_PIDS": str(svc.pid)}
+        run = SondeRun("--prometheus-port", "0", env=env)
+        try:
+            time.sleep(0.5)
+            drive(port, CUSTOMERS[:10])
+            wait_for(lambda: len([r for r in logs_of(receiver)
+                                  if "customer" in r[1]["body"]["stringValue"]]) >= 20,
+                     timeout=20, what="20 log records")
+        finally:
+            run.stop()
+            svc.stop()
+            receiver.stop()
+    spans = {a["url.query"].split("=")[1]: (res, sp) for res, sp, a in spans_of(receiver)
+             if sp["kind"] == "SPAN_KIND_SERVER"}
+    n = 0
+    for res, rec, a in logs_of(receiver):
+        body = rec["body"]["stringValue"]
+        c = customer_of(body)
+        if c is None:
+            continue
+        sres, sp = spans[c]
+        check(rec.get("traceId") == sp["traceId"] and rec.get("spanId") == sp["spanId"],
+              f"{body!r}: {rec.get('traceId')}/{rec.get('spanId')} vs {sp['traceId']}/"
+              f"{sp['spanId']}")
+        check(res["service.name"] == sres["service.name"] and
+              res["process.pid"] == svc.pid, f"resource {res}")
+        if body.startswith("WARNING:"):
+            check(rec["severityNumber"] == "SEVERITY_NUMBER_WARN" and
+                  rec["severityText"] == "WARNING" and a["log.iostream"] == "stderr",
+                  f"record {rec}")
+        check(int(rec["timeUnixNano"]) >= int(sp["startTimeUnixNano"]) and
+              int(rec["timeUnixNano"]) <= int(sp["endTimeUnixNano"]), "time outside its span")
+        n += 1
+    check(n == 20, f"{n} records of customers")
+    check(any(r["signal"] == "logs" and r["transport"] ==
+              ("grpc" if protocol == "grpc" else "http") for r in receiver.requests()),
+          "no logs request on that transport")
+
+
+def test_run_otlp_logs_http():
+    check_run_logs("http/protobuf")
+
+
+def test_run_otlp_logs_grpc():
+    check_run_logs("grpc")
