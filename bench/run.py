@@ -651,6 +651,68 @@ def captured_bytes(args, nginx):
     return {"events_per_req": events / n, "captured_per_req": cap / n, "moved_per_req": moved / n}
 
 
+LOG_RATE = 50000
+
+
+def log_cost(args):
+    """A process logging 50,000 lines a second: BPF run time and agent CPU
+    per line with log collection on (every line exported to the sink as
+    OTLP, no rate limit) and off (the same hooks, the one fd check)."""
+    seconds = 3 if args.quick else 10
+    lines = int(LOG_RATE * seconds)
+    res = {}
+    for mode in ("off", "on"):
+        log(f"  logs {mode}: {LOG_RATE} lines/s for {seconds} s")
+        out = open(f"{WORK}/log-load-{mode}.out", "w")
+        writer = subprocess.Popen([sys.executable, f"{ROOT}/bench/log_load.py", str(LOG_RATE),
+                                   str(seconds)], stdin=subprocess.PIPE, stdout=out,
+                                  stderr=subprocess.PIPE, text=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SONDE_"))}
+        env.update({"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{PORT_SINK}",
+                    "OTEL_TRACES_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "none",
+                    "SONDE_LOGS": "true" if mode == "on" else "false",
+                    "SONDE_LOGS_RATE_LIMIT": "0", "OTEL_BLRP_MAX_QUEUE_SIZE": "16384",
+                    "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE": "2048"})
+        errpath = f"{WORK}/agent-logs-{mode}.log"
+        err = open(errpath, "w+")
+        agent = subprocess.Popen([args.sonde, "run", "--pid", str(writer.pid),
+                                  "--prometheus-port", "0"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            err.seek(0)
+            if "sonde: running" in err.read():
+                break
+            time.sleep(0.05)
+        with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+            stats_before = f.read().strip()
+        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+            f.write("1")
+        try:
+            ns0, cnt0 = bpf_prog_stats(agent.pid)
+            cpu0 = proc_cpu_ticks(agent.pid)
+            writer.stdin.write("go\n")
+            writer.stdin.flush()
+            writer.wait(seconds * 4 + 30)
+            time.sleep(1.5)  # the last lines through the loop and the queue
+            ns1, cnt1 = bpf_prog_stats(agent.pid)
+            cpu1 = proc_cpu_ticks(agent.pid)
+        finally:
+            with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+                f.write(stats_before)
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(30)
+        err.seek(0)
+        m = re.search(r"sonde: (\d+) log records \((\d+) exported, (\d+) dropped, "
+                      r"(\d+) rate-limited\)", err.read())
+        rec = dict(zip(["records", "exported", "dropped", "limited"], map(int, m.groups()))) \
+            if m else {}
+        res[mode] = {"bpf_ns_per_line": (ns1 - ns0) / lines,
+                     "agent_us_per_line": (cpu1 - cpu0) / HZ * 1e6 / lines,
+                     "lines": lines, **rec}
+    return res
+
+
 def micro(args):
     log("  micro benchmarks")
     out = run([args.micro] + (["--quick"] if args.quick else []))
@@ -860,6 +922,21 @@ def report(args, env, sat, fixed, sus, cap, mic, bpf):
     return "\n".join(L)
 
 
+def log_report(logs):
+    L = [f"\n## 5. Logs: a process writing {LOG_RATE:,} lines a second\n",
+         "One write() per line (~100 bytes), stdout to a file; `sonde run --pid` of that "
+         "process, logs exported to the sink as OTLP with no rate limit "
+         "(`SONDE_LOGS_RATE_LIMIT=0`), traces and metrics off. BPF: run time of all of "
+         "sonde's programs (kernel.bpf_stats_enabled) per line; agent: its CPU per line.\n",
+         "| logs | BPF ns/line | agent µs/line | records | exported | dropped |",
+         "|---|---|---|---|---|---|"]
+    for mode in ("off", "on"):
+        r = logs[mode]
+        L.append(f"| {mode} | {r['bpf_ns_per_line']:.0f} | {r['agent_us_per_line']:.2f} | "
+                 f"{r.get('records', '–')} | {r.get('exported', '–')} | {r.get('dropped', '–')} |")
+    return "\n".join(L) + "\n"
+
+
 HISTORY = "## Before and after"
 
 
@@ -884,8 +961,18 @@ def main():
     ap.add_argument("--out", default=None, help="results file (default: bench/results.md, "
                     "or build/bench/results-quick.md with --quick)")
     ap.add_argument("--note", default="", help="a line added to the environment section")
+    ap.add_argument("--logs-only", action="store_true",
+                    help="only the log-cost case (section 5), printed, no results file")
     args = ap.parse_args()
     q = args.quick
+    if args.logs_only:
+        os.makedirs(WORK, exist_ok=True)
+        sink = Sink()
+        try:
+            print(log_report(log_cost(args)))
+        finally:
+            sink.stop()
+        return
     args.sat_seconds = 3 if q else 5
     args.sat_rounds = 1 if q else 3
     args.other_rounds = 1 if q else 2
@@ -924,11 +1011,13 @@ def main():
         sus = sustained(args, nginx)
         cap = captured_bytes(args, nginx)
         bpf = bpf_breakdown(args, nginx)
+        logs = log_cost(args)
     finally:
         sink_counts = sink.stop()
         nginx.stop()
     env["load_after"] = loadavg()
     text = report(args, env, sat, fixed, sus, cap, mic, bpf)
+    text += log_report(logs)
     text += (f"\nOTLP sink received: {json.dumps(sink_counts)}. Wall time "
              f"{time.time() - t0:.0f} s.\n")
     text += kept_history(args.out)
@@ -936,7 +1025,7 @@ def main():
         f.write(text)
     with open(f"{WORK}/raw.json", "w") as f:
         json.dump({"saturation": sat, "fixed": fixed, "sustained": sus, "capture": cap,
-                   "bpf": bpf}, f,
+                   "bpf": bpf, "logs": logs}, f,
                   indent=1)
     print(text)
     log(f"bench: results in {os.path.relpath(args.out, ROOT)}, raw figures in "
