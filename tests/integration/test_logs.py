@@ -19,7 +19,7 @@ from harness import HERE, PYTHON, SONDE, Proc, Sonde, check, free_port, wait_for
 from otlp import Receiver, SondeRun, logs_of, spans_of
 from test_context import drive
 
-SVC = os.path.join(HERE, "peers", "log_svc.py")
+SVC = os.path.join(HERE, "peers", "chain_svc.py")
 WRITER = os.path.join(HERE, "peers", "log_writer.py")
 CUSTOMERS = [str(c) for c in range(32)]
 
@@ -29,7 +29,7 @@ def start_svc(tmp, name, port, down=None):
     runtime's pipe would be)."""
     out = open(os.path.join(tmp, f"{name}.out"), "w")
     err = open(os.path.join(tmp, f"{name}.err"), "w")
-    args = [PYTHON, SVC, name, str(port)] + (["--down", down] if down else [])
+    args = [PYTHON, SVC, name, str(port), "--log"] + (["--down", down] if down else [])
     p = Proc(args, stdout=out, stderr=err)
     wait_port(port)
     return p
