@@ -20,6 +20,7 @@ from otlp import Receiver, SondeRun, logs_of, spans_of
 from test_context import drive
 
 SVC = os.path.join(HERE, "peers", "chain_svc.py")
+GO = "/usr/lib/go-1.19/bin/go" if os.path.exists("/usr/lib/go-1.19/bin/go") else "go"
 WRITER = os.path.join(HERE, "peers", "log_writer.py")
 CUSTOMERS = [str(c) for c in range(32)]
 
@@ -182,6 +183,76 @@ def test_tree_shows_lines_under_their_span():
     under = lines[i + 1:i + 3]
     check(all(l.startswith("    log ") for l in under) and
           any("slow query for customer 7" in l for l in under), f"tree:\n{out}")
+
+
+GO_LOG_SVC = """
+package main
+
+import (
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"time"
+)
+
+func main() {
+	http.HandleFunc("/order", func(w http.ResponseWriter, r *http.Request) {
+		c := r.URL.Query().Get("customer")
+		log.Printf("slow query for customer %s", c)
+		time.Sleep(2 * time.Millisecond)
+		fmt.Fprintf(w, "go %s", c)
+	})
+	log.Fatal(http.ListenAndServe("127.0.0.1:"+os.Args[1], nil))
+}
+"""
+
+
+def go_log_svc(tmp):
+    with open(os.path.join(tmp, "main.go"), "w") as f:
+        f.write(GO_LOG_SVC)
+    env = dict(os.environ, GO111MODULE="off", GOPATH=os.path.join(tmp, "gopath"),
+               GOCACHE=os.path.join(tmp, "cache"), HOME=tmp, CGO_ENABLED="0")
+    out = os.path.join(tmp, "golog")
+    r = subprocess.run([GO, "build", "-o", out, "main.go"], cwd=tmp, env=env,
+                       capture_output=True, text=True, timeout=300)
+    check(r.returncode == 0, f"go build: {r.stderr}")
+    return out
+
+
+def test_go_log_lines_are_never_given_another_request():
+    """Go's log in a net/http handler under 32 concurrent requests: every line
+    is collected; a line that carries ids carries its own request's. Without
+    goroutine ids (the Go request-context hooks) goroutines share threads, so
+    most lines carry none; with them, all do."""
+    with tempfile.TemporaryDirectory() as tmp:
+        binary = go_log_svc(tmp)
+        port = free_port()
+        svc = Proc([binary, str(port)], stderr=open(os.path.join(tmp, "err"), "w"))
+        wait_port(port)
+        sonde = Sonde("--logs", "--pid", str(svc.pid))
+        try:
+            time.sleep(0.5)
+            drive(port, CUSTOMERS)
+            wait_for(lambda: sum(1 for o in json_lines(sonde) if o.get("kind") == "server")
+                     >= 32, timeout=20, what="32 server spans")
+            sonde.settle(quiet=1.0)
+        finally:
+            sonde.stop()
+            svc.stop()
+        objs = json_lines(sonde)
+    servers = {s["url.query"].split("=")[1]: s for s in objs
+               if s.get("kind") == "server" and not s.get("summary")}
+    lines = [o for o in objs if "log" in o and "slow query" in o["log"]]
+    check(len(lines) == 32, f"{len(lines)} Go log lines of 32")
+    linked = 0
+    for rec in lines:
+        c = customer_of(rec["log"])
+        if "span_id" in rec:
+            linked += 1
+            check(rec["span_id"] == servers[c]["span_id"],
+                  f"Go line {rec['log']!r} given another request's span")
+    print(f"go: {linked} of 32 lines carried their request")
 
 
 def check_run_logs(protocol):
