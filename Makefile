@@ -56,7 +56,7 @@ PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.
 	     agent/core/ring_reader.c agent/pipeline/metrics.c agent/host/resource.c \
 	     agent/cli/format.c agent/cli/summary.c agent/cli/tree.c agent/util/json.c \
 	     agent/util/lru_map.c \
-	     agent/util/url.c agent/util/byte_buf.c \
+	     agent/util/url.c agent/util/byte_buf.c agent/util/utf8.c \
 	     agent/config/config.c agent/config/config_table.c agent/config/config_parse.c \
 	     agent/config/config_flags.c agent/config/config_yaml.c \
 	     agent/export/arena.c agent/export/otlp_common.c agent/export/otlp_traces.c \

@@ -203,4 +203,49 @@ static __always_inline void capture_h2(struct data_scratch *s, const void *ubuf,
 	capture_walk(s, ubuf, uiov, iovcnt, ret, pos, H2_MAX_EVENTS);
 }
 
+/*
+ * PostgreSQL: a syscall larger than the capture also sends its last
+ * PG_TAIL bytes, as an event of their own right after the first (each
+ * event's total covers its own bytes). A reply to a query that returns
+ * many rows is read in large pieces; its last bytes hold the command's
+ * CommandComplete and ReadyForQuery, which the agent needs to end the span
+ * and find the message boundaries again. Plain buffers only (recv, read,
+ * send, write: what libpq, Go and Node.js use). s->ev is set, with the
+ * first n bytes in the payload. Global, for the verifier's sake.
+ */
+#define PG_TAIL 256
+
+__noinline int pg_send_with_tail(__u64 ubuf, __s64 ret, __u64 n)
+{
+	__u32 zero = 0;
+	struct data_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	__u64 tail;
+
+	if (!s || n > SONDE_MAX_CAPTURE || ret <= (__s64)n)
+		return 0;
+	tail = (__u64)ret - n;
+	if (tail > PG_TAIL)
+		tail = PG_TAIL;
+	s->ev.total = ret - (__s64)tail;
+	/* Checked again: the verifier kept the bound on another copy of n. */
+	barrier_var(n);
+	if (n > SONDE_MAX_CAPTURE)
+		return 0;
+	submit(s, sizeof(s->ev) + n, wakeup_flag());
+	s->ev.stream_pos += ret - (__s64)tail;
+	if (s->ev.seq_kind != SONDE_SEQ_NONE)
+		s->ev.seq += (__u32)(ret - (__s64)tail);
+	s->ev.total = (__s64)tail;
+	barrier_var(tail);
+	if (tail > PG_TAIL)
+		return 0;
+	if (bpf_probe_read_user(s->payload, tail, (const void *)(ubuf + ret - tail))) {
+		count(SONDE_CNT_CAPTURE_FAIL);
+		return 0;
+	}
+	s->ev.captured = tail;
+	submit(s, sizeof(s->ev) + tail, wakeup_flag());
+	return 0;
+}
+
 #endif /* SONDE_CAPTURE_BPF_H */

@@ -12,10 +12,14 @@
 #include "sonde_event.h"
 #include "protocols/http1.bpf.h"
 #include "protocols/http2.bpf.h"
+#include "protocols/postgres.bpf.h"
+#include "protocols/redis.bpf.h"
+#include "protocols/mysql.bpf.h"
 
 /* Sets *proto and, when still unknown, *role. Returns false if the bytes
  * belong to no protocol sonde parses. late: the socket was found already open,
- * possibly in the middle of an HTTP/2 connection. */
+ * possibly in the middle of an HTTP/2 or PostgreSQL connection (the caller
+ * asks those for a second sign). */
 static __always_inline bool classify(const __u8 *b, __u32 len, __u8 dir, bool late, __u8 *proto,
 				     __u8 *role)
 {
@@ -24,6 +28,18 @@ static __always_inline bool classify(const __u8 *b, __u32 len, __u8 dir, bool la
 	if (len < CLASSIFY_BYTES)
 		return false;
 	if (shape == SHAPE_NONE) {
+		if (classify_postgres(b, dir, late, role)) {
+			*proto = SONDE_PROTO_POSTGRES;
+			return true;
+		}
+		if (classify_redis(b, dir, late, role)) {
+			*proto = SONDE_PROTO_REDIS;
+			return true;
+		}
+		if (classify_mysql(b, dir, role)) {
+			*proto = SONDE_PROTO_MYSQL;
+			return true;
+		}
 		if (!classify_h2(b, dir, late, role))
 			return false;
 		*proto = SONDE_PROTO_HTTP2;

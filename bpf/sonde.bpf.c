@@ -187,6 +187,33 @@ __noinline int h2_confirm(__u64 ubuf, __u64 uiov, __s64 ret, __u64 head)
 	       h2_shape(more) != H2_NONE && more[3] != 9 /* not a CONTINUATION of nothing */;
 }
 
+/*
+ * A socket found open is taken for PostgreSQL on a typed frontend message
+ * only with a second sign, as for HTTP/2: the message ends exactly where the
+ * syscall does, or another plausible frontend message follows it (a client
+ * writes Bind, Execute, Sync together), or a Sync ends the syscall. head
+ * holds the first CLASSIFY_BYTES. Returns 1 when confirmed. Global, for
+ * the verifier's sake (see h2_confirm).
+ */
+__noinline int pg_confirm(__u64 ubuf, __u64 uiov, __s64 ret, __u64 head)
+{
+	__u8 b[CLASSIFY_BYTES], more[CLASSIFY_BYTES] = {};
+	__u64 next;
+
+	__builtin_memcpy(b, &head, sizeof(b));
+	if (pg_shape(b, true) != PG_FRONTEND)
+		return 1;
+	next = 1 + (__u64)pg_be32(b + 1);
+	if (next == ret)
+		return 1;
+	if (next + 5 == ret)
+		return read_head((const void *)ubuf, (const struct iovec *)uiov, ret,
+				 ret - CLASSIFY_BYTES, more) &&
+		       more[3] == 'S' && pg_be32(more + 4) == 4;
+	return read_head((const void *)ubuf, (const struct iovec *)uiov, ret, next, more) &&
+	       pg_frontend_header(more);
+}
+
 /* Stream position of a payload's first byte, counting from 1. Not atomic: an
  * HTTP/2 or HTTP/1 peer never has two syscalls move bytes in one direction of
  * a socket at once (frames and messages would interleave). */
@@ -342,7 +369,9 @@ static __always_inline bool classify_payload(struct sonde_conn_key *key,
 		len = CLASSIFY_BYTES;
 	if (!n || !classify(head, len, dir, st->late, &proto, &role) ||
 	    (st->late && proto == SONDE_PROTO_HTTP2 &&
-	     !h2_confirm((__u64)ubuf, (__u64)uiov, ret, *(__u64 *)head))) {
+	     !h2_confirm((__u64)ubuf, (__u64)uiov, ret, *(__u64 *)head)) ||
+	    (st->late && proto == SONDE_PROTO_POSTGRES &&
+	     !pg_confirm((__u64)ubuf, (__u64)uiov, ret, *(__u64 *)head))) {
 		if (n && len < CLASSIFY_BYTES && keep_head(st, joined, n, dir))
 			return false;
 		st->head_len = 0;
@@ -437,6 +466,10 @@ static __always_inline int handle_data_ts(__u32 fd, __s64 ret, __u8 dir, __u8 sy
 	s->ev.stream_pos = pos;
 	if (n > SONDE_MAX_CAPTURE)
 		return 0;
+	if (st->proto == SONDE_PROTO_POSTGRES && ubuf && n < ret) {
+		pg_send_with_tail((__u64)ubuf, ret, n);
+		return 0;
+	}
 	/* A 101 may switch the connection to h2c: look at the next payloads. */
 	if (n >= 12 && is_response_dir(st, dir) && is_switching_response(s->payload))
 		st->upgrading = UPGRADE_ATTEMPTS;

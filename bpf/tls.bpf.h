@@ -123,6 +123,16 @@ static __always_inline void tls_note_syscall(__u64 pid_tgid, __u32 fd,
 	}
 }
 
+/* Where a TLS record may begin: a connection's first bytes, or PostgreSQL's
+ * after SSLRequest (8 bytes) and its answer 'S' (1): the client's
+ * ClientHello comes next. A PostgreSQL message never starts with a byte a
+ * TLS record can (20 to 24). */
+static __always_inline bool may_start_tls(const struct sonde_conn_state *st)
+{
+	return st->proto == SONDE_PROTO_UNKNOWN ||
+	       (st->proto == SONDE_PROTO_POSTGRES && st->moved[0] + st->moved[1] <= 9);
+}
+
 /*
  * For the syscall path: true when this payload is TLS ciphertext, which is
  * then not to be classified or emitted. A socket is marked TLS by its first
@@ -136,7 +146,7 @@ static __always_inline bool tls_ciphertext(struct sonde_conn_state *st, __u64 pi
 	if (!targ_tls)
 		return false;
 	if (!st->tls) {
-		if (st->proto != SONDE_PROTO_UNKNOWN || !tls_detect(ubuf, uiov, ret))
+		if (!may_start_tls(st) || !tls_detect(ubuf, uiov, ret))
 			return false;
 		st->tls = 1;
 	}

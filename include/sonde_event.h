@@ -108,7 +108,9 @@ _Static_assert(sizeof(struct sonde_conn_open) == 88, "sonde_conn_open layout");
  * Bytes a syscall moved on a followed connection. HTTP/2 connections are
  * copied in full: a syscall larger than SONDE_MAX_CAPTURE becomes several
  * events in order, each `total` covering its own bytes (the last one also the
- * bytes left uncopied), all with the syscall's timestamp.
+ * bytes left uncopied), all with the syscall's timestamp. A PostgreSQL
+ * syscall (plain buffer) larger than the capture becomes two: its prefix,
+ * `total` up to where the second starts, then its last bytes in full.
  */
 struct sonde_data {
 	struct sonde_event_hdr hdr;

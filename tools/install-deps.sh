@@ -27,6 +27,8 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 	apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
 bash "$(dirname "$0")/otlp-receiver/install.sh"
+# The Node.js PostgreSQL client of the database tests (pg).
+bash "$(dirname "$0")/../tests/integration/peers/pg/install.sh"
 # kubernetes-models: offline validation of k8s/ against the Kubernetes schemas.
 bash "$(dirname "$0")/k8s-validate/install.sh"
 echo "install-deps: done"

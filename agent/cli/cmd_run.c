@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "cli/cmd_run.h"
 #include "cli/logs_setup.h"
+#include "cli/preflight.h"
 #include "config/config_load.h"
 #include "k8s/k8s_meta.h"
 #include "host/kernel_features.h"
@@ -134,28 +135,14 @@ static int setup_tracer(const struct sonde_config *c, struct ingest *ig, struct 
 {
 	struct tracer_opts topts = { 0 };
 	struct logs_setup ls;
-	struct sonde_features f;
 	uint64_t cgroup_id = 0;
-	char why[256], tracefs[256];
+	char tracefs[256];
 	struct tracer *t;
 	int err;
 
-	features_probe(&f);
-	if (features_missing(&f, why, sizeof(why))) {
-		log_error("%s", why);
-		return -EPERM;
-	}
-	for (int i = 0; i < c->npids; i++) {
-		if (!proc_exists(c->pids[i])) {
-			log_error("no process with pid %u (select.pids)", c->pids[i]);
-			return -ESRCH;
-		}
-	}
-	if (c->cgroup[0] && (err = proc_cgroup_id(c->cgroup, &cgroup_id))) {
-		log_error("cannot use cgroup '%s': %s (expected a cgroup v2 directory)", c->cgroup,
-			  strerror(-err));
+	err = preflight(c, &cgroup_id, " (select.pids)");
+	if (err)
 		return err;
-	}
 	err = mounts_ensure_tracefs(tracefs, sizeof(tracefs));
 	if (err) {
 		log_error("tracefs is not mounted and mounting it failed: %s", strerror(-err));
@@ -235,7 +222,7 @@ static void finish(struct pipeline *p, const struct ingest *ig, const uint64_t *
 		(unsigned long long)es.spans_exported,
 		(unsigned long long)(es.spans_dropped_full + es.spans_dropped_failed),
 		(unsigned long long)ig->stats.events, (unsigned long long)k[SONDE_CNT_RB_FULL],
-		(unsigned long long)ig->protocols.http1.stats.parse_errors);
+		(unsigned long long)protocols_parse_errors(&ig->protocols));
 	if (p->logs)
 		fprintf(stderr,
 			"sonde: %llu log records (%llu exported, %llu dropped, %llu "

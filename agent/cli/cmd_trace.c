@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "cli/cmd_trace.h"
 #include "cli/logs_setup.h"
+#include "cli/preflight.h"
 #include "config/config.h"
 #include "k8s/trace_pod.h"
 #include "host/kernel_features.h"
@@ -73,37 +74,6 @@ static void usage(void)
 	printf("  %-" HELP_FLAG_WIDTH "s %s\n  %-" HELP_FLAG_WIDTH "s %s\n", "-- COMMAND...",
 	       "run COMMAND and trace it and every process it forks", "-h, --help",
 	       "show this help");
-}
-
-/* Checks everything a user can get wrong before touching BPF. */
-static int preflight(const struct sonde_config *c, uint64_t *cgroup_id)
-{
-	struct sonde_features f;
-	char why[256];
-
-	features_probe(&f);
-	if (features_missing(&f, why, sizeof(why))) {
-		log_error("%s", why);
-		return -EPERM;
-	}
-	for (int i = 0; i < c->npids; i++) {
-		if (!proc_exists(c->pids[i])) {
-			log_error("no process with pid %u", c->pids[i]);
-			return -ESRCH;
-		}
-	}
-	if (c->cgroup[0]) {
-		int err = proc_cgroup_id(c->cgroup, cgroup_id);
-
-		if (err) {
-			log_error("cannot use cgroup '%s': %s (expected a cgroup v2 directory, "
-				  "e.g. under %s)",
-				  c->cgroup, strerror(-err),
-				  f.cgroup2_path[0] ? f.cgroup2_path : "/sys/fs/cgroup");
-			return err;
-		}
-	}
-	return 0;
 }
 
 /* Forks COMMAND stopped on a pipe, so its pid is in the filter before it runs. */
@@ -186,19 +156,35 @@ static void print_log_stats(const struct logs *lg, uint64_t kernel_limited)
 		s.streams_evicted);
 }
 
+/* A line per protocol: its own counters, as it names them. */
+static void print_protocol_stats(const struct protocols *all)
+{
+	struct protocol_counter c[PROTOCOL_COUNTERS_MAX];
+
+	for (size_t i = 0; i < PROTOCOLS_MAX; i++) {
+		const struct protocol *p = protocol_at(i);
+		size_t n = p ? protocol_counters(all, p, c) : 0;
+
+		if (!n)
+			continue;
+		fprintf(stderr, "  %s:", p->name);
+		for (size_t j = 0; j < n; j++)
+			fprintf(stderr, "%s %s %" PRIu64, j ? "," : "", c[j].text, c[j].value);
+		fprintf(stderr, "\n");
+	}
+}
+
 static void print_stats(const struct ingest *ig, const struct output *o,
 			const uint64_t k[SONDE_CNT__MAX], bool detailed, const struct tracer *t,
 			const struct logs *lg)
 {
 	const struct ingest_stats *s = &ig->stats;
-	const struct http1_stats *h1 = &ig->protocols.http1.stats;
-	const struct http2_stats *h2 = &ig->protocols.http2.stats;
 
 	fprintf(stderr,
 		"sonde: %" PRIu64 " spans; %" PRIu64 " events lost (ring buffer full); %" PRIu64
 		" connections evicted; %" PRIu64 " parse errors\n",
 		o->spans, k[SONDE_CNT_RB_FULL], s->conns_evicted,
-		h1->parse_errors + h2->hpack_desyncs + h2->frame_sync_lost);
+		protocols_parse_errors(&ig->protocols));
 	if (!detailed)
 		return;
 	fprintf(stderr,
@@ -210,25 +196,14 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 	fprintf(stderr,
 		"  agent: events %" PRIu64 " (malformed %" PRIu64 "), connections opened %" PRIu64
 		", closed %" PRIu64 ", evicted %" PRIu64 " (requests lost %" PRIu64
-		"), replaced without close %" PRIu64 ", data without open %" PRIu64 "\n",
+		"), replaced without close %" PRIu64 ", data without open %" PRIu64
+		", protocol sessions without memory %" PRIu64 "\n",
 		s->events, s->malformed, s->conn_opens, s->conn_closes, s->conns_evicted,
-		s->spans_lost_evicted, s->conns_replaced, s->data_without_open);
-	fprintf(stderr,
-		"  bytes: %" PRIu64 " moved, %" PRIu64 " captured\n"
-		"  http1: spans %" PRIu64 ", parse errors %" PRIu64
-		", responses without request %" PRIu64 ", requests dropped (queue full) %" PRIu64
-		", framing lost %" PRIu64 "\n",
-		s->bytes_total, s->bytes_captured, h1->spans, h1->parse_errors,
-		h1->orphan_responses, h1->pending_dropped, h1->lost_sync);
-	fprintf(stderr,
-		"  http2: spans %" PRIu64 ", header blocks %" PRIu64 " (not fully captured %" PRIu64
-		"), header tables out of sync %" PRIu64 " (back in sync %" PRIu64
-		"), fields not decodable %" PRIu64 ", frame boundaries lost %" PRIu64
-		", degraded connections %" PRIu64 ", streams dropped (too many open) %" PRIu64
-		", responses without request %" PRIu64 ", bytes not captured %" PRIu64 "\n",
-		h2->spans, h2->blocks, h2->blocks_lost, h2->hpack_desyncs, h2->hpack_resyncs,
-		h2->fields_unknown, h2->frame_sync_lost, h2->conns_degraded, h2->streams_dropped,
-		h2->orphan_responses, h2->bytes_unseen);
+		s->spans_lost_evicted, s->conns_replaced, s->data_without_open,
+		s->session_alloc_failed);
+	fprintf(stderr, "  bytes: %" PRIu64 " moved, %" PRIu64 " captured\n", s->bytes_total,
+		s->bytes_captured);
+	print_protocol_stats(&ig->protocols);
 	print_link_stats(&ig->linker.stats);
 	if (o->tree)
 		fprintf(stderr,
@@ -263,8 +238,7 @@ int cmd_trace(int argc, char **argv)
 	const char *pod_name, *container;
 	char why[CONFIG_ERR_LEN];
 	struct tracer_opts topts = { 0 };
-	/* Query strings as sent: this output stays on the machine (README, "Limits"). */
-	struct output out = { .stream = stdout, .with_query = true };
+	struct output out = { .stream = stdout };
 	struct ingest ig;
 	struct protocol_settings settings;
 	struct tracer *t = NULL;
@@ -295,7 +269,7 @@ int cmd_trace(int argc, char **argv)
 	container = c->trace.container[0] ? c->trace.container : NULL;
 	if (c->trace.verbose)
 		log_current_level = LOG_LEVEL_DEBUG;
-	if (preflight(c, &cgroup_id))
+	if (preflight(c, &cgroup_id, ""))
 		return 1;
 	if (pod_name && trace_pod_resolve(&pod, pod_name, container,
 					  c->k8s_kubeconfig[0] ? c->k8s_kubeconfig : NULL))
@@ -311,13 +285,15 @@ int cmd_trace(int argc, char **argv)
 		log_debug("bpffs is not mounted and could not be mounted (not needed for tracing)");
 
 	out.format = c->trace.output == TRACE_OUTPUT_JSON ? OUTPUT_JSON : OUTPUT_TEXT;
+	/* One privacy rule for every output: query strings only when asked. */
+	out.with_query = c->capture_query;
 	if (c->trace.tree) {
 		if (out.format == OUTPUT_JSON) {
 			log_error("--tree prints text: JSON spans carry trace_id and "
 				  "parent_span_id instead");
 			return 2;
 		}
-		if (tree_init(&tree)) {
+		if (tree_init(&tree, c->capture_query)) {
 			log_error("out of memory");
 			return 1;
 		}

@@ -54,11 +54,42 @@ static const char *kind_name(enum span_kind k)
 	return k == SPAN_SERVER ? "server" : "client";
 }
 
-int format_span_what(const struct span *sp, char *buf, size_t len)
+size_t format_text(char *dst, size_t cap, const char *src)
 {
-	char status[24], db_name[SPAN_DB_NAME_LEN];
+	size_t o = 0;
+
+	if (!cap)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
+		char esc[8];
+		size_t n;
+
+		/* C0 controls, DEL, and C1 controls (U+0080–U+009F, 0xC2 0x80–0x9F
+		 * in UTF-8) could move the cursor, end the line or retitle the
+		 * terminal: written as escapes. So is the backslash, so that an
+		 * escape in the text cannot pass for one of ours. */
+		if (*p < 0x20 || *p == 0x7f || *p == '\\') {
+			n = (size_t)snprintf(esc, sizeof(esc), *p == '\\' ? "\\\\" : "\\x%02x", *p);
+		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", p[1]);
+			p++;
+		} else {
+			esc[0] = (char)*p;
+			n = 1;
+		}
+		if (o + n >= cap)
+			break;
+		memcpy(dst + o, esc, n);
+		o += n;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+int format_span_what(const struct span *sp, bool with_query, char *buf, size_t len)
+{
+	char status[24], db_name[SPAN_DB_NAME_LEN], raw[SPAN_TARGET_LEN + SPAN_DB_NAME_LEN + 64];
 	const char *what, *target;
-	int n;
 
 	if (sp->flags & SPAN_F_DB)
 		snprintf(status, sizeof(status), "%s",
@@ -80,18 +111,22 @@ int format_span_what(const struct span *sp, char *buf, size_t len)
 		span_db_name(sp, db_name, sizeof(db_name));
 		target = db_name;
 	} else {
-		what = sp->flags & SPAN_F_GRPC ? "gRPC" : sp->method;
+		what = sp->flags & SPAN_F_GRPC ? "gRPC" : span_method(sp);
 		target = sp->target;
 	}
-	n = snprintf(buf, len, "%s %s %s", what, target, status);
-	if (n < 0)
-		return 0;
-	return (size_t)n < len ? n : (int)len - 1;
+	/* The query only when the operator asked for it (capture.query): the
+	 * same rule as every other output. */
+	snprintf(raw, sizeof(raw), "%s %.*s %s", what,
+		 (int)(with_query || (sp->flags & SPAN_F_DB) ? strlen(target) : span_path_len(sp)),
+		 target, status);
+	/* What came from traffic is shown, never obeyed. */
+	return (int)format_text(buf, len, raw);
 }
 
-int format_span_line(const struct span *sp, char *buf, size_t len)
+int format_span_line(const struct span *sp, bool with_query, char *buf, size_t len)
 {
-	char when[32], dur[24], peer[64], what[SPAN_TARGET_LEN + SPAN_DB_NAME_LEN + 64];
+	char when[32], dur[24], peer[64], what[4 * (SPAN_TARGET_LEN + SPAN_DB_NAME_LEN + 64)];
+	char comm[4 * SPAN_COMM_LEN];
 	time_t secs = (time_t)(sp->start_ns / 1000000000ull);
 	struct tm tm;
 	int n;
@@ -100,10 +135,11 @@ int format_span_line(const struct span *sp, char *buf, size_t len)
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	format_duration(sp->end_ns - sp->start_ns, dur, sizeof(dur));
 	span_endpoint_addr(&sp->peer, peer, sizeof(peer));
-	format_span_what(sp, what, sizeof(what));
+	format_span_what(sp, with_query, what, sizeof(what));
+	format_text(comm, sizeof(comm), sp->comm);
 	/* HTTP/2 shows as h2. */
 	n = snprintf(buf, len, "%s.%06u %-6s %s[%u] %s %s %s %s:%u%s%s", when,
-		     (unsigned)(sp->start_ns % 1000000000ull / 1000), kind_name(sp->kind), sp->comm,
+		     (unsigned)(sp->start_ns % 1000000000ull / 1000), kind_name(sp->kind), comm,
 		     sp->pid, what, dur, sp->kind == SPAN_SERVER ? "<-" : "->", peer, sp->peer.port,
 		     sp->version_major == 2 ? " h2" : "",
 		     sp->flags & (SPAN_F_HEAD_TRUNCATED | SPAN_F_LOST_SYNC) ? " (truncated)" : "");
@@ -171,6 +207,31 @@ int format_span_json(const struct span *sp, bool with_query, char *buf, size_t l
 	return json_end(&j);
 }
 
+/* Application output as it is safe to show on a terminal (format_text):
+ * s[0..n), a tab shown as two spaces (stack traces indent with them). */
+static void put_safe(struct strbuf *sb, const char *s, size_t n)
+{
+	char chunk[1024], safe[4 * sizeof(chunk)];
+
+	while (n) {
+		size_t k = n < sizeof(chunk) - 1 ? n : sizeof(chunk) - 1;
+
+		/* Not between the two bytes of a C1 control's UTF-8. */
+		if (k < n && (unsigned char)s[k - 1] == 0xc2)
+			k--;
+		for (size_t i = 0; i < k; i++)
+			chunk[i] = s[i] == '\t' ? ' ' : s[i];
+		chunk[k] = '\0';
+		for (size_t i = 0; i < k; i++)
+			if (!chunk[i])
+				chunk[i] = ' '; /* a NUL would end the text early */
+		format_text(safe, sizeof(safe), chunk);
+		strbuf_printf(sb, "%s", safe);
+		s += k;
+		n -= k;
+	}
+}
+
 void format_log_text(struct strbuf *sb, const struct log_record *r, const char *comm, int indent,
 		     bool with_ids)
 {
@@ -182,9 +243,10 @@ void format_log_text(struct strbuf *sb, const struct log_record *r, const char *
 
 	localtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	strbuf_printf(sb, "%*slog %s.%06u %s[%u] %s%s", indent, "", when,
-		      (unsigned)(r->time_ns % 1000000000ull / 1000), comm, r->tgid, sev,
-		      sev[0] ? " " : "");
+	strbuf_printf(sb, "%*slog %s.%06u ", indent, "", when,
+		      (unsigned)(r->time_ns % 1000000000ull / 1000));
+	put_safe(sb, comm, strlen(comm));
+	strbuf_printf(sb, "[%u] %s%s", r->tgid, sev, sev[0] ? " " : "");
 	/* The body's lines, the first on this line, the others under it. */
 	for (bool first = true; first || p < end; first = false) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -192,7 +254,7 @@ void format_log_text(struct strbuf *sb, const struct log_record *r, const char *
 
 		if (!first)
 			strbuf_printf(sb, "\n%*s", indent + 6, "");
-		strbuf_printf(sb, "%.*s", (int)n, p);
+		put_safe(sb, p, n);
 		p += n + (nl != NULL);
 		if (!nl)
 			break;

@@ -135,7 +135,7 @@ void output_span(void *ctx, const struct span *sp)
 	if (o->format == OUTPUT_JSON)
 		n = format_span_json(sp, o->with_query, line, sizeof(line));
 	else
-		n = format_span_line(sp, line, sizeof(line));
+		n = format_span_line(sp, o->with_query, line, sizeof(line));
 	if (n < 0) {
 		o->write_errors++;
 		return;

@@ -33,7 +33,7 @@ enum output_format {
 
 struct output {
 	enum output_format format;
-	bool with_query; /* JSON: url.query, as capture.query decides it for OTLP */
+	bool with_query; /* query strings shown: capture.query decides, as for OTLP */
 	FILE *stream;
 	struct summary *summary; /* may be NULL */
 	struct tree *tree;	 /* --tree: traces as trees instead of lines; may be NULL */

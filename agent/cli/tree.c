@@ -21,9 +21,10 @@ struct tree_log {
 	char body[]; /* rec.len bytes */
 };
 
-int tree_init(struct tree *t)
+int tree_init(struct tree *t, bool with_query)
 {
 	memset(t, 0, sizeof(*t));
+	t->with_query = with_query;
 	t->nodes = calloc(TREE_MAX_SPANS, sizeof(*t->nodes));
 	if (!t->nodes)
 		return -ENOMEM;
@@ -110,11 +111,11 @@ static int server_side(const struct trace_set *ts, int client)
 	return -1;
 }
 
-static void render(struct trace_set *ts, int i, int depth, struct strbuf *out);
+static void render(struct trace_set *ts, int i, int depth, bool with_query, struct strbuf *out);
 
 /* The children of span i, in the order they started. */
 static void render_children(struct trace_set *ts, const struct span *parent, int depth,
-			    struct strbuf *out)
+			    bool with_query, struct strbuf *out)
 {
 	for (;;) {
 		int next = -1;
@@ -130,41 +131,44 @@ static void render_children(struct trace_set *ts, const struct span *parent, int
 		}
 		if (next < 0)
 			return;
-		render(ts, next, depth, out);
+		render(ts, next, depth, with_query, out);
 	}
 }
 
-static void render(struct trace_set *ts, int i, int depth, struct strbuf *out)
+static void render(struct trace_set *ts, int i, int depth, bool with_query, struct strbuf *out)
 {
 	const struct span *sp = ts->spans[i];
-	char what[SPAN_TARGET_LEN + SPAN_DB_NAME_LEN + 64], dur[24], server_dur[24];
+	char what[4 * (SPAN_TARGET_LEN + SPAN_DB_NAME_LEN + 64)], dur[24], server_dur[24];
+	char comm[4 * SPAN_COMM_LEN], server_comm[4 * SPAN_COMM_LEN];
 	int srv;
 
 	ts->shown[i] = true;
 	srv = server_side(ts, i);
-	format_span_what(sp, what, sizeof(what));
+	format_span_what(sp, with_query, what, sizeof(what));
 	format_duration(sp->end_ns - sp->start_ns, dur, sizeof(dur));
+	format_text(comm, sizeof(comm), sp->comm);
 	indent(out, depth);
 	if (srv >= 0) {
 		const struct span *s = ts->spans[srv];
 
 		ts->shown[srv] = true;
 		format_duration(s->end_ns - s->start_ns, server_dur, sizeof(server_dur));
-		strbuf_printf(out, "%s  %s[%u] -> %s[%u]  client %s  server %s\n", what, sp->comm,
-			      sp->pid, s->comm, s->pid, dur, server_dur);
+		format_text(server_comm, sizeof(server_comm), s->comm);
+		strbuf_printf(out, "%s  %s[%u] -> %s[%u]  client %s  server %s\n", what, comm,
+			      sp->pid, server_comm, s->pid, dur, server_dur);
 		render_logs(ts, sp, depth + 1, out);
 		render_logs(ts, s, depth + 1, out);
-		render_children(ts, s, depth + 1, out);
+		render_children(ts, s, depth + 1, with_query, out);
 	} else {
 		char peer[64];
 
 		span_endpoint_addr(&sp->peer, peer, sizeof(peer));
 		strbuf_printf(out, "%s  %s %s[%u] %s %s:%u  %s\n", what,
-			      sp->kind == SPAN_SERVER ? "server" : "client", sp->comm, sp->pid,
+			      sp->kind == SPAN_SERVER ? "server" : "client", comm, sp->pid,
 			      sp->kind == SPAN_SERVER ? "<-" : "->", peer, sp->peer.port, dur);
 		render_logs(ts, sp, depth + 1, out);
 	}
-	render_children(ts, sp, depth + 1, out);
+	render_children(ts, sp, depth + 1, with_query, out);
 }
 
 static void render_trace(struct tree *t, struct trace_set *ts, struct strbuf *out, bool rootless)
@@ -195,7 +199,7 @@ static void render_trace(struct tree *t, struct trace_set *ts, struct strbuf *ou
 				if (has_parent_here)
 					continue;
 			}
-			render(ts, i, 0, out);
+			render(ts, i, 0, t->with_query, out);
 		}
 	}
 	/* Lines of spans that are not in this tree (ended before, or lost). */

@@ -44,10 +44,11 @@ struct tree {
 	uint32_t count;
 	struct tree_log *logs, *logs_tail; /* waiting, oldest first */
 	uint32_t nlogs;
+	bool with_query; /* query strings shown (capture.query) */
 	struct tree_stats stats;
 };
 
-int tree_init(struct tree *t);
+int tree_init(struct tree *t, bool with_query);
 void tree_free(struct tree *t);
 
 /* Adds a finished span; when it completes a trace, the trace's tree is

@@ -147,14 +147,29 @@ int config_apply_flags(struct sonde_config *c, enum config_command cmd, int argc
 		       int *command, char *err, size_t errlen)
 {
 	struct args a = { .cmd = cmd, .argc = argc, .argv = argv, .i = 1 };
+	const struct config_setting *given[64];
 	char origin[CONFIG_KEY_LEN];
 	bool pids_given = false;
+	size_t ngiven = 0;
 	struct flag f;
 	int ret;
 
 	while ((ret = next_flag(&a, &f, err, errlen)) == NEXT_FLAG) {
 		if (!f.s)
 			continue; /* --config: read before the environment */
+		/* A setting that takes one value said twice is a mistake, not a
+		 * list: the first value would be lost without a word. */
+		if (f.s->type != CONFIG_T_PIDS && f.s->type != CONFIG_T_BOOL) {
+			for (size_t i = 0; i < ngiven; i++) {
+				if (given[i] == f.s) {
+					snprintf(err, errlen,
+						 "--%s given twice: it takes one value", f.s->flag);
+					return -EINVAL;
+				}
+			}
+			if (ngiven < sizeof(given) / sizeof(given[0]))
+				given[ngiven++] = f.s;
+		}
 		snprintf(origin, sizeof(origin), "--%s", f.s->flag);
 		/* the first --pid replaces the lower layers, the next ones add to it */
 		ret = config_apply(c, f.s, f.value, origin,
@@ -191,6 +206,15 @@ int config_load_trace(struct sonde_config *c, int argc, char **argv, int *comman
 			 "at most %d of them",
 			 c->logs_comm, CONFIG_COMM_LEN - 1, CONFIG_MAX_LOG_COMMS);
 		return -EINVAL;
+	}
+	if (c->trace.pod[0]) {
+		const char *slash = strchr(c->trace.pod, '/');
+
+		if (!slash || slash == c->trace.pod || !slash[1] || strchr(slash + 1, '/')) {
+			snprintf(err, errlen, "invalid --pod '%s': expected NAMESPACE/NAME",
+				 c->trace.pod);
+			return -EINVAL;
+		}
 	}
 	if (c->trace.pod[0] && (c->cgroup[0] || at < argc)) {
 		snprintf(err, errlen, "--pod cannot be combined with --cgroup or a command");

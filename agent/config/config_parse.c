@@ -179,16 +179,18 @@ static int parse_url(const char *p, size_t n, char *out, size_t outlen, char *wh
 	const char *scheme = "http", *host = p, *colon = NULL;
 	size_t hlen, rest = n;
 
-	if (sep) {
-		size_t slen = (size_t)(sep - p);
-
-		if (slice_is(p, slen, "https"))
-			scheme = "https";
-		else if (!slice_is(p, slen, "http"))
-			goto not_url;
-		host = sep + 3;
-		rest = n - slen - 3;
+	/* The OTLP specification's endpoints are URLs: without a scheme,
+	 * "collector:4317" would be a guess between http and https. */
+	if (!sep) {
+		snprintf(why, whylen, "no scheme: write http://… or https://…");
+		return -EINVAL;
 	}
+	if (slice_is(p, (size_t)(sep - p), "https"))
+		scheme = "https";
+	else if (!slice_is(p, (size_t)(sep - p), "http"))
+		goto not_url;
+	host = sep + 3;
+	rest = n - (size_t)(sep - p) - 3;
 	for (size_t i = 0; i < rest; i++) {
 		if (isspace((unsigned char)host[i]) || iscntrl((unsigned char)host[i])) {
 			snprintf(why, whylen, "white space in URL");

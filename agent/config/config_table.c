@@ -88,6 +88,11 @@ static const char *const db_query_names[] = { "sanitized", "raw", "none", NULL }
 	.key = "capture.bytes", .env = "SONDE_CAPTURE_BYTES", .flag = "capture-bytes",             \
 	.default_text = "1024", .help = "payload bytes copied per syscall",                        \
 	.type = CONFIG_T_UINT, .min = 1, .max = SONDE_MAX_CAPTURE, FIELD(capture_bytes)
+#define CAPTURE_QUERY_ROW                                                                          \
+	.key = "capture.query", .env = "SONDE_CAPTURE_QUERY", .flag = "capture-query",             \
+	.default_text = "false",                                                                   \
+	.help = "show and export url.query (query strings may hold secrets)",                      \
+	.type = CONFIG_T_BOOL, FIELD(capture_query)
 #define DB_QUERY_ROW                                                                               \
 	.key = "db.query", .env = "SONDE_DB_QUERY", .flag = "db-query",                            \
 	.default_text = "sanitized",                                                               \
@@ -350,13 +355,7 @@ static const struct config_setting settings[] = {
 	  .max = 1000000,
 	  FIELD(metric_series_limit) },
 	{ CAPTURE_BYTES_ROW },
-	{ .key = "capture.query",
-	  .env = "SONDE_CAPTURE_QUERY",
-	  .flag = "capture-query",
-	  .default_text = "false",
-	  .help = "export url.query (query strings may hold secrets)",
-	  .type = CONFIG_T_BOOL,
-	  FIELD(capture_query) },
+	{ CAPTURE_QUERY_ROW },
 	{ DB_QUERY_ROW },
 	{ DB_QUERY_MAX_ROW },
 	{ MAX_CONNS_ROW },
@@ -459,6 +458,7 @@ static const struct config_setting trace_settings[] = {
 	  .names = output_names,
 	  FIELD(trace.output) },
 	{ CAPTURE_BYTES_ROW, .arg = "N" },
+	{ CAPTURE_QUERY_ROW },
 	{ DB_QUERY_ROW, .arg = "MODE" },
 	{ DB_QUERY_MAX_ROW, .arg = "N" },
 	{ MAX_CONNS_ROW, .arg = "N" },

@@ -79,6 +79,22 @@ static int apply(struct walk *w, const yaml_node_t *at, const char *key, const c
 /* A mapping under a k=v setting (headers, resource.attributes). Each pair goes
  * through the "k=v" parser; the value is %-encoded so that commas, '=' and '%'
  * in it stay part of it. */
+/* Whether the pair p repeats an earlier key of its mapping: YAML forbids it
+ * (1.2, §3.2.1.1), and libyaml keeps both, so the first would be lost. */
+static bool key_repeated(const struct walk *w, const yaml_node_t *map, const yaml_node_pair_t *p)
+{
+	const yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+
+	for (const yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
+		const yaml_node_t *e = yaml_document_get_node(w->doc, q->key);
+
+		if (e->type == YAML_SCALAR_NODE && k->type == YAML_SCALAR_NODE &&
+		    !strcmp(text_of(e), text_of(k)))
+			return true;
+	}
+	return false;
+}
+
 static int apply_map(struct walk *w, const char *key, yaml_node_t *map)
 {
 	char item[CONFIG_KEY_LEN + 3 * CONFIG_VALUE_LEN + 2];
@@ -93,6 +109,8 @@ static int apply_map(struct walk *w, const char *key, yaml_node_t *map)
 
 		if (k->type != YAML_SCALAR_NODE || v->type != YAML_SCALAR_NODE)
 			return fail(w, k, "%s: expected key: value pairs", key);
+		if (key_repeated(w, map, p))
+			return fail(w, k, "%s: key '%s' given twice", key, text_of(k));
 		kt = text_of(k);
 		vt = is_null(v) ? "" : text_of(v);
 		if (strpbrk(kt, ",=") || strlen(kt) >= CONFIG_KEY_LEN)
@@ -149,6 +167,8 @@ static int walk_map(struct walk *w, const char *prefix, yaml_node_t *map)
 
 		if (k->type != YAML_SCALAR_NODE)
 			return fail(w, k, "%s", "expected a setting name");
+		if (key_repeated(w, map, p))
+			return fail(w, k, "'%s' given twice", text_of(k));
 		if ((size_t)snprintf(key, sizeof(key), "%s%s%s", prefix, *prefix ? "." : "",
 				     text_of(k)) >= sizeof(key))
 			return fail(w, k, "unknown setting '%s'", text_of(k));

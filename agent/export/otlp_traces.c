@@ -179,13 +179,14 @@ static size_t span_name(const struct span *sp, const char *route, char *name)
 
 		return utf8_sanitize(name, NAME_MAX_LEN + 1, db, n);
 	}
-	ml = strlen(sp->method);
+	/* "HTTP" for a method that could not be decoded (the HTTP conventions). */
+	ml = strlen(sp->method[0] ? sp->method : "HTTP");
 	if (span_rpc_parts(sp, &svc, &svc_len, &method, &method_len)) {
 		size_t n = svc_len + 1 + method_len;
 
 		return utf8_sanitize(name, 3 * n + 1, svc, n);
 	}
-	memcpy(name, sp->method, ml);
+	memcpy(name, sp->method[0] ? sp->method : "HTTP", ml);
 	if (!rl)
 		return ml;
 	name[ml] = ' ';

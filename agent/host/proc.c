@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,9 +51,16 @@ int proc_cgroup_id(const char *path, uint64_t *id)
 		struct file_handle fh;
 		uint64_t id;
 	} h = { .fh.handle_bytes = sizeof(uint64_t) };
+	struct statfs fs;
 	int mount_id;
 
-	/* On cgroup v2 the kernfs file handle is the cgroup id. */
+	/* Any directory has a file handle: only on cgroup v2 is it the cgroup
+	 * id. A cgroup v1 hierarchy or another file system would filter in
+	 * nothing at all, silently. */
+	if (statfs(path, &fs))
+		return -errno;
+	if (fs.f_type != CGROUP2_SUPER_MAGIC)
+		return -EMEDIUMTYPE;
 	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0))
 		return -errno;
 	memcpy(id, h.fh.f_handle, sizeof(*id));

@@ -186,7 +186,7 @@ void metrics_key(struct series_key *k, struct resource *res, const struct span *
 		k->protocol_version[1] = '.';
 		k->protocol_version[2] = (char)('0' + sp->version_minor % 10);
 	}
-	memcpy(k->method, sp->method, strnlen(sp->method, sizeof(k->method) - 1));
+	memcpy(k->method, span_method(sp), strnlen(span_method(sp), sizeof(k->method) - 1));
 	if (route)
 		utf8_sanitize(k->route, sizeof(k->route), route, strlen(route));
 	span_error_type(sp, k->error_type, sizeof(k->error_type));

@@ -13,6 +13,8 @@
 #define MAX_SERVICES	  1024 /* services with their own route set */
 #define QUEUE_DEADLINE_MS 5000
 #define HELD_SPANS	  1024 /* spans waiting for their pod's metadata */
+/* The health list: the agent's own figures, the logs', every protocol's. */
+#define HEALTH_MAX (64 + PROTOCOLS_MAX * PROTOCOL_COUNTERS_MAX)
 
 static struct held_span *held_at(struct pipeline *p, uint32_t i);
 
@@ -25,7 +27,9 @@ int pipeline_init(struct pipeline *p, const struct sonde_config *cfg, struct k8s
 	p->cfg = cfg;
 	p->start_ns = clock_real_now();
 	p->sampler = (struct sampler){ .kind = cfg->sampler, .ratio = cfg->sampler_arg };
-	p->console = (struct output){ .format = OUTPUT_TEXT, .stream = stdout };
+	p->console = (struct output){ .format = OUTPUT_TEXT,
+				      .stream = stdout,
+				      .with_query = cfg->capture_query };
 	pthread_mutex_init(&p->metrics_lock, NULL);
 	atomic_store(&p->last_loop_mono, clock_mono_now());
 
@@ -255,15 +259,12 @@ void pipeline_publish(struct pipeline *p, const struct ingest *ig,
 	p->health = (struct pipeline_health){
 		.events = ig->stats.events,
 		.events_lost = events_lost,
-		.parse_errors = ig->protocols.http1.stats.parse_errors +
-				ig->protocols.http2.stats.hpack_desyncs +
-				ig->protocols.http2.stats.frame_sync_lost,
+		.parse_errors = protocols_parse_errors(&ig->protocols),
 		.spans = p->spans,
 		.spans_unsampled = p->unsampled,
 		.conns_evicted = ig->stats.conns_evicted,
 		.routes_overflowed = route_registry_overflows(p->routes),
-		.http2_degraded = ig->protocols.http2.stats.conns_degraded,
-		.http2_streams_dropped = ig->protocols.http2.stats.streams_dropped,
+		.bytes_uncaptured = ig->stats.bytes_total - ig->stats.bytes_captured,
 		.resources_evicted = resource_cache_evicted(p->resources),
 		.links = links,
 		.links_roots_expected = ls->roots_expected,
@@ -275,6 +276,13 @@ void pipeline_publish(struct pipeline *p, const struct ingest *ig,
 		.logs = logs,
 		.logs_kernel_limited = counters[SONDE_CNT_LOG_LIMITED],
 	};
+	for (size_t i = 0; i < PROTOCOLS_MAX; i++) {
+		const struct protocol *proto = protocol_at(i);
+
+		if (proto)
+			p->health.nprotocol += protocol_counters(
+				&ig->protocols, proto, p->health.protocol + p->health.nprotocol);
+	}
 	if (now > grace)
 		metrics_expire(p->metrics, now - grace);
 	pthread_mutex_unlock(&p->metrics_lock);
@@ -323,11 +331,11 @@ size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_
 		  "{request}", false, p->health.routes_overflowed },
 		{ "sonde.connections.evicted", "Connections dropped from a full table.",
 		  "{connection}", false, p->health.conns_evicted },
-		{ "sonde.http2.connections.degraded",
-		  "HTTP/2 connections whose header decompression lost sync.", "{connection}", false,
-		  p->health.http2_degraded },
-		{ "sonde.http2.streams.dropped", "HTTP/2 streams dropped: too many open at once.",
-		  "{stream}", false, p->health.http2_streams_dropped },
+		{ "sonde.bytes.uncaptured",
+		  "Bytes traced calls moved that were not copied to the agent (past the capture "
+		  "size, "
+		  "or lost).",
+		  "By", false, p->health.bytes_uncaptured },
 		{ "sonde.resources.evicted",
 		  "Processes dropped from the full resource cache; their series restart.",
 		  "{process}", false, p->health.resources_evicted },
@@ -379,12 +387,18 @@ size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_
 
 	for (; n < max && n < sizeof(all) / sizeof(all[0]); n++)
 		out[n] = all[n];
+	for (size_t i = 0; i < p->health.nprotocol && n < max; i++) {
+		const struct protocol_counter *c = &p->health.protocol[i];
+
+		out[n++] =
+			(struct health_metric){ c->metric, c->description, "1", false, c->value };
+	}
 	return n;
 }
 
 void pipeline_push_metrics(struct pipeline *p)
 {
-	struct health_metric health[64];
+	struct health_metric health[HEALTH_MAX];
 	uint8_t *body = NULL;
 	size_t len = 0, n;
 	int err;
@@ -392,7 +406,7 @@ void pipeline_push_metrics(struct pipeline *p)
 	if (!p->exporter || p->cfg->metrics_exporter != METRICS_EXPORTER_OTLP)
 		return;
 	pthread_mutex_lock(&p->metrics_lock);
-	n = pipeline_health_list(p, health, 64);
+	n = pipeline_health_list(p, health, HEALTH_MAX);
 	err = otlp_encode_metrics(p->metrics, health, n, resource_cache_self(p->resources),
 				  p->start_ns, clock_real_now(), &body, &len);
 	pthread_mutex_unlock(&p->metrics_lock);
@@ -406,11 +420,11 @@ void pipeline_push_metrics(struct pipeline *p)
 void pipeline_render_prom(void *ctx, struct strbuf *sb, bool openmetrics)
 {
 	struct pipeline *p = ctx;
-	struct health_metric health[64];
+	struct health_metric health[HEALTH_MAX];
 	size_t n;
 
 	pthread_mutex_lock(&p->metrics_lock);
-	n = pipeline_health_list(p, health, 64);
+	n = pipeline_health_list(p, health, HEALTH_MAX);
 	if (openmetrics)
 		prom_render_openmetrics(sb, p->metrics, health, n);
 	else

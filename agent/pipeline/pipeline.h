@@ -33,8 +33,7 @@ struct pipeline_health {
 	uint64_t spans_unsampled;
 	uint64_t conns_evicted;
 	uint64_t routes_overflowed;
-	uint64_t http2_degraded;	/* connections with header decompression out of sync */
-	uint64_t http2_streams_dropped; /* open-stream bound */
+	uint64_t bytes_uncaptured; /* moved by traced calls, not copied to the agent */
 	uint64_t resources_evicted;
 	uint64_t links;			    /* spans given a parent, by any mechanism */
 	uint64_t links_roots_expected;	    /* left roots where a parent was expected */
@@ -43,6 +42,9 @@ struct pipeline_health {
 	uint64_t links_evicted;		    /* request contexts evicted from full tables */
 	uint64_t k8s_spans_held;	    /* waited for their pod's metadata */
 	uint64_t k8s_spans_unresolved;	    /* went out without it (wait over or hold full) */
+	/* Every protocol's own counters (protocols/registry.h). */
+	struct protocol_counter protocol[PROTOCOLS_MAX * PROTOCOL_COUNTERS_MAX];
+	size_t nprotocol;
 	/* Logs (agent/logs/; kernel: what the byte budget did not copy) */
 	struct logs_stats logs;
 	uint64_t logs_kernel_limited;

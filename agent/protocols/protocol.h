@@ -81,6 +81,18 @@ struct protocol_switch {
 	const struct span *request;
 };
 
+/* One of a protocol's counters, as `sonde trace --stats` prints it and
+ * `sonde run` exports it. */
+struct protocol_counter {
+	const char *metric; /* sonde run's health metric: "sonde.<protocol>.<what>" */
+	const char *text;   /* --stats: "responses without request" */
+	const char *description;
+	uint64_t value;
+	bool parse_error; /* counts in sonde.parse.errors and the closing line */
+};
+
+#define PROTOCOL_COUNTERS_MAX 16
+
 struct protocol {
 	const char *name;
 	uint8_t id;	      /* enum sonde_proto */
@@ -101,6 +113,8 @@ struct protocol {
 	void (*adopt)(void *session, const struct protocol_switch *sw);
 	/* Optional: frees what the protocol's shared state holds (pools). */
 	void (*shared_free)(void *shared);
+	/* Its counters (at most PROTOCOL_COUNTERS_MAX), from its shared state. */
+	size_t (*counters)(const void *shared, struct protocol_counter *out);
 };
 
 #endif /* SONDE_PROTOCOL_H */

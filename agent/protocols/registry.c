@@ -12,6 +12,9 @@ static const struct {
 } registry[SONDE_PROTO__COUNT] = {
 	[SONDE_PROTO_HTTP1] = { &http1_protocol, offsetof(struct protocols, http1) },
 	[SONDE_PROTO_HTTP2] = { &http2_protocol, offsetof(struct protocols, http2) },
+	[SONDE_PROTO_POSTGRES] = { &postgres_protocol, offsetof(struct protocols, postgres) },
+	[SONDE_PROTO_MYSQL] = { &mysql_protocol, offsetof(struct protocols, mysql) },
+	[SONDE_PROTO_REDIS] = { &redis_protocol, offsetof(struct protocols, redis) },
 };
 
 const struct protocol *protocol_find(uint8_t id)
@@ -25,6 +28,35 @@ struct protocol_open protocol_open_for(struct protocols *all, const struct proto
 	return (struct protocol_open){ .role = role,
 				       .shared = (char *)all + registry[p->id].shared_at,
 				       .settings = &all->settings };
+}
+
+const struct protocol *protocol_at(size_t i)
+{
+	return i < SONDE_PROTO__COUNT ? registry[i].protocol : NULL;
+}
+
+size_t protocol_counters(const struct protocols *all, const struct protocol *p,
+			 struct protocol_counter *out)
+{
+	if (!p->counters)
+		return 0;
+	return p->counters((const char *)all + registry[p->id].shared_at, out);
+}
+
+uint64_t protocols_parse_errors(const struct protocols *all)
+{
+	struct protocol_counter c[PROTOCOL_COUNTERS_MAX];
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < SONDE_PROTO__COUNT; i++) {
+		const struct protocol *p = registry[i].protocol;
+		size_t n = p ? protocol_counters(all, p, c) : 0;
+
+		for (size_t j = 0; j < n; j++)
+			if (c[j].parse_error)
+				sum += c[j].value;
+	}
+	return sum;
 }
 
 void protocols_init(struct protocols *all, const struct protocol_settings *settings)

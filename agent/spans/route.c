@@ -2,19 +2,78 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "spans/route.h"
 
-/* A segment is an identifier when it is a number, a UUID, a long hex string,
- * or a long token mixing letters and digits (base64/ULID-style ids, hashes).
- * Short words with a digit ("v1", "h2", "2fa") stay: they are usually part of
- * the API's shape. */
-static bool segment_is_id(const char *s, size_t n)
+/* An e-mail address (local@domain.tld), as sent or with the @ %-encoded. */
+static bool is_email(const char *s, size_t n)
 {
-	size_t digits = 0, hex = 0, alpha = 0, other = 0;
+	const char *at = memchr(s, '@', n);
+	size_t skip = 1;
 
-	if (n == 0)
+	if (!at) {
+		for (size_t i = 0; i + 3 <= n; i++)
+			if (!strncasecmp(s + i, "%40", 3)) {
+				at = s + i;
+				skip = 3;
+				break;
+			}
+	}
+	return at && at > s && memchr(at + skip, '.', (size_t)(s + n - at) - skip);
+}
+
+/* A JSON Web Token: three base64url parts, the header's JSON starting "eyJ". */
+static bool is_jwt(const char *s, size_t n)
+{
+	size_t dots = 0;
+
+	if (n < 20 || strncmp(s, "eyJ", 3))
 		return false;
+	for (size_t i = 0; i < n; i++)
+		dots += s[i] == '.';
+	return dots == 2;
+}
+
+/* A secret-looking token: an API key's shape: long, of letters, digits, '_'
+ * and '-' only, with a well-known key prefix (Stripe, GitHub, Slack, AWS,
+ * Google) or enough digits among letters. Words joined by '-' or '_'
+ * ("user-settings") have no digit. */
+static bool is_key(const char *s, size_t n)
+{
+	static const char *const prefixes[] = { "sk_",	 "pk_",	  "rk_",  "whsec_",	 "ghp_",
+						"gho_",	 "ghs_",  "ghu_", "github_pat_", "xoxb-",
+						"xoxp-", "xoxa-", "AKIA", "ASIA",	 "AIza" };
+	size_t digits = 0, alpha = 0;
+
+	if (n < 16)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (isdigit(c))
+			digits++;
+		else if (isalpha(c))
+			alpha++;
+		else if (c != '_' && c != '-')
+			return false;
+	}
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(s, prefixes[i], strlen(prefixes[i])))
+			return true;
+	/* Without a prefix, only with the separators an id has not (a UUID's
+	 * '-' alone makes it an id). */
+	return digits && alpha && digits * 8 >= n && memchr(s, '_', n);
+}
+
+/* An identifier: a number, a UUID, a hex string of 8+ characters (digits or
+ * not: "deadbeef"), or a long token mixing letters and digits (base64/ULID
+ * ids, hashes). Short words with a digit ("v1", "h2", "2fa") stay: they are
+ * usually part of the API's shape. */
+static bool is_id(const char *s, size_t n)
+{
+	size_t digits = 0, hex = 0, other = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
@@ -22,21 +81,66 @@ static bool segment_is_id(const char *s, size_t n)
 			digits++;
 		else if (isxdigit(c))
 			hex++;
-		if (isalpha(c))
-			alpha++;
-		else if (!isdigit(c))
+		if (!isalnum(c))
 			other++;
 	}
 	if (digits == n)
 		return true;
-	if (digits == 0)
-		return false;
 	if (digits + hex == n && n >= 8)
 		return true; /* hex id, hash */
+	if (digits == 0)
+		return false;
 	if (n == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-')
 		return true; /* UUID */
 	/* Mixed tokens: long, mostly alphanumeric, with enough digits not to be a word. */
 	return n >= 16 && other * 4 <= n && digits * 5 >= n;
+}
+
+static const char *segment_template(const char *s, size_t n)
+{
+	if (n == 0)
+		return NULL;
+	if (is_email(s, n))
+		return "{email}";
+	if (is_jwt(s, n) || is_key(s, n))
+		return "{token}";
+	if (is_id(s, n))
+		return "{id}";
+	return NULL;
+}
+
+/* Appends a segment's template: its matrix parameters (`;jsessionid=…`, RFC
+ * 3986 §3.3) keep their names and lose their values, whatever they are. */
+static size_t put_segment(const char *seg, size_t n, char *out, size_t room)
+{
+	const char *semi = memchr(seg, ';', n);
+	size_t head = semi ? (size_t)(semi - seg) : n, o = 0;
+	const char *t = segment_template(seg, head);
+	const char *piece = t ? t : seg;
+	size_t plen = t ? strlen(t) : head;
+
+	if (plen > room)
+		plen = room;
+	memcpy(out, piece, plen);
+	o = plen;
+	while (semi && o < room) {
+		const char *end = seg + n;
+		const char *next = memchr(semi + 1, ';', (size_t)(end - semi - 1));
+		const char *stop = next ? next : end;
+		const char *eq = memchr(semi, '=', (size_t)(stop - semi));
+		size_t keep = (size_t)((eq ? eq + 1 : stop) - semi);
+
+		if (keep > room - o)
+			keep = room - o;
+		memcpy(out + o, semi, keep);
+		o += keep;
+		if (eq && room - o >= 4) {
+			memcpy(out + o, "{id}", 4);
+			o += 4;
+		}
+		semi = next;
+	}
+	return o;
 }
 
 size_t route_template(const char *path, size_t len, char *out, size_t outlen)
@@ -63,14 +167,7 @@ size_t route_template(const char *path, size_t len, char *out, size_t outlen)
 			i++;
 		seg = path + start;
 		n = i - start;
-		if (segment_is_id(seg, n)) {
-			seg = "{id}";
-			n = 4;
-		}
-		if (n > outlen - 1 - o)
-			n = outlen - 1 - o;
-		memcpy(out + o, seg, n);
-		o += n;
+		o += put_segment(seg, n, out + o, outlen - 1 - o);
 	}
 	out[o] = '\0';
 	return o;

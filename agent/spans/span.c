@@ -6,6 +6,7 @@
 
 #include "protocols/http2/grpc.h"
 #include "spans/span.h"
+#include "spans/span_attrs.h"
 
 bool span_is_error(const struct span *s)
 {
@@ -164,4 +165,35 @@ size_t span_db_name(const struct span *s, char *buf, size_t len)
 	if (n < 0)
 		return 0;
 	return (size_t)n < len ? (size_t)n : len - 1;
+}
+
+bool span_set_text(char *dst, size_t cap, const char *src, size_t n)
+{
+	size_t used;
+
+	if (!cap)
+		return n > 0;
+	utf8_sanitize_used(dst, cap, src, n, &used);
+	return used < n;
+}
+
+bool span_is_token(const char *s, size_t n)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c && strchr(extra, c))))
+			return false;
+	}
+	return true;
+}
+
+const char *span_method(const struct span *s)
+{
+	return s->method[0] ? s->method : "_OTHER";
 }

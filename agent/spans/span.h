@@ -158,6 +158,18 @@ size_t span_path_len(const struct span *s);
 /* The query part after '?', or NULL (always for database spans). */
 const char *span_query(const struct span *s);
 
+/* Text from traffic into a span field: made valid UTF-8 here, once, so every
+ * output gets valid text (bad bytes become U+FFFD), cut at a character to fit
+ * cap. Returns whether it was cut. */
+bool span_set_text(char *dst, size_t cap, const char *src, size_t n);
+
+/* http.request.method: the method, or "_OTHER" when it could not be decoded
+ * (the HTTP conventions' value for an unknown method). */
+const char *span_method(const struct span *s);
+
+/* Whether s[0..n) is an HTTP token (RFC 9110 §5.6.2), as a method must be. */
+bool span_is_token(const char *s, size_t n);
+
 /* n bytes as lowercase hex into out (2n + 1 bytes). */
 void span_hex(const uint8_t *b, size_t n, char *out);
 

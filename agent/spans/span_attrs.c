@@ -5,99 +5,6 @@
 #include "protocols/http2/grpc.h"
 #include "spans/span_attrs.h"
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
-/* The end of the run of ASCII bytes other than NUL at s[i..n): those are
- * copied as they are, eight at a time where they can be read so. */
-static size_t ascii_run(const unsigned char *s, size_t i, size_t n)
-{
-	for (; i + 8 <= n; i += 8) {
-		uint64_t v;
-
-		memcpy(&v, s + i, 8);
-		/* Some byte is NUL or has its high bit set (or a false alarm
-		 * past one: the byte loop below decides). */
-		if (((v - 0x0101010101010101ull) | v) & 0x8080808080808080ull)
-			break;
-	}
-	while (i < n && (unsigned)s[i] - 1u < 0x7fu)
-		i++;
-	return i;
-}
-
-size_t utf8_sanitize(char *dst, size_t dstlen, const char *src, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)src;
-	size_t i = 0, o = 0;
-
-	if (dstlen == 0)
-		return 0;
-	while (i < n) {
-		size_t end = ascii_run(s, i, n), room = dstlen - 1 - o;
-		size_t k, plen;
-		const char *piece;
-
-		if (end - i > room) {
-			memcpy(dst + o, s + i, room);
-			o += room;
-			break;
-		}
-		memcpy(dst + o, s + i, end - i);
-		o += end - i;
-		i = end;
-		if (i == n || !s[i])
-			break;
-		/* A multi-byte character, or a bad byte. */
-		k = utf8_seq_len(s + i, n - i);
-		piece = (const char *)s + i;
-		plen = k;
-		if (k == 0) {
-			piece = "\xef\xbf\xbd"; /* U+FFFD */
-			plen = 3;
-			k = 1;
-		}
-		if (o + plen > dstlen - 1)
-			break;
-		memcpy(dst + o, piece, plen);
-		o += plen;
-		i += k;
-	}
-	dst[o] = '\0';
-	return o;
-}
-
 static const char *keep(struct span_attrs *a, const char *s, size_t n, size_t *len)
 {
 	char *dst = a->scratch + a->used;
@@ -134,7 +41,7 @@ static inline __attribute__((always_inline)) void add_str(struct span_attrs *a, 
 
 	if (!at)
 		return;
-	if (ascii_run((const unsigned char *)s, 0, n) == n) {
+	if (utf8_ascii_run((const unsigned char *)s, 0, n) == n) {
 		at->str = s;
 		at->str_len = n;
 	} else {
@@ -491,7 +398,7 @@ void span_attrs_build(struct span_attrs *out, const struct span *sp, const char 
 		rpc_attrs_build(out, sp, flags);
 		return;
 	}
-	add_str(out, "http.request.method", sp->method, strlen(sp->method));
+	add_str(out, "http.request.method", span_method(sp), strlen(span_method(sp)));
 	add_str(out, "url.path", sp->target, span_path_len(sp));
 	if (query && (flags & SPAN_ATTRS_QUERY))
 		add_str(out, "url.query", query, strlen(query));

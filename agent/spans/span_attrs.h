@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "spans/span.h"
+#include "util/utf8.h"
 
 enum attr_type {
 	ATTR_STR = 0,
@@ -71,9 +72,5 @@ void span_error_type(const struct span *sp, char *buf, size_t len);
  * is 0). Bytes are copied as they are: see utf8_sanitize for OTLP strings.
  * Returns whether s was cut. */
 bool copy_cut(char *buf, size_t len, const char *s, size_t n);
-
-/* Copies src[0..n) to dst as valid UTF-8 (bad bytes become U+FFFD), truncated
- * at a character boundary to fit dstlen - 1; returns the length written. */
-size_t utf8_sanitize(char *dst, size_t dstlen, const char *src, size_t n);
 
 #endif /* SONDE_SPAN_ATTRS_H */

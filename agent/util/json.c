@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "util/json.h"
+#include "util/utf8.h"
 
 static void put(struct json_buf *j, const char *s, size_t n)
 {
@@ -17,36 +18,6 @@ static void put(struct json_buf *j, const char *s, size_t n)
 static void putc_(struct json_buf *j, char c)
 {
 	put(j, &c, 1);
-}
-
-/* Length of the valid UTF-8 sequence at s (RFC 3629), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-	size_t n;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		n = 2, cp = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3, cp = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n > left)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
 }
 
 static void put_string(struct json_buf *j, const char *s, size_t len)
@@ -77,11 +48,11 @@ static void put_string(struct json_buf *j, const char *s, size_t len)
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
 			put(j, esc, 6);
 			i++;
-		} else if ((n = utf8_seq(p + i, len - i)) != 0) {
+		} else if ((n = utf8_seq_len(p + i, len - i)) != 0) {
 			put(j, s + i, n);
 			i += n;
 		} else {
-			put(j, "\xef\xbf\xbd", 3);
+			put(j, UTF8_REPLACEMENT, UTF8_REPLACEMENT_LEN);
 			i++;
 		}
 	}

@@ -86,7 +86,7 @@ def check_chain(traces, customers, b_pid, a_pid, link_b):
 
 
 def run_traced(pids, fn, *args):
-    sonde = Sonde("--pid", str(pids[0]), "--pid", str(pids[1]), "--stats")
+    sonde = Sonde("--pid", str(pids[0]), "--pid", str(pids[1]), "--stats", "--capture-query")
     try:
         result = fn(*args)
         sonde.settle(quiet=1.0)
@@ -165,7 +165,8 @@ def test_tls_hop_in_the_middle():
 def test_tree_view_nests_the_call():
     """--tree: the trace of one request, B's side on the call's line."""
     a, b, pa = start_chain()
-    sonde_args = ["trace", "--tree", "--no-summary", "--pid", str(a.pid), "--pid", str(b.pid)]
+    sonde_args = ["trace", "--tree", "--no-summary", "--capture-query", "--pid", str(a.pid),
+                  "--pid", str(b.pid)]
     try:
         p = subprocess.Popen([os.environ.get("SONDE", "build/sonde"), *sonde_args],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -352,7 +352,14 @@ def exported_metrics():
     for n, gauge in re.findall(r'\{ "(sonde\.[a-z0-9.]+)",.*?"\{?\w*\}?", (true|false)', pipeline,
                                re.S):
         names.add(n.replace(".", "_") + ("" if gauge == "true" else "_total"))
+    # Each protocol's own counters (struct protocol_counter in agent/protocols/).
+    for d, _, files in os.walk(os.path.join(ROOT, "agent", "protocols")):
+        for fn in files:
+            with open(os.path.join(d, fn)) as f:
+                for n in re.findall(r'\{ "(sonde\.[a-z0-9._]+)", "', f.read()):
+                    names.add(n.replace(".", "_") + "_total")
     check("sonde_events_lost_total" in names, f"health metrics {names}")
+    check("sonde_http1_responses_unmatched_total" in names, f"protocol counters {names}")
     return names
 
 

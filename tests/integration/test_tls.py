@@ -45,7 +45,7 @@ def test_tls_nginx_server_and_curl_client():
     n = 6
     base = f"https://127.0.0.1:{port}"
     urls = [f"{base}/{i % 5}?n={i}" for i in range(n - 1)] + [f"{base}/status/404"]
-    sonde = Sonde("--stats", "--comm", "curl", *[a for w in workers for a in ("--pid", str(w))])
+    sonde = Sonde("--stats", "--capture-query", "--comm", "curl", *[a for w in workers for a in ("--pid", str(w))])
     try:
         r = curl("-k", "--http1.1", "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null",
                  "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null",

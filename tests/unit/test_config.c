@@ -107,8 +107,6 @@ static void test_generic_endpoint_gets_signal_paths(void **state)
 		{ "http://gw:4318/otlp", "http://gw:4318/otlp/v1/traces",
 		  "http://gw:4318/otlp/v1/metrics" },
 		{ "HTTPS://gw/otlp/", "https://gw/otlp/v1/traces", "https://gw/otlp/v1/metrics" },
-		{ "collector:4318", "http://collector:4318/v1/traces",
-		  "http://collector:4318/v1/metrics" },
 		{ "http://[::1]:4318", "http://[::1]:4318/v1/traces",
 		  "http://[::1]:4318/v1/metrics" },
 	};
@@ -373,7 +371,11 @@ static void test_invalid_flag_messages(void **state)
 	assert_load_error((const char *[]){ "--otlp-endpoint", "--sampler", "always_on", NULL },
 			  NONE, "option --otlp-endpoint needs a value");
 	assert_load_error((const char *[]){ "--otlp-endpoint=", NULL }, NONE,
-			  "invalid --otlp-endpoint=: no host in URL");
+			  "invalid --otlp-endpoint=: no scheme: write http://… or https://…");
+	/* "collector:4318" would be a guess between http and https */
+	assert_load_error((const char *[]){ "--otlp-endpoint", "collector:4318", NULL }, NONE,
+			  "invalid --otlp-endpoint=collector:4318: no scheme: write http://… or "
+			  "https://…");
 	assert_load_error((const char *[]){ "--config", "/nonexistent/sonde.yaml", NULL }, NONE,
 			  "cannot read config file /nonexistent/sonde.yaml: No such file or "
 			  "directory");
@@ -506,7 +508,7 @@ static void test_yaml_nested_file(void **state)
 				   "      x-empty:\n"
 				   "    traces:\n"
 				   "      protocol: grpc\n"
-				   "      endpoint: collector:4317\n"
+				   "      endpoint: http://collector:4317\n"
 				   "    metrics:\n"
 				   "      timeout: ~\n"
 				   "traces.sampler: traceidratio\n"
@@ -585,6 +587,12 @@ static void test_yaml_errors_name_file_and_line(void **state)
 		  "sonde.yaml:3: resource.attributes: expected key: value pairs" },
 		{ "resource:\n  attributes:\n    a=b: c\n", "sonde.yaml:3: bad key 'a=b'" },
 		{ "- a\n- b\n", "sonde.yaml:1: expected a mapping of settings" },
+		/* a key twice: the first value would be lost without a word */
+		{ "log:\n  level: info\nlog:\n  level: debug\n",
+		  "sonde.yaml:3: 'log' given twice" },
+		{ "log:\n  level: info\n  level: debug\n", "sonde.yaml:3: 'level' given twice" },
+		{ "resource:\n  attributes:\n    a: b\n    a: c\n",
+		  "sonde.yaml:4: resource.attributes: key 'a' given twice" },
 		{ "traces: {sampler: always_on}\n---\ntraces: {sampler: always_off}\n",
 		  "sonde.yaml:3: more than one YAML document" },
 		{ "traces:\n  sampler: always_on\n   bad: indent\n",
@@ -876,10 +884,17 @@ static void test_trace_every_option(void **state)
 	assert_int_equal(c.trace.duration_ns, 120000000000ull);
 	assert_int_equal(c.trace.output, TRACE_OUTPUT_JSON);
 	assert_true(c.trace.verbose);
-	trace_ok(&c, (const char *[]){ "--duration=1h", "--max-conns=16", "-d", "30", NULL },
-		 &command);
-	assert_int_equal(c.trace.duration_ns, 30000000000ull);
+	trace_ok(&c, (const char *[]){ "--duration=1h", "--max-conns=16", NULL }, &command);
+	assert_int_equal(c.trace.duration_ns, 3600000000000ull);
 	assert_int_equal(c.max_conns, 16);
+	/* a setting of one value said twice loses the first: refused */
+	assert_trace_error((const char *[]){ "--duration=1h", "-d", "30", NULL },
+			   "--duration given twice: it takes one value");
+	assert_trace_error((const char *[]){ "--comm", "a", "--comm", "b", NULL },
+			   "--comm given twice: it takes one value");
+	/* --pod names one pod: NAMESPACE/NAME */
+	assert_trace_error((const char *[]){ "--pod", "noslash", NULL },
+			   "invalid --pod 'noslash': expected NAMESPACE/NAME");
 
 	/* the pod and its container */
 	trace_ok(&c,
@@ -1039,10 +1054,11 @@ static void test_trace_table_shares_run_rows(void **state)
 		assert_int_equal(r->offset, t[i].offset);
 		assert_int_equal(r->size, t[i].size);
 	}
-	/* pid, comm, cgroup, kubeconfig, capture-bytes, db-query, db-query-max-bytes,
-	 * max-conns, logs, logs-comm, logs-max-line-bytes, logs-rate-limit */
-	assert_int_equal(shared, 12);
-	assert_int_equal(n, 12 + 9);
+	/* pid, comm, cgroup, kubeconfig, capture-bytes, capture-query, db-query,
+	 * db-query-max-bytes, max-conns, logs, logs-comm, logs-max-line-bytes,
+	 * logs-rate-limit */
+	assert_int_equal(shared, 13);
+	assert_int_equal(n, 13 + 9);
 	/* `sonde run` knows no short forms, nor trace's flags */
 	assert_null(config_find_short(CONFIG_RUN, 'p'));
 	assert_load_error((const char *[]){ "--duration", "1s", NULL }, NONE,

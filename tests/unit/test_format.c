@@ -125,12 +125,12 @@ static void test_console_line(void **state)
 	char buf[512];
 
 	(void)state;
-	assert_true(format_span_line(&s, buf, sizeof(buf)) > 0);
+	assert_true(format_span_line(&s, true, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "server nginx[4242] POST /api/orders?id=5&x=%20 201 1.23ms"));
 	assert_non_null(strstr(buf, "<- 10.0.0.9:51000"));
 	s.kind = SPAN_CLIENT;
 	s.flags = SPAN_F_NO_RESPONSE;
-	assert_true(format_span_line(&s, buf, sizeof(buf)) > 0);
+	assert_true(format_span_line(&s, true, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "no-response"));
 	assert_non_null(strstr(buf, "-> 10.0.0.9:51000"));
 }
@@ -158,7 +158,7 @@ static void test_grpc_span(void **state)
 	assert_non_null(strstr(buf, "\"error.type\":\"UNIMPLEMENTED\""));
 	assert_non_null(strstr(buf, "\"sonde.http2.stream_id\":3"));
 	assert_null(strstr(buf, "http.request.method"));
-	assert_true(format_span_line(&s, buf, sizeof(buf)) > 0);
+	assert_true(format_span_line(&s, true, buf, sizeof(buf)) > 0);
 	assert_non_null(
 		strstr(buf, "nginx[4242] gRPC /grpc.health.v1.Health/Check UNIMPLEMENTED "));
 	assert_non_null(strstr(buf, " h2"));

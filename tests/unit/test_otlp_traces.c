@@ -53,7 +53,9 @@ static otlp_kv *ref_kv_attr(struct arena *a, const struct attr *at)
 
 static char *ref_span_name(struct arena *a, const struct export_span *es)
 {
-	size_t ml = strlen(es->span.method), rl = strlen(es->route);
+	/* A method that could not be decoded is named HTTP (the conventions). */
+	const char *m = es->span.method[0] ? es->span.method : "HTTP";
+	size_t ml = strlen(m), rl = strlen(es->route);
 	const char *svc, *method;
 	size_t svc_len, method_len;
 	char *name;
@@ -69,7 +71,8 @@ static char *ref_span_name(struct arena *a, const struct export_span *es)
 	name = arena_alloc(a, ml + 3 * rl + 2);
 	if (!name)
 		return NULL;
-	memcpy(name, es->span.method, ml);
+	memcpy(name, m, ml);
+	name[ml] = '\0';
 	if (rl) {
 		name[ml] = ' ';
 		utf8_sanitize(name + ml + 1, 3 * rl + 1, es->route, rl);

@@ -40,10 +40,34 @@ static void test_words_stay(void **state)
 	assert_template("/api/v1/users", "/api/v1/users");
 	assert_template("/auth/2fa/verify", "/auth/2fa/verify");
 	assert_template("/h2/oauth2/healthz", "/h2/oauth2/healthz");
-	/* too short to be a hex id, and hex letters alone make a word */
+	/* too short to be a hex id */
 	assert_template("/c/9f3c2a1", "/c/9f3c2a1");
-	assert_template("/c/deadbeef", "/c/deadbeef");
+	assert_template("/c/cafe", "/c/cafe");
+	assert_template("/user-settings/notification_preferences",
+			"/user-settings/notification_preferences");
 	assert_template("/static/app.min.js", "/static/app.min.js");
+}
+
+/* Credentials and personal data in paths never reach http.route, span names
+ * or metric labels. */
+static void test_credentials_become_templates(void **state)
+{
+	(void)state;
+	/* hex of 8+ characters, digits or not (the README's rule) */
+	assert_template("/c/deadbeef", "/c/{id}");
+	assert_template("/c/DeadBeefCafe", "/c/{id}");
+	assert_template("/auth/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl/me",
+			"/auth/{token}/me");
+	assert_template("/v1/keys/sk_live_51H8abcDEF0123456789xyz", "/v1/keys/{token}");
+	assert_template("/hooks/ghp_0123456789abcdefABCDEF0123456789abcd", "/hooks/{token}");
+	assert_template("/aws/AKIAIOSFODNN7EXAMPLE", "/aws/{token}");
+	assert_template("/users/jane.doe@example.com/cart", "/users/{email}/cart");
+	assert_template("/users/jane.doe%40example.com", "/users/{email}");
+	/* matrix parameters keep their names, never their values */
+	assert_template("/cart;jsessionid=ABCDEFGHIJKLMNOP", "/cart;jsessionid={id}");
+	assert_template("/cart;jsessionid=abc;lang=en/items",
+			"/cart;jsessionid={id};lang={id}/items");
+	assert_template("/42;v=1", "/{id};v={id}");
 }
 
 static void test_odd_paths(void **state)
@@ -198,6 +222,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_identifiers_become_id),
 		cmocka_unit_test(test_words_stay),
+		cmocka_unit_test(test_credentials_become_templates),
 		cmocka_unit_test(test_odd_paths),
 		cmocka_unit_test(test_truncation_stays_in_bounds),
 		cmocka_unit_test(test_set_keeps_first_routes),

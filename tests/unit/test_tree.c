@@ -60,7 +60,7 @@ static void test_tree_of_a_request(void **state)
 	strcpy(query.db.operation, "SELECT");
 	strcpy(query.db.collection, "orders");
 	query.db.returned_rows = -1;
-	assert_int_equal(tree_init(&t), 0);
+	assert_int_equal(tree_init(&t, true), 0);
 	tree_add(&t, &query, &out);
 	tree_add(&t, &served, &out);
 	tree_add(&t, &call, &out);
@@ -89,7 +89,7 @@ static void test_rootless_trace_after_the_wait(void **state)
 		make(SPAN_CLIENT, 5, 9, SPAN_LINK_THREAD, "py", 30, "/x", 1 * MS, 2 * MS);
 
 	(void)state;
-	assert_int_equal(tree_init(&t), 0);
+	assert_int_equal(tree_init(&t, true), 0);
 	tree_add(&t, &orphan, &out);
 	tree_expire(&t, 2 * MS + TREE_WAIT_NS - 1, false, &out);
 	assert_int_equal(out.len, 0);
@@ -131,7 +131,7 @@ static void test_log_lines_under_their_span(void **state)
 	char *p;
 
 	(void)state;
-	assert_int_equal(tree_init(&t), 0);
+	assert_int_equal(tree_init(&t, false), 0);
 	tree_add_log(&t, &alone, "shop", &out);
 	assert_non_null(strstr(out.buf, "log "));
 	assert_non_null(strstr(out.buf, " shop[20] WARN starting\n"));

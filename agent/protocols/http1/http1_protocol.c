@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <string.h>
+
 #include "protocols/http1/http1_protocol.h"
 #include "sonde_event.h"
 
@@ -72,6 +74,29 @@ static void shared_free(void *shared)
 	http1_pool_drain(&sh->pool);
 }
 
+static size_t counters(const void *shared, struct protocol_counter *out)
+{
+	const struct http1_stats *st = &((const struct http1_shared *)shared)->stats;
+	const struct protocol_counter c[] = {
+		{ "sonde.http1.spans", "spans", "HTTP/1 spans built.", st->spans, false },
+		{ "sonde.http1.parse_errors", "parse errors",
+		  "Bytes that were not HTTP/1 where a message was expected.", st->parse_errors,
+		  true },
+		{ "sonde.http1.responses_unmatched", "responses without request",
+		  "HTTP/1 responses whose request was not seen (lost, or not captured).",
+		  st->orphan_responses, false },
+		{ "sonde.http1.requests_dropped", "requests dropped (queue full)",
+		  "HTTP/1 requests dropped: too many awaiting a response on one connection.",
+		  st->pending_dropped, false },
+		{ "sonde.http1.framing_lost", "framing lost",
+		  "HTTP/1 messages whose body framing was lost in a capture gap.", st->lost_sync,
+		  false },
+	};
+
+	memcpy(out, c, sizeof(c));
+	return sizeof(c) / sizeof(c[0]);
+}
+
 const struct protocol http1_protocol = {
 	.name = "http1",
 	.id = SONDE_PROTO_HTTP1,
@@ -84,4 +109,5 @@ const struct protocol http1_protocol = {
 	.in_flight = in_flight,
 	.switched = switched,
 	.shared_free = shared_free,
+	.counters = counters,
 };

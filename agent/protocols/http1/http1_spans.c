@@ -18,10 +18,10 @@ struct feed_ctx {
 	const struct http1_sink *sink;
 };
 
-/* Whether the value was cut to fit. */
+/* Whether the value was cut to fit; made valid UTF-8 on the way in. */
 static bool copy_str(char *dst, size_t cap, struct http1_str v)
 {
-	return copy_cut(dst, cap, v.ptr, v.len);
+	return span_set_text(dst, cap, v.ptr, v.len);
 }
 
 static bool str_is(struct http1_str v, const char *s)

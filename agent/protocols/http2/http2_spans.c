@@ -33,6 +33,7 @@ struct h2_fields {
 	bool grpc;	  /* content-type application/grpc… */
 	bool path_cut;	  /* :path longer than SPAN_TARGET_LEN - 1 */
 	bool unknown;	  /* some fields could not be decoded */
+	bool bad_method;  /* :method is no token: a malformed request */
 	uint32_t dynamic; /* bit per field below: its text came from the dynamic table */
 };
 
@@ -166,14 +167,13 @@ static void stream_reset(struct http2_session *s, struct h2_stream *st, uint32_t
 
 /* ---- header fields ---- */
 
+/* A field value into a span's text, made valid UTF-8 on the way in. */
 static void copy_field(char *dst, size_t cap, const struct hpack_field *f, bool *cut)
 {
-	size_t n = f->value_len < cap - 1 ? f->value_len : cap - 1;
+	bool was_cut = span_set_text(dst, cap, f->value, f->value_len);
 
-	memcpy(dst, f->value, n);
-	dst[n] = '\0';
 	if (cut)
-		*cut = n < f->value_len;
+		*cut = was_cut;
 }
 
 static bool name_is(const struct hpack_field *f, const char *name)
@@ -207,7 +207,12 @@ static void on_field(void *ctx, const struct hpack_field *f)
 	}
 	/* Only what spans show is kept: credentials and cookies never are. */
 	if (name_is(f, ":method")) {
-		copy_field(h->method, sizeof(h->method), f, NULL);
+		/* A method is a token (RFC 9110 §9.1): anything else makes the
+		 * request malformed (RFC 9113 §8.1.1), not a span. */
+		if (!span_is_token(f->value, f->value_len) || f->value_len >= sizeof(h->method))
+			h->bad_method = true;
+		else
+			copy_field(h->method, sizeof(h->method), f, NULL);
 		bit = FB_METHOD;
 	} else if (name_is(f, ":path")) {
 		copy_field(h->path, sizeof(h->path), f, &h->path_cut);
@@ -416,6 +421,10 @@ static void on_block(void *ctx, const struct h2_block *b)
 		 * id is a stream that already ended. */
 		if (!(b->stream & 1) || b->stream <= s->last_opened)
 			return;
+		if (h.bad_method) {
+			fc->sink->stats->malformed++;
+			return;
+		}
 		st = stream_open(s, b->stream, fc->sink);
 		if (!st)
 			return;

@@ -31,6 +31,7 @@ struct http2_stats {
 	uint64_t spans;
 	uint64_t streams_dropped;  /* open-stream bound reached: the oldest was dropped */
 	uint64_t orphan_responses; /* response headers for a stream whose request went unseen */
+	uint64_t malformed;	   /* requests whose :method is no token: not spans */
 	uint64_t blocks;	   /* header blocks decoded */
 	uint64_t blocks_lost;	   /* header blocks not fully captured */
 	uint64_t fields_unknown;   /* header fields skipped: they name unknown table entries */
