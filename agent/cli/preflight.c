@@ -25,7 +25,8 @@ int preflight(const struct sonde_config *c, uint64_t *cgroup_id, const char *pid
 		}
 	}
 	if (c->cgroup[0] && (err = proc_cgroup_id(c->cgroup, cgroup_id))) {
-		log_error("cannot use cgroup '%s': %s (expected a cgroup v2 directory, e.g. under %s)",
+		log_error("cannot use cgroup '%s': %s (expected a cgroup v2 directory, e.g. under "
+			  "%s)",
 			  c->cgroup,
 			  err == -EMEDIUMTYPE ? "not on a cgroup v2 file system" : strerror(-err),
 			  f.cgroup2_path[0] ? f.cgroup2_path : "/sys/fs/cgroup");
