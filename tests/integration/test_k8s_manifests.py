@@ -204,6 +204,9 @@ def test_k8s_configmap_passes_check_config():
     endpoint = next(e["value"] for e in container()["env"]
                     if e["name"] == "OTEL_EXPORTER_OTLP_ENDPOINT")
     check(f"# traces: {endpoint}/v1/traces" in r.stdout, r.stdout)
+    # The node's stdout/stderr as OTLP logs, to the same collector.
+    check(f"# logs: {endpoint}/v1/logs" in r.stdout and "logs.enabled = true" in r.stdout,
+          r.stdout)
 
 
 def test_k8s_ports_probes_and_annotations_agree():
