@@ -55,27 +55,38 @@ static void release_logs(struct output *o, const uint8_t *span_id, uint64_t befo
 	o->nwaiting = kept;
 }
 
-const char *output_comm(struct output *o, uint32_t pid)
+static struct output_comm *comm_of(struct output *o, uint32_t pid)
 {
 	struct output_comm *c;
 
 	for (uint32_t i = 0; i < OUTPUT_COMMS; i++)
 		if (o->comms[i].pid == pid)
-			return o->comms[i].comm;
+			return &o->comms[i];
 	c = &o->comms[o->next_comm++ % OUTPUT_COMMS];
 	c->pid = pid;
+	c->pgid = proc_pgid(pid);
 	if (proc_comm(pid, c->comm, sizeof(c->comm)))
 		snprintf(c->comm, sizeof(c->comm), "?");
-	return c->comm;
+	return c;
+}
+
+const char *output_comm(struct output *o, uint32_t pid)
+{
+	return comm_of(o, pid)->comm;
 }
 
 void output_log(void *ctx, const struct log_record *r)
 {
 	struct output *o = ctx;
-	const char *comm = output_comm(o, r->tgid);
+	const struct output_comm *pc = comm_of(o, r->tgid);
+	const char *comm = pc->comm;
 	struct strbuf sb = { 0 };
 	struct output_log *l;
 
+	if (o->own_pgid > 0 && pc->pgid == o->own_pgid) {
+		o->logs_own_group++;
+		return;
+	}
 	o->logs++;
 	if (o->format == OUTPUT_JSON) {
 		static char line[3 * 65536 + 4096];

@@ -23,6 +23,7 @@ struct output_log;
 #define OUTPUT_COMMS 64
 struct output_comm {
 	uint32_t pid;
+	int pgid;
 	char comm[16];
 };
 
@@ -44,7 +45,12 @@ struct output {
 	uint32_t nwaiting;
 	struct output_comm comms[OUTPUT_COMMS];
 	uint32_t next_comm;
-	bool closed; /* the reader went away (EPIPE): nothing more can be shown */
+	/* Log records of this process group are not shown: those are the
+	 * programs reading our output (`sonde trace --logs | jq`), whose
+	 * writes would come back as records, round and round. 0: none. */
+	int own_pgid;
+	uint64_t logs_own_group; /* records not shown for that */
+	bool closed;		 /* the reader went away (EPIPE): nothing more can be shown */
 };
 
 /* span_out_fn for ingest: prints the span and adds it to the summary. */

@@ -37,6 +37,29 @@ int proc_comm(uint32_t pid, char *buf, size_t len)
 	return 0;
 }
 
+int proc_pgid(uint32_t pid)
+{
+	char path[40], stat[512];
+	const char *close_paren;
+	int fd, pgid;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	stat[n] = '\0';
+	/* "pid (comm) state ppid pgrp …": comm may hold anything, ')' too. */
+	close_paren = strrchr(stat, ')');
+	if (!close_paren || sscanf(close_paren + 1, " %*c %*d %d", &pgid) != 1)
+		return -EIO;
+	return pgid;
+}
+
 ssize_t proc_read_cgroup(uint32_t pid, char *buf, size_t size)
 {
 	char path[40];

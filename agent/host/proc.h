@@ -11,6 +11,8 @@
 bool proc_exists(uint32_t pid);
 /* /proc/PID/comm without the newline; -errno on failure. */
 int proc_comm(uint32_t pid, char *buf, size_t len);
+/* The process group of pid (/proc/PID/stat), or -errno. */
+int proc_pgid(uint32_t pid);
 /* The text of /proc/PID/cgroup, up to size bytes (not NUL-terminated): its
  * length, or -errno (-ENOENT: no such process). */
 ssize_t proc_read_cgroup(uint32_t pid, char *buf, size_t size);
