@@ -43,6 +43,23 @@ def json_lines(sonde):
     return out
 
 
+def trace_during(procs, port, servers):
+    """sonde trace --logs -o json of procs while every customer calls port at
+    once; its output objects once `servers` server spans came."""
+    sonde = Sonde("--logs", *[a for p in procs for a in ("--pid", str(p.pid))])
+    try:
+        time.sleep(0.5)
+        drive(port, CUSTOMERS)
+        wait_for(lambda: sum(1 for o in json_lines(sonde) if o.get("kind") == "server")
+                 >= servers, timeout=20, what=f"{servers} server spans")
+        sonde.settle(quiet=1.0)
+    finally:
+        sonde.stop()
+        for p in procs:
+            p.stop()
+    return json_lines(sonde)
+
+
 def customer_of(text):
     m = re.search(r'customer"?:? ?"?(\d+)', text) or re.search(r"customer (\d+)", text)
     return m.group(1) if m else None
@@ -56,18 +73,7 @@ def test_lines_carry_their_request():
         pb, pa = free_port(), free_port()
         b = start_svc(tmp, "B", pb)
         a = start_svc(tmp, "A", pa, down=f"http://127.0.0.1:{pb}")
-        sonde = Sonde("--logs", "--pid", str(a.pid), "--pid", str(b.pid))
-        try:
-            time.sleep(0.5)
-            drive(pa, CUSTOMERS)
-            wait_for(lambda: sum(1 for o in json_lines(sonde) if o.get("kind") == "server")
-                     >= 64, timeout=20, what="64 server spans")
-            sonde.settle(quiet=1.0)
-        finally:
-            sonde.stop()
-            a.stop()
-            b.stop()
-        objs = json_lines(sonde)
+        objs = trace_during([a, b], pa, 64)
     spans = [o for o in objs if "kind" in o and not o.get("summary")]
     logs = [o for o in objs if "log" in o]
     servers = {(s["process.pid"], s["url.query"].split("=")[1]): s
@@ -230,17 +236,7 @@ def test_go_log_lines_are_never_given_another_request():
         port = free_port()
         svc = Proc([binary, str(port)], stderr=open(os.path.join(tmp, "err"), "w"))
         wait_port(port)
-        sonde = Sonde("--logs", "--pid", str(svc.pid))
-        try:
-            time.sleep(0.5)
-            drive(port, CUSTOMERS)
-            wait_for(lambda: sum(1 for o in json_lines(sonde) if o.get("kind") == "server")
-                     >= 32, timeout=20, what="32 server spans")
-            sonde.settle(quiet=1.0)
-        finally:
-            sonde.stop()
-            svc.stop()
-        objs = json_lines(sonde)
+        objs = trace_during([svc], port, 32)
     servers = {s["url.query"].split("=")[1]: s for s in objs
                if s.get("kind") == "server" and not s.get("summary")}
     lines = [o for o in objs if "log" in o and "slow query" in o["log"]]
