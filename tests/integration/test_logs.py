@@ -46,7 +46,7 @@ def json_lines(sonde):
 def trace_during(procs, port, servers):
     """sonde trace --logs -o json of procs while every customer calls port at
     once; its output objects once `servers` server spans came."""
-    sonde = Sonde("--logs", *[a for p in procs for a in ("--pid", str(p.pid))])
+    sonde = Sonde("--logs", "--capture-query", *[a for p in procs for a in ("--pid", str(p.pid))])
     try:
         time.sleep(0.5)
         drive(port, CUSTOMERS)
@@ -173,7 +173,7 @@ def test_tree_shows_lines_under_their_span():
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         svc = start_svc(tmp, "shop", port)
-        proc = subprocess.Popen([SONDE, "trace", "--tree", "--logs",
+        proc = subprocess.Popen([SONDE, "trace", "--tree", "--logs", "--capture-query",
                                  "--no-summary", "--pid", str(svc.pid)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
@@ -258,7 +258,8 @@ def check_run_logs(protocol):
         svc = start_svc(tmp, "checkout", port)
         env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint(protocol),
                "OTEL_EXPORTER_OTLP_PROTOCOL": protocol, "OTEL_BLRP_SCHEDULE_DELAY": "200",
-               "OTEL_BSP_SCHEDULE_DELAY": "200", "SONDE_PIDS": str(svc.pid)}
+               "OTEL_BSP_SCHEDULE_DELAY": "200", "SONDE_PIDS": str(svc.pid),
+               "SONDE_CAPTURE_QUERY": "true"}
         run = SondeRun("--prometheus-port", "0", env=env)
         try:
             time.sleep(0.5)
