@@ -661,16 +661,19 @@ def log_cost(args):
     seconds = 3 if args.quick else 10
     lines = int(LOG_RATE * seconds)
     res = {}
-    for mode in ("off", "on"):
+    for mode in ("off", "on", "other"):
         log(f"  logs {mode}: {LOG_RATE} lines/s for {seconds} s")
         out = open(f"{WORK}/log-load-{mode}.out", "w")
+        # "other": logs on, the lines written to a file on fd 3: the cost
+        # every write that is not log output pays for logs being on.
+        extra = [f"{WORK}/log-load-fd3.out"] if mode == "other" else []
         writer = subprocess.Popen([sys.executable, f"{ROOT}/bench/log_load.py", str(LOG_RATE),
-                                   str(seconds)], stdin=subprocess.PIPE, stdout=out,
+                                   str(seconds), *extra], stdin=subprocess.PIPE, stdout=out,
                                   stderr=subprocess.PIPE, text=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SONDE_"))}
         env.update({"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{PORT_SINK}",
                     "OTEL_TRACES_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "none",
-                    "SONDE_LOGS": "true" if mode == "on" else "false",
+                    "SONDE_LOGS": "false" if mode == "off" else "true",
                     "SONDE_LOGS_RATE_LIMIT": "0", "OTEL_BLRP_MAX_QUEUE_SIZE": "16384",
                     "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE": "2048"})
         errpath = f"{WORK}/agent-logs-{mode}.log"
@@ -930,9 +933,10 @@ def log_report(logs):
          "sonde's programs (kernel.bpf_stats_enabled) per line; agent: its CPU per line.\n",
          "| logs | BPF ns/line | agent µs/line | records | exported | dropped |",
          "|---|---|---|---|---|---|"]
-    for mode in ("off", "on"):
+    names = {"off": "off", "on": "on", "other": "on, lines to fd 3 (not log output)"}
+    for mode in ("off", "on", "other"):
         r = logs[mode]
-        L.append(f"| {mode} | {r['bpf_ns_per_line']:.0f} | {r['agent_us_per_line']:.2f} | "
+        L.append(f"| {names[mode]} | {r['bpf_ns_per_line']:.0f} | {r['agent_us_per_line']:.2f} | "
                  f"{r.get('records', '–')} | {r.get('exported', '–')} | {r.get('dropped', '–')} |")
     return "\n".join(L) + "\n"
 
