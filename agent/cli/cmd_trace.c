@@ -319,9 +319,8 @@ int cmd_trace(int argc, char **argv)
 	topts.verbose = c->trace.verbose;
 	topts.tls = !c->trace.no_tls;
 	logs_setup_tracer(c, &topts, &ls);
-	/* What reads our output (`| jq`, `| less`) is in our process group
-	 * (so is a COMMAND we run, but then only its processes are traced). */
-	out.own_pgid = command ? 0 : getpgrp();
+	/* What reads our output (`| jq`, `| less`) reads our stdout's pipe. */
+	out.out_pipe = proc_fd_pipe((uint32_t)getpid(), 1);
 	if (c->logs_enabled && !(lg = logs_setup_start(c, &ig, output_log, &out))) {
 		err = 1;
 		goto out;

@@ -64,7 +64,7 @@ static struct output_comm *comm_of(struct output *o, uint32_t pid)
 			return &o->comms[i];
 	c = &o->comms[o->next_comm++ % OUTPUT_COMMS];
 	c->pid = pid;
-	c->pgid = proc_pgid(pid);
+	c->reads_us = o->out_pipe && proc_fd_pipe(pid, 0) == o->out_pipe;
 	if (proc_comm(pid, c->comm, sizeof(c->comm)))
 		snprintf(c->comm, sizeof(c->comm), "?");
 	return c;
@@ -83,8 +83,8 @@ void output_log(void *ctx, const struct log_record *r)
 	struct strbuf sb = { 0 };
 	struct output_log *l;
 
-	if (o->own_pgid > 0 && pc->pgid == o->own_pgid) {
-		o->logs_own_group++;
+	if (pc->reads_us) {
+		o->logs_of_reader++;
 		return;
 	}
 	o->logs++;

@@ -23,7 +23,7 @@ struct output_log;
 #define OUTPUT_COMMS 64
 struct output_comm {
 	uint32_t pid;
-	int pgid;
+	bool reads_us; /* its stdin is the pipe our output goes to */
 	char comm[16];
 };
 
@@ -45,11 +45,11 @@ struct output {
 	uint32_t nwaiting;
 	struct output_comm comms[OUTPUT_COMMS];
 	uint32_t next_comm;
-	/* Log records of this process group are not shown: those are the
-	 * programs reading our output (`sonde trace --logs | jq`), whose
-	 * writes would come back as records, round and round. 0: none. */
-	int own_pgid;
-	uint64_t logs_own_group; /* records not shown for that */
+	/* When our output is a pipe (its inode; 0: not), the log records of
+	 * the process reading it (`sonde trace --logs | jq`) are not shown:
+	 * its writes would come back as records, round and round. */
+	uint64_t out_pipe;
+	uint64_t logs_of_reader; /* records not shown for that */
 	bool closed;		 /* the reader went away (EPIPE): nothing more can be shown */
 };
 

@@ -37,27 +37,18 @@ int proc_comm(uint32_t pid, char *buf, size_t len)
 	return 0;
 }
 
-int proc_pgid(uint32_t pid)
+uint64_t proc_fd_pipe(uint32_t pid, int fd)
 {
-	char path[40], stat[512];
-	const char *close_paren;
-	int fd, pgid;
+	char path[48], link[64];
+	unsigned long long ino;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, stat, sizeof(stat) - 1);
-	close(fd);
+	snprintf(path, sizeof(path), "/proc/%u/fd/%d", pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
 	if (n <= 0)
-		return -EIO;
-	stat[n] = '\0';
-	/* "pid (comm) state ppid pgrp …": comm may hold anything, ')' too. */
-	close_paren = strrchr(stat, ')');
-	if (!close_paren || sscanf(close_paren + 1, " %*c %*d %d", &pgid) != 1)
-		return -EIO;
-	return pgid;
+		return 0;
+	link[n] = '\0';
+	return sscanf(link, "pipe:[%llu]", &ino) == 1 ? ino : 0;
 }
 
 ssize_t proc_read_cgroup(uint32_t pid, char *buf, size_t size)

@@ -108,7 +108,8 @@ bool log_line_binary(const char *line, size_t len)
 		i += utf8_char(s + i, len - i, &bad);
 		odd += bad;
 	}
-	return odd * 8 > len;
+	/* A few bad bytes in a line of text are text (made valid later). */
+	return odd > 4 && odd * 8 > len;
 }
 
 void log_stream_init(struct log_stream *s, char *buf, uint32_t max)

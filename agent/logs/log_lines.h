@@ -106,7 +106,8 @@ bool log_stream_idle(const struct log_stream *s);
 /* Whether a line continues the record before it (pure heuristics, exposed
  * for tests). in_traceback: the record is a Python traceback so far. */
 bool log_line_continues(const char *line, size_t len, bool in_traceback);
-/* Whether a line is binary rather than text. */
+/* Whether a line is binary rather than text: a NUL byte, or more than four
+ * and more than an eighth of its bytes control bytes or bad UTF-8. */
 bool log_line_binary(const char *line, size_t len);
 
 #endif /* SONDE_LOG_LINES_H */
