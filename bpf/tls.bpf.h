@@ -123,14 +123,22 @@ static __always_inline void tls_note_syscall(__u64 pid_tgid, __u32 fd,
 	}
 }
 
-/* Where a TLS record may begin: a connection's first bytes, or PostgreSQL's
+/* Where a TLS record may begin: a connection's first bytes; PostgreSQL's
  * after SSLRequest (8 bytes) and its answer 'S' (1): the client's
- * ClientHello comes next. A PostgreSQL message never starts with a byte a
- * TLS record can (20 to 24). */
+ * ClientHello comes next (a PostgreSQL message never starts with a byte a
+ * TLS record can, 20 to 24); MySQL's after the server's greeting and the
+ * client's SSLRequest packet, within the handshake's first bytes (a greeting
+ * is about 100 bytes: a bound well past it, and far below any query phase).
+ * Counted as plaintext, the ciphertext would also shift the byte positions
+ * of what follows. */
+#define MYSQL_TLS_WITHIN 1024
 static __always_inline bool may_start_tls(const struct sonde_conn_state *st)
 {
+	__u64 moved = st->moved[0] + st->moved[1];
+
 	return st->proto == SONDE_PROTO_UNKNOWN ||
-	       (st->proto == SONDE_PROTO_POSTGRES && st->moved[0] + st->moved[1] <= 9);
+	       (st->proto == SONDE_PROTO_POSTGRES && moved <= 9) ||
+	       (st->proto == SONDE_PROTO_MYSQL && moved <= MYSQL_TLS_WITHIN);
 }
 
 /*

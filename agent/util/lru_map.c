@@ -62,9 +62,9 @@ int lru_map_init(struct lru_map *m, size_t key_size, size_t value_size, uint32_t
 		lru_map_destroy(m);
 		return -ENOMEM;
 	}
-	for (uint32_t i = 1; i <= cap; i++)
-		entry(m, i)->hash_next = i < cap ? i + 1 : 0;
-	m->free_head = 1;
+	/* Entries are handed out in order the first time, so init touches none
+	 * of them (a fuzzer calls it for every input). */
+	m->next_fresh = 1;
 	return 0;
 }
 
@@ -182,6 +182,10 @@ void *lru_map_put(struct lru_map *m, const void *key, bool *evicted)
 			lru_push_front(m, i);
 		}
 		return value_of(m, entry(m, i));
+	}
+	if (!m->free_head && m->next_fresh <= m->cap) {
+		m->free_head = m->next_fresh++;
+		entry(m, m->free_head)->hash_next = 0;
 	}
 	if (!m->free_head) {
 		struct lru_entry *old = entry(m, m->lru_tail);

@@ -14,10 +14,11 @@
 struct lru_map {
 	size_t key_size, value_size, entry_size;
 	uint32_t cap, count;
-	uint32_t nbuckets; /* power of two */
-	uint32_t *buckets; /* entry index + 1; 0 is empty */
-	uint8_t *entries;  /* cap entries: header, key, value */
-	uint32_t free_head;
+	uint32_t nbuckets;	     /* power of two */
+	uint32_t *buckets;	     /* entry index + 1; 0 is empty */
+	uint8_t *entries;	     /* cap entries: header, key, value */
+	uint32_t free_head;	     /* entries given back, index + 1 */
+	uint32_t next_fresh;	     /* the first entry never handed out, index + 1 */
 	uint32_t lru_head, lru_tail; /* index + 1; head is the most recent */
 	uint64_t evicted;
 };

@@ -7,7 +7,10 @@
 #   2. `sonde probe --output json`: sonde can run, and the features named with
 #      --expect (kprobes, fentry, ...) are there;
 #   3. real HTTP traffic (traffic.sh) under `sonde trace --output json -- ...`:
-#      exactly the expected spans, attributes and sizes.
+#      exactly the expected spans, attributes and sizes;
+#   4. HTTPS through the libssl uprobes (tls_traffic.sh), when openssl is here;
+#   5. a database: Redis commands from redis-cli (db_traffic.sh), when
+#      redis-server is here.
 # usage: tests/vm/check.sh [--expect FEATURE[,FEATURE...]]
 # Environment: SONDE (default build/sonde), SONDE_TEST_SERVER (default
 # build/vm/http_server), BUSYBOX (default busybox).
@@ -128,6 +131,29 @@ if command -v openssl >/dev/null; then
 	fi
 else
 	echo "(no openssl here: HTTPS case skipped)"
+fi
+
+# 5. A database: redis-cli's commands as Redis client spans (the classifier,
+#    the RESP parser, the database attributes).
+if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+	echo "== sonde trace --output json --comm redis-cli -- sh tests/vm/db_traffic.sh"
+	"$sonde" trace --output json --no-summary --comm redis-cli -- \
+		sh tests/vm/db_traffic.sh "$tmp" >"$tmp/db.json" 2>"$tmp/db.err"
+	rc=$?
+	[ $rc = 0 ] || fail "sonde trace -- db_traffic.sh exited $rc"
+	for op in SET GET INCR; do
+		n=$(awk -v op="$op" 'index($0, "\"db.system.name\":\"redis\"") &&
+			index($0, "\"db.operation.name\":\"" op "\"") &&
+			/"kind":"client"/ { n++ } END { print n + 0 }' "$tmp/db.json")
+		if [ "$n" = 1 ]; then
+			echo "db: one redis $op client span, as expected"
+		else
+			fail "expected one redis $op client span, got $n"
+			cat "$tmp/db.err" "$tmp/db.json"
+		fi
+	done
+else
+	echo "(no redis-server here: database case skipped)"
 fi
 
 if [ $failures != 0 ]; then
