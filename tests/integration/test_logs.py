@@ -173,19 +173,23 @@ def test_tree_shows_lines_under_their_span():
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         svc = start_svc(tmp, "shop", port)
+        err_path = os.path.join(tmp, "sonde.err")
         proc = subprocess.Popen([SONDE, "trace", "--tree", "--logs", "--capture-query",
                                  "--no-summary", "--pid", str(svc.pid)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, stderr=open(err_path, "w"), text=True)
         try:
-            time.sleep(1.0)
+            wait_for(lambda: "sonde: tracing" in open(err_path).read(), timeout=30,
+                     what="sonde trace to start")
             drive(port, ["7"])
             time.sleep(1.0)
         finally:
             proc.send_signal(2)
             out, _ = proc.communicate(15)
+            err = open(err_path).read()
             svc.stop()
     lines = out.splitlines()
-    i = next(k for k, l in enumerate(lines) if "GET /order?customer=7 200" in l)
+    i = next((k for k, l in enumerate(lines) if "GET /order?customer=7 200" in l), None)
+    check(i is not None, f"no span line in the tree:\n{out}\n{err}")
     under = lines[i + 1:i + 3]
     check(all(l.startswith("    log ") for l in under) and
           any("slow query for customer 7" in l for l in under), f"tree:\n{out}")
