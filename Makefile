@@ -47,8 +47,9 @@ PROTO_HDRS := $(PROTO_SRCS:.c=.h)
 #   Built once per flavour into a library that the agent, every unit test, the
 #   fuzzers and the micro benchmark link.
 # - HOST_SRCS: code that reads files or runs threads but needs no root, BPF or
-#   network, so unit tests can drive it (ELF readers, config and kubeconfig
-#   loading, the exporter's queue with a fake transport, logging).
+#   network beyond loopback, so unit tests can drive it (ELF readers, config and
+#   kubeconfig loading, the exporter's queue with a fake transport, logging, the
+#   Prometheus endpoint).
 # - the rest: BPF, sockets, libcurl, the commands.
 PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.c agent/logs/*.c) \
 	     agent/core/clock.c agent/core/conn_table.c agent/core/ingest.c agent/core/linker.c \
@@ -66,7 +67,7 @@ PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.
 	     agent/k8s/kube_config.c agent/k8s/pod_owners.c
 HOST_SRCS := agent/tls/elf_file.c agent/tls/go_pclntab.c agent/tls/go_buildinfo.c \
 	     agent/tls/go_layout.c agent/tls/x86_ret.c agent/tls/tls_target.c \
-	     agent/util/log.c agent/util/file.c agent/export/exporter.c \
+	     agent/util/log.c agent/util/file.c agent/export/exporter.c agent/export/prom_server.c \
 	     agent/k8s/kube_config_load.c agent/config/config_load.c
 AGENT_SRCS := $(PURE_SRCS) $(HOST_SRCS) \
 	      $(wildcard agent/cli/*.c agent/host/*.c agent/core/*.c agent/pipeline/*.c \
@@ -83,15 +84,32 @@ SKEL := $(OUTPUT)/sonde.skel.h
 
 # Unit tests and fuzzers link libraries of the same sources built with their
 # own flags (sanitizers; libFuzzer's coverage), each object compiled once.
+# Every sanitizer report is a failure: UBSan stops the program as ASan does.
+UNIT_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 UNIT_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSONDE_VERSION='"test"' -g -O1 $(WARNINGS) \
-	       -fsanitize=address,undefined -fno-omit-frame-pointer $(INCLUDES)
+	       $(UNIT_SAN) -fno-omit-frame-pointer $(INCLUDES)
 UNIT_LIB := $(OUTPUT)/unit/libsonde.a
 UNIT_OBJS := $(patsubst %.c,$(OUTPUT)/unit/%.o,$(PURE_SRCS) $(HOST_SRCS) $(PROTO_SRCS))
+# The unit tests that run threads, again under ThreadSanitizer (make test-tsan).
+TSAN_TESTS := $(patsubst %,$(OUTPUT)/tsan/tests/test_%,exporter prom_server k8s_pod_store log)
+TSAN_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSONDE_VERSION='"tsan"' -g -O1 $(WARNINGS) \
+	       -fsanitize=thread $(INCLUDES)
+TSAN_LIB := $(OUTPUT)/tsan/libsonde.a
+TSAN_OBJS := $(patsubst %.c,$(OUTPUT)/tsan/%.o,$(PURE_SRCS) $(HOST_SRCS) $(PROTO_SRCS))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSONDE_VERSION='"fuzz"' -g -O1 $(INCLUDES) \
-	       -fsanitize=fuzzer-no-link,address,undefined
+	       -fsanitize=fuzzer-no-link $(FUZZ_SAN)
 FUZZ_LIB := $(OUTPUT)/fuzz/libsonde.a
 FUZZ_OBJS := $(patsubst %.c,$(OUTPUT)/fuzz/obj/%.o,$(PURE_SRCS) $(PROTO_SRCS))
+
+# $(call flags_file,NAME,FLAGS): a file holding a flavour's flags, rewritten
+# only when they change. Its objects depend on it, so new flags rebuild them.
+flags_file = $(shell mkdir -p $(OUTPUT)/flags)$(if $(subst x$(strip $(2)),,x$(strip \
+	$(file <$(OUTPUT)/flags/$(1)))),$(file >$(OUTPUT)/flags/$(1),$(strip $(2))))$(OUTPUT)/flags/$(1)
+UNIT_FLAGS_FILE := $(call flags_file,unit,$(UNIT_CFLAGS))
+TSAN_FLAGS_FILE := $(call flags_file,tsan,$(TSAN_CFLAGS))
+FUZZ_FLAGS_FILE := $(call flags_file,fuzz,$(FUZZ_CFLAGS))
 
 DEPFLAGS = -MMD -MP
 # The dependency files bring rules of their own: `make` alone must still mean `all`.
@@ -99,7 +117,7 @@ DEPFLAGS = -MMD -MP
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test test-unit test-integration demo format format-check vmtest
+.PHONY: all clean test test-unit test-tsan test-integration demo format format-check vmtest
 
 # Runs pod_watch against a Kubernetes API (tests/integration/test_k8s_api.py).
 K8S_DRIVER := $(OUTPUT)/tests/k8s-watch-driver
@@ -173,15 +191,15 @@ $(SKEL): $(BPF_OBJ)
 	$(Q)$(BPFTOOL) gen skeleton $< name sonde_bpf > $@
 
 # Unit-test flavour: ASan/UBSan.
-$(OUTPUT)/unit/%.o: %.c | $(PROTO_HDRS)
+$(OUTPUT)/unit/%.o: %.c $(UNIT_FLAGS_FILE) | $(PROTO_HDRS)
 	$(call msg,CC-UNIT,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(UNIT_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OUTPUT)/unit/$(OUTPUT)/otlp-proto/%.o: $(OUTPUT)/otlp-proto/%.c $(PROTO_HDRS)
+$(OUTPUT)/unit/$(OUTPUT)/otlp-proto/%.o: $(OUTPUT)/otlp-proto/%.c $(PROTO_HDRS) $(UNIT_FLAGS_FILE)
 	$(call msg,CC-UNIT,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) -g -O1 -fsanitize=address,undefined -I$(OUTPUT)/otlp-proto -c $< -o $@
+	$(Q)$(CC) -g -O1 $(UNIT_SAN) -I$(OUTPUT)/otlp-proto -c $< -o $@
 
 $(UNIT_LIB): $(UNIT_OBJS)
 	$(call msg,AR,$@)
@@ -189,15 +207,41 @@ $(UNIT_LIB): $(UNIT_OBJS)
 
 $(OUTPUT)/tests/test_%: $(OUTPUT)/unit/tests/unit/test_%.o $(UNIT_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) -fsanitize=address,undefined $^ -lcmocka $(PURE_LIBS) $(HOST_LIBS) -o $@
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(UNIT_SAN) $^ -lcmocka $(PURE_LIBS) $(HOST_LIBS) -o $@
 
 test-unit: $(UNIT_TESTS)
 	$(Q)set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
+# ThreadSanitizer flavour of the threaded unit tests.
+$(OUTPUT)/tsan/%.o: %.c $(TSAN_FLAGS_FILE) | $(PROTO_HDRS)
+	$(call msg,CC-TSAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(TSAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(OUTPUT)/tsan/$(OUTPUT)/otlp-proto/%.o: $(OUTPUT)/otlp-proto/%.c $(PROTO_HDRS) $(TSAN_FLAGS_FILE)
+	$(call msg,CC-TSAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -g -O1 -fsanitize=thread -I$(OUTPUT)/otlp-proto -c $< -o $@
+
+$(TSAN_LIB): $(TSAN_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUTPUT)/tsan/tests/test_%: $(OUTPUT)/tsan/tests/unit/test_%.o $(TSAN_LIB)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -fsanitize=thread $^ -lcmocka $(PURE_LIBS) $(HOST_LIBS) -o $@
+
+# Any report fails the test (halt_on_error), with the exit code TSan gives.
+test-tsan: $(TSAN_TESTS)
+	$(Q)set -e; for t in $(TSAN_TESTS); do echo "== $$t"; \
+		TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 $$TSAN_OPTIONS" $$t; done
+
 test-integration: $(OUTPUT)/sonde $(K8S_DRIVER)
 	$(Q)tests/integration/run.sh
 
-test: format-check test-unit fuzz-smoke test-integration vmtest
+test: format-check test-unit test-tsan fuzz-smoke test-integration vmtest
 
 # The kernel matrix (vmtest.toml): tools/vmtest boots each kernel under qemu
 # with the agent (and the shared libraries it links) and the static test
@@ -230,15 +274,18 @@ clean:
 # Coverage-guided fuzzing of the pure parsers (clang's libFuzzer).
 FUZZERS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-$(OUTPUT)/fuzz/obj/%.o: %.c | $(PROTO_HDRS)
+# The targets themselves are held to the project's warnings (clang's set).
+$(OUTPUT)/fuzz/obj/tests/fuzz/%.o: FUZZ_CFLAGS += $(WARNINGS)
+
+$(OUTPUT)/fuzz/obj/%.o: %.c $(FUZZ_FLAGS_FILE) | $(PROTO_HDRS)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OUTPUT)/fuzz/obj/$(OUTPUT)/otlp-proto/%.o: $(OUTPUT)/otlp-proto/%.c $(PROTO_HDRS)
+$(OUTPUT)/fuzz/obj/$(OUTPUT)/otlp-proto/%.o: $(OUTPUT)/otlp-proto/%.c $(PROTO_HDRS) $(FUZZ_FLAGS_FILE)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -I$(OUTPUT)/otlp-proto \
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -I$(OUTPUT)/otlp-proto \
 		-c $< -o $@
 
 $(FUZZ_LIB): $(FUZZ_OBJS)
@@ -247,14 +294,26 @@ $(FUZZ_LIB): $(FUZZ_OBJS)
 
 $(OUTPUT)/fuzz/%: $(OUTPUT)/fuzz/obj/tests/fuzz/%.o $(FUZZ_LIB)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined $^ $(PURE_LIBS) -o $@
+	$(Q)$(CLANG) -fsanitize=fuzzer $(FUZZ_SAN) $^ $(PURE_LIBS) -o $@
 
-.PHONY: fuzz fuzz-smoke
+# `make fuzz`: each fuzzer in turn for FUZZ_SECONDS, its corpus kept in
+# build/fuzz/corpus/<name> (seeded from tests/fuzz/seeds/<name>/), findings in
+# build/fuzz/findings/<name>/. FUZZERS_ONLY='http1 hpack' picks targets.
+# fuzz-smoke (in `make test`): FUZZ_SMOKE_SECONDS each, from the seeds alone
+# (every committed reproducer is replayed); fails on any finding.
+FUZZ_SECONDS ?= 1800
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_RUN = tests/fuzz/run.py --out $(OUTPUT)/fuzz \
+	$(if $(FUZZERS_ONLY),$(addprefix $(OUTPUT)/fuzz/fuzz_,$(FUZZERS_ONLY)),$(FUZZERS))
+
+.PHONY: fuzz fuzz-smoke fuzzers
+fuzzers: $(FUZZERS)
+
 fuzz: $(FUZZERS)
+	$(Q)$(FUZZ_RUN) --seconds $(FUZZ_SECONDS)
 
-# A short run of each fuzzer, part of `make test`.
 fuzz-smoke: $(FUZZERS)
-	$(Q)set -e; for f in $(FUZZERS); do echo "== $$f"; $$f -max_total_time=15 -seed=1 2>&1 | tail -1; done
+	$(Q)$(FUZZ_RUN) --seconds $(FUZZ_SMOKE_SECONDS) --smoke
 
 # Benchmarks (the README's Benchmarks section, bench/results.md): not part of
 # `make test`. bench-quick is the same harness with short runs.

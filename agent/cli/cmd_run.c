@@ -136,7 +136,7 @@ static int setup_tracer(const struct sonde_config *c, struct ingest *ig, struct 
 	struct tracer_opts topts = { 0 };
 	struct logs_setup ls;
 	uint64_t cgroup_id = 0;
-	char tracefs[256];
+	char tracefs[256], why[256];
 	struct tracer *t;
 	int err;
 
@@ -145,7 +145,7 @@ static int setup_tracer(const struct sonde_config *c, struct ingest *ig, struct 
 		return err;
 	err = mounts_ensure_tracefs(tracefs, sizeof(tracefs));
 	if (err) {
-		log_error("tracefs is not mounted and mounting it failed: %s", strerror(-err));
+		log_error("%s", mounts_tracefs_problem(tracefs, err, why, sizeof(why)));
 		return err;
 	}
 	mounts_ensure_bpffs();

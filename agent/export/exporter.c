@@ -310,7 +310,7 @@ static bool send_with_retry(struct exporter *e, struct otlp_transport *t, const 
 	struct export_outcome out;
 
 	for (;;) {
-		uint64_t delay, now;
+		uint64_t delay, now, due;
 		bool give_up;
 
 		otlp_transport_send(t, body, len, &out);
@@ -330,18 +330,27 @@ static bool send_with_retry(struct exporter *e, struct otlp_transport *t, const 
 		delay = backoff / 2 + id_rng_next(&e->jitter) % (backoff / 2 + 1);
 		if (out.retry_after_ms)
 			delay = ms_to_ns(out.retry_after_ms);
+		due = now + delay;
 		give_up = out.result == EXPORT_FAIL ||
-			  now + delay - start > ms_to_ns(e->opts.retry_max_elapsed_ms) ||
-			  (e->stopping && now + delay > e->stop_deadline_mono);
+			  due - start > ms_to_ns(e->opts.retry_max_elapsed_ms);
+		if (!give_up)
+			log_debug("export of %s: %s, retrying in %llu ms", what, out.detail,
+				  (unsigned long long)(delay / 1000000));
+		/* The wait is woken by new work too (a metrics snapshot, a full
+		 * batch), which stays queued meanwhile (bounded, counted when
+		 * dropped): the retry still waits for its time. A stop ends the wait
+		 * only when that time is past the stop's deadline. */
+		while (!give_up && clock_mono_now() < due) {
+			give_up = e->stopping && due > e->stop_deadline_mono;
+			if (!give_up)
+				wait_until(e, due);
+		}
 		if (give_up) {
 			pthread_mutex_unlock(&e->lock);
 			warn_failure(e, what, &out);
 			return false;
 		}
 		e->stats.retries++;
-		log_debug("export of %s: %s, retrying in %llu ms", what, out.detail,
-			  (unsigned long long)(delay / 1000000));
-		wait_until(e, now + delay);
 		pthread_mutex_unlock(&e->lock);
 		backoff *= 2;
 		if (backoff > ms_to_ns(e->opts.backoff_max_ms))

@@ -18,6 +18,7 @@
 
 #include "host/kernel_features.h"
 #include "host/mounts.h"
+#include "host/path_access.h"
 
 #define CAP_SYS_ADMIN_BIT 21
 #define CAP_PERFMON_BIT	  38
@@ -57,7 +58,7 @@ static bool privileged(void)
 
 static bool exists(const char *path)
 {
-	return access(path, F_OK) == 0;
+	return path_lookup(path) == 0;
 }
 
 static int read_int_file(const char *path)
@@ -141,7 +142,7 @@ static void read_lockdown_file(char *buf, size_t len)
 static void read_lockdown(char *buf, size_t len, bool may_mount)
 {
 	snprintf(buf, len, "unknown");
-	if (access("/sys/kernel/security/lockdown", F_OK) == 0 || !may_mount) {
+	if (exists("/sys/kernel/security/lockdown") || !may_mount) {
 		read_lockdown_file(buf, len);
 		return;
 	}
@@ -157,17 +158,21 @@ void features_probe(struct sonde_features *f)
 	libbpf_print_fn_t old = libbpf_set_print(quiet_print);
 	struct utsname u;
 	char path[512];
+	int err;
 
 	memset(f, 0, sizeof(*f));
 	f->privileged = privileged();
-	f->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	f->btf = path_readable("/sys/kernel/btf/vmlinux") == 0;
 	if (uname(&u) == 0)
 		snprintf(f->kernel_release, sizeof(f->kernel_release), "%s", u.release);
 	read_lockdown(f->lockdown, sizeof(f->lockdown), f->privileged);
 	f->cgroup_v2 = mounts_cgroup2_path(f->cgroup2_path, sizeof(f->cgroup2_path)) == 0;
 	f->uprobes = exists("/sys/bus/event_source/devices/uprobe/type");
-	if (mounts_ensure_tracefs(f->tracefs, sizeof(f->tracefs)))
+	err = mounts_ensure_tracefs(f->tracefs, sizeof(f->tracefs));
+	if (err) {
+		mounts_tracefs_problem(f->tracefs, err, f->tracefs_why, sizeof(f->tracefs_why));
 		f->tracefs[0] = '\0';
+	}
 	if (f->tracefs[0]) {
 		snprintf(path, sizeof(path), "%s/events/syscalls/sys_exit_read", f->tracefs);
 		f->syscall_tracepoints = exists(path);
@@ -222,9 +227,7 @@ const char *features_missing(const struct sonde_features *f, char *buf, size_t l
 		snprintf(buf, len, "kernel %s cannot load tracepoint BPF programs",
 			 f->kernel_release);
 	else if (!f->tracefs[0])
-		snprintf(buf, len,
-			 "tracefs is not mounted and could not be mounted: mount it with `mount -t "
-			 "tracefs tracefs /sys/kernel/tracing`");
+		snprintf(buf, len, "%s", f->tracefs_why);
 	else if (!f->syscall_tracepoints)
 		snprintf(buf, len,
 			 "kernel %s has no syscall tracepoints (%s/events/syscalls): use a kernel "

@@ -19,8 +19,9 @@ struct sonde_features {
 	bool fentry;  /* a fentry program can really be loaded and attached */
 	bool cgroup_v2;
 	char cgroup2_path[256];
-	char lockdown[32]; /* none, integrity, confidentiality, or unknown */
-	char tracefs[256]; /* "" when unavailable */
+	char lockdown[32];     /* none, integrity, confidentiality, or unknown */
+	char tracefs[256];     /* "" when unavailable */
+	char tracefs_why[256]; /* then why, in one line */
 	char kernel_release[65];
 	const char *hook_set; /* the hooks sonde will use */
 };

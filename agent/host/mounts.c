@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "host/mounts.h"
+#include "host/path_access.h"
 
 #define TRACEFS_MAGIC 0x74726163
 #define BPF_FS_MAGIC  0xcafe4a11
@@ -28,16 +29,26 @@ int mounts_ensure_tracefs(char *path, size_t len)
 	static const char *const candidates[] = { "/sys/kernel/debug/tracing",
 						  "/sys/kernel/tracing" };
 
+	if (len)
+		path[0] = '\0';
 	for (size_t i = 0; i < 2; i++) {
 		char events[64];
+		int err;
 
 		snprintf(events, sizeof(events), "%s/events", candidates[i]);
-		if (access(events, F_OK) == 0) {
+		err = path_lookup(events);
+		if (!err) {
 			snprintf(path, len, "%s", candidates[i]);
 			return 0;
 		}
+		/* Mounted but closed to this process: mounting it again would
+		 * not help, the reason is the answer. */
+		if (err != -ENOENT && has_magic(candidates[i], TRACEFS_MAGIC)) {
+			snprintf(path, len, "%s", candidates[i]);
+			return err;
+		}
 	}
-	if (access("/sys/kernel/debug/tracing", F_OK) == 0 &&
+	if (path_lookup("/sys/kernel/debug/tracing") == 0 &&
 	    !has_magic("/sys/kernel/debug/tracing", TRACEFS_MAGIC)) {
 		/* the directory exists but is empty: libbpf would look there */
 		if (mount("tracefs", "/sys/kernel/debug/tracing", "tracefs", 0, NULL) == 0) {
@@ -49,6 +60,22 @@ int mounts_ensure_tracefs(char *path, size_t len)
 		return -errno;
 	snprintf(path, len, "/sys/kernel/tracing");
 	return 0;
+}
+
+const char *mounts_tracefs_problem(const char *path, int err, char *buf, size_t len)
+{
+	if (path[0])
+		snprintf(buf, len,
+			 "cannot read tracefs at %s: %s (sonde needs root or CAP_DAC_READ_SEARCH "
+			 "to read it)",
+			 path, strerror(-err));
+	else
+		snprintf(
+			buf, len,
+			"tracefs is not mounted and could not be mounted: %s (mount it with `mount "
+			"-t tracefs tracefs /sys/kernel/tracing`)",
+			strerror(-err));
+	return buf;
 }
 
 int mounts_ensure_bpffs(void)

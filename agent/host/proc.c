@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "host/path_access.h"
 #include "host/proc.h"
 #include "util/file.h"
 
@@ -16,7 +17,7 @@ bool proc_exists(uint32_t pid)
 	char path[32];
 
 	snprintf(path, sizeof(path), "/proc/%u", pid);
-	return access(path, F_OK) == 0;
+	return path_lookup(path) == 0;
 }
 
 int proc_comm(uint32_t pid, char *buf, size_t len)

@@ -27,6 +27,12 @@ int k8s_fail(char *err, size_t errlen, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
+		/* Messages quote what files and the API server said: a line break or
+		 * an escape sequence in there must not start a line of its own. */
+		for (char *c = err; *c; c++) {
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+		}
 	}
 	return -EINVAL;
 }

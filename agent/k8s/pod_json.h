@@ -90,7 +90,8 @@ bool pod_json_container_id(const char *runtime_id, char id[K8S_CONTAINER_ID_LEN]
  * it all fit. */
 bool k8s_copy_str(char *dst, size_t size, const char *src, size_t len);
 
-/* Writes a one-line message into err (when given) and returns -EINVAL. */
+/* Writes a one-line message into err (when given; control characters in it
+ * become '?') and returns -EINVAL. */
 __attribute__((format(printf, 3, 4))) int k8s_fail(char *err, size_t errlen, const char *fmt, ...);
 
 #endif /* SONDE_K8S_POD_JSON_H */

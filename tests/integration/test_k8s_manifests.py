@@ -3,12 +3,15 @@
 broken copy does not), agrees with what the agent reads, listens on and
 mounts, the collector's pipelines are whole and match where sonde sends, the
 dashboard's PromQL is valid and names only metrics sonde exports, and the
-real agent runs with exactly the DaemonSet's capabilities."""
+real agent runs with exactly the DaemonSet's capabilities, as root and as
+another user."""
 
 import copy
 import json
 import os
 import re
+import shutil
+import stat
 import subprocess
 import tempfile
 import urllib.parse
@@ -462,16 +465,42 @@ def test_k8s_exemplars_and_logs_link_the_signals():
           f"logs to trace {back}")
 
 
+# tracefs and bpffs read-only, as the DaemonSet's hostPath mounts give them.
+READ_ONLY_MOUNTS = ("set -e; for m in /sys/kernel/tracing /sys/fs/bpf; do "
+                    "mountpoint -q $m && mount -o remount,bind,ro $m; done; ")
+
+
+def in_mount_namespace(script, args, timeout):
+    return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                           READ_ONLY_MOUNTS + script, "sh", SONDE, *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
 def run_with_caps(caps, args, timeout=60):
     """The agent as root with the bounding (hence effective) set reduced to
-    caps, in a mount namespace where tracefs and bpffs are read-only, as the
-    DaemonSet's hostPath mounts give them."""
-    script = ("set -e; for m in /sys/kernel/tracing /sys/fs/bpf; do "
-              "mountpoint -q $m && mount -o remount,bind,ro $m; done; "
-              'exec setpriv --bounding-set=-all,' + ",".join("+" + c.lower() for c in caps) +
-              ' --inh-caps=-all -- "$@"')
-    return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
-                           SONDE, *args], capture_output=True, text=True, timeout=timeout)
+    caps, in a mount namespace where tracefs and bpffs are read-only."""
+    return in_mount_namespace('exec setpriv --bounding-set=-all,' +
+                              ",".join("+" + c.lower() for c in caps) +
+                              ' --inh-caps=-all -- "$@"', args, timeout)
+
+
+def run_as_user_with_caps(caps, args, timeout=60):
+    """The agent as user nobody with caps as its ambient (hence effective) set
+    and nothing else: the DaemonSet's securityContext with a runAsUser other
+    than 0. The same mount namespace as run_with_caps."""
+    c = ",".join(["-all"] + ["+" + c.lower() for c in caps])
+    return in_mount_namespace("exec setpriv --reuid=nobody --regid=nogroup --clear-groups "
+                              f"--inh-caps={c} --ambient-caps={c} --bounding-set={c} "
+                              '-- "$@"', args, timeout)
+
+
+def bounding_caps():
+    """The capabilities this test may hand on (its own bounding set), as the
+    DaemonSet spells them (SYS_ADMIN)."""
+    with open("/proc/self/status") as f:
+        mask = re.search(r"^CapBnd:\s*([0-9a-f]+)", f.read(), re.M).group(1)
+    r = subprocess.run(["capsh", f"--decode={mask}"], capture_output=True, text=True, check=True)
+    return {n.upper().removeprefix("CAP_") for n in r.stdout.strip().split("=", 1)[1].split(",")}
 
 
 def test_k8s_capabilities_are_enough_and_needed():
@@ -508,3 +537,44 @@ def test_k8s_capabilities_are_enough_and_needed():
               f"uprobes attached without SYS_ADMIN on this kernel: {r.stderr}")
     finally:
         srv.stop()
+
+
+def test_k8s_capabilities_suffice_for_another_user():
+    """runAsUser other than 0 with the DaemonSet's capabilities: tracefs (mode
+    0700, root's) is read through CAP_DAC_READ_SEARCH, and a request is traced.
+    access() checked the real uid without capabilities: sonde said "tracefs is
+    not mounted and could not be mounted". Without DAC_READ_SEARCH the reason
+    is the real one."""
+    add = container()["securityContext"]["capabilities"]["add"]
+    have = bounding_caps()
+    caps = [c for c in add if c in have]
+    if not {"BPF", "PERFMON", "DAC_READ_SEARCH"} <= set(caps):
+        return skip(f"this test's own capabilities lack some of {add}")
+    if caps != add:
+        print(f"     (without {sorted(set(add) - set(caps))}: not in this test's bounding set)",
+              flush=True)
+    mode = stat.S_IMODE(os.stat("/sys/kernel/tracing").st_mode)
+    if mode & 0o005:
+        return skip(f"tracefs is mode {mode:o} here: any user may read it")
+    r = run_as_user_with_caps(caps, ["probe"])
+    check(r.returncode == 0 and "sonde can run on this kernel" in r.stdout,
+          f"as nobody with {caps}: rc {r.returncode}, {r.stdout}{r.stderr}")
+    directory = tempfile.mkdtemp(prefix="sonde-k8s-")
+    os.chmod(directory, 0o755)
+    with open(os.path.join(directory, "hello"), "w") as f:
+        f.write("hello\n")
+    port = free_port()
+    srv = python_server(port, directory)
+    try:
+        r = run_as_user_with_caps(caps, ["trace", "--output", "json", "--no-summary", "--",
+                                         "curl", "-s", f"http://127.0.0.1:{port}/hello"])
+        spans = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+        check(r.returncode == 0 and any(s.get("url.path") == "/hello" for s in spans),
+              f"trace as nobody with {caps}: rc {r.returncode}, {r.stdout}{r.stderr}")
+    finally:
+        srv.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+    less = [c for c in caps if c != "DAC_READ_SEARCH"]
+    r = run_as_user_with_caps(less, ["probe"])
+    check(r.returncode != 0 and "cannot read tracefs at /sys/kernel/tracing: Permission denied"
+          in r.stdout, f"as nobody with {less}: rc {r.returncode}, {r.stdout}{r.stderr}")

@@ -92,6 +92,34 @@ def test_503_with_retry_after_is_honoured():
         rcv.stop()
 
 
+def test_retry_after_holds_whatever_wakes_the_exporter():
+    """A collector answering 429 with Retry-After: 5 to the first three
+    requests while a metrics snapshot comes every second, each of which wakes
+    the exporter thread: the retries come 5 s apart (they came every second),
+    then the export goes through."""
+    port = free_port()
+    svc = items_server(port)  # traced, but sent nothing: the metrics alone export
+    rcv = Receiver(status=429, retry_after=5, fail_count=3)
+    agent = SondeRun("--pid", str(svc.pid), "--prometheus-port", "0",
+                     env=dict(FAST, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint()))
+    try:
+        wait_for(lambda: rcv.requests("metrics", accepted_only=True), timeout=30,
+                 what="a metrics export accepted after three 429s")
+        reqs = rcv.requests()
+        check({r["signal"] for r in reqs} == {"metrics"}, f"signals {[r['signal'] for r in reqs]}")
+        results = [r["result"] for r in reqs]
+        check(results[:4] == ["fail", "fail", "fail", "ok"], f"results {results}")
+        times = [r["time_ms"] / 1000 for r in reqs]
+        gaps = [round(b - a, 2) for a, b in zip(times[:4], times[1:4])]
+        check(all(4.9 <= g < 7 for g in gaps), f"attempts {gaps} s apart, Retry-After said 5 s")
+        in_window = [t for t in times if t < times[0] + 12]
+        check(len(in_window) == 3, f"{len(in_window)} attempts in 12 s, Retry-After allows 3")
+    finally:
+        agent.stop()
+        svc.stop()
+        rcv.stop()
+
+
 def test_slow_collector_makes_the_agent_wait_not_drop():
     """A burst of 300 spans into a queue of 20 that a slow collector drains 10
     at a time: the agent waits for room (the events wait in the ring buffer)

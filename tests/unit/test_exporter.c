@@ -3,7 +3,9 @@
  * The export queue's back-pressure: when the queue is full, the event loop
  * waits for room only while the collector takes exports and the caller says
  * events can wait (the ring buffer has room); otherwise the span drops at
- * once. The collector here is a fake transport whose sends the test answers.
+ * once. Retries wait for their backoff or Retry-After whatever else wakes the
+ * exporter thread, and a stop does not wait for them. The collector here is a
+ * fake transport whose sends the test answers, and which notes when each came.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "export/exporter.h"
 #include "export/otlp_transport.h"
 #include "host/resource.h"
@@ -30,6 +33,16 @@ static pthread_cond_t fake_cond = PTHREAD_COND_INITIALIZER;
 static int sends_started, answers_given;
 static enum export_result next_result = EXPORT_OK;
 
+/* What the first sends are answered (then next_result), and when they came. */
+struct fake_reply {
+	enum export_result result;
+	uint32_t retry_after_ms;
+};
+#define FAKE_MAX_SENDS 64
+static const struct fake_reply *script;
+static int script_len;
+static uint64_t send_mono[FAKE_MAX_SENDS];
+
 void otlp_transport_send(struct otlp_transport *t, const uint8_t *body, size_t len,
 			 struct export_outcome *out)
 {
@@ -39,14 +52,30 @@ void otlp_transport_send(struct otlp_transport *t, const uint8_t *body, size_t l
 	pthread_mutex_lock(&fake_lock);
 	int mine = sends_started++;
 
+	if (mine < FAKE_MAX_SENDS)
+		send_mono[mine] = clock_mono_now();
 	pthread_cond_broadcast(&fake_cond);
 	while (answers_given <= mine)
 		pthread_cond_wait(&fake_cond, &fake_lock);
 	memset(out, 0, sizeof(*out));
 	out->result = next_result;
+	if (mine < script_len) {
+		out->result = script[mine].result;
+		out->retry_after_ms = script[mine].retry_after_ms;
+	}
 	snprintf(out->detail, sizeof(out->detail), "fake %s",
-		 next_result == EXPORT_OK ? "ok" : "failure");
+		 out->result == EXPORT_OK ? "ok" : "failure");
 	pthread_mutex_unlock(&fake_lock);
+}
+
+static int fake_sends(void)
+{
+	int n;
+
+	pthread_mutex_lock(&fake_lock);
+	n = sends_started;
+	pthread_mutex_unlock(&fake_lock);
+	return n;
 }
 
 static void fake_reset(enum export_result result)
@@ -54,6 +83,16 @@ static void fake_reset(enum export_result result)
 	pthread_mutex_lock(&fake_lock);
 	sends_started = answers_given = 0;
 	next_result = result;
+	script = NULL;
+	script_len = 0;
+	pthread_mutex_unlock(&fake_lock);
+}
+
+static void fake_script(const struct fake_reply *replies, int n)
+{
+	pthread_mutex_lock(&fake_lock);
+	script = replies;
+	script_len = n;
 	pthread_mutex_unlock(&fake_lock);
 }
 
@@ -282,6 +321,104 @@ static void test_logs_have_their_own_queue(void **state)
 	assert_int_equal(st.spans_exported, 1);
 }
 
+static const struct otlp_target metrics_target = { 0 };
+
+/* An exporter of spans and metrics that retries: backoff 200 ms. */
+static struct exporter *start_retrying(void)
+{
+	struct exporter_opts o = {
+		.traces = &target,
+		.metrics = &metrics_target,
+		.queue_size = 4,
+		.batch_size = 2,
+		.batch_delay_ms = 10000,
+		.backoff_initial_ms = 200,
+		.backoff_max_ms = 200,
+		.retry_max_elapsed_ms = 60000,
+	};
+	struct exporter *e = exporter_start(&o);
+
+	assert_non_null(e);
+	return e;
+}
+
+/* That exporter with a first batch (2 spans) that the collector answers
+ * replies[0], then replies[1]…, then success. */
+static struct exporter *start_failing(const struct fake_reply *replies, int n)
+{
+	struct exporter *e;
+
+	fake_reset(EXPORT_OK);
+	fake_script(replies, n);
+	fake_answer_all();
+	e = start_retrying();
+	assert_true(offer(e));
+	assert_true(offer(e));
+	return e;
+}
+
+/* A batch fails twice, first with no Retry-After (backoff: 100-200 ms with
+ * jitter), then with Retry-After 300 ms; meanwhile the event loop keeps
+ * offering metrics snapshots and spans, each of which wakes the exporter
+ * thread. Neither retry comes before its time; the new work waits, bounded
+ * and counted. */
+static void test_retry_waits_whatever_wakes_the_thread(void **state)
+{
+	static const struct fake_reply replies[] = { { EXPORT_RETRY, 0 }, { EXPORT_RETRY, 300 } };
+	struct exporter *e;
+	struct exporter_stats st;
+	uint64_t first, second, third;
+
+	(void)state;
+	e = start_failing(replies, 2);
+	for (int i = 0; fake_sends() < 3; i++) {
+		uint8_t *snapshot = malloc(1);
+
+		assert_true(i < 2000); /* 10 s: the retries never came */
+		assert_non_null(snapshot);
+		exporter_offer_metrics(e, snapshot, 1);
+		offer(e); /* fills the queue (a batch wakes the thread), then drops */
+		usleep(5000);
+	}
+	pthread_mutex_lock(&fake_lock);
+	first = send_mono[0];
+	second = send_mono[1];
+	third = send_mono[2];
+	pthread_mutex_unlock(&fake_lock);
+	assert_true(second - first >= 100 * 1000000ull);
+	assert_true(third - second >= 300 * 1000000ull);
+	st = stop(e);
+	assert_int_equal(st.retries, 2);
+	assert_true(st.spans_dropped_full > 0);	   /* the queue of 4 stayed full */
+	assert_true(st.metric_exports_failed > 0); /* snapshots replaced while waiting */
+	assert_int_equal(st.spans_queued, st.spans_exported + st.spans_dropped_failed);
+	assert_int_equal(st.spans_dropped_failed, 0);
+}
+
+/* A stop while a retry is 20 s away: the batch is dropped (counted) at once,
+ * without another attempt. */
+static void test_stop_does_not_wait_for_a_retry(void **state)
+{
+	static const struct fake_reply replies[] = { { EXPORT_RETRY, 20000 } };
+	struct exporter *e;
+	struct exporter_stats st;
+	uint64_t t0;
+
+	(void)state;
+	e = start_failing(replies, 1);
+	/* Counted under the lock the wait then releases: seen, the thread waits. */
+	do {
+		usleep(1000);
+		exporter_get_stats(e, &st);
+	} while (!st.request_failures);
+	t0 = clock_mono_now();
+	exporter_stop(e, 100, &st);
+	assert_true(clock_mono_now() - t0 < 10 * 1000000000ull);
+	assert_int_equal(fake_sends(), 1);
+	assert_int_equal(st.retries, 0);
+	assert_int_equal(st.spans_dropped_failed, 2);
+}
+
 int main(void)
 {
 	static const char env[] = "OTEL_SERVICE_NAME=test";
@@ -290,6 +427,8 @@ int main(void)
 		cmocka_unit_test(test_logs_have_their_own_queue),
 		cmocka_unit_test(test_full_ring_drops_at_once),
 		cmocka_unit_test(test_failing_collector_gets_no_wait),
+		cmocka_unit_test(test_retry_waits_whatever_wakes_the_thread),
+		cmocka_unit_test(test_stop_does_not_wait_for_a_retry),
 	};
 	int rc;
 

@@ -422,6 +422,27 @@ static void test_table_larger_than_followed(void **state)
 	hpack_free(&d);
 }
 
+/* Found by fuzz_http2 (UBSan): an entry of no bytes at all, "" = "" (an empty
+ * Huffman name and an empty value), into an empty table: the entry is kept and
+ * indexed as any other. */
+static void test_empty_entry(void **state)
+{
+	struct hpack_decoder d;
+	struct hpack_result res;
+	struct fields out;
+
+	(void)state;
+	hpack_init(&d, false);
+	assert_int_equal(decode_hex(&d, "40 80 00", &out, &res), 0);
+	assert_string_equal(out.text, ": \n");
+	assert_int_equal(d.count, 1);
+	assert_int_equal(d.size, 32);
+	assert_int_equal(decode_hex(&d, "be", &out, &res), 0);
+	assert_string_equal(out.text, ": \n");
+	assert_int_equal(out.dynamic, 1);
+	hpack_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_desync_on_bad_index_and_huffman),
 		cmocka_unit_test(test_malformed_block),
 		cmocka_unit_test(test_table_larger_than_followed),
+		cmocka_unit_test(test_empty_entry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

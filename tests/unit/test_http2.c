@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "protocols/http2/http2.h"
+#include "../h2_wire.h"
 
 #define PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
@@ -98,15 +99,7 @@ static void frame(uint8_t *buf, size_t *n, uint8_t type, uint8_t flags, uint32_t
 {
 	uint8_t *b = buf + *n;
 
-	b[0] = (uint8_t)(len >> 16);
-	b[1] = (uint8_t)(len >> 8);
-	b[2] = (uint8_t)len;
-	b[3] = type;
-	b[4] = flags;
-	b[5] = (uint8_t)(stream >> 24);
-	b[6] = (uint8_t)(stream >> 16);
-	b[7] = (uint8_t)(stream >> 8);
-	b[8] = (uint8_t)stream;
+	h2_wire_header(b, len, type, flags, stream);
 	if (len)
 		memcpy(b + 9, payload, len);
 	*n += 9 + len;
@@ -361,6 +354,25 @@ static void test_broken_blocks(void **state)
 	h2_parser_free(&p);
 }
 
+/* Found by fuzz_http2 (UBSan): a HEADERS frame with no payload ends an empty
+ * block, which is delivered (empty) rather than touched. */
+static void test_empty_block(void **state)
+{
+	uint8_t buf[64];
+	size_t n = 0;
+	struct h2_parser p;
+	struct log l = { 0 };
+
+	(void)state;
+	frame(buf, &n, H2_HEADERS, H2_F_END_HEADERS, 1, NULL, 0);
+	frame(buf, &n, H2_HEADERS, 0, 3, NULL, 0);
+	frame(buf, &n, H2_CONTINUATION, H2_F_END_HEADERS, 3, NULL, 0);
+	h2_parser_init(&p, true);
+	feed(&p, buf, n, 1, &l);
+	assert_string_equal(l.text, "block s=1 p=0 es=0 '' ts=1-1|block s=3 p=0 es=0 '' ts=1-1|");
+	h2_parser_free(&p);
+}
+
 /* The server's side starts with its SETTINGS, the client's with the preface. */
 static void test_direction_start(void **state)
 {
@@ -417,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_late_start),
 		cmocka_unit_test(test_not_http2),
 		cmocka_unit_test(test_broken_blocks),
+		cmocka_unit_test(test_empty_block),
 		cmocka_unit_test(test_direction_start),
 		cmocka_unit_test(test_plausible_headers),
 	};

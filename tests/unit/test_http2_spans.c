@@ -20,6 +20,7 @@
 #include "sonde_event.h"
 #include "core/ingest.h"
 #include "spans/span_attrs.h"
+#include "../h2_wire.h"
 
 #define MAX_SPANS 1024
 #define PREFACE	  "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -144,17 +145,10 @@ static void put(struct buf *b, const void *p, size_t n)
 static void frame(struct buf *b, uint8_t type, uint8_t flags, uint32_t stream, const void *payload,
 		  size_t len)
 {
-	uint8_t h[9] = { (uint8_t)(len >> 16),
-			 (uint8_t)(len >> 8),
-			 (uint8_t)len,
-			 type,
-			 flags,
-			 (uint8_t)(stream >> 24),
-			 (uint8_t)(stream >> 16),
-			 (uint8_t)(stream >> 8),
-			 (uint8_t)stream };
+	uint8_t h[H2_WIRE_HEADER_LEN];
 
-	put(b, h, 9);
+	h2_wire_header(h, len, type, flags, stream);
+	put(b, h, sizeof(h));
 	if (len)
 		put(b, payload, len);
 }

@@ -561,6 +561,24 @@ static void test_copy_str(void **state)
 	assert_string_equal(small, "");
 }
 
+/* Found by fuzz_kube_config: a quoted value (an ExecCredential's apiVersion, a
+ * watch event's type) with a line break or an escape sequence made the one-line
+ * error two lines, or a terminal command. */
+static void test_errors_stay_one_line(void **state)
+{
+	static const char ev[] = "{\"type\":\"ADDED\\n\\u001b[31mfake\",\"object\":{}}";
+	struct k8s_watch_event *we = calloc(1, sizeof(*we));
+	char err[256];
+
+	(void)state;
+	assert_non_null(we);
+	assert_int_equal(pod_json_parse_event(ev, strlen(ev), we, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "watch event of unknown type 'ADDED??[31mfake'");
+	assert_int_equal(k8s_fail(err, sizeof(err), "%s", "a\r\nb\x7f"), -EINVAL);
+	assert_string_equal(err, "a??b?");
+	free(we);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_pod_list),
 		cmocka_unit_test(test_controller_and_status),
 		cmocka_unit_test(test_copy_str),
+		cmocka_unit_test(test_errors_stay_one_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The pod store: finds, tombstones, mark and sweep, eviction, the generation. */
+/* The pod store: finds, tombstones, mark and sweep, eviction, the generation,
+ * readers on other threads than the writer's (also built with TSan). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -312,48 +313,88 @@ static void test_snapshot(void **state)
 	pod_store_free(s);
 }
 
+#define READERS 3
+
 struct race {
 	struct pod_store *s;
 	int errors;
 };
 
+/* Whether a copied pod is one whole pod, never half of two: its uid, name and
+ * container ids all say the same number. */
+static bool whole(const struct k8s_pod_meta *m)
+{
+	int n;
+	char want[K8S_CONTAINER_ID_LEN];
+
+	if (sscanf(m->uid, "u%d", &n) != 1)
+		return false;
+	snprintf(want, sizeof(want), "pod-%d", n);
+	if (strcmp(m->name, want))
+		return false;
+	snprintf(want, sizeof(want), "%064d", n);
+	return m->ncontainers == 2 && !strcmp(m->containers[0].id, want);
+}
+
+/* A reader as the event loop is one: every find, the generation, the stats
+ * and a dump, while the writer changes the store under it. */
 static void *reader(void *arg)
 {
 	struct race *r = arg;
 	struct k8s_pod_meta out;
+	struct pod_store_entry dump[8];
+	struct pod_store_stats st;
+	char id[K8S_CONTAINER_ID_LEN], uid[16], name[16];
+	int errors = 0;
 
-	for (int i = 0; i < 20000; i++) {
-		uint64_t g = pod_store_generation(r->s);
+	for (int i = 0; i < 5000; i++) {
+		int n = i % 50;
+		size_t got;
 
-		if (!pod_store_find_container(r->s, cid(i % 50), &out, NULL)) {
-			/* a copy is always one whole pod, never half of two */
-			char want[8];
-
-			snprintf(want, sizeof(want), "u%d", i % 50);
-			if (strcmp(out.uid, want))
-				r->errors++;
-		}
-		(void)g;
+		snprintf(id, sizeof(id), "%064d", n);
+		snprintf(uid, sizeof(uid), "u%d", n);
+		snprintf(name, sizeof(name), "pod-%d", n);
+		(void)pod_store_generation(r->s);
+		if (!pod_store_find_container(r->s, id, &out, NULL))
+			errors += !whole(&out) || strcmp(out.uid, uid);
+		if (!pod_store_find_uid(r->s, uid, &out, NULL))
+			errors += !whole(&out) || strcmp(out.name, name);
+		if (!pod_store_find_name(r->s, "ns", name, &out, NULL))
+			errors += !whole(&out) || strcmp(out.uid, uid);
+		pod_store_stats(r->s, &st);
+		errors += st.pods > 32;
+		got = pod_store_snapshot(r->s, dump, 8);
+		for (size_t k = 0; k < got; k++)
+			errors += !whole(&dump[k].meta);
 	}
+	__atomic_add_fetch(&r->errors, errors, __ATOMIC_RELAXED);
 	return NULL;
 }
 
-static void test_concurrent_readers(void **state)
+/* Readers on three threads and one writer (the pod watcher: upserts, deletes,
+ * re-lists by mark and sweep, evictions in a store of 32 for 50 pods). */
+static void test_concurrent_readers_and_writer(void **state)
 {
 	struct pod_store *s = pod_store_new(&(struct pod_store_opts){ .max_pods = 32 });
 	struct race r = { .s = s };
-	pthread_t t;
+	pthread_t t[READERS];
 
 	(void)state;
-	pthread_create(&t, NULL, reader, &r);
+	for (int k = 0; k < READERS; k++)
+		assert_int_equal(pthread_create(&t[k], NULL, reader, &r), 0);
 	for (int i = 0; i < 20000; i++) {
 		struct k8s_pod_meta m = pod(i % 50, "ns");
 
+		if (i % 500 == 0)
+			pod_store_mark(s);
 		pod_store_upsert(s, &m);
 		if (i % 7 == 0)
 			pod_store_delete(s, m.uid);
+		if (i % 500 == 499)
+			pod_store_sweep(s);
 	}
-	pthread_join(t, NULL);
+	for (int k = 0; k < READERS; k++)
+		pthread_join(t[k], NULL);
 	assert_int_equal(r.errors, 0);
 	pod_store_free(s);
 }
@@ -369,7 +410,7 @@ int main(void)
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_generation),
 		cmocka_unit_test(test_snapshot),
-		cmocka_unit_test(test_concurrent_readers),
+		cmocka_unit_test(test_concurrent_readers_and_writer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -184,10 +184,12 @@ bool hpack_entry(const struct hpack_decoder *d, uint32_t k, struct hpack_field *
 	return true;
 }
 
-/* Makes room for need more bytes at end; false when out of memory. */
+/* Makes room for need more bytes at end; false when out of memory. The buffer
+ * exists once any entry is in the table, even an entry of no bytes ("" = ""),
+ * so entries always point into it. */
 static bool buf_reserve(struct hpack_decoder *d, uint32_t need)
 {
-	if (d->end + need <= d->buf_cap)
+	if (d->buf && d->end + need <= d->buf_cap)
 		return true;
 	if (d->start) {
 		/* Compact: live bytes to the front, entry offsets with them. */

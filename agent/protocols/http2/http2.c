@@ -210,6 +210,9 @@ static void strip_first_fragment(struct h2_parser *p)
 		p->block_lost = true;
 		return;
 	}
+	/* Nothing around the fragment (an empty block has no buffer either). */
+	if (!prefix && !pad)
+		return;
 	memmove(f, f + prefix, n - prefix - pad);
 	p->block_len = n - prefix - pad;
 }

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the fuzz targets hold the code to, beyond "no sanitizer report": a
+ * failed check aborts, which libFuzzer reports as a finding with its input.
+ */
+#ifndef SONDE_FUZZ_CHECKS_H
+#define SONDE_FUZZ_CHECKS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spans/span.h"
+
+#define FUZZ_CHECK(cond)                                                                         \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+			abort();                                                                 \
+		}                                                                                \
+	} while (0)
+
+/* A NUL-terminated string that fits its array. */
+#define FUZZ_CHECK_STR(arr) FUZZ_CHECK(memchr((arr), '\0', sizeof(arr)) != NULL)
+
+/* An error message: within its buffer, on one line. */
+static inline void fuzz_check_error(const char *err, size_t len)
+{
+	FUZZ_CHECK(memchr(err, '\0', len));
+	FUZZ_CHECK(!strchr(err, '\n'));
+}
+
+/* A span as a writer reads it: every string field terminated, time forward. */
+static inline void fuzz_check_span(const struct span *sp)
+{
+	FUZZ_CHECK(sp->end_ns >= sp->start_ns);
+	FUZZ_CHECK_STR(sp->comm);
+	if (sp->flags & SPAN_F_DB) {
+		FUZZ_CHECK_STR(sp->db.operation);
+		FUZZ_CHECK_STR(sp->db.collection);
+		FUZZ_CHECK_STR(sp->db.name_space);
+		FUZZ_CHECK_STR(sp->db.status_code);
+		FUZZ_CHECK_STR(sp->db.query);
+		return;
+	}
+	FUZZ_CHECK_STR(sp->method);
+	FUZZ_CHECK_STR(sp->target);
+	FUZZ_CHECK_STR(sp->host);
+	FUZZ_CHECK_STR(sp->user_agent);
+	FUZZ_CHECK_STR(sp->traceparent);
+	FUZZ_CHECK(span_path_len(sp) <= strlen(sp->target));
+}
+
+#endif /* SONDE_FUZZ_CHECKS_H */
