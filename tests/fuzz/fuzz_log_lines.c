@@ -1,19 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for log output: the input is cut into writes to two
- * streams of two processes (sizes, bytes not copied, lost writes, time steps
- * and request contexts taken from the input itself) and fed through the whole
- * logs module: line assembly, continuation, the cap, binary detection,
- * severity parsing, UTF-8, the rate limit and the hold for pending traces.
- * A small cap makes cuts frequent. Every record must be valid UTF-8 and
- * within the cap's room.
- * Build: make fuzz; run: build/fuzz/fuzz_log_lines -max_total_time=60
+ * libFuzzer target for log output (agent/logs/): the input is cut into
+ * writes to two streams of two processes and fed through the whole logs
+ * module: line assembly, continuation, the cap, binary detection, severity
+ * parsing, UTF-8, the rate limit and the hold for pending traces. A small cap
+ * makes cuts frequent. Every record must be valid UTF-8 and within the cap's
+ * room, its severity a number OpenTelemetry defines.
+ *
+ * Input: writes one after another, each [stream][size][dt][ctx][how] then
+ * the bytes:
+ *   stream & 3: tgid 100 + bit 1, fd 1 + bit 0; size % 64 + 1 bytes;
+ *   dt * 7 ms since the last write; ctx % 3: outside a request, in one,
+ *   pending (its span id's first byte is ctx; odd: still pending later);
+ *   how: 0xc0 bits set: 100 bytes more than captured; high nibble 3: 50
+ *   bytes lost before it; 0x7f: a server span ends after it; 0x7e: the
+ *   process exits after it.
+ * Run: make fuzz FUZZERS_ONLY=log_lines (tests/fuzz/run.py).
  */
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_checks.h"
+#include "fuzz_input.h"
 #include "logs/logs.h"
 
 #define CAP 256
@@ -23,20 +32,16 @@ static void check_record(void *ctx, const struct log_record *r)
 	const unsigned char *s = (const unsigned char *)r->body;
 
 	(void)ctx;
-	if (r->len > 3 * CAP)
-		abort();
+	FUZZ_CHECK(r->len <= 3 * CAP);
 	for (size_t i = 0; i < r->len;) {
 		size_t k = s[i] < 0x80 ? 1 : s[i] < 0xe0 ? 2 : s[i] < 0xf0 ? 3 : 4;
 
-		if (s[i] >= 0x80 && (s[i] < 0xc2 || s[i] > 0xf4 || i + k > r->len))
-			abort();
+		FUZZ_CHECK(s[i] < 0x80 || (s[i] >= 0xc2 && s[i] <= 0xf4 && i + k <= r->len));
 		for (size_t j = 1; j < k; j++)
-			if ((s[i + j] & 0xc0) != 0x80)
-				abort();
+			FUZZ_CHECK((s[i + j] & 0xc0) == 0x80);
 		i += k;
 	}
-	if (r->severity.number > 24)
-		abort();
+	FUZZ_CHECK(r->severity.number <= 24);
 }
 
 static enum linker_ctx_state resolve(void *ctx, const uint8_t span_id[8], struct linker_ctx *out)
@@ -49,6 +54,7 @@ static enum linker_ctx_state resolve(void *ctx, const uint8_t span_id[8], struct
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct fuzz_input in = { data, size };
 	struct logs_opts o = { .max_line = CAP,
 			       .rate = 50,
 			       .max_streams = 3,
@@ -59,24 +65,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!lg)
 		return 0;
-	while (size >= 5) {
-		unsigned stream = data[0] & 3;
-		size_t chunk = data[1] % 64 + 1;
+	while (in.n >= 5) {
+		unsigned stream = fuzz_byte(&in) & 3;
+		size_t want = fuzz_byte(&in) % 64 + 1;
+		uint8_t dt = fuzz_byte(&in), ctx = fuzz_byte(&in), how = fuzz_byte(&in);
 		struct log_write w = { .tgid = 100 + (stream >> 1), .fd = 1 + (stream & 1) };
-		uint8_t how;
+		size_t captured;
 
-		ts += (uint64_t)(data[2] & 0x3f) * 7000000ull; /* up to ~0.4 s a step */
-		w.ctx_state = (enum linker_ctx_state)(data[3] % 3);
-		w.ctx.span_id[0] = data[3];
-		how = data[4];
-		data += 5;
-		size -= 5;
-		if (chunk > size)
-			chunk = size;
+		ts += (uint64_t)(dt & 0x3f) * 7000000ull; /* up to ~0.4 s a step */
+		w.ctx_state = (enum linker_ctx_state)(ctx % 3);
+		w.ctx.span_id[0] = ctx;
+		captured = fuzz_bytes(&in, want, &w.data);
 		w.ts = w.time_ns = ts;
-		w.data = data;
-		w.captured = (uint32_t)chunk;
-		w.total = chunk + ((how & 0xc0) == 0xc0 ? 100 : 0);	      /* not all copied */
+		w.captured = (uint32_t)captured;
+		w.total = captured + ((how & 0xc0) == 0xc0 ? 100 : 0);	      /* not all copied */
 		w.stream_pos = pos[stream] + ((how & 0xf0) == 0x30 ? 50 : 0); /* a lost write */
 		pos[stream] = w.stream_pos + w.total;
 		logs_write(lg, &w);
@@ -85,8 +87,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (how == 0x7e)
 			logs_exit(lg, w.tgid);
 		logs_tick(lg, ts, false);
-		data += chunk;
-		size -= chunk;
 	}
 	logs_free(lg);
 	return 0;

@@ -378,12 +378,51 @@ log:
     write("config", "kv-list", b"\x02" + b"x-tenant=acme,authorization=Bearer%20abc,k=v=w")
 
 
+# ---- log output (fuzz_log_lines.c): [stream][size-1][dt][ctx][how][bytes]
+
+def log_writes(stream, text, dt=1, ctx=0, how=0, size=64):
+    """text as writes of at most size bytes to one stream (bit 1: process,
+    bit 0: stderr), dt * 7 ms apart, written in request ctx (0: none)."""
+    if isinstance(text, str):
+        text = text.encode()
+    out = b""
+    for i in range(0, len(text), size):
+        piece = text[i:i + size]
+        out += bytes([stream, len(piece) - 1, dt, ctx, how]) + piece
+    return out
+
+
+def log_seeds():
+    write("log_lines", "python", log_writes(
+        1, "2025-01-01 12:00:00,001 WARNING shop.db slow query table=orders\n", ctx=4))
+    write("log_lines", "json", log_writes(
+        0, '{"level":"error","msg":"payment declined","customer":"c-17"}\n'
+           '{"severity":"INFO","msg":"ok"}\n', ctx=2, size=40))
+    write("log_lines", "logfmt-split", log_writes(
+        0, 'level=warn msg="slow query" duration_ms=34\n', ctx=5, size=7))
+    write("log_lines", "stack-trace", log_writes(
+        1, "ERROR Exception in handler\njava.lang.IllegalStateException: boom\n"
+           "\tat shop.Checkout.pay(Checkout.java:42)\n"
+           "\tat shop.Server.handle(Server.java:7)\n", ctx=2, size=50) +
+        log_writes(1, "[INFO] next request\n", dt=30, ctx=0))
+    write("log_lines", "two-processes", log_writes(0, "[WARN] first half of ", ctx=2) +
+          log_writes(2, "W0101 12:00:00.000 1 main.go:3] other process\n", ctx=3) +
+          log_writes(0, "a line\n", ctx=2, how=0x7f) +
+          log_writes(2, "gone\n", how=0x7e))
+    write("log_lines", "binary-and-gaps", log_writes(
+        0, bytes(range(256)), size=64) +
+        log_writes(1, b"cut \xff\xfe invalid UTF-8 and bytes not copied\n", how=0xc0) +
+        log_writes(1, "after a lost write\n", how=0x30))
+    write("log_lines", "long-line", log_writes(0, "x" * 700 + "\n", ctx=2))
+
+
 def main():
     http1_seeds()
     h2_seeds()
     grpc_seeds()
     ingest_seeds()
     k8s_seeds()
+    log_seeds()
 
 
 if __name__ == "__main__":
