@@ -148,12 +148,13 @@ static void print_log_stats(const struct logs *lg, uint64_t kernel_limited)
 	fprintf(stderr,
 		"  logs: writes %" PRIu64 " (%" PRIu64 " bytes, %" PRIu64
 		" not copied: budget), records %" PRIu64 " (in a request %" PRIu64
-		"), lines %" PRIu64 " (joined %" PRIu64 "), cut %" PRIu64 ", binary bytes %" PRIu64
-		", bytes lost %" PRIu64 ", rate-limited %" PRIu64
+		"; in one but without its ids %" PRIu64 "), lines %" PRIu64 " (joined %" PRIu64
+		", ended by another writer %" PRIu64 "), buffered streams %" PRIu64 ", cut %" PRIu64
+		", binary bytes %" PRIu64 ", bytes lost %" PRIu64 ", rate-limited %" PRIu64
 		", waited for their trace %" PRIu64 ", streams evicted %" PRIu64 "\n",
-		s.writes, s.bytes, kernel_limited, s.records, s.in_request, s.lines.lines,
-		s.lines.joined, s.lines.cut, s.lines.binary, s.lines.lost, s.rate_limited, s.held,
-		s.streams_evicted);
+		s.writes, s.bytes, kernel_limited, s.records, s.in_request, s.lines.unlinked,
+		s.lines.lines, s.lines.joined, s.lines.interleaved, s.lines.buffered, s.lines.cut,
+		s.lines.binary, s.lines.lost, s.rate_limited, s.held, s.streams_evicted);
 }
 
 /* A line per protocol: its own counters, as it names them. */

@@ -325,6 +325,7 @@ static int on_log(struct ingest *ig, const struct sonde_data *ev, size_t size)
 		last->ctx_state = linker_current(&ig->linker, &w, &last->ctx);
 	last->tgid = ev->hdr.tgid;
 	last->tid = ev->hdr.tid;
+	last->writer = ev->unit_kind == SONDE_UNIT_GOROUTINE ? ev->unit | 1ull << 63 : ev->hdr.tid;
 	last->fd = ev->hdr.fd;
 	last->ts = ev->hdr.ts_ns;
 	last->time_ns = clock_mono_to_real(&ig->clock, ev->hdr.ts_ns);

@@ -39,6 +39,7 @@ typedef void (*span_out_fn)(void *ctx, const struct span *sp);
  * the request its execution unit was serving then. */
 struct log_write {
 	uint32_t tgid, tid, fd;
+	uint64_t writer;     /* its execution unit: tid, or a goroutine id with bit 63 */
 	uint64_t ts;	     /* kernel monotonic */
 	uint64_t time_ns;    /* the same, wall clock */
 	uint64_t stream_pos; /* its first byte's position in the fd's output, from 1 */

@@ -130,6 +130,16 @@ static char *part_buf(struct log_stream *s)
 	return s->buf + s->max + 1;
 }
 
+/* Whether a line's bytes and a record's lines came from one writer in one
+ * request (or outside any, both). */
+static bool same_source(const struct log_start *a, uint64_t writer, enum linker_ctx_state state,
+			const struct linker_ctx *ctx)
+{
+	if (a->writer != writer || (a->ctx_state == LINKER_CTX_NONE) != (state == LINKER_CTX_NONE))
+		return false;
+	return state == LINKER_CTX_NONE || !memcmp(a->ctx.span_id, ctx->span_id, 8);
+}
+
 static void emit_rec(struct log_stream *s, const struct log_lines_opts *o)
 {
 	struct log_line_record r = {
@@ -138,16 +148,30 @@ static void emit_rec(struct log_stream *s, const struct log_lines_opts *o)
 		.cut = s->rec_cut,
 		.ts = s->rec.ts,
 		.time_ns = s->rec.time_ns,
-		.ctx_state = s->rec.ctx_state,
-		.ctx = s->rec.ctx,
 	};
 
 	if (!s->has_rec)
 		return;
+	if (s->rec.unlinked)
+		o->stats->unlinked++;
+	else {
+		r.ctx_state = s->rec.ctx_state;
+		r.ctx = s->rec.ctx;
+	}
 	s->has_rec = false;
 	o->stats->records++;
 	o->stats->cut += s->rec_cut;
 	o->out(o->out_ctx, &r);
+}
+
+/* A write's records after its first one: it may be a buffer's flush, whose
+ * lines any thread wrote, so none of them keeps the writer's request. */
+static void unlink_shared(struct log_stream *s)
+{
+	if (!s->has_rec || s->rec.write_seq != s->part.write_seq)
+		return;
+	s->rec.unlinked |= s->rec.ctx_state != LINKER_CTX_NONE;
+	s->part.unlinked |= s->part.ctx_state != LINKER_CTX_NONE;
 }
 
 /* The line being written ended (its newline came at ts, or it is given up
@@ -166,7 +190,10 @@ static void line_end(struct log_stream *s, uint64_t ts, const struct log_lines_o
 		o->stats->binary += len;
 		return;
 	}
-	cont = s->has_rec && !later_than(s->rec_last_ts, ts, o->join_ns) &&
+	cont = s->has_rec &&
+	       (s->buffered ||
+		same_source(&s->rec, s->part.writer, s->part.ctx_state, &s->part.ctx)) &&
+	       !later_than(s->rec_last_ts, ts, o->join_ns) &&
 	       log_line_continues(line, len, s->in_traceback);
 	if (cont) {
 		size_t room = s->max - s->rec_len;
@@ -188,6 +215,7 @@ static void line_end(struct log_stream *s, uint64_t ts, const struct log_lines_o
 	}
 	if (blank(line, len))
 		return;
+	unlink_shared(s);
 	emit_rec(s, o);
 	memcpy(s->buf, line, len);
 	s->rec_len = (uint32_t)len;
@@ -200,17 +228,31 @@ static void line_end(struct log_stream *s, uint64_t ts, const struct log_lines_o
 
 /* Bytes of the line being written; the first of a line records where it
  * began. Past the cap they are dropped (the line is cut). */
-static void append(struct log_stream *s, const struct log_chunk *c, const uint8_t *p, size_t n)
+static void append(struct log_stream *s, const struct log_chunk *c, const uint8_t *p, size_t n,
+		   const struct log_lines_opts *o)
 {
 	size_t room;
 
+	/* Another thread's (or request's) bytes in the middle of a line: what
+	 * came of it is a line of its own, and so are these. (Through a
+	 * buffer, whichever thread flushes it writes the same line on.) */
+	if (s->has_part && !s->buffered &&
+	    !same_source(&s->part, c->writer, c->ctx_state, &c->ctx)) {
+		o->stats->interleaved++;
+		line_end(s, c->ts, o);
+	}
 	if (!s->has_part) {
 		s->has_part = true;
 		s->part_len = 0;
 		s->part_cut = s->part_skip = false;
-		s->part = (struct log_start){
-			.ts = c->ts, .time_ns = c->time_ns, .ctx_state = c->ctx_state, .ctx = c->ctx
-		};
+		s->part = (struct log_start){ .ts = c->ts,
+					      .time_ns = c->time_ns,
+					      .writer = c->writer,
+					      .write_seq = s->write_seq,
+					      .unlinked = s->buffered &&
+							  c->ctx_state != LINKER_CTX_NONE,
+					      .ctx_state = c->ctx_state,
+					      .ctx = c->ctx };
 	}
 	if (s->part_skip)
 		return;
@@ -243,6 +285,7 @@ void log_stream_feed(struct log_stream *s, const struct log_chunk *c,
 		lose(s, c->stream_pos - s->next_pos, c->ts, o);
 	if (c->stream_pos)
 		s->next_pos = c->stream_pos + c->total;
+	s->write_seq++;
 	/* A binary write (an image to stdout) is skipped whole: split at its
 	 * newline bytes, its pieces would pass for short lines. */
 	if (p && log_line_binary((const char *)p, c->captured)) {
@@ -250,10 +293,21 @@ void log_stream_feed(struct log_stream *s, const struct log_chunk *c,
 		lose(s, 0, c->ts, o);
 		p = NULL;
 	}
+	/* A write that ends in the middle of a line after a line end is a
+	 * buffer flushed when full: the stream is block-buffered, and any
+	 * thread's write may carry the others' lines from now on. */
+	if (p && !s->buffered && c->captured && c->captured == c->total &&
+	    p[c->captured - 1] != '\n' && memchr(p, '\n', c->captured)) {
+		s->buffered = true;
+		o->stats->buffered++;
+		/* What it holds came through the same buffer. */
+		s->rec.unlinked |= s->has_rec && s->rec.ctx_state != LINKER_CTX_NONE;
+		s->part.unlinked |= s->has_part && s->part.ctx_state != LINKER_CTX_NONE;
+	}
 	while (p && p < end) {
 		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
 
-		append(s, c, p, (size_t)((nl ? nl : end) - p));
+		append(s, c, p, (size_t)((nl ? nl : end) - p), o);
 		if (!nl)
 			break;
 		line_end(s, c->ts, o);

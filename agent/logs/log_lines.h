@@ -10,7 +10,16 @@
  * binary output (NUL bytes, or many control bytes or bad UTF-8), a whole
  * write or a line, is skipped; empty lines
  * make no record. Each record keeps the time and the request context of the
- * write that began it. Pure code: times are the kernel's monotonic ns.
+ * write that began it.
+ *
+ * Which request a record belongs to is never guessed: a line or continuation
+ * only joins what the same writer wrote in the same request (another
+ * writer's bytes in the middle of a line end it there), and a write that may
+ * carry other requests' lines — a block-buffered stream's flush, made by
+ * whichever thread filled the buffer — gives its records no request: a write
+ * of several records, and every write of a stream once one of its writes
+ * ended in the middle of a line after a line end (stdio's or Python's
+ * buffer, flushed full). Pure code: times are the kernel's monotonic ns.
  */
 #ifndef SONDE_LOG_LINES_H
 #define SONDE_LOG_LINES_H
@@ -22,13 +31,17 @@
 #include "core/linker.h"
 
 struct log_lines_stats {
-	uint64_t lines;	     /* complete lines taken (continuations included) */
-	uint64_t records;    /* records handed out */
-	uint64_t cut;	     /* records cut at the cap, or missing bytes */
-	uint64_t binary;     /* bytes skipped as binary (whole writes, or lines) */
-	uint64_t lost;	     /* bytes written that never reached the agent */
-	uint64_t joined;     /* continuation lines joined to their record */
-	uint64_t unfinished; /* lines without an end sent after a wait */
+	uint64_t lines;	      /* complete lines taken (continuations included) */
+	uint64_t records;     /* records handed out */
+	uint64_t cut;	      /* records cut at the cap, or missing bytes */
+	uint64_t binary;      /* bytes skipped as binary (whole writes, or lines) */
+	uint64_t lost;	      /* bytes written that never reached the agent */
+	uint64_t joined;      /* continuation lines joined to their record */
+	uint64_t unfinished;  /* lines without an end sent after a wait */
+	uint64_t interleaved; /* lines ended early: another writer's or request's bytes came */
+	uint64_t unlinked;    /* records written in a request, sent without it: their
+			       * write may hold other requests' lines */
+	uint64_t buffered;    /* streams found block-buffered */
 };
 
 /* What a write carried, for the stream. */
@@ -39,6 +52,7 @@ struct log_chunk {
 	uint64_t stream_pos; /* its first byte's position, from 1; 0 unknown */
 	uint64_t ts;	     /* kernel monotonic */
 	uint64_t time_ns;    /* wall clock */
+	uint64_t writer;     /* the execution unit that wrote it (thread, goroutine) */
 	enum linker_ctx_state ctx_state;
 	struct linker_ctx ctx;
 };
@@ -59,6 +73,9 @@ typedef void (*log_record_fn)(void *ctx, const struct log_line_record *r);
 /* Where a line being assembled began. */
 struct log_start {
 	uint64_t ts, time_ns;
+	uint64_t writer;
+	uint64_t write_seq; /* which of the stream's writes */
+	bool unlinked;	    /* its write may hold other requests' lines */
 	enum linker_ctx_state ctx_state;
 	struct linker_ctx ctx;
 };
@@ -75,6 +92,8 @@ struct log_stream {
 	bool rec_cut, part_cut; /* cut at the cap, or bytes lost */
 	bool part_skip;		/* past the cap: the line's bytes are dropped to its end */
 	bool in_traceback;	/* the record holds a Python traceback */
+	bool buffered;		/* a write ended mid-line after a line end: block-buffered */
+	uint64_t write_seq;	/* writes fed */
 	uint64_t rec_last_ts;	/* when its last line ended */
 	uint64_t next_pos;	/* where the next write should start; 0 unknown */
 	struct log_start rec, part;

@@ -219,6 +219,7 @@ void logs_write(void *ctx, const struct log_write *w)
 		.stream_pos = w->stream_pos,
 		.ts = w->ts,
 		.time_ns = w->time_ns,
+		.writer = w->writer,
 		.ctx_state = w->ctx_state,
 		.ctx = w->ctx,
 	};

@@ -362,6 +362,13 @@ size_t pipeline_health_list(struct pipeline *p, struct health_metric *out, size_
 		{ "sonde.logs.records.in_request",
 		  "Log records written while serving a request (with its trace and span).",
 		  "{record}", false, p->health.logs.in_request },
+		{ "sonde.logs.records.unlinked",
+		  "Log records written while serving a request, sent without its ids: their write "
+		  "may hold other requests' lines (several records, or a block-buffered stream).",
+		  "{record}", false, p->health.logs.lines.unlinked },
+		{ "sonde.logs.streams.buffered",
+		  "Output streams found block-buffered (flushed in the middle of a line).",
+		  "{stream}", false, p->health.logs.lines.buffered },
 		{ "sonde.logs.exported", "Log records the collector accepted.", "{record}", false,
 		  es.logs_exported },
 		{ "sonde.logs.dropped", "Log records dropped: export queue full or export failed.",

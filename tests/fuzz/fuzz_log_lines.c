@@ -10,8 +10,9 @@
  * Input: writes one after another, each [stream][size][dt][ctx][how] then
  * the bytes:
  *   stream & 3: tgid 100 + bit 1, fd 1 + bit 0; size % 64 + 1 bytes;
- *   dt * 7 ms since the last write; ctx % 3: outside a request, in one,
- *   pending (its span id's first byte is ctx; odd: still pending later);
+ *   (dt & 0x3f) * 7 ms since the last write, by thread dt >> 6;
+ *   ctx % 3: outside a request, in one, pending (its span id's first byte is
+ *   ctx; odd: still pending later);
  *   how: 0xc0 bits set: 100 bytes more than captured; high nibble 3: 50
  *   bytes lost before it; 0x7f: a server span ends after it; 0x7e: the
  *   process exits after it.
@@ -73,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t captured;
 
 		ts += (uint64_t)(dt & 0x3f) * 7000000ull; /* up to ~0.4 s a step */
+		w.writer = dt >> 6;
 		w.ctx_state = (enum linker_ctx_state)(ctx % 3);
 		w.ctx.span_id[0] = ctx;
 		captured = fuzz_bytes(&in, want, &w.data);

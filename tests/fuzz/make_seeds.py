@@ -382,7 +382,8 @@ log:
 
 def log_writes(stream, text, dt=1, ctx=0, how=0, size=64):
     """text as writes of at most size bytes to one stream (bit 1: process,
-    bit 0: stderr), dt * 7 ms apart, written in request ctx (0: none)."""
+    bit 0: stderr), (dt & 0x3f) * 7 ms apart by thread dt >> 6, written in
+    request ctx (0: none)."""
     if isinstance(text, str):
         text = text.encode()
     out = b""
@@ -414,6 +415,13 @@ def log_seeds():
         log_writes(1, b"cut \xff\xfe invalid UTF-8 and bytes not copied\n", how=0xc0) +
         log_writes(1, "after a lost write\n", how=0x30))
     write("log_lines", "long-line", log_writes(0, "x" * 700 + "\n", ctx=2))
+    # Two threads (dt's top bits) of one process, each in its own request.
+    write("log_lines", "two-threads", log_writes(1, "slow query for ", dt=0x01, ctx=2) +
+          log_writes(1, "customer 8\n  detail\n", dt=0x41, ctx=4) +
+          log_writes(1, "customer 7\n", dt=0x01, ctx=2))
+    write("log_lines", "buffered-flush", log_writes(
+        0, "served customer 1\nserved customer 2\nserved cust", dt=0x01, ctx=2, size=64) +
+        log_writes(0, "omer 3\n", dt=0x81, ctx=4))
 
 
 def main():

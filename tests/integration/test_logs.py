@@ -2,10 +2,13 @@
 """Logs: what real programs write to stdout and stderr while they serve
 requests becomes log records carrying the trace and span of the request the
 writing thread was serving — checked by content (every line names its
-customer) under 32 concurrent requests; awkward output (partial writes, many
-lines per write, a 100 KB line, a traceback, invalid UTF-8, 10 MB of binary);
-a log storm (rate limit counted, memory bounded); sonde run's OTLP logs over
-HTTP and gRPC, decoded by the official definitions; the tree view."""
+customer) under 32 concurrent requests, for Python logging and a JSON logger
+(thread per request), Go's log, Node's console over pipes, and Python's
+block-buffered print (never another request's ids); awkward output (partial
+writes, many lines per write, a 100 KB line, a traceback, invalid UTF-8,
+10 MB of binary); a log storm (rate limit counted, memory bounded); sonde
+run's OTLP logs over HTTP and gRPC, decoded by the official definitions, with
+the generic and the logs-only OTLP variables; logs.comm; the tree view."""
 
 import collections
 import json
@@ -25,13 +28,16 @@ WRITER = os.path.join(HERE, "peers", "log_writer.py")
 CUSTOMERS = [str(c) for c in range(32)]
 
 
-def start_svc(tmp, name, port, down=None):
+def start_svc(tmp, name, port, down=None, mode="--log"):
     """The service with its stdout and stderr in files (what a container
     runtime's pipe would be)."""
     out = open(os.path.join(tmp, f"{name}.out"), "w")
     err = open(os.path.join(tmp, f"{name}.err"), "w")
-    args = [PYTHON, SVC, name, str(port), "--log"] + (["--down", down] if down else [])
-    p = Proc(args, stdout=out, stderr=err)
+    args = [PYTHON, SVC, name, str(port), mode] + (["--down", down] if down else [])
+    env = dict(os.environ)
+    if mode == "--print":  # Python's default: stdout to a file is block-buffered
+        env.pop("PYTHONUNBUFFERED", None)
+    p = Proc(args, stdout=out, stderr=err, env=env)
     wait_port(port)
     return p
 
@@ -43,13 +49,16 @@ def json_lines(sonde):
     return out
 
 
-def trace_during(procs, port, servers):
+def trace_during(procs, port, servers, rounds=1, stats=False):
     """sonde trace --logs -o json of procs while every customer calls port at
-    once; its output objects once `servers` server spans came."""
-    sonde = Sonde("--logs", "--capture-query", *[a for p in procs for a in ("--pid", str(p.pid))])
+    once (rounds times); its output objects once `servers` server spans
+    came. With stats, (objects, sonde's stderr)."""
+    sonde = Sonde("--logs", "--capture-query", *(["--stats"] if stats else []),
+                  *[a for p in procs for a in ("--pid", str(p.pid))])
     try:
         time.sleep(0.5)
-        drive(port, CUSTOMERS)
+        for _ in range(rounds):
+            drive(port, CUSTOMERS)
         wait_for(lambda: sum(1 for o in json_lines(sonde) if o.get("kind") == "server")
                  >= servers, timeout=20, what=f"{servers} server spans")
         sonde.settle(quiet=1.0)
@@ -57,7 +66,7 @@ def trace_during(procs, port, servers):
         sonde.stop()
         for p in procs:
             p.stop()
-    return json_lines(sonde)
+    return (json_lines(sonde), sonde.stderr()) if stats else json_lines(sonde)
 
 
 def customer_of(text):
@@ -169,12 +178,14 @@ def test_log_storm_is_limited():
           f"{lost} bytes lost, RSS {rss} KiB")
 
 
-def test_tree_shows_lines_under_their_span():
+def trace_text(*args):
+    """sonde trace --logs ARGS (text) of the service while customer 7 calls
+    it: (the output's lines, sonde's stderr)."""
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         svc = start_svc(tmp, "shop", port)
         err_path = os.path.join(tmp, "sonde.err")
-        proc = subprocess.Popen([SONDE, "trace", "--tree", "--logs", "--capture-query",
+        proc = subprocess.Popen([SONDE, "trace", *args, "--logs", "--capture-query",
                                  "--no-summary", "--pid", str(svc.pid)],
                                 stdout=subprocess.PIPE, stderr=open(err_path, "w"), text=True)
         try:
@@ -187,12 +198,30 @@ def test_tree_shows_lines_under_their_span():
             out, _ = proc.communicate(15)
             err = open(err_path).read()
             svc.stop()
-    lines = out.splitlines()
+    return out.splitlines(), err
+
+
+def test_tree_shows_lines_under_their_span():
+    lines, err = trace_text("--tree")
     i = next((k for k, l in enumerate(lines) if "GET /order?customer=7 200" in l), None)
-    check(i is not None, f"no span line in the tree:\n{out}\n{err}")
+    check(i is not None, "no span line in the tree:\n" + "\n".join(lines) + err)
     under = lines[i + 1:i + 3]
     check(all(l.startswith("    log ") for l in under) and
-          any("slow query for customer 7" in l for l in under), f"tree:\n{out}")
+          any("slow query for customer 7" in l for l in under), "tree:\n" + "\n".join(lines))
+
+
+def test_live_view_shows_lines_under_their_span():
+    """The live text view: the request's span line, then its two lines
+    (stderr's warning, stdout's JSON line), each with the span's ids."""
+    lines, err = trace_text()
+    i = next((k for k, l in enumerate(lines) if "GET /order?customer=7 200" in l), None)
+    check(i is not None, "no span line:\n" + "\n".join(lines) + err)
+    under = lines[i + 1:i + 3]
+    check(all(l.startswith("  log ") for l in under), "live view:\n" + "\n".join(lines))
+    warn = next((l for l in under if "WARNING:shop:slow query for customer 7" in l), "")
+    check(" WARN " in warn and re.search(r"\(trace [0-9a-f]{32}/span [0-9a-f]{16}\)$", warn),
+          f"the warning's line: {warn!r}")
+    check(any('"customer": "7"' in l for l in under), "the JSON line:\n" + "\n".join(under))
 
 
 GO_LOG_SVC = """
@@ -255,7 +284,80 @@ def test_go_log_lines_are_never_given_another_request():
     print(f"go: {linked} of 32 lines carried their request")
 
 
-def check_run_logs(protocol):
+NODE_LOG_SVC = """
+const http = require('http');
+http.createServer((req, res) => {
+  const c = new URL(req.url, 'http://x').searchParams.get('customer');
+  console.log(JSON.stringify({level: 'info', msg: 'order', customer: c}));
+  setTimeout(() => {
+    console.error(`WARN slow query for customer ${c}`);
+    res.end(`node ${c}`);
+  }, 5);
+}).listen(+process.argv[2], '127.0.0.1');
+"""
+
+
+def check_own_request(rec, servers):
+    """A record that carries ids carries those of its customer's request."""
+    if "span_id" not in rec:
+        return False
+    srv = servers[customer_of(rec["log"])]
+    check(rec["span_id"] == srv["span_id"] and rec["trace_id"] == srv["trace_id"],
+          f"line {rec['log']!r} given another request's ids")
+    return True
+
+
+def test_node_console_lines_are_never_given_another_request():
+    """Node's console.log and console.error over pipes (a container
+    runtime's) while one event loop serves 32 requests at once: every line is
+    collected with its stream and severity; a line that carries ids carries
+    its own request's. (The thread serves several requests at once: without
+    the Node.js hook naming the request, lines carry none.)"""
+    with tempfile.TemporaryDirectory() as tmp:
+        script = os.path.join(tmp, "svc.js")
+        with open(script, "w") as f:
+            f.write(NODE_LOG_SVC)
+        port = free_port()
+        svc = Proc(["node", script, str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wait_port(port)
+        objs = trace_during([svc], port, 32)
+    servers = {s["url.query"].split("=")[1]: s for s in objs
+               if s.get("kind") == "server" and not s.get("summary")}
+    out = [o for o in objs if "log" in o and o["log"].startswith("{")]
+    err = [o for o in objs if "log" in o and o["log"].startswith("WARN ")]
+    check(sorted(customer_of(o["log"]) for o in out) == sorted(CUSTOMERS) and
+          sorted(customer_of(o["log"]) for o in err) == sorted(CUSTOMERS),
+          f"{len(out)} console.log and {len(err)} console.error lines of 32 each")
+    check(all(o["log.iostream"] == "stdout" and o["severity_text"] == "info" for o in out) and
+          all(o["log.iostream"] == "stderr" and o["severity_number"] == 13 for o in err),
+          f"streams or severities: {out[:1]} {err[:1]}")
+    linked = sum(check_own_request(o, servers) for o in out + err)
+    print(f"node: {linked} of 64 lines carried their request")
+
+
+def test_buffered_print_lines_are_never_given_another_request():
+    """Python's print() to a file is block-buffered: whichever serving thread
+    fills the buffer writes the other threads' lines. 96 requests (32 at a
+    time) print 230-byte lines: no line carries another request's ids."""
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        svc = start_svc(tmp, "printer", port, mode="--print")
+        objs, stats = trace_during([svc], port, 96, rounds=3, stats=True)
+    lines = [o for o in objs if "log" in o and o["log"].startswith("served customer")]
+    # 8 KiB flushes of 230-byte lines: at least the first two went out.
+    check(len(lines) >= 60, f"{len(lines)} printed lines collected")
+    # Python flushes whole print() calls: each write holds ~35 records, so
+    # none keeps the flushing thread's request (counted).
+    m = re.search(r"in one but without its ids (\d+)", stats)
+    check(m and int(m.group(1)) >= len(lines), f"records sent without ids: {stats}")
+    check(not any("span_id" in rec for rec in lines),
+          f"a flushed line kept a request's ids: {[r for r in lines if 'span_id' in r][:1]}")
+
+
+def check_run_logs(protocol, logs_only_vars=False):
+    """sonde run with logs over protocol: with logs_only_vars, the generic
+    variables send traces over HTTP and OTEL_EXPORTER_OTLP_LOGS_* send the
+    logs (their own endpoint and protocol)."""
     receiver = Receiver()
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
@@ -264,6 +366,12 @@ def check_run_logs(protocol):
                "OTEL_EXPORTER_OTLP_PROTOCOL": protocol, "OTEL_BLRP_SCHEDULE_DELAY": "200",
                "OTEL_BSP_SCHEDULE_DELAY": "200", "SONDE_PIDS": str(svc.pid),
                "SONDE_CAPTURE_QUERY": "true"}
+        if logs_only_vars:
+            env.update({"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint("http/protobuf"),
+                        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+                        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": receiver.endpoint(protocol),
+                        "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": protocol,
+                        "OTEL_LOGS_EXPORTER": "otlp"})
         run = SondeRun("--prometheus-port", "0", env=env)
         try:
             time.sleep(0.5)
@@ -297,9 +405,13 @@ def check_run_logs(protocol):
               int(rec["timeUnixNano"]) <= int(sp["endTimeUnixNano"]), "time outside its span")
         n += 1
     check(n == 20, f"{n} records of customers")
-    check(any(r["signal"] == "logs" and r["transport"] ==
-              ("grpc" if protocol == "grpc" else "http") for r in receiver.requests()),
-          "no logs request on that transport")
+    transports = {(r["signal"], r["transport"]) for r in receiver.requests()}
+    logs_via = "grpc" if protocol == "grpc" else "http"
+    check({t for s, t in transports if s == "logs"} == {logs_via},
+          f"logs requests came over {transports}, not {logs_via} alone")
+    if logs_only_vars:
+        check({t for s, t in transports if s == "traces"} == {"http"},
+              f"traces should follow the generic variables: {transports}")
 
 
 def test_run_otlp_logs_http():
@@ -308,3 +420,53 @@ def test_run_otlp_logs_http():
 
 def test_run_otlp_logs_grpc():
     check_run_logs("grpc")
+
+
+def test_run_otlp_logs_own_endpoint_grpc():
+    """OTEL_EXPORTER_OTLP_LOGS_ENDPOINT/PROTOCOL: logs over gRPC to their own
+    endpoint while traces go over HTTP to the generic one."""
+    check_run_logs("grpc", logs_only_vars=True)
+
+
+def test_run_logs_exporter_none_and_comm():
+    """OTEL_LOGS_EXPORTER=none: spans are exported, no log record is; and
+    logs.comm selects processes by name: of two traced services, only the
+    named one's lines are exported."""
+    for env_extra, want in (({"OTEL_LOGS_EXPORTER": "none"}, set()),
+                            ({"SONDE_LOGS_COMM": "logsvc-b"}, {"b"})):
+        receiver = Receiver()
+        with tempfile.TemporaryDirectory() as tmp:
+            procs, ports = [], []
+            for name in ("a", "b"):
+                # The process name (comm) the selection reads: the name the
+                # interpreter was started by.
+                exe = os.path.join(tmp, f"logsvc-{name}")
+                os.symlink(os.path.realpath(PYTHON), exe)
+                port = free_port()
+                out = open(os.path.join(tmp, f"{name}.out"), "w")
+                procs.append(Proc([exe, SVC, name, str(port), "--log"], stdout=out,
+                                  stderr=out))
+                wait_port(port)
+                ports.append(port)
+            env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint("http/protobuf"),
+                   "OTEL_BLRP_SCHEDULE_DELAY": "200", "OTEL_BSP_SCHEDULE_DELAY": "200",
+                   "SONDE_PIDS": ",".join(str(p.pid) for p in procs),
+                   "SONDE_CAPTURE_QUERY": "true", **env_extra}
+            run = SondeRun("--prometheus-port", "0", env=env)
+            try:
+                time.sleep(0.5)
+                for port in ports:
+                    drive(port, CUSTOMERS[:5])
+                wait_for(lambda: len([1 for _, sp, _ in spans_of(receiver)
+                                      if sp["kind"] == "SPAN_KIND_SERVER"]) >= 10,
+                         timeout=20, what="10 server spans")
+                time.sleep(1.0)  # logs batched at 200 ms
+            finally:
+                run.stop()
+                for p in procs:
+                    p.stop()
+                receiver.stop()
+        names = {p.pid: n for p, n in zip(procs, ("a", "b"))}
+        got = {names.get(res["process.pid"]) for res, rec, _ in logs_of(receiver)
+               if customer_of(rec["body"]["stringValue"])}
+        check(got == want, f"{env_extra}: logs of {got}, want {want}")

@@ -43,6 +43,7 @@ struct logged {
 	char text[16][64];
 	enum linker_ctx_state state[16];
 	struct linker_ctx ctx[16];
+	uint64_t writer[16];
 	int n;
 };
 
@@ -55,6 +56,7 @@ static void collect_log(void *ctx, const struct log_write *w)
 		 (const char *)w->data);
 	l->state[l->n] = w->ctx_state;
 	l->ctx[l->n] = w->ctx;
+	l->writer[l->n] = w->writer;
 	l->n++;
 }
 
@@ -584,6 +586,10 @@ static void test_log_lines_of_goroutines(void **state)
 	assert_logged_in(f, 0, find(f, SPAN_SERVER, 100, "/a"));
 	assert_logged_in(f, 1, find(f, SPAN_SERVER, 100, "/a"));
 	assert_int_equal(f->logs.state[2], LINKER_CTX_NONE);
+	/* The writer a line's pieces must share: the goroutine, wherever it ran. */
+	assert_true(f->logs.writer[0] == (1ull << 63 | 7));
+	assert_true(f->logs.writer[1] == (1ull << 63 | 9));
+	assert_int_equal(f->logs.writer[2], 101);
 }
 
 /* Node.js: one thread serves every request; the hook names the request

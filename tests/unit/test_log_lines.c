@@ -3,7 +3,8 @@
  * Output streams into log records as a user would read them: lines split
  * across writes, many lines in one write, stack traces joined to their line,
  * a line past the cap, binary output, bytes that never came, the window, and
- * the request each record keeps; then the whole module (logs.c): severity,
+ * the request each record keeps (never another thread's or request's, none
+ * through a buffer's flush); then the whole module (logs.c): severity,
  * UTF-8, the per-process limit, a record waiting for its trace.
  */
 #include <stdarg.h>
@@ -80,8 +81,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* One write of text at time ms, in the request whose span id starts with span (0: none). */
-static void write_at(struct fixture *f, const char *text, uint64_t ms, uint8_t span)
+/* One write of text at time ms by thread writer, in the request whose span
+ * id starts with span (0: none). */
+static void write_by(struct fixture *f, const char *text, uint64_t ms, uint8_t span,
+		     uint64_t writer)
 {
 	struct log_chunk c = { .data = (const uint8_t *)text,
 			       .captured = (uint32_t)strlen(text),
@@ -89,11 +92,18 @@ static void write_at(struct fixture *f, const char *text, uint64_t ms, uint8_t s
 			       .stream_pos = f->pos,
 			       .ts = ms * MS,
 			       .time_ns = 1700000000000000000ull + ms * MS,
+			       .writer = writer,
 			       .ctx_state = span ? LINKER_CTX_FINAL : LINKER_CTX_NONE };
 
 	c.ctx.span_id[0] = span;
 	f->pos += c.total;
 	log_stream_feed(&f->s, &c, &f->o);
+}
+
+/* The same by the thread serving that request (a thread per request). */
+static void write_at(struct fixture *f, const char *text, uint64_t ms, uint8_t span)
+{
+	write_by(f, text, ms, span, 100 + span);
 }
 
 static void tick(struct fixture *f, uint64_t ms)
@@ -106,8 +116,8 @@ static void test_line_in_several_writes_is_one_record(void **state)
 	struct fixture *f = *state;
 
 	write_at(f, "level=warn msg=\"slow ", 1, 7);
-	write_at(f, "query\" table=orders", 2, 8);
-	write_at(f, " duration_ms=34\n", 3, 9);
+	write_at(f, "query\" table=orders", 2, 7);
+	write_at(f, " duration_ms=34\n", 3, 7);
 	assert_int_equal(f->got.n, 0); /* it may still get continuation lines */
 	tick(f, 50);
 	assert_int_equal(f->got.n, 0);
@@ -278,6 +288,92 @@ static void test_request_end_sends_the_record_at_once(void **state)
 	assert_int_equal(f->got.n, 1);
 	assert_string_equal(f->got.body[0], "served customer 7");
 	assert_false(log_stream_idle(&f->s)); /* the partial line stays */
+}
+
+/* Threads serving requests 7 and 8 write to one stderr at once: a line
+ * never takes another request's bytes, nor its continuation lines. */
+static void test_other_requests_bytes_are_never_joined(void **state)
+{
+	struct fixture *f = *state;
+
+	write_at(f, "slow query for ", 1, 7);
+	write_at(f, "customer 8\n", 2, 8); /* 7's line is not done */
+	write_at(f, "customer 7\n", 3, 7);
+	write_at(f, "ERROR payment failed for customer 7\n", 4, 7);
+	write_at(f, "  detail of customer 8\n", 5, 8); /* indented, in time */
+	write_at(f, "  at pay(shop.c:42)\n", 6, 7);
+	/* Outside any request, two threads: two lines as well. */
+	write_by(f, "started ", 7, 0, 1);
+	write_by(f, "worker 2\n", 8, 0, 2);
+	tick(f, 300);
+	assert_int_equal(f->got.n, 8);
+	assert_string_equal(f->got.body[0], "slow query for ");
+	assert_int_equal(f->got.span[0][0], 7);
+	assert_string_equal(f->got.body[1], "customer 8");
+	assert_int_equal(f->got.span[1][0], 8);
+	assert_string_equal(f->got.body[2], "customer 7");
+	assert_int_equal(f->got.span[2][0], 7);
+	assert_string_equal(f->got.body[3], "ERROR payment failed for customer 7");
+	assert_int_equal(f->got.span[3][0], 7);
+	assert_string_equal(f->got.body[4], "  detail of customer 8");
+	assert_int_equal(f->got.span[4][0], 8);
+	assert_string_equal(f->got.body[5], "  at pay(shop.c:42)");
+	assert_int_equal(f->got.span[5][0], 7);
+	assert_string_equal(f->got.body[6], "started ");
+	assert_string_equal(f->got.body[7], "worker 2");
+	assert_int_equal(f->stats.interleaved, 2);
+	assert_int_equal(f->stats.joined, 0);
+	assert_int_equal(f->stats.unlinked, 0);
+}
+
+/* A write of several records may be a buffer's flush of lines that other
+ * threads wrote: none keeps the writer's request. One record in a write
+ * (its traceback included) keeps it. */
+static void test_write_of_several_records_has_no_request(void **state)
+{
+	struct fixture *f = *state;
+
+	write_at(f, "served customer 3\nserved customer 4\nserved customer 5\n", 1, 5);
+	write_at(f,
+		 "ERROR:shop:failed\nTraceback (most recent call last):\n  File \"x\"\n"
+		 "KeyError: 'k'\n",
+		 200, 6);
+	write_at(f, "served customer 7\n", 400, 7);
+	tick(f, 600);
+	assert_int_equal(f->got.n, 5);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(f->got.span[i][0], 0);
+	assert_int_equal(f->got.span[3][0], 6);
+	assert_int_equal(f->got.span[4][0], 7);
+	assert_int_equal(f->stats.unlinked, 3);
+	assert_int_equal(f->stats.buffered, 0);
+}
+
+/* A block-buffered stdout (Python's print to a pipe, stdio to a file) is
+ * flushed by whichever thread fills it, in the middle of a line: from then
+ * on no record of the stream keeps a request, and its lines go on across
+ * the flushes of different threads. */
+static void test_block_buffered_stream_has_no_request(void **state)
+{
+	struct fixture *f = *state;
+
+	/* Still pending when the flush shows the buffer: it came through it. */
+	write_at(f, "served customer 1\n", 1, 1);
+	write_at(f, "served customer 2\nserved cust", 2, 2);
+	write_at(f, "omer 3\n", 3, 3);
+	write_at(f, "served customer 4\n", 300, 4);
+	tick(f, 600);
+	assert_int_equal(f->got.n, 4);
+	assert_int_equal(f->got.span[0][0], 0);
+	assert_string_equal(f->got.body[1], "served customer 2");
+	assert_int_equal(f->got.span[1][0], 0);
+	assert_string_equal(f->got.body[2], "served customer 3");
+	assert_int_equal(f->got.span[2][0], 0);
+	assert_string_equal(f->got.body[3], "served customer 4");
+	assert_int_equal(f->got.span[3][0], 0);
+	assert_int_equal(f->stats.buffered, 1);
+	assert_int_equal(f->stats.unlinked, 4);
+	assert_int_equal(f->stats.interleaved, 0);
 }
 
 static void test_continuation_rules(void **state)
@@ -462,6 +558,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_line_without_end_goes_after_a_wait, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_request_end_sends_the_record_at_once, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_other_requests_bytes_are_never_joined, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_write_of_several_records_has_no_request, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_block_buffered_stream_has_no_request, setup,
 						teardown),
 		cmocka_unit_test(test_continuation_rules),
 		cmocka_unit_test(test_module_severity_utf8_and_streams),

@@ -6,10 +6,13 @@ one keep-alive connection per serving thread with --keep-alive).
 
 With --log (the logs tests), the serving thread first writes, for customer C:
   - Python logging's default format on stderr: "WARNING:NAME:slow query for customer C",
-  - a JSON logger's line on stdout: {"level":"info","msg":"served","customer":"C"},
+  - a JSON logger's line on stdout (a logging handler with a JSON formatter):
+    {"level": "info", "msg": "served", "customer": "C"},
   - for customer 13, logging.exception(): the message and its traceback.
+With --print, it print()s "served customer C ....." (230 bytes) to stdout
+without flushing: block-buffered when stdout is a file or a pipe.
 
-usage: chain_svc.py NAME PORT [--down URL] [--keep-alive] [--tls CERT KEY] [--log]
+usage: chain_svc.py NAME PORT [--down URL] [--keep-alive] [--tls CERT KEY] [--log] [--print]
 """
 import argparse
 import http.client
@@ -30,16 +33,29 @@ ap.add_argument("--down")
 ap.add_argument("--keep-alive", action="store_true")
 ap.add_argument("--tls", nargs=2)
 ap.add_argument("--log", action="store_true")
+ap.add_argument("--print", action="store_true")
 args = ap.parse_args()
 logging.basicConfig(level=logging.INFO)  # stderr, "LEVEL:name:message"
 log = logging.getLogger(args.name)
 
 
+class JsonFormatter(logging.Formatter):
+    def format(self, record):
+        return json.dumps({"level": record.levelname.lower(), "msg": record.getMessage(),
+                           "customer": record.customer})
+
+
+json_log = logging.getLogger(args.name + ".json")
+json_log.propagate = False
+json_handler = logging.StreamHandler(sys.stdout)
+json_handler.setFormatter(JsonFormatter())
+json_log.addHandler(json_handler)
+
+
 def write_logs(path):
     customer = path.split("customer=")[-1]
     log.warning("slow query for customer %s", customer)
-    sys.stdout.write(json.dumps({"level": "info", "msg": "served", "customer": customer}) + "\n")
-    sys.stdout.flush()
+    json_log.info("served", extra={"customer": customer})
     if customer == "13":
         try:
             {}["missing"]
@@ -68,6 +84,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if args.log:
             write_logs(self.path)
+        if args.print:
+            line = f"served customer {self.path.split('customer=')[-1]} "
+            print(line + "." * (229 - len(line)))
         body = f"{args.name} {self.path}".encode()
         if args.down:
             body += b" <- " + call_down(self.path)
