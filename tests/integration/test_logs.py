@@ -19,7 +19,7 @@ import tempfile
 import time
 
 from harness import HERE, PYTHON, SONDE, Proc, Sonde, check, free_port, wait_for, wait_port
-from otlp import Receiver, SondeRun, logs_of, spans_of
+from otlp import Receiver, SondeRun, get, logs_of, spans_of
 from test_context import drive
 
 SVC = os.path.join(HERE, "peers", "chain_svc.py")
@@ -372,13 +372,32 @@ def check_run_logs(protocol, logs_only_vars=False):
                         "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": receiver.endpoint(protocol),
                         "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": protocol,
                         "OTEL_LOGS_EXPORTER": "otlp"})
-        run = SondeRun("--prometheus-port", "0", env=env)
+        metrics_port = free_port()
+        run = SondeRun("--prometheus-port", str(metrics_port), "--prometheus-address",
+                       "127.0.0.1", env=env)
         try:
             time.sleep(0.5)
             drive(port, CUSTOMERS[:10])
             wait_for(lambda: len([r for r in logs_of(receiver)
                                   if "customer" in r[1]["body"]["stringValue"]]) >= 20,
                      timeout=20, what="20 log records")
+            # The health counters: 10 JSON lines and 10 warnings, each in its
+            # request, exported (the listening line besides, outside any).
+            health = {}
+
+            def counted():
+                status, body = get(f"http://127.0.0.1:{metrics_port}/metrics")
+                for line in body.decode().splitlines():
+                    if line.startswith("sonde_logs_"):
+                        name, value = line.rsplit(" ", 1)
+                        health[name] = float(value)
+                return health.get("sonde_logs_exported_total", 0) >= 20
+            wait_for(counted, timeout=10, what="sonde_logs_exported_total 20")
+            check(health["sonde_logs_records_in_request_total"] == 20 and
+                  health["sonde_logs_records_total"] >= 20 and
+                  health["sonde_logs_dropped_total"] == 0 and
+                  health["sonde_logs_records_unlinked_total"] == 0 and
+                  health["sonde_logs_rate_limited_total"] == 0, f"health counters {health}")
         finally:
             run.stop()
             svc.stop()
