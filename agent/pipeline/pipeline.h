@@ -42,6 +42,8 @@ struct pipeline_health {
 	uint64_t links_evicted;		    /* request contexts evicted from full tables */
 	uint64_t k8s_spans_held;	    /* waited for their pod's metadata */
 	uint64_t k8s_spans_unresolved;	    /* went out without it (wait over or hold full) */
+	uint64_t k8s_logs_held;		    /* log records that waited for it */
+	uint64_t k8s_logs_unresolved;	    /* ... went out without it */
 	/* Every protocol's own counters (protocols/registry.h). */
 	struct protocol_counter protocol[PROTOCOLS_MAX * PROTOCOL_COUNTERS_MAX];
 	size_t nprotocol;
@@ -50,10 +52,16 @@ struct pipeline_health {
 	uint64_t logs_kernel_limited;
 };
 
-/* Spans of processes whose pod is not known yet wait here (k8s.metadata_wait)
- * so that their spans and metric series carry the pod; bounded, oldest first. */
-struct held_span {
-	struct span span;
+/* Spans and log records of processes whose pod is not known yet wait here
+ * (k8s.metadata_wait) so that they and the metric series carry the pod; one
+ * ring in arrival order (a request's lines before its span), bounded, oldest
+ * first. */
+struct held_item {
+	bool is_log;
+	union {
+		struct span span;
+		struct log_record log; /* body: a malloc'ed copy */
+	};
 	struct resource *res; /* the pending resource, with a reference */
 	uint64_t deadline;    /* monotonic ns */
 };
@@ -70,9 +78,9 @@ struct pipeline {
 	struct sampler sampler;
 	uint64_t spans, unsampled;
 	struct k8s_meta *k8s;	/* NULL without Kubernetes */
-	struct held_span *held; /* ring of held_cap; NULL without Kubernetes */
+	struct held_item *held; /* ring of held_cap; NULL without Kubernetes */
 	uint32_t held_cap, held_head, held_count;
-	uint64_t spans_held, spans_unresolved;
+	uint64_t spans_held, spans_unresolved, logs_held, logs_unresolved;
 	struct logs *logs;		     /* NULL unless logs are collected */
 	uint64_t logs_out;		     /* records handed to their exporter */
 	uint64_t start_ns;		     /* wall clock */
