@@ -3,8 +3,20 @@
 # tests; `make SANITIZE=1` adds ASan/UBSan to the agent and unit tests; `V=1`
 # shows commands.
 
+# ARCH: x86 or arm64 (the kernel's names), by default the machine's own. Another
+# ARCH cross-builds (`make ARCH=arm64` on x86_64: gcc-aarch64-linux-gnu and the
+# :arm64 -dev packages, tools/install-arm64-deps.sh) into build-$(ARCH)/.
+HOST_ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+ARCH ?= $(HOST_ARCH)
+ifeq ($(ARCH),$(HOST_ARCH))
 OUTPUT ?= build
-ARCH ?= $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+else
+OUTPUT ?= build-$(ARCH)
+CROSS_COMPILE ?= $(if $(filter arm64,$(ARCH)),aarch64-linux-gnu-,$(ARCH)-linux-gnu-)
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+endif
 CLANG ?= clang
 CC ?= cc
 BPFTOOL ?= bpftool
@@ -22,7 +34,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(VMLIN
 LIBS := -lbpf -lelf -ldw -lcapstone -lcurl -lyaml -ljson-c -lprotobuf-c -lz -lpthread -lm
 # What the pure code and the unit-testable readers need (unit tests, fuzzers).
 PURE_LIBS := -lyaml -ljson-c -lprotobuf-c -lz -lm
-HOST_LIBS := -lelf -ldw -lcapstone -lpthread
+HOST_LIBS := -lbpf -lelf -ldw -lcapstone -lpthread
 
 ifeq ($(SANITIZE),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -53,7 +65,7 @@ PROTO_HDRS := $(PROTO_SRCS:.c=.h)
 # - the rest: BPF, sockets, libcurl, the commands.
 PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.c agent/logs/*.c) \
 	     agent/core/clock.c agent/core/conn_table.c agent/core/ingest.c agent/core/linker.c \
-	     agent/core/reorder.c \
+	     agent/core/reorder.c agent/tls/arm64_ret.c \
 	     agent/core/ring_reader.c agent/pipeline/metrics.c agent/host/resource.c \
 	     agent/cli/format.c agent/cli/summary.c agent/cli/tree.c agent/util/json.c \
 	     agent/util/lru_map.c \
@@ -68,7 +80,7 @@ PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.
 HOST_SRCS := agent/tls/elf_file.c agent/tls/go_pclntab.c agent/tls/go_buildinfo.c \
 	     agent/tls/go_layout.c agent/tls/x86_ret.c agent/tls/tls_target.c \
 	     agent/util/log.c agent/util/file.c agent/export/exporter.c agent/export/prom_server.c \
-	     agent/k8s/kube_config_load.c agent/config/config_load.c
+	     agent/k8s/kube_config_load.c agent/config/config_load.c agent/host/tracepoints.c
 AGENT_SRCS := $(PURE_SRCS) $(HOST_SRCS) \
 	      $(wildcard agent/cli/*.c agent/host/*.c agent/core/*.c agent/pipeline/*.c \
 			 agent/tls/*.c agent/export/*.c agent/k8s/*.c agent/util/*.c)
@@ -117,7 +129,8 @@ DEPFLAGS = -MMD -MP
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test test-unit test-tsan test-integration demo format format-check vmtest
+.PHONY: all clean test test-unit test-tsan test-integration demo format format-check vmtest \
+	vmtest-arm64 vm-cross
 
 # Runs pod_watch against a Kubernetes API (tests/integration/test_k8s_api.py).
 K8S_DRIVER := $(OUTPUT)/tests/k8s-watch-driver
@@ -210,8 +223,11 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/unit/tests/unit/test_%.o $(UNIT_LIB)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(UNIT_SAN) $^ -lcmocka $(PURE_LIBS) $(HOST_LIBS) -o $@
 
+# Opens (does not load) the real BPF object: SONDE_BPF_OBJ tells it where.
+$(OUTPUT)/tests/test_tracepoints: | $(BPF_OBJ)
+
 test-unit: $(UNIT_TESTS)
-	$(Q)set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+	$(Q)set -e; for t in $(UNIT_TESTS); do echo "== $$t"; SONDE_BPF_OBJ=$(BPF_OBJ) $$t; done
 
 # ThreadSanitizer flavour of the threaded unit tests.
 $(OUTPUT)/tsan/%.o: %.c $(TSAN_FLAGS_FILE) | $(PROTO_HDRS)
@@ -248,15 +264,43 @@ test: format-check test-unit test-tsan fuzz-smoke test-integration vmtest
 # server; the host kernel runs the same checks directly. VMTEST_ARGS='-f 6.12'
 # picks targets.
 VM_SERVER := $(OUTPUT)/vm/http_server
+# The Go crypto/tls case, built by Go itself for ARCH (static, no cgo).
+VM_GO_TLS := $(OUTPUT)/vm/go_tls
+GO ?= go
 
 $(VM_SERVER): tests/vm/http_server.c
 	$(call msg,CC-VM,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -static $< -o $@
 
-vmtest: $(OUTPUT)/sonde $(VM_SERVER)
-	$(Q)tools/vmtest --sonde $(OUTPUT)/sonde --server $(VM_SERVER) \
-		--logs $(OUTPUT)/vmtest $(VMTEST_ARGS)
+$(VM_GO_TLS): tests/vm/go_tls/main.go
+	$(call msg,GO-VM,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)cd tests/vm/go_tls && GO111MODULE=off CGO_ENABLED=0 \
+		GOARCH=$(if $(filter arm64,$(ARCH)),arm64,amd64) $(GO) build -o $(abspath $@) main.go
+
+# On x86_64 the matrix also boots arm64 kernels, with the agent and the server
+# cross-built into $(OUTPUT)-arm64/ (tools/install-arm64-deps.sh installs what
+# that needs). `make vmtest-arm64`: those targets alone.
+qemu_arch = $(if $(filter arm64,$(1)),aarch64,x86_64)
+VM_CROSS := $(if $(filter x86,$(ARCH)),$(OUTPUT)-arm64)
+VM_ARGS = --arch $(call qemu_arch,$(ARCH))$(if $(VM_CROSS),$(comma)aarch64) \
+	--sonde $(call qemu_arch,$(ARCH))=$(OUTPUT)/sonde \
+	--server $(call qemu_arch,$(ARCH))=$(VM_SERVER) \
+	--go-tls $(call qemu_arch,$(ARCH))=$(VM_GO_TLS) \
+	$(if $(VM_CROSS),--sonde aarch64=$(VM_CROSS)/sonde --server aarch64=$(VM_CROSS)/vm/http_server \
+		--go-tls aarch64=$(VM_CROSS)/vm/go_tls)
+comma := ,
+
+vmtest: $(OUTPUT)/sonde $(VM_SERVER) $(VM_GO_TLS) $(if $(VM_CROSS),vm-cross)
+	$(Q)tools/vmtest $(VM_ARGS) --logs $(OUTPUT)/vmtest $(VMTEST_ARGS)
+
+vm-cross:
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 OUTPUT=$(VM_CROSS) $(VM_CROSS)/sonde \
+		$(VM_CROSS)/vm/http_server $(VM_CROSS)/vm/go_tls
+
+vmtest-arm64:
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 OUTPUT=$(OUTPUT)-arm64 vmtest
 
 demo: $(OUTPUT)/sonde
 	$(Q)tools/demo.sh

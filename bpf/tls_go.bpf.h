@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Go crypto/tls: (*Conn).Read and (*Conn).Write, Go 1.17+ register ABI on
- * x86-64 (arguments in RAX, RBX, RCX…, results in RAX…, the goroutine in R14).
+ * Go crypto/tls: (*Conn).Read and (*Conn).Write, through Go's register ABI
+ * (go_abi.bpf.h: x86-64 and arm64).
  * No uretprobes: they replace the return address on the goroutine stack, and
  * Go moves stacks. The agent attaches go_tls_enter at the function's entry and
  * the *_ret programs at each of its RET instructions instead. Calls are keyed
@@ -11,6 +11,7 @@
 #define SONDE_TLS_GO_BPF_H
 
 #include "sonde_tls.h"
+#include "go_abi.bpf.h"
 #include "tls_plaintext.bpf.h"
 
 struct go_call_key {
@@ -59,16 +60,16 @@ static __always_inline __s32 go_conn_fd(__u64 conn, const struct go_tls_offsets 
 	return sysfd >= 0 && sysfd < (1 << 24) ? sysfd : -1;
 }
 
-/* Entry of Read(b []byte) or Write(b []byte): RAX = c, RBX = b.ptr. A call
+/* Entry of Read(b []byte) or Write(b []byte): c, then b.ptr. A call
  * that grows its stack starts over from the entry: the same key is rewritten. */
 SEC("uprobe")
 int go_tls_enter(struct pt_regs *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct go_call_key k = { .tgid = pid_tgid >> 32, .g = ctx->r14 };
+	struct go_call_key k = { .tgid = pid_tgid >> 32, .g = GO_G(ctx) };
 	struct go_call c = {
-		.conn = ctx->ax,
-		.buf = ctx->bx,
+		.conn = GO_PARM1(ctx),
+		.buf = GO_PARM2(ctx),
 		.cookie = bpf_get_attach_cookie(ctx),
 		.ts = bpf_ktime_get_ns(),
 	};
@@ -79,15 +80,15 @@ int go_tls_enter(struct pt_regs *ctx)
 	return 0;
 }
 
-/* At a RET of Read or Write: RAX = n. */
+/* At a RET of Read or Write: the first result is n. */
 static __always_inline int go_tls_return(struct pt_regs *ctx, __u8 dir, __u8 sys)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct go_call_key k = { .tgid = pid_tgid >> 32, .g = ctx->r14 };
+	struct go_call_key k = { .tgid = pid_tgid >> 32, .g = GO_G(ctx) };
 	struct go_call *cp = bpf_map_lookup_elem(&go_tls_calls, &k);
 	struct go_tls_offsets *o;
 	struct go_call c;
-	__s64 n = ctx->ax;
+	__s64 n = GO_RET1(ctx);
 	__u32 idx;
 	__s32 fd;
 

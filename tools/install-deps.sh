@@ -31,4 +31,8 @@ bash "$(dirname "$0")/otlp-receiver/install.sh"
 bash "$(dirname "$0")/../tests/integration/peers/pg/install.sh"
 # kubernetes-models: offline validation of k8s/ against the Kubernetes schemas.
 bash "$(dirname "$0")/k8s-validate/install.sh"
+# The kernel matrix's arm64 targets: a cross-built agent under qemu-system-aarch64.
+if [ "$(uname -m)" = x86_64 ]; then
+	bash "$(dirname "$0")/install-arm64-deps.sh"
+fi
 echo "install-deps: done"

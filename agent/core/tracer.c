@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "util/log.h"
 #include "host/mounts.h"
+#include "host/tracepoints.h"
 #include "host/proc.h"
 #include "k8s/cgroup_path.h"
 #include "core/reorder.h"
@@ -179,6 +180,17 @@ static void set_settings(struct sonde_bpf *skel, const struct tracer_opts *o)
 	bpf_program__set_autoload(skel->progs.sched_process_exec, o->tls);
 }
 
+/* A syscall this architecture does not have is not hooked; the rest still is. */
+static void skip_missing_tracepoints(struct sonde_bpf *skel)
+{
+	char tracefs[256], missing[512];
+
+	if (mounts_ensure_tracefs(tracefs, sizeof(tracefs)))
+		return; /* the attach will say what is wrong */
+	if (tracepoints_skip_missing(skel->obj, tracefs, missing, sizeof(missing)) > 0)
+		log_info("this kernel has no %s: not hooked", missing);
+}
+
 /* Maps the ring buffer (the consumer page writable: the reader's position
  * goes there) and registers it for wake-ups. Returns 0 or -errno. */
 static int open_ring(struct tracer *t)
@@ -238,6 +250,7 @@ struct tracer *tracer_open(const struct tracer_opts *opts, tracer_event_fn fn, v
 		goto fail;
 	}
 	set_settings(t->skel, &t->opts);
+	skip_missing_tracepoints(t->skel);
 	err = sonde_bpf__load(t->skel);
 	if (err) {
 		log_error("failed to load BPF programs: %s%s", strerror(-err),

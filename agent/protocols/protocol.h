@@ -93,6 +93,16 @@ struct protocol_counter {
 
 #define PROTOCOL_COUNTERS_MAX 16
 
+/* How a protocol declares one counter: a uint64_t in its shared state, at
+ * offset (offsetof(struct <name>_shared, stats.<field>)). */
+struct protocol_counter_def {
+	const char *metric;
+	const char *text;
+	const char *description;
+	size_t offset;
+	bool parse_error;
+};
+
 struct protocol {
 	const char *name;
 	uint8_t id;	      /* enum sonde_proto */
@@ -113,8 +123,9 @@ struct protocol {
 	void (*adopt)(void *session, const struct protocol_switch *sw);
 	/* Optional: frees what the protocol's shared state holds (pools). */
 	void (*shared_free)(void *shared);
-	/* Its counters (at most PROTOCOL_COUNTERS_MAX), from its shared state. */
-	size_t (*counters)(const void *shared, struct protocol_counter *out);
+	/* Its counters (at most PROTOCOL_COUNTERS_MAX), read from its shared state. */
+	const struct protocol_counter_def *counters;
+	size_t ncounters;
 };
 
 #endif /* SONDE_PROTOCOL_H */

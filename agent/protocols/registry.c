@@ -38,9 +38,21 @@ const struct protocol *protocol_at(size_t i)
 size_t protocol_counters(const struct protocols *all, const struct protocol *p,
 			 struct protocol_counter *out)
 {
-	if (!p->counters)
-		return 0;
-	return p->counters((const char *)all + registry[p->id].shared_at, out);
+	const char *shared = (const char *)all + registry[p->id].shared_at;
+	size_t n = p->ncounters < PROTOCOL_COUNTERS_MAX ? p->ncounters : PROTOCOL_COUNTERS_MAX;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct protocol_counter_def *d = &p->counters[i];
+		uint64_t v;
+
+		memcpy(&v, shared + d->offset, sizeof(v));
+		out[i] = (struct protocol_counter){ .metric = d->metric,
+						    .text = d->text,
+						    .description = d->description,
+						    .value = v,
+						    .parse_error = d->parse_error };
+	}
+	return n;
 }
 
 uint64_t protocols_parse_errors(const struct protocols *all)

@@ -51,6 +51,11 @@ void elf_file_close(struct elf_file *ef)
 	free(ef);
 }
 
+uint16_t elf_file_machine(struct elf_file *ef)
+{
+	return ef->ehdr.e_machine;
+}
+
 bool elf_file_is_dyn(struct elf_file *ef)
 {
 	return ef->ehdr.e_type == ET_DYN;

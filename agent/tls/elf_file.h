@@ -35,6 +35,8 @@ const uint8_t *elf_file_section(struct elf_file *ef, const char *name, size_t *s
 				uint64_t *addr);
 /* Copies len bytes at virtual address vaddr from the section holding them. */
 int elf_file_read(struct elf_file *ef, uint64_t vaddr, void *buf, size_t len);
+/* The architecture its code is for: e_machine (EM_X86_64, EM_AARCH64). */
+uint16_t elf_file_machine(struct elf_file *ef);
 /* ET_DYN (shared library, PIE) rather than ET_EXEC. */
 bool elf_file_is_dyn(struct elf_file *ef);
 /* Whether DT_NEEDED names a library whose name starts with prefix. */

@@ -14,7 +14,7 @@ static uint64_t get(const uint8_t *p, size_t n)
 	uint64_t v = 0;
 
 	for (size_t i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i); /* little-endian: x86-64 */
+		v |= (uint64_t)p[i] << (8 * i); /* little-endian: x86-64, arm64 */
 	return v;
 }
 

@@ -29,15 +29,17 @@
 static const uint64_t rescan_ms[] = { 20, 100, 400, 1500 };
 #define NRESCANS (sizeof(rescan_ms) / sizeof(rescan_ms[0]))
 
+/* Debian's multiarch directory of this machine's libraries. */
+#if defined(__aarch64__)
+#define MULTIARCH "aarch64-linux-gnu"
+#else
+#define MULTIARCH "x86_64-linux-gnu"
+#endif
+
 /* Where distributions keep the system's libssl: attached at start-up, so a
  * process that loads it later is traced from its first call. */
 static const char *const system_lib_dirs[] = {
-	"/usr/lib/x86_64-linux-gnu",
-	"/lib/x86_64-linux-gnu",
-	"/usr/lib64",
-	"/lib64",
-	"/usr/lib",
-	"/lib",
+	"/usr/lib/" MULTIARCH, "/lib/" MULTIARCH, "/usr/lib64", "/lib64", "/usr/lib", "/lib",
 	"/usr/local/lib",
 };
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tls/arm64_ret.h"
 #include "tls/elf_file.h"
 #include "tls/go_buildinfo.h"
 #include "tls/go_pclntab.h"
@@ -15,6 +17,15 @@
 /* go.itab. until Go 1.19, go:itab. since 1.20 */
 #define GO_ITAB_119 "go.itab.*net.TCPConn,net.Conn"
 #define GO_ITAB_120 "go:itab.*net.TCPConn,net.Conn"
+
+/* The machine the agent (and so its BPF programs) was built for. */
+#if defined(__x86_64__)
+#define HOST_MACHINE EM_X86_64
+#elif defined(__aarch64__)
+#define HOST_MACHINE EM_AARCH64
+#else
+#error "TLS hooks are written for x86-64 and arm64 only"
+#endif
 
 /* OpenSSL functions, with the programs for their entry and return. */
 static const struct {
@@ -130,6 +141,27 @@ static int go_func(struct elf_file *ef, const char *name, struct go_func *f, boo
 	return go_pclntab_find(tab, size, text, name, f);
 }
 
+/* The RETs of a function's code, decoded as its architecture's. */
+static int find_rets(uint16_t machine, const uint8_t *code, size_t len, uint64_t addr,
+		     uint64_t *out, size_t max)
+{
+	switch (machine) {
+	case EM_X86_64:
+		return x86_find_rets(code, len, addr, out, max);
+	case EM_AARCH64:
+		return arm64_find_rets(code, len, addr, out, max);
+	default:
+		return -ENOTSUP;
+	}
+}
+
+/* The first Go release whose functions take their arguments in registers
+ * there (before it: on the stack, which go_abi.bpf.h does not read). */
+static unsigned go_regabi_minor(uint16_t machine)
+{
+	return machine == EM_AARCH64 ? 18 : 17;
+}
+
 /* The entry uprobe and one uprobe per RET of one function. */
 static int hook_go_func(struct elf_file *ef, const char *name, enum tls_prog ret_prog,
 			struct tls_target *t, char *why, size_t why_len)
@@ -150,7 +182,7 @@ static int hook_go_func(struct elf_file *ef, const char *name, enum tls_prog ret
 	if (!code)
 		return -ENOMEM;
 	err = elf_file_read(ef, f.entry, code, len);
-	n = err ? err : x86_find_rets(code, len, f.entry, rets, TLS_GO_MAX_RETS);
+	n = err ? err : find_rets(elf_file_machine(ef), code, len, f.entry, rets, TLS_GO_MAX_RETS);
 	free(code);
 	if (n <= 0 || n > TLS_GO_MAX_RETS) {
 		snprintf(why, why_len, "%s: %s", name,
@@ -189,9 +221,9 @@ static int inspect_go(struct elf_file *ef, const char *path, struct tls_target *
 		snprintf(why, why_len, "Go build info does not say which version");
 		return 0;
 	}
-	if (major == 1 && minor < 17) {
-		snprintf(why, why_len, "%s: before Go 1.17 (stack ABI), not supported",
-			 t->go_version);
+	if (major == 1 && minor < go_regabi_minor(elf_file_machine(ef))) {
+		snprintf(why, why_len, "%s: before Go 1.%u (stack ABI), not supported",
+			 t->go_version, go_regabi_minor(elf_file_machine(ef)));
 		return 0;
 	}
 	err = hook_go_func(ef, GO_READ, TLS_PROG_GO_READ_RET, t, why, why_len);
@@ -219,8 +251,15 @@ static int inspect_go(struct elf_file *ef, const char *path, struct tls_target *
 	return 0;
 }
 
-int tls_target_inspect(const char *path, bool libssl, struct tls_target *t, char *why,
-		       size_t why_len)
+static const char *machine_name(uint16_t machine)
+{
+	return machine == EM_X86_64    ? "x86-64"
+	       : machine == EM_AARCH64 ? "arm64"
+				       : "another machine";
+}
+
+int tls_target_inspect_machine(const char *path, bool libssl, uint16_t machine,
+			       struct tls_target *t, char *why, size_t why_len)
 {
 	struct elf_file *ef = elf_file_open(path);
 	int err;
@@ -230,9 +269,21 @@ int tls_target_inspect(const char *path, bool libssl, struct tls_target *t, char
 		why[0] = '\0';
 	if (!ef)
 		return -errno;
+	if (elf_file_machine(ef) != machine) {
+		snprintf(why, why_len, "code for %s, not %s", machine_name(elf_file_machine(ef)),
+			 machine_name(machine));
+		elf_file_close(ef);
+		return 0;
+	}
 	err = inspect_openssl(ef, libssl, t);
 	if (!err && t->kind == TLS_KIND_NONE)
 		err = inspect_go(ef, path, t, why, why_len);
 	elf_file_close(ef);
 	return err;
+}
+
+int tls_target_inspect(const char *path, bool libssl, struct tls_target *t, char *why,
+		       size_t why_len)
+{
+	return tls_target_inspect_machine(path, libssl, HOST_MACHINE, t, why, why_len);
 }

@@ -68,6 +68,12 @@ struct tls_target {
  * hooked (a Go binary too old, code that does not decode). */
 int tls_target_inspect(const char *path, bool libssl, struct tls_target *t, char *why,
 		       size_t why_len);
+/* The same for code of the architecture machine (ELF e_machine: EM_X86_64,
+ * EM_AARCH64): tls_target_inspect() is this with the agent's own, since the
+ * BPF programs read the registers of the architecture they were built for.
+ * A file for another one has nothing to hook (why says so). */
+int tls_target_inspect_machine(const char *path, bool libssl, uint16_t machine,
+			       struct tls_target *t, char *why, size_t why_len);
 
 /* "openssl", "openssl-static", "go" */
 const char *tls_kind_name(enum tls_kind k);

@@ -632,11 +632,15 @@ def test_mounts_tracefs_when_missing():
     sonde = os.environ.get("SONDE", "build/sonde")
     port = free_port()
     srv = python_server(port, DOCROOT)
+    # The request goes once sonde says it is tracing (its start-up is slow on a
+    # loaded machine), then sonde runs out its duration.
     script = (
         "umount /sys/kernel/debug/tracing 2>/dev/null; umount /sys/kernel/tracing 2>/dev/null; "
         "test -e /sys/kernel/tracing/events && { echo 'tracefs still mounted'; exit 9; }; "
-        f"{sonde} trace --output json --pid {srv.pid} --duration 3s & "
-        f"sleep 1.5; curl -s -o /dev/null http://127.0.0.1:{port}/items/1; wait"
+        "err=$(mktemp); "
+        f"{sonde} trace --output json --pid {srv.pid} --duration 8s 2>$err & "
+        "for i in $(seq 300); do grep -q 'Ctrl-C to stop' $err && break; sleep 0.1; done; "
+        f"curl -s -o /dev/null http://127.0.0.1:{port}/items/1; wait; cat $err >&2; rm -f $err"
     )
     try:
         r = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True,

@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import time
 
+from dbtrace import check_db_span, db_spans, trace_client
 from harness import HERE, PYTHON, ROOT, Failure, Proc, Sonde, check, free_port, make_cert
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
@@ -95,55 +96,24 @@ def cluster():
 
 
 def pg_spans(sonde, port):
-    return [s for s in sonde.spans() if s.get("db.system.name") == "postgresql" and
-            s.get("server.port") == port]
-
-
-def check_no_secrets(sonde):
-    out = "".join(sonde.stdout_lines) + "".join(sonde.stderr_lines)
-    for secret in (PASSWORD, SECRET, USER):
-        check(secret not in out, f"sonde's output shows {secret!r}")
+    return db_spans(sonde, "postgresql", port)
 
 
 def check_span(s, op, table, query=None, status=None, rows=None):
-    what = f"span {s}"
-    check(s["kind"] == "client", f"kind: {what}")
-    check(s.get("db.operation.name") == op, f"operation {op}: {what}")
-    check(s.get("db.collection.name", "") == table, f"table {table!r}: {what}")
-    check(s.get("db.namespace") == DB, f"namespace: {what}")
-    check(s["name"] == (f"{op} {table}" if table else op), f"name: {what}")
-    if query is not None:
-        check(s.get("db.query.text") == query, f"query {query!r}: {what}")
+    check_db_span(s, "postgresql", op, query, DB, table, status, rows)
     if status:
-        check(s.get("db.response.status_code") == status, f"status {status}: {what}")
-        check(s.get("error.type") == status, f"error.type: {what}")
-    else:
-        check("db.response.status_code" not in s and "error.type" not in s, f"ok: {what}")
-    if rows is not None:
-        check(s.get("db.response.returned_rows") == rows, f"rows {rows}: {what}")
-    check("sonde.truncated" not in s, f"truncated: {what}")
+        check(s.get("error.type") == status, f"error.type: span {s}")
 
 
 def trace(args, env, count, port, timeout=15, stats=()):
     """Runs a client under sonde trace (its output to a file, not sonde's);
     its PostgreSQL spans, which must be count; stats: texts --stats must show."""
-    out = tempfile.NamedTemporaryFile(prefix="sonde-pg-client-", mode="r")
-    shell = 'exec "$@" >"$OUT" 2>&1'
-    sonde = Sonde("--stats", "--", "sh", "-c", shell, "sh", *args,
-                  env=dict(env or os.environ, OUT=out.name))
-    try:
-        sonde.proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        sonde.stop()
-        raise Failure(f"{args[0]} did not finish: {sonde.stderr()}")
-    sonde.stop()
-    client_out = out.read()
-    check(args[0] == "psql" or "done" in client_out, f"{args[0]} failed: {client_out}")
-    spans = pg_spans(sonde, port)
+    spans, sonde = trace_client(args, "postgresql", port, env, timeout,
+                                (PASSWORD, SECRET, USER),
+                                None if args[0] == "psql" else "done")
     check(len(spans) == count, f"{len(spans)} spans, want {count}: {spans}\n{sonde.stderr()}")
     for text in stats:
         check(text in sonde.stderr(), f"stats without {text!r}: {sonde.stderr()}")
-    check_no_secrets(sonde)
     return spans
 
 

@@ -4,7 +4,8 @@
  * in a shared library and in a program that exports them, the file offsets a
  * uprobe is placed at, the RET instructions of machine code (and none where
  * a 0xc3 byte is only part of an instruction), and Go's crypto/tls functions
- * with and without a symbol table, with its version and struct offsets.
+ * with and without a symbol table, with its version and struct offsets, for
+ * x86-64 and for arm64.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -287,15 +289,17 @@ static const char go_program[] = "package main\n"
 				 "\t}\n"
 				 "}\n";
 
-/* RET addresses of fn in objdump's disassembly of path: the oracle. */
-static int objdump_rets(const char *path, const char *fn, uint64_t *out, size_t max)
+/* RET addresses of fn in the disassembly of path by objdump (x86-64) or
+ * llvm-objdump (any architecture): the oracle. */
+static int objdump_rets(const char *objdump, const char *path, const char *fn, uint64_t *out,
+			size_t max)
 {
 	char cmd[512], line[512];
 	bool in = false;
 	int n = 0;
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "objdump -d --no-show-raw-insn %s", path);
+	snprintf(cmd, sizeof(cmd), "%s -d --no-show-raw-insn %s", objdump, path);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	while (fgets(line, sizeof(line), p)) {
@@ -355,7 +359,7 @@ static void test_go_crypto_tls(void **state)
 	assert_memory_equal(&t->layout, &table, sizeof(table));
 	assert_true(t->tcp_itab != 0);
 	/* Every RET objdump sees in Read, and nothing else, has a uprobe. */
-	n = objdump_rets(path_of("gosym"), name, want, TLS_GO_MAX_RETS);
+	n = objdump_rets("objdump", path_of("gosym"), name, want, TLS_GO_MAX_RETS);
 	assert_true(n > 0);
 	ef = elf_file_open(path_of("gosym"));
 	assert_non_null(ef);
@@ -392,6 +396,57 @@ static void test_go_crypto_tls(void **state)
 	free(s);
 }
 
+/* The same program built for arm64 (Go cross-compiles by itself): its RETs
+ * found as arm64 code, the rest as on x86-64; and an x86-64 agent leaves it
+ * alone, since its BPF programs read x86-64 registers. */
+static void test_go_crypto_tls_arm64(void **state)
+{
+	struct tls_target *t = calloc(1, sizeof(*t));
+	uint64_t want[TLS_GO_MAX_RETS];
+	struct elf_file *ef;
+	size_t nret = 0, nenter = 0;
+	uint64_t off;
+	char why[128];
+	int n;
+
+	(void)state;
+	write_file("main.go", go_program);
+	run("cd %s && export GO111MODULE=off GOCACHE=%s/cache GOPATH=%s/gopath HOME=%s "
+	    "CGO_ENABLED=0 GOARCH=arm64 && %s build -o goarm64 main.go",
+	    dir, dir, dir, dir, GO);
+	assert_int_equal(tls_target_inspect_machine(path_of("goarm64"), false, EM_AARCH64, t, why,
+						    sizeof(why)),
+			 0);
+	assert_int_equal(t->kind, TLS_KIND_GO);
+	assert_true(t->symtab);
+	assert_string_equal(t->layout_source, "dwarf");
+	n = objdump_rets("llvm-objdump", path_of("goarm64"), "crypto/tls.(*Conn).Write", want,
+			 TLS_GO_MAX_RETS);
+	assert_true(n > 0);
+	ef = elf_file_open(path_of("goarm64"));
+	assert_non_null(ef);
+	assert_int_equal(elf_file_machine(ef), EM_AARCH64);
+	for (size_t i = 0; i < t->n; i++) {
+		nenter += t->probes[i].prog == TLS_PROG_GO_ENTER;
+		if (t->probes[i].prog != TLS_PROG_GO_WRITE_RET)
+			continue;
+		assert_int_equal(elf_file_offset(ef, want[nret], &off), 0);
+		assert_int_equal(t->probes[i].offset, off);
+		nret++;
+	}
+	assert_int_equal(nret, n);
+	assert_int_equal(nenter, 2);
+	elf_file_close(ef);
+
+	assert_int_equal(tls_target_inspect_machine(path_of("goarm64"), false, EM_X86_64, t, why,
+						    sizeof(why)),
+			 0);
+	assert_int_equal(t->kind, TLS_KIND_NONE);
+	assert_int_equal(t->n, 0);
+	assert_string_equal(why, "code for arm64, not x86-64");
+	free(t);
+}
+
 static void test_go_buildinfo_of_built_binary(void **state)
 {
 	struct elf_file *ef;
@@ -419,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_ret_finder_rejects_undecodable_code),
 		cmocka_unit_test(test_go_buildinfo_formats),
 		cmocka_unit_test(test_go_crypto_tls),
+		cmocka_unit_test(test_go_crypto_tls_arm64),
 		cmocka_unit_test(test_go_buildinfo_of_built_binary),
 	};
 

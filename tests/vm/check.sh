@@ -9,15 +9,18 @@
 #   3. real HTTP traffic (traffic.sh) under `sonde trace --output json -- ...`:
 #      exactly the expected spans, attributes and sizes;
 #   4. HTTPS through the libssl uprobes (tls_traffic.sh), when openssl is here;
+#      and through the Go crypto/tls uprobes (go_tls/main.go), when it is built;
 #   5. a database: Redis commands from redis-cli (db_traffic.sh), when
 #      redis-server is here.
 # usage: tests/vm/check.sh [--expect FEATURE[,FEATURE...]]
 # Environment: SONDE (default build/sonde), SONDE_TEST_SERVER (default
-# build/vm/http_server), BUSYBOX (default busybox).
+# build/vm/http_server), SONDE_GO_TLS (default build/vm/go_tls), BUSYBOX
+# (default busybox).
 set -u
 cd "$(dirname "$0")/../.."
 sonde=${SONDE:-build/sonde}
 server=${SONDE_TEST_SERVER:-build/vm/http_server}
+go_tls=${SONDE_GO_TLS:-build/vm/go_tls}
 expect_features=
 if [ "${1:-}" = --expect ] && [ $# -ge 2 ]; then
 	expect_features=$(echo "$2" | tr ',' ' ')
@@ -131,6 +134,30 @@ if command -v openssl >/dev/null; then
 	fi
 else
 	echo "(no openssl here: HTTPS case skipped)"
+fi
+
+# 4b. The same through Go's crypto/tls (entry and RET uprobes, Go's register
+#     ABI of this architecture): the program's three exchanges, both sides.
+if [ -x "$go_tls" ]; then
+	echo "== sonde trace --output json -- $go_tls 14434"
+	"$sonde" trace --output json --no-summary -- "$go_tls" 14434 \
+		>"$tmp/go_tls.json" 2>"$tmp/go_tls.err"
+	rc=$?
+	[ $rc = 0 ] || fail "sonde trace -- go_tls exited $rc"
+	for kind in client server; do
+		n=$(awk -v kind="$kind" 'index($0, "\"kind\":\"" kind "\"") &&
+			/"url.scheme":"https"/ && /"url.path":"\/go\/[123]"/ &&
+			/"process.executable.name":"go_tls"/ && /"http.response.status_code":200/ {
+			n++ } END { print n + 0 }' "$tmp/go_tls.json")
+		if [ "$n" = 3 ]; then
+			echo "go tls: 3 https $kind spans through the crypto/tls uprobes, as expected"
+		else
+			fail "expected 3 https $kind spans from go_tls, got $n"
+			cat "$tmp/go_tls.err" "$tmp/go_tls.json"
+		fi
+	done
+else
+	echo "(no $go_tls here: Go TLS case skipped)"
 fi
 
 # 5. A database: redis-cli's commands as Redis client spans (the classifier,

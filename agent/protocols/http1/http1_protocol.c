@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include <string.h>
+#include <stddef.h>
 
 #include "protocols/http1/http1_protocol.h"
 #include "sonde_event.h"
@@ -74,28 +74,22 @@ static void shared_free(void *shared)
 	http1_pool_drain(&sh->pool);
 }
 
-static size_t counters(const void *shared, struct protocol_counter *out)
-{
-	const struct http1_stats *st = &((const struct http1_shared *)shared)->stats;
-	const struct protocol_counter c[] = {
-		{ "sonde.http1.spans", "spans", "HTTP/1 spans built.", st->spans, false },
-		{ "sonde.http1.parse_errors", "parse errors",
-		  "Bytes that were not HTTP/1 where a message was expected.", st->parse_errors,
-		  true },
-		{ "sonde.http1.responses_unmatched", "responses without request",
-		  "HTTP/1 responses whose request was not seen (lost, or not captured).",
-		  st->orphan_responses, false },
-		{ "sonde.http1.requests_dropped", "requests dropped (queue full)",
-		  "HTTP/1 requests dropped: too many awaiting a response on one connection.",
-		  st->pending_dropped, false },
-		{ "sonde.http1.framing_lost", "framing lost",
-		  "HTTP/1 messages whose body framing was lost in a capture gap.", st->lost_sync,
-		  false },
-	};
+/* Offsets of its counters in struct http1_shared. */
+#define STAT(field) offsetof(struct http1_shared, stats.field)
 
-	memcpy(out, c, sizeof(c));
-	return sizeof(c) / sizeof(c[0]);
-}
+static const struct protocol_counter_def counters[] = {
+	{ "sonde.http1.spans", "spans", "HTTP/1 spans built.", STAT(spans), false },
+	{ "sonde.http1.parse_errors", "parse errors",
+	  "Bytes that were not HTTP/1 where a message was expected.", STAT(parse_errors), true },
+	{ "sonde.http1.responses_unmatched", "responses without request",
+	  "HTTP/1 responses whose request was not seen (lost, or not captured).",
+	  STAT(orphan_responses), false },
+	{ "sonde.http1.requests_dropped", "requests dropped (queue full)",
+	  "HTTP/1 requests dropped: too many awaiting a response on one connection.",
+	  STAT(pending_dropped), false },
+	{ "sonde.http1.framing_lost", "framing lost",
+	  "HTTP/1 messages whose body framing was lost in a capture gap.", STAT(lost_sync), false },
+};
 
 const struct protocol http1_protocol = {
 	.name = "http1",
@@ -110,4 +104,5 @@ const struct protocol http1_protocol = {
 	.switched = switched,
 	.shared_free = shared_free,
 	.counters = counters,
+	.ncounters = sizeof(counters) / sizeof(counters[0]),
 };

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include <string.h>
+#include <stddef.h>
 
 #include "protocols/http2/http2_protocol.h"
 #include "sonde_event.h"
@@ -71,42 +71,37 @@ static void adopt(void *session, const struct protocol_switch *sw)
 		http2_session_upgraded(&c->session, sw->request);
 }
 
-static size_t counters(const void *shared, struct protocol_counter *out)
-{
-	const struct http2_stats *st = &((const struct http2_shared *)shared)->stats;
-	const struct protocol_counter c[] = {
-		{ "sonde.http2.spans", "spans", "HTTP/2 and gRPC spans built.", st->spans, false },
-		{ "sonde.http2.header_blocks", "header blocks", "HTTP/2 header blocks decoded.",
-		  st->blocks, false },
-		{ "sonde.http2.header_blocks_cut", "not fully captured",
-		  "HTTP/2 header blocks with bytes missed.", st->blocks_lost, false },
-		{ "sonde.http2.hpack_desyncs", "header tables out of sync",
-		  "HPACK header tables found out of step.", st->hpack_desyncs, true },
-		{ "sonde.http2.hpack_resyncs", "back in sync",
-		  "HPACK header tables proved whole again.", st->hpack_resyncs, false },
-		{ "sonde.http2.fields_unknown", "fields not decodable",
-		  "Header fields left out: they name table entries sonde never saw.",
-		  st->fields_unknown, false },
-		{ "sonde.http2.frame_sync_lost", "frame boundaries lost",
-		  "Bytes missed across HTTP/2 frames, so frames had to be found again.",
-		  st->frame_sync_lost, true },
-		{ "sonde.http2.connections.degraded", "degraded connections",
-		  "HTTP/2 connections whose header decompression lost sync.", st->conns_degraded,
-		  false },
-		{ "sonde.http2.streams.dropped", "streams dropped (too many open)",
-		  "HTTP/2 streams dropped: too many open at once.", st->streams_dropped, false },
-		{ "sonde.http2.responses_unmatched", "responses without request",
-		  "HTTP/2 responses for a stream whose request was not seen.", st->orphan_responses,
-		  false },
-		{ "sonde.http2.requests_malformed", "malformed requests",
-		  "HTTP/2 requests whose :method is no token: not spans.", st->malformed, true },
-		{ "sonde.http2.bytes_unseen", "bytes not captured",
-		  "HTTP/2 bytes moved that never reached the agent.", st->bytes_unseen, false },
-	};
+/* Offsets of its counters in struct http2_shared. */
+#define STAT(field) offsetof(struct http2_shared, stats.field)
 
-	memcpy(out, c, sizeof(c));
-	return sizeof(c) / sizeof(c[0]);
-}
+static const struct protocol_counter_def counters[] = {
+	{ "sonde.http2.spans", "spans", "HTTP/2 and gRPC spans built.", STAT(spans), false },
+	{ "sonde.http2.header_blocks", "header blocks", "HTTP/2 header blocks decoded.",
+	  STAT(blocks), false },
+	{ "sonde.http2.header_blocks_cut", "not fully captured",
+	  "HTTP/2 header blocks with bytes missed.", STAT(blocks_lost), false },
+	{ "sonde.http2.hpack_desyncs", "header tables out of sync",
+	  "HPACK header tables found out of step.", STAT(hpack_desyncs), true },
+	{ "sonde.http2.hpack_resyncs", "back in sync", "HPACK header tables proved whole again.",
+	  STAT(hpack_resyncs), false },
+	{ "sonde.http2.fields_unknown", "fields not decodable",
+	  "Header fields left out: they name table entries sonde never saw.", STAT(fields_unknown),
+	  false },
+	{ "sonde.http2.frame_sync_lost", "frame boundaries lost",
+	  "Bytes missed across HTTP/2 frames, so frames had to be found again.",
+	  STAT(frame_sync_lost), true },
+	{ "sonde.http2.connections.degraded", "degraded connections",
+	  "HTTP/2 connections whose header decompression lost sync.", STAT(conns_degraded), false },
+	{ "sonde.http2.streams.dropped", "streams dropped (too many open)",
+	  "HTTP/2 streams dropped: too many open at once.", STAT(streams_dropped), false },
+	{ "sonde.http2.responses_unmatched", "responses without request",
+	  "HTTP/2 responses for a stream whose request was not seen.", STAT(orphan_responses),
+	  false },
+	{ "sonde.http2.requests_malformed", "malformed requests",
+	  "HTTP/2 requests whose :method is no token: not spans.", STAT(malformed), true },
+	{ "sonde.http2.bytes_unseen", "bytes not captured",
+	  "HTTP/2 bytes moved that never reached the agent.", STAT(bytes_unseen), false },
+};
 
 const struct protocol http2_protocol = {
 	.name = "http2",
@@ -119,4 +114,5 @@ const struct protocol http2_protocol = {
 	.in_flight = in_flight,
 	.adopt = adopt,
 	.counters = counters,
+	.ncounters = sizeof(counters) / sizeof(counters[0]),
 };

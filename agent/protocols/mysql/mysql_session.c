@@ -1048,9 +1048,10 @@ static void learn_role(struct mysql_session *s, const struct protocol_bytes *b)
 	s->stats->not_traced++;
 }
 
-void mysql_session_feed(struct mysql_session *s, const struct protocol_bytes *b,
-			const struct span_sink *sink)
+void mysql_session_feed(void *session, const struct protocol_bytes *b, const struct span_sink *sink)
 {
+	struct mysql_session *s = session;
+
 	if (s->role == SONDE_ROLE_UNKNOWN)
 		learn_role(s, b);
 	/* A traced database server: its clients' spans are theirs to make. */
@@ -1068,13 +1069,17 @@ void mysql_session_feed(struct mysql_session *s, const struct protocol_bytes *b,
 		feed_out(s, b, sink);
 }
 
-void mysql_session_close(struct mysql_session *s, uint64_t ts, const struct span_sink *sink)
+void mysql_session_close(void *session, uint64_t ts, const struct span_sink *sink)
 {
+	struct mysql_session *s = session;
+
 	end_pending(s, ts, SPAN_F_NO_RESPONSE, sink);
 }
 
-void mysql_session_free(struct mysql_session *s)
+void mysql_session_free(void *session)
 {
+	struct mysql_session *s = session;
+
 	while (s->len) {
 		struct mysql_pending p = pop(s);
 
@@ -1085,4 +1090,11 @@ void mysql_session_free(struct mysql_session *s)
 	mysql_stmts_clear(&s->stmts);
 	mysql_reader_free(&s->out);
 	mysql_reader_free(&s->in);
+}
+
+uint32_t mysql_session_in_flight(const void *session)
+{
+	const struct mysql_session *s = session;
+
+	return s->len;
 }

@@ -92,10 +92,12 @@ struct mysql_session {
 
 void mysql_session_init(struct mysql_session *s, uint8_t role,
 			const struct protocol_settings *settings, struct mysql_stats *stats);
-void mysql_session_feed(struct mysql_session *s, const struct protocol_bytes *b,
+void mysql_session_feed(void *session, const struct protocol_bytes *b,
 			const struct span_sink *sink);
 /* The connection ended: commands still waiting are reported without reply. */
-void mysql_session_close(struct mysql_session *s, uint64_t ts, const struct span_sink *sink);
-void mysql_session_free(struct mysql_session *s);
+void mysql_session_close(void *session, uint64_t ts, const struct span_sink *sink);
+void mysql_session_free(void *session);
+/* Commands awaiting their reply. */
+uint32_t mysql_session_in_flight(const void *session);
 
 #endif /* SONDE_MYSQL_SESSION_H */

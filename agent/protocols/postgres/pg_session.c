@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "protocols/postgres/pg_session.h"
+#include "protocols/span_identity.h"
 #include "protocols/sql/db_query.h"
 #include "sonde_event.h"
 
@@ -33,19 +34,8 @@ enum op_kind {
 	OP_FUNCTION, /* FunctionCallResponse, ReadyForQuery */
 };
 
-/* What the core gave a span when its exchange began (span_sink.begin):
- * kept in place of the span until it is made. */
-struct pg_identity {
-	uint8_t trace_id[16];
-	uint8_t span_id[8];
-	uint8_t parent_span_id[8];
-	uint8_t link, trace_flags;
-	uint32_t flags;
-};
-
 struct pg_op {
 	uint8_t kind;
-	bool begun;
 	bool replied;  /* some reply came for it */
 	bool rowset;   /* the current result returns rows (RowDescription) */
 	bool copy_out; /* the current result is a COPY TO STDOUT */
@@ -58,7 +48,7 @@ struct pg_op {
 	/* The statement: the Query's text, the Execute's, the one a Parse,
 	 * Bind or Describe names (NULL when unknown). */
 	struct pg_stmt *stmt;
-	struct pg_identity id; /* when begun */
+	struct span_identity id; /* what the core gave its span when it began */
 };
 
 struct feed_ctx {
@@ -77,42 +67,20 @@ void pg_session_init(struct pg_session *s, uint8_t role, const struct protocol_s
 
 /* ---- spans ---- */
 
-static void identity_out(struct pg_identity *id, const struct span *sp)
-{
-	memcpy(id->trace_id, sp->trace_id, sizeof(id->trace_id));
-	memcpy(id->span_id, sp->span_id, sizeof(id->span_id));
-	memcpy(id->parent_span_id, sp->parent_span_id, sizeof(id->parent_span_id));
-	id->link = sp->link;
-	id->trace_flags = sp->trace_flags;
-	id->flags = sp->flags & SPAN_F_TRACE_FROM_HEADER;
-}
-
-static void identity_in(struct span *sp, const struct pg_identity *id)
-{
-	memcpy(sp->trace_id, id->trace_id, sizeof(sp->trace_id));
-	memcpy(sp->span_id, id->span_id, sizeof(sp->span_id));
-	memcpy(sp->parent_span_id, id->parent_span_id, sizeof(sp->parent_span_id));
-	sp->link = id->link;
-	sp->trace_flags = id->trace_flags;
-	sp->flags |= id->flags;
-}
-
 /* The command was written: the core gives its span an identity now, while
  * the event that carried it (its thread, its request) is the current one. */
 static void begin_op(struct pg_op *op, const struct span_sink *sink)
 {
 	struct span sp;
 
-	if (!op || !sink->begin)
+	if (!op)
 		return;
 	memset(&sp, 0, sizeof(sp));
 	sp.kind = SPAN_CLIENT;
 	sp.flags = SPAN_F_DB;
 	sp.start_ns = op->start;
 	sp.db.system = SPAN_DB_POSTGRESQL;
-	sink->begin(sink->ctx, &sp);
-	identity_out(&op->id, &sp);
-	op->begun = true;
+	span_identity_begin(&op->id, &sp, sink);
 }
 
 static struct span *make_span(struct pg_session *s, const struct pg_op *op, uint64_t end,
@@ -135,8 +103,8 @@ static struct span *make_span(struct pg_session *s, const struct pg_op *op, uint
 		sp->flags |= SPAN_F_DB_ERROR;
 		memcpy(sp->db.status_code, op->code, sizeof(op->code));
 	}
-	if (op->begun)
-		identity_in(sp, &op->id);
+	if (op->id.begun)
+		span_identity_apply(sp, &op->id);
 	else if (sink->begin)
 		sink->begin(sink->ctx, sp); /* a statement's error: no Execute began */
 	return sp;
@@ -999,9 +967,9 @@ static void settle_unseen(struct pg_session *s, uint64_t before, const struct sp
 	}
 }
 
-void pg_session_feed(struct pg_session *s, const struct protocol_bytes *b,
-		     const struct span_sink *sink)
+void pg_session_feed(void *session, const struct protocol_bytes *b, const struct span_sink *sink)
 {
+	struct pg_session *s = session;
 	struct feed_ctx fc = { .s = s, .sink = sink };
 	const struct pg_stream_ops *ops;
 	struct pg_stream *st;
@@ -1048,8 +1016,10 @@ void pg_session_feed(struct pg_session *s, const struct protocol_bytes *b,
 	after_feed(s, st, was_lost);
 }
 
-void pg_session_close(struct pg_session *s, uint64_t ts, const struct span_sink *sink)
+void pg_session_close(void *session, uint64_t ts, const struct span_sink *sink)
 {
+	struct pg_session *s = session;
+
 	/* TLS without its plaintext (the TLS hooks off, or a library not hooked). */
 	if (s->phase == PHASE_TLS)
 		s->stats->conns_not_traced++;
@@ -1065,8 +1035,10 @@ void pg_session_close(struct pg_session *s, uint64_t ts, const struct span_sink 
 	}
 }
 
-void pg_session_free(struct pg_session *s)
+void pg_session_free(void *session)
 {
+	struct pg_session *s = session;
+
 	while (s->nops)
 		op_pop(s);
 	free(s->ops);
@@ -1079,8 +1051,9 @@ void pg_session_free(struct pg_session *s)
 	s->held = NULL;
 }
 
-uint32_t pg_session_in_flight(const struct pg_session *s)
+uint32_t pg_session_in_flight(const void *session)
 {
+	const struct pg_session *s = session;
 	uint32_t n = s->held != NULL;
 
 	for (uint32_t i = 0; i < s->nops; i++) {

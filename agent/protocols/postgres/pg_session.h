@@ -85,13 +85,12 @@ struct pg_session {
 /* role: enum sonde_role; settings and stats outlive the session. */
 void pg_session_init(struct pg_session *s, uint8_t role, const struct protocol_settings *settings,
 		     struct postgres_stats *stats);
-void pg_session_feed(struct pg_session *s, const struct protocol_bytes *b,
-		     const struct span_sink *sink);
+void pg_session_feed(void *session, const struct protocol_bytes *b, const struct span_sink *sink);
 /* The connection ended: finished spans go out, unanswered commands too
  * (SPAN_F_NO_RESPONSE). */
-void pg_session_close(struct pg_session *s, uint64_t ts, const struct span_sink *sink);
-void pg_session_free(struct pg_session *s);
+void pg_session_close(void *session, uint64_t ts, const struct span_sink *sink);
+void pg_session_free(void *session);
 /* Commands that would be lost if the session ended now. */
-uint32_t pg_session_in_flight(const struct pg_session *s);
+uint32_t pg_session_in_flight(const void *session);
 
 #endif /* SONDE_PG_SESSION_H */

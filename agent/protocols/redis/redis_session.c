@@ -21,8 +21,10 @@ void redis_session_init(struct redis_session *s, uint8_t role,
 		stats->server_sessions++;
 }
 
-void redis_session_free(struct redis_session *s)
+void redis_session_free(void *session)
 {
+	struct redis_session *s = session;
+
 	free(s->queue);
 	s->queue = NULL;
 	s->cap = s->len = s->head = 0;
@@ -526,9 +528,10 @@ static bool learn_role(struct redis_session *s, const struct protocol_bytes *b)
 	return true;
 }
 
-void redis_session_feed(struct redis_session *s, const struct protocol_bytes *b,
-			const struct span_sink *sink)
+void redis_session_feed(void *session, const struct protocol_bytes *b, const struct span_sink *sink)
 {
+	struct redis_session *s = session;
+
 	if (s->role == SONDE_ROLE_UNKNOWN && !learn_role(s, b))
 		return;
 	/* A traced Redis server: its clients' spans are theirs to make. */
@@ -542,12 +545,21 @@ void redis_session_feed(struct redis_session *s, const struct protocol_bytes *b,
 
 /* Commands still waiting: never answered, or answered where the replies
  * could not be followed (then at the last read). */
-void redis_session_close(struct redis_session *s, uint64_t ts, const struct span_sink *sink)
+void redis_session_close(void *session, uint64_t ts, const struct span_sink *sink)
 {
+	struct redis_session *s = session;
+
 	if (s->replies_lost) {
 		s->stats->unpaired += s->len;
 		end_pending(s, s->last_in, SPAN_F_LOST_SYNC, sink);
 	} else {
 		end_pending(s, ts, SPAN_F_NO_RESPONSE, sink);
 	}
+}
+
+uint32_t redis_session_in_flight(const void *session)
+{
+	const struct redis_session *s = session;
+
+	return s->len;
 }

@@ -77,10 +77,12 @@ struct redis_session {
 
 void redis_session_init(struct redis_session *s, uint8_t role,
 			const struct protocol_settings *settings, struct redis_stats *stats);
-void redis_session_feed(struct redis_session *s, const struct protocol_bytes *b,
+void redis_session_feed(void *session, const struct protocol_bytes *b,
 			const struct span_sink *sink);
 /* The connection ended: commands still waiting are reported without reply. */
-void redis_session_close(struct redis_session *s, uint64_t ts, const struct span_sink *sink);
-void redis_session_free(struct redis_session *s);
+void redis_session_close(void *session, uint64_t ts, const struct span_sink *sink);
+void redis_session_free(void *session);
+/* Commands awaiting their reply. */
+uint32_t redis_session_in_flight(const void *session);
 
 #endif /* SONDE_REDIS_SESSION_H */
