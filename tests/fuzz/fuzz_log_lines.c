@@ -30,19 +30,8 @@
 
 static void check_record(void *ctx, const struct log_record *r)
 {
-	const unsigned char *s = (const unsigned char *)r->body;
-
 	(void)ctx;
-	FUZZ_CHECK(r->len <= 3 * CAP);
-	for (size_t i = 0; i < r->len;) {
-		size_t k = s[i] < 0x80 ? 1 : s[i] < 0xe0 ? 2 : s[i] < 0xf0 ? 3 : 4;
-
-		FUZZ_CHECK(s[i] < 0x80 || (s[i] >= 0xc2 && s[i] <= 0xf4 && i + k <= r->len));
-		for (size_t j = 1; j < k; j++)
-			FUZZ_CHECK((s[i + j] & 0xc0) == 0x80);
-		i += k;
-	}
-	FUZZ_CHECK(r->severity.number <= 24);
+	fuzz_check_log_record(r, CAP);
 }
 
 static enum linker_ctx_state resolve(void *ctx, const uint8_t span_id[8], struct linker_ctx *out)

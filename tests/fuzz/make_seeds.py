@@ -212,10 +212,16 @@ def ev_open(conn, role, proto, comm=b"server"):
         bytes([len(comm)]) + comm
 
 
-def ev_data(conn, ingress, role, proto, payload, pos_mode=1, extra=0):
+def ev_data(conn, ingress, role, proto, payload, pos_mode=1, extra=0, op=2):
     # flags: bit 0 the direction (0 is ingress, enum sonde_dir), syscall 1 (read)
     flags = (0 if ingress else 1) | (1 << 1) | (pos_mode << 5)
-    return bytes([2, conn, 1, flags, role, proto, extra]) + struct.pack(">H", len(payload)) + payload
+    return bytes([op, conn, 1, flags, role, proto, extra]) + struct.pack(">H", len(payload)) + \
+        payload
+
+
+def ev_log(conn, text):
+    """A write to fd 1 (conn bit 1 clear) or 2 by conn's process (bit 0)."""
+    return ev_data(conn, False, 0, 0, text, op=0x22)
 
 
 def ev_simple(op, conn):
@@ -227,6 +233,11 @@ def ingest_seeds():
     ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
     write("ingest", "http1", ev_open(0, 1, 1) + ev_data(0, True, 1, 1, get) +
           ev_data(0, False, 1, 1, ok) + ev_simple(3, 0))
+    # Lines written while serving a request, before it and after it.
+    write("ingest", "logs", ev_log(0, b"listening\n") + ev_open(0, 1, 1) +
+          ev_data(0, True, 1, 1, get) + ev_log(2, b"WARNING:shop:slow query ") +
+          ev_log(2, b"for customer 7\n  detail\n") + ev_data(0, False, 1, 1, ok) +
+          ev_log(0, b'{"level":"info","msg":"after"}\n') + ev_simple(4, 0))
     # Data without an open, another process's connection, then its exit.
     write("ingest", "no-open-exit", ev_data(3, False, 2, 1, get) + ev_data(3, True, 2, 1, ok) +
           ev_data(2, True, 1, 1, get, pos_mode=2) + b"\x00\x00" + ev_simple(4, 3) +
