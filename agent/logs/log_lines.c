@@ -281,9 +281,18 @@ void log_stream_feed(struct log_stream *s, const struct log_chunk *c,
 {
 	const uint8_t *p = c->data, *end = c->data ? c->data + c->captured : NULL;
 
-	if (c->stream_pos && s->next_pos && c->stream_pos > s->next_pos)
+	if (c->stream_pos && s->next_pos && c->stream_pos > s->next_pos) {
+		s->missing += c->stream_pos - s->next_pos;
 		lose(s, c->stream_pos - s->next_pos, c->ts, o);
-	if (c->stream_pos)
+	} else if (c->stream_pos && c->stream_pos < s->next_pos) {
+		/* Threads take their positions, then reach the ring, in either
+		 * order: a write from before the gap came late, not lost. */
+		uint64_t back = c->total < s->missing ? c->total : s->missing;
+
+		s->missing -= back;
+		o->stats->lost -= back;
+	}
+	if (c->stream_pos && c->stream_pos + c->total > s->next_pos)
 		s->next_pos = c->stream_pos + c->total;
 	s->write_seq++;
 	/* A binary write (an image to stdout) is skipped whole: split at its

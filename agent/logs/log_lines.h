@@ -96,6 +96,7 @@ struct log_stream {
 	uint64_t write_seq;	/* writes fed */
 	uint64_t rec_last_ts;	/* when its last line ended */
 	uint64_t next_pos;	/* where the next write should start; 0 unknown */
+	uint64_t missing;	/* bytes of gaps counted lost that may still come */
 	struct log_start rec, part;
 };
 

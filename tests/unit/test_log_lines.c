@@ -265,6 +265,41 @@ static void test_missing_bytes_cut_the_line(void **state)
 	assert_int_equal(f->stats.lost, 500);
 }
 
+/* Two threads take their positions in the output, then reach the ring
+ * buffer the other way round: the later write's gap is filled when the
+ * earlier one comes, and nothing is counted lost. */
+static void test_writes_out_of_order_are_not_lost(void **state)
+{
+	struct fixture *f = *state;
+	struct log_chunk a = { .data = (const uint8_t *)"from thread a\n",
+			       .captured = 14,
+			       .total = 14,
+			       .stream_pos = 1,
+			       .ts = 1 * MS,
+			       .writer = 1 };
+	struct log_chunk b = a;
+
+	b.data = (const uint8_t *)"from thread b\n";
+	b.stream_pos = 15;
+	b.writer = 2;
+	log_stream_feed(&f->s, &a, &f->o);
+	f->pos = 29;
+	b.stream_pos = 29; /* a third write, then the second late */
+	log_stream_feed(&f->s, &b, &f->o);
+	assert_int_equal(f->stats.lost, 14);
+	b.stream_pos = 15;
+	log_stream_feed(&f->s, &b, &f->o);
+	assert_int_equal(f->stats.lost, 0);
+	f->pos = 43;
+	write_by(f, "in order again\n", 2, 0, 1);
+	tick(f, 300);
+	assert_int_equal(f->got.n, 4);
+	assert_string_equal(f->got.body[3], "in order again");
+	assert_int_equal(f->stats.lost, 0);
+	for (int i = 0; i < 4; i++)
+		assert_false(f->got.cut[i]);
+}
+
 static void test_line_without_end_goes_after_a_wait(void **state)
 {
 	struct fixture *f = *state;
@@ -555,6 +590,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_long_line_is_cut_and_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_binary_output_is_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_bytes_cut_the_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writes_out_of_order_are_not_lost, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_line_without_end_goes_after_a_wait, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_request_end_sends_the_record_at_once, setup,
