@@ -63,7 +63,7 @@ PROTO_HDRS := $(PROTO_SRCS:.c=.h)
 #   kubeconfig loading, the exporter's queue with a fake transport, logging, the
 #   Prometheus endpoint).
 # - the rest: BPF, sockets, libcurl, the commands.
-PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.c) \
+PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.c agent/logs/*.c) \
 	     agent/core/clock.c agent/core/conn_table.c agent/core/ingest.c agent/core/linker.c \
 	     agent/core/reorder.c agent/tls/arm64_ret.c \
 	     agent/core/ring_reader.c agent/pipeline/metrics.c agent/host/resource.c \

@@ -24,6 +24,7 @@
 #include "core/ingest.h"
 #include "export/otlp_encode.h"
 #include "export/otlp_transport.h"
+#include "logs/logs.h"
 #include "pipeline/pipeline.h"
 #include "host/resource.h"
 #include "spans/trace_context.h"
@@ -230,15 +231,18 @@ static int otlp_setup(struct otlp_ctx *oc)
 		snprintf(s->host, sizeof(s->host), "127.0.0.1:18080");
 		snprintf(s->user_agent, sizeof(s->user_agent), "Mozilla/5.0 bench/1.0");
 		es->res = res;
-		/* The ids core/linker.c gives a root span: random trace and span ids. */
-		for (size_t w = 0; w < sizeof(s->trace_id); w += 8) {
-			uint64_t r = id_rng_next(&rng);
+		/* Ids as the linker gives them (random, non-zero), then the
+		 * sampler's decision. */
+		for (size_t k = 0; k < sizeof(s->trace_id); k += 8) {
+			uint64_t v = id_rng_next(&rng) | 1;
 
-			memcpy(s->trace_id + w, &r, 8);
+			memcpy(s->trace_id + k, &v, 8);
 		}
-		uint64_t sid = id_rng_next(&rng);
+		{
+			uint64_t v = id_rng_next(&rng) | 1;
 
-		memcpy(s->span_id, &sid, sizeof(s->span_id));
+			memcpy(s->span_id, &v, 8);
+		}
 		trace_ids_for(&es->ids, s, &smp);
 		snprintf(es->route, sizeof(es->route), "/api/items/{id}");
 	}
@@ -352,6 +356,77 @@ struct bench_case {
 	const char *what;
 };
 
+/* --- Logs: a write of one line → record (severity, UTF-8) → OTLP LogRecord --- */
+
+static const char log_line[] = "{\"level\":\"warn\",\"msg\":\"slow query\",\"table\":\"orders\","
+			       "\"duration_ms\":34,\"customer\":7}\n";
+
+struct log_ctx {
+	struct ingest ig;
+	struct logs *logs;
+	struct resource *res;
+	struct encoded_span slot;
+	uint8_t ev[sizeof(struct sonde_data) + sizeof(log_line)];
+	uint64_t ts, pos, bytes;
+};
+
+static void encode_record(void *ctx, const struct log_record *r)
+{
+	struct log_ctx *lc = ctx;
+
+	if (!encoded_log_encode(&lc->slot, lc->res, r, r->time_ns))
+		lc->bytes += lc->slot.len;
+	encoded_span_free(&lc->slot);
+}
+
+static int log_setup(void *ctx)
+{
+	struct log_ctx *lc = ctx;
+	struct logs_opts o = { .out = encode_record, .out_ctx = lc };
+	struct sonde_data d = {
+		.hdr = { .type = SONDE_EV_LOG, .tgid = 4242, .tid = 4242, .fd = 2 },
+		.total = sizeof(log_line) - 1,
+		.captured = sizeof(log_line) - 1,
+		.dir = SONDE_DIR_EGRESS,
+		.syscall = SONDE_SYS_WRITE,
+	};
+
+	if (ingest_init(&lc->ig, 64, NULL, count_span, NULL))
+		return -1;
+	lc->logs = logs_new(&o);
+	lc->res = resource_new(4242, "python3", "node-1", NULL, 0, NULL, "bench");
+	if (!lc->logs || !lc->res)
+		return -1;
+	lc->ig.logs = (struct ingest_logs){ .write = logs_write, .ctx = lc->logs };
+	memcpy(lc->ev, &d, sizeof(d));
+	memcpy(lc->ev + sizeof(d), log_line, sizeof(log_line) - 1);
+	lc->pos = 1;
+	return 0;
+}
+
+static void bench_log(void *ctx, size_t iters)
+{
+	struct log_ctx *lc = ctx;
+	struct sonde_data *ev = (struct sonde_data *)lc->ev;
+
+	for (size_t i = 0; i < iters; i++) {
+		ev->hdr.ts_ns = ++lc->ts * 20000; /* 50,000 lines a second */
+		ev->stream_pos = lc->pos;
+		lc->pos += sizeof(log_line) - 1;
+		ingest_event(&lc->ig, lc->ev, sizeof(*ev) + sizeof(log_line) - 1);
+	}
+}
+
+static void log_teardown(void *ctx)
+{
+	struct log_ctx *lc = ctx;
+
+	logs_free(lc->logs);
+	ingest_destroy(&lc->ig);
+	resource_put(lc->res);
+}
+
+static struct log_ctx lc;
 static struct parse_ctx pc;
 static struct ingest_ctx ic;
 static struct otlp_ctx oc;
@@ -418,6 +493,8 @@ static const struct bench_case cases[] = {
 	{ "span_path_export", &path_export, path_export_setup, path_teardown, bench_path,
 	  CLOCK_PROCESS_CPUTIME_ID, 2, 512,
 	  "ns CPU per exchange: the same -> exporter queue and thread -> OTLP (no send)" },
+	{ "log_line", &lc, log_setup, log_teardown, bench_log, CLOCK_MONOTONIC, 2000, 1,
+	  "ns per log line: write event -> record (severity, UTF-8) -> OTLP LogRecord" },
 };
 
 int main(int argc, char **argv)

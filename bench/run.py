@@ -656,6 +656,71 @@ def captured_bytes(args, nginx):
     return {"events_per_req": events / n, "captured_per_req": cap / n, "moved_per_req": moved / n}
 
 
+LOG_RATE = 50000
+
+
+def log_cost(args):
+    """A process logging 50,000 lines a second: BPF run time and agent CPU
+    per line with log collection on (every line exported to the sink as
+    OTLP, no rate limit) and off (the same hooks, the one fd check)."""
+    seconds = 3 if args.quick else 10
+    lines = int(LOG_RATE * seconds)
+    res = {}
+    for mode in ("off", "on", "other"):
+        log(f"  logs {mode}: {LOG_RATE} lines/s for {seconds} s")
+        out = open(f"{WORK}/log-load-{mode}.out", "w")
+        # "other": logs on, the lines written to a file on fd 3: the cost
+        # every write that is not log output pays for logs being on.
+        extra = [f"{WORK}/log-load-fd3.out"] if mode == "other" else []
+        writer = subprocess.Popen([sys.executable, f"{ROOT}/bench/log_load.py", str(LOG_RATE),
+                                   str(seconds), *extra], stdin=subprocess.PIPE, stdout=out,
+                                  stderr=subprocess.PIPE, text=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SONDE_"))}
+        env.update({"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{PORT_SINK}",
+                    "OTEL_TRACES_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "none",
+                    "SONDE_LOGS": "false" if mode == "off" else "true",
+                    "SONDE_LOGS_RATE_LIMIT": "0", "OTEL_BLRP_MAX_QUEUE_SIZE": "16384",
+                    "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE": "2048"})
+        errpath = f"{WORK}/agent-logs-{mode}.log"
+        err = open(errpath, "w+")
+        agent = subprocess.Popen([args.sonde, "run", "--pid", str(writer.pid),
+                                  "--prometheus-port", "0"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            err.seek(0)
+            if "sonde: running" in err.read():
+                break
+            time.sleep(0.05)
+        with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+            stats_before = f.read().strip()
+        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+            f.write("1")
+        try:
+            ns0, cnt0 = bpf_prog_stats(agent.pid)
+            cpu0 = proc_cpu_ticks(agent.pid)
+            writer.stdin.write("go\n")
+            writer.stdin.flush()
+            writer.wait(seconds * 4 + 30)
+            time.sleep(1.5)  # the last lines through the loop and the queue
+            ns1, cnt1 = bpf_prog_stats(agent.pid)
+            cpu1 = proc_cpu_ticks(agent.pid)
+        finally:
+            with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+                f.write(stats_before)
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(30)
+        err.seek(0)
+        m = re.search(r"sonde: (\d+) log records \((\d+) exported, (\d+) dropped, "
+                      r"(\d+) rate-limited\)", err.read())
+        rec = dict(zip(["records", "exported", "dropped", "limited"], map(int, m.groups()))) \
+            if m else {}
+        res[mode] = {"bpf_ns_per_line": (ns1 - ns0) / lines,
+                     "agent_us_per_line": (cpu1 - cpu0) / HZ * 1e6 / lines,
+                     "lines": lines, **rec}
+    return res
+
+
 def micro(args):
     log("  micro benchmarks")
     out = run([args.micro] + (["--quick"] if args.quick else []))
@@ -879,6 +944,22 @@ def report(args, env, sat, fixed, sus, cap, mic, bpf, peer_res):
     return "\n".join(L)
 
 
+def log_report(logs):
+    L = [f"\n## 5. Logs: a process writing {LOG_RATE:,} lines a second\n",
+         "One write() per line (~100 bytes), stdout to a file; `sonde run --pid` of that "
+         "process, logs exported to the sink as OTLP with no rate limit "
+         "(`SONDE_LOGS_RATE_LIMIT=0`), traces and metrics off. BPF: run time of all of "
+         "sonde's programs (kernel.bpf_stats_enabled) per line; agent: its CPU per line.\n",
+         "| logs | BPF ns/line | agent µs/line | records | exported | dropped |",
+         "|---|---|---|---|---|---|"]
+    names = {"off": "off", "on": "on", "other": "on, lines to fd 3 (not log output)"}
+    for mode in ("off", "on", "other"):
+        r = logs[mode]
+        L.append(f"| {names[mode]} | {r['bpf_ns_per_line']:.0f} | {r['agent_us_per_line']:.2f} | "
+                 f"{r.get('records', '–')} | {r.get('exported', '–')} | {r.get('dropped', '–')} |")
+    return "\n".join(L) + "\n"
+
+
 HISTORY = "## Before and after"
 
 
@@ -906,6 +987,8 @@ def main():
     ap.add_argument("--note", default="", help="a line added to the environment section")
     ap.add_argument("--peer-only", action="store_true",
                     help="only the peer comparison (section 0), printed, no results file")
+    ap.add_argument("--logs-only", action="store_true",
+                    help="only the log-cost case (section 5), printed, no results file")
     args = ap.parse_args()
     q = args.quick
     args.peer_rounds = 1 if q else 3
@@ -914,6 +997,13 @@ def main():
     if os.geteuid() != 0:
         raise SystemExit("bench: needs root (BPF)")
     os.makedirs(WORK, exist_ok=True)
+    if args.logs_only:
+        sink = Sink()
+        try:
+            print(log_report(log_cost(args)))
+        finally:
+            sink.stop()
+        return
     if args.peer_only:
         res = peer.peer(args)
         with open(f"{WORK}/peer.json", "w") as f:
@@ -962,11 +1052,13 @@ def main():
         sus = sustained(args, nginx)
         cap = captured_bytes(args, nginx)
         bpf = bpf_breakdown(args, nginx)
+        logs = log_cost(args)
     finally:
         sink_counts = sink.stop()
         nginx.stop()
     env["load_after"] = loadavg()
     text = report(args, env, sat, fixed, sus, cap, mic, bpf, peer_res)
+    text += log_report(logs)
     text += (f"\nOTLP sink received: {json.dumps(sink_counts)}. Wall time "
              f"{time.time() - t0:.0f} s.\n")
     text += kept_history(args.out)
@@ -974,7 +1066,7 @@ def main():
         f.write(text)
     with open(f"{WORK}/raw.json", "w") as f:
         json.dump({"peer": peer_res, "saturation": sat, "fixed": fixed, "sustained": sus,
-                   "capture": cap, "bpf": bpf}, f,
+                   "capture": cap, "bpf": bpf, "logs": logs}, f,
                   indent=1)
     print(text)
     log(f"bench: results in {os.path.relpath(args.out, ROOT)}, raw figures in "

@@ -124,7 +124,7 @@ __noinline int h2_step(void)
 	if (!s)
 		return 1;
 	w = &s->walk;
-	if (w->done + w->fill >= w->ret || w->events >= H2_MAX_EVENTS)
+	if (w->done + w->fill >= w->ret || w->events >= w->max_events || w->events >= H2_MAX_EVENTS)
 		return 1;
 	if (!w->seg_left) {
 		if (!w->uiov || w->iov_i >= w->iovcnt || w->iov_i >= H2_MAX_IOV)
@@ -172,9 +172,11 @@ __noinline int h2_step(void)
 
 /* s->ev's header and fields other than sizes are set by the caller. ubuf is a
  * plain buffer, or NULL with uiov/iovcnt an iovec array; pos is the stream
- * position of the syscall's first byte. */
-static __always_inline void capture_h2(struct data_scratch *s, const void *ubuf,
-				       const struct iovec *uiov, __u64 iovcnt, __s64 ret, __u64 pos)
+ * position of the syscall's first byte. At most max_events events carry
+ * bytes (log output: bpf/logs.bpf.h); the rest is counted by a last one. */
+static __always_inline void capture_walk(struct data_scratch *s, const void *ubuf,
+					 const struct iovec *uiov, __u64 iovcnt, __s64 ret,
+					 __u64 pos, __u32 max_events)
 {
 	struct h2_walk *w = &s->walk;
 
@@ -185,6 +187,7 @@ static __always_inline void capture_h2(struct data_scratch *s, const void *ubuf,
 		.pos = pos,
 		.uiov = (__u64)uiov,
 		.iovcnt = iovcnt,
+		.max_events = max_events,
 	};
 	for (int step = 0; step < H2_STEPS; step++)
 		if (h2_step())
@@ -192,6 +195,12 @@ static __always_inline void capture_h2(struct data_scratch *s, const void *ubuf,
 	/* Bytes not copied, with any copied but not yet sent. */
 	if (w->done < w->ret)
 		h2_send(s, w->fill, w->ret - w->done, w->pos + w->done);
+}
+
+static __always_inline void capture_h2(struct data_scratch *s, const void *ubuf,
+				       const struct iovec *uiov, __u64 iovcnt, __s64 ret, __u64 pos)
+{
+	capture_walk(s, ubuf, uiov, iovcnt, ret, pos, H2_MAX_EVENTS);
 }
 
 /*

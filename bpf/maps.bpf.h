@@ -14,6 +14,12 @@ const volatile bool targ_filter_cgroup = false;	     /* follow only cgroup ids i
 const volatile bool targ_filter_comm = false;	     /* follow only threads named targ_comm */
 const volatile bool targ_follow_children = false;    /* add forked children of followed tgids */
 const volatile char targ_comm[SONDE_COMM_LEN] = {};
+/* Logs (bpf/logs.bpf.h): writes to fd 1 and 2 become SONDE_EV_LOG events. */
+const volatile bool targ_logs = false;
+const volatile bool targ_logs_comm = false; /* only processes named in log_comms */
+const volatile __u32 targ_log_rate = 0;	    /* bytes a process may log per second */
+const volatile __u32 targ_log_burst = 0;    /* ... at once */
+const volatile __u32 targ_log_events = 4;   /* events of SONDE_MAX_CAPTURE per write */
 
 /* Connection state per (tgid, fd). LRU: a lost entry is rediscovered lazily
  * with a new generation, never attributed to the wrong connection. Also caches
@@ -48,6 +54,29 @@ struct {
 	__type(value, __u8);
 } filter_cgroups SEC(".maps");
 
+/* Logs: the process names whose output is collected (with targ_logs_comm),
+ * and each process's budget of bytes (a token bucket). */
+#define LOG_MAX_COMMS 64
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LOG_MAX_COMMS);
+	__type(key, char[SONDE_COMM_LEN]);
+	__type(value, __u8);
+} log_comms SEC(".maps");
+
+struct log_budget {
+	__u64 tokens;  /* bytes it may still log */
+	__u64 last_ns; /* when they were last refilled */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct log_budget);
+} log_budgets SEC(".maps");
+
 /* Staging area for one data event: the payload is copied here first because
  * ring buffer reservations need a constant size; twice the capture cap so the
  * verifier can prove every iovec copy stays inside. */
@@ -59,6 +88,8 @@ struct h2_walk {
 	__u64 ret, pos;	     /* the syscall's byte count and stream position */
 	__u64 uiov, iovcnt;  /* its iovec array, if any */
 	__u32 iov_i, events;
+	__u32 max_events; /* events it may send (at most H2_MAX_EVENTS) */
+	__u32 pad;
 };
 
 struct data_scratch {

@@ -403,6 +403,9 @@ static __always_inline bool is_response_dir(const struct sonde_conn_state *st, _
 	return (st->role == SONDE_ROLE_SERVER) == (dir == SONDE_DIR_EGRESS);
 }
 
+/* Writes to fd 1 and 2: log output. */
+#include "logs.bpf.h"
+
 /*
  * The common path of every read/write-like syscall exit, after exit_wanted(). ubuf is a plain
  * buffer, or NULL with uiov/iovcnt describing an iovec array. ts: the event's time, 0 for now
@@ -424,6 +427,9 @@ static __always_inline int handle_data_ts(__u32 fd, __s64 ret, __u8 dir, __u8 sy
 	/* Callers checked this already; repeated so the verifier knows ret is
 	 * positive where it bounds the capture size. */
 	if (ret <= 0)
+		return 0;
+	if (log_fd(fd, dir, sys) &&
+	    log_write(fd | (__u64)sys << 32, ret, (__u64)ubuf, (__u64)uiov, iovcnt))
 		return 0;
 	st = conn_lookup(&key);
 	if (!st)

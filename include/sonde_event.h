@@ -32,6 +32,11 @@ enum sonde_event_type {
 	 * unknown yet): its address tells a server here that its caller is traced
 	 * and the request's client side will be reported (core/linker.c). */
 	SONDE_EV_CONN_CONNECT = 8,
+	/* A traced process wrote to its stdout or stderr (hdr.fd 1 or 2), whatever
+	 * they are but a TCP socket: a struct sonde_data (dir egress, stream_pos
+	 * counting that fd's bytes) whose payload is application output, made
+	 * into log records by agent/logs/ (docs/ARCHITECTURE.md, "Logs"). */
+	SONDE_EV_LOG = 9,
 };
 
 enum sonde_dir {
@@ -212,7 +217,9 @@ struct sonde_conn_key {
 struct sonde_conn_state {
 	__u64 gen;
 	__u64 moved[2]; /* bytes per enum sonde_dir since classification (stream_pos) */
-	__u8 role;	/* enum sonde_role */
+	/* enum sonde_role. For an fd that is not a TCP socket (is_socket 0):
+	 * enum sonde_log_fd, whether its writes are log output. */
+	__u8 role;
 	__u8 proto;	/* enum sonde_proto */
 	__u8 attempts;	/* classification attempts left before giving up */
 	__u8 is_socket; /* 1: a TCP socket we follow; 0: not (negative cache) */
@@ -226,10 +233,19 @@ struct sonde_conn_state {
 	__u8 head_dir; /* enum sonde_dir of the bytes in head */
 	__u64 head_ts; /* when the first of them moved */
 	/* The kernel's struct sock, read for TCP sequence numbers (never
-	 * dereferenced but through bpf_probe_read_kernel). */
+	 * dereferenced but through bpf_probe_read_kernel). For an fd that is
+	 * not a TCP socket: the struct file its `role` was decided for. */
 	__u64 sk;
 };
 _Static_assert(sizeof(struct sonde_conn_state) == 56, "sonde_conn_state layout");
+
+/* What writes to an fd 1 or 2 that is not a TCP socket are (the `role` of
+ * its sonde_conn_state, decided at its first write: bpf/logs.bpf.h). */
+enum sonde_log_fd {
+	SONDE_LOG_FD_UNKNOWN = 0,
+	SONDE_LOG_FD_YES = 1, /* a terminal, a pipe, a file, a Unix socket … */
+	SONDE_LOG_FD_NO = 2,  /* /dev/null: the process discards that output */
+};
 
 /* Kernel-side counters, one per-CPU slot each, summed by the agent. */
 enum sonde_counter {
@@ -239,6 +255,7 @@ enum sonde_counter {
 	SONDE_CNT_CONN_MAP_FULL,   /* connection map insert failed */
 	SONDE_CNT_FILTER_ADD_FAIL, /* child of a followed process not added */
 	SONDE_CNT_TLS_NO_FD,	   /* TLS plaintext whose socket could not be found */
+	SONDE_CNT_LOG_LIMITED,	   /* log writes not copied: the process's byte budget was spent */
 	SONDE_CNT__MAX,
 };
 

@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "cli/cmd_run.h"
+#include "cli/logs_setup.h"
 #include "cli/preflight.h"
 #include "config/config_load.h"
 #include "k8s/k8s_meta.h"
@@ -90,6 +91,12 @@ static bool take_check_config(int *argc, char **argv)
 	return found;
 }
 
+/* Logs are collected when they go somewhere. */
+static bool logs_on(const struct sonde_config *c)
+{
+	return c->logs_enabled && c->logs_exporter != LOGS_EXPORTER_NONE;
+}
+
 /* `--check-config`: one "key = value" line per setting. Header values may be
  * credentials, so only their names are shown. */
 static void print_config(const struct sonde_config *c)
@@ -114,16 +121,20 @@ static void print_config(const struct sonde_config *c)
 		}
 		printf("%s = %s\n", s[i].key, value);
 	}
-	printf("# traces: %s\n# metrics: %s\n",
+	printf("# traces: %s\n# metrics: %s\n# logs: %s\n",
 	       c->traces_exporter == TRACES_EXPORTER_OTLP      ? c->traces_target.url
 	       : c->traces_exporter == TRACES_EXPORTER_CONSOLE ? "console"
 							       : "none",
-	       c->metrics_exporter == METRICS_EXPORTER_OTLP ? c->metrics_target.url : "none");
+	       c->metrics_exporter == METRICS_EXPORTER_OTLP ? c->metrics_target.url : "none",
+	       !logs_on(c)				? "none"
+	       : c->logs_exporter == LOGS_EXPORTER_OTLP ? c->logs_target.url
+							: "console");
 }
 
 static int setup_tracer(const struct sonde_config *c, struct ingest *ig, struct tracer **out)
 {
 	struct tracer_opts topts = { 0 };
+	struct logs_setup ls;
 	uint64_t cgroup_id = 0;
 	char tracefs[256], why[256];
 	struct tracer *t;
@@ -147,6 +158,8 @@ static int setup_tracer(const struct sonde_config *c, struct ingest *ig, struct 
 	topts.verbose = c->log_level >= LOG_LEVEL_DEBUG;
 	topts.tls = true;
 	topts.node_context = c->node_context == NODE_CONTEXT_INJECT;
+	logs_setup_tracer(c, &topts, &ls);
+	topts.logs = logs_on(c);
 	t = tracer_open(&topts, on_event, ig);
 	if (!t)
 		return -errno;
@@ -165,7 +178,7 @@ static int setup_tracer(const struct sonde_config *c, struct ingest *ig, struct 
 
 static void describe(const struct sonde_config *c, const struct prom_server *ps)
 {
-	char traces[CONFIG_URL_LEN + 32], metrics[CONFIG_URL_LEN + 32];
+	char traces[CONFIG_URL_LEN + 32], metrics[CONFIG_URL_LEN + 32], logs[CONFIG_URL_LEN + 32];
 
 	if (c->traces_exporter == TRACES_EXPORTER_OTLP)
 		snprintf(traces, sizeof(traces), "%s (%s)", c->traces_target.url,
@@ -180,8 +193,13 @@ static void describe(const struct sonde_config *c, const struct prom_server *ps)
 									  : "http/protobuf");
 	else
 		snprintf(metrics, sizeof(metrics), "none");
-	fprintf(stderr, "sonde: running; traces → %s; metrics → %s; prometheus → ", traces,
-		metrics);
+	if (logs_on(c) && c->logs_exporter == LOGS_EXPORTER_OTLP)
+		snprintf(logs, sizeof(logs), "%s (%s)", c->logs_target.url,
+			 c->logs_target.protocol == OTLP_PROTOCOL_GRPC ? "grpc" : "http/protobuf");
+	else
+		snprintf(logs, sizeof(logs), "%s", logs_on(c) ? "console" : "none");
+	fprintf(stderr, "sonde: running; traces → %s; metrics → %s; logs → %s; prometheus → ",
+		traces, metrics, logs);
 	if (ps)
 		fprintf(stderr, "http://%s:%u/metrics\n", c->prometheus_address,
 			prom_server_port(ps));
@@ -207,6 +225,14 @@ static void finish(struct pipeline *p, const struct ingest *ig, const uint64_t *
 		(unsigned long long)(es.spans_dropped_full + es.spans_dropped_failed),
 		(unsigned long long)ig->stats.events, (unsigned long long)k[SONDE_CNT_RB_FULL],
 		(unsigned long long)protocols_parse_errors(&ig->protocols));
+	if (p->logs)
+		fprintf(stderr,
+			"sonde: %llu log records (%llu exported, %llu dropped, %llu "
+			"rate-limited)\n",
+			(unsigned long long)p->health.logs.records,
+			(unsigned long long)es.logs_exported,
+			(unsigned long long)(es.logs_dropped_full + es.logs_dropped_failed),
+			(unsigned long long)p->health.logs.rate_limited);
 	if (es.last_error[0])
 		fprintf(stderr, "sonde: last export error: %s\n", es.last_error);
 }
@@ -261,6 +287,8 @@ int cmd_run(int argc, char **argv)
 		goto out_tracer;
 	if (pipeline_init(&pl, &cfg, km, tracer_ring_has_room, t))
 		goto out_tracer;
+	if (logs_on(&cfg) && !(pl.logs = logs_setup_start(&cfg, &ig, pipeline_log, &pl)))
+		goto out_pipeline;
 	if (cfg.prometheus_port) {
 		ps = prom_server_start(cfg.prometheus_address, cfg.prometheus_port,
 				       pipeline_render_prom, pipeline_healthy, &pl);
@@ -284,6 +312,8 @@ int cmd_run(int argc, char **argv)
 			break;
 		}
 		ingest_tick(&ig, now);
+		if (pl.logs)
+			logs_tick(pl.logs, now, false);
 		output_flush(&pl.console);
 		pipeline_release_held(&pl, now, false);
 		if (now < next_housekeeping)
@@ -291,7 +321,7 @@ int cmd_run(int argc, char **argv)
 		next_housekeeping = now + HOUSEKEEPING_NS;
 		clock_offset_refresh(&ig.clock, now);
 		tracer_counters(t, counters);
-		pipeline_publish(&pl, &ig, counters[SONDE_CNT_RB_FULL]);
+		pipeline_publish(&pl, &ig, counters);
 		if (now >= next_push) {
 			pipeline_push_metrics(&pl);
 			next_push = now + cfg.metric_export_interval_ms * 1000000ull;
@@ -301,14 +331,19 @@ int cmd_run(int argc, char **argv)
 	while (tracer_poll(t, 0) > 0)
 		;
 	ingest_flush(&ig);
+	if (pl.logs)
+		logs_tick(pl.logs, clock_mono_now(), true);
 	pipeline_release_held(&pl, clock_mono_now(), true);
 	output_flush(&pl.console);
 	tracer_counters(t, counters);
-	pipeline_publish(&pl, &ig, counters[SONDE_CNT_RB_FULL]);
+	pipeline_publish(&pl, &ig, counters);
 	pipeline_push_metrics(&pl);
 	prom_server_stop(ps);
 	finish(&pl, &ig, counters);
 out_pipeline:
+	ig.logs = (struct ingest_logs){ 0 };
+	logs_free(pl.logs); /* nothing pending: ticked with force above */
+	pl.logs = NULL;
 	pipeline_destroy(&pl);
 out_tracer:
 	k8s_meta_stop(km);

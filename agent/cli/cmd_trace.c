@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "cli/cmd_trace.h"
+#include "cli/logs_setup.h"
 #include "cli/preflight.h"
 #include "config/config.h"
 #include "k8s/trace_pod.h"
@@ -143,6 +144,23 @@ static void print_link_stats(const struct linker_stats *ls)
 		ls->held_full, ls->evicted);
 }
 
+static void print_log_stats(const struct logs *lg, uint64_t kernel_limited)
+{
+	struct logs_stats s;
+
+	logs_get_stats(lg, &s);
+	fprintf(stderr,
+		"  logs: writes %" PRIu64 " (%" PRIu64 " bytes, %" PRIu64
+		" not copied: budget), records %" PRIu64 " (in a request %" PRIu64
+		"; in one but without its ids %" PRIu64 "), lines %" PRIu64 " (joined %" PRIu64
+		", ended by another writer %" PRIu64 "), buffered streams %" PRIu64 ", cut %" PRIu64
+		", binary bytes %" PRIu64 ", bytes lost %" PRIu64 ", rate-limited %" PRIu64
+		", waited for their trace %" PRIu64 ", streams evicted %" PRIu64 "\n",
+		s.writes, s.bytes, kernel_limited, s.records, s.in_request, s.lines.unlinked,
+		s.lines.lines, s.lines.joined, s.lines.interleaved, s.lines.buffered, s.lines.cut,
+		s.lines.binary, s.lines.lost, s.rate_limited, s.held, s.streams_evicted);
+}
+
 /* A line per protocol: its own counters, as it names them. */
 static void print_protocol_stats(const struct protocols *all)
 {
@@ -162,7 +180,8 @@ static void print_protocol_stats(const struct protocols *all)
 }
 
 static void print_stats(const struct ingest *ig, const struct output *o,
-			const uint64_t k[SONDE_CNT__MAX], bool detailed, const struct tracer *t)
+			const uint64_t k[SONDE_CNT__MAX], bool detailed, const struct tracer *t,
+			const struct logs *lg)
 {
 	const struct ingest_stats *s = &ig->stats;
 	struct node_inject_stats ns;
@@ -197,6 +216,8 @@ static void print_stats(const struct ingest *ig, const struct output *o,
 		fprintf(stderr,
 			"  tree: %" PRIu64 " traces printed, %" PRIu64 " without their root\n",
 			o->tree->stats.traces, o->tree->stats.rootless);
+	if (lg)
+		print_log_stats(lg, k[SONDE_CNT_LOG_LIMITED]);
 	if (o->write_errors)
 		fprintf(stderr, "  output: %" PRIu64 " spans could not be written\n",
 			o->write_errors);
@@ -237,6 +258,8 @@ int cmd_trace(int argc, char **argv)
 	uint64_t cgroup_id = 0, deadline = 0, next_rescan = 0;
 	static struct trace_pod pod; /* large */
 	static struct tree tree;
+	struct logs_setup ls;
+	struct logs *lg = NULL;
 	char tracefs[256];
 	pid_t child = 0;
 	int release_fd = -1, child_status = 0, err, idle_polls = 0, at;
@@ -305,6 +328,13 @@ int cmd_trace(int argc, char **argv)
 	topts.verbose = c->trace.verbose;
 	topts.tls = !c->trace.no_tls;
 	topts.node_context = c->node_context == NODE_CONTEXT_INJECT;
+	logs_setup_tracer(c, &topts, &ls);
+	/* What reads our output (`| jq`, `| less`) reads our stdout's pipe. */
+	out.out_pipe = proc_fd_pipe((uint32_t)getpid(), 1);
+	if (c->logs_enabled && !(lg = logs_setup_start(c, &ig, output_log, &out))) {
+		err = 1;
+		goto out;
+	}
 	t = tracer_open(&topts, on_event, &ig);
 	if (!t) {
 		err = 1;
@@ -365,6 +395,8 @@ int cmd_trace(int argc, char **argv)
 			break;
 		}
 		ingest_tick(&ig, clock_mono_now());
+		if (lg)
+			logs_tick(lg, clock_mono_now(), false);
 		output_flush(&out);
 		clock_offset_refresh(&ig.clock, clock_mono_now());
 		if (deadline && clock_mono_now() >= deadline)
@@ -395,6 +427,8 @@ int cmd_trace(int argc, char **argv)
 	while (tracer_poll(t, 0) > 0)
 		;
 	ingest_flush(&ig);
+	if (lg)
+		logs_tick(lg, clock_mono_now(), true);
 	output_finish(&out);
 	tracer_counters(t, counters);
 	if (out.summary && !out.closed) {
@@ -404,10 +438,11 @@ int cmd_trace(int argc, char **argv)
 			summary_print(out.summary, stdout);
 		fflush(stdout);
 	}
-	print_stats(&ig, &out, counters, c->trace.stats, t);
+	print_stats(&ig, &out, counters, c->trace.stats, t, lg);
 out:
 	tracer_close(t);
 	ingest_destroy(&ig);
+	logs_free(lg);
 	summary_free(out.summary);
 	tree_free(&tree);
 	return err;

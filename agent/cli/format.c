@@ -38,6 +38,17 @@ static void json_ids(struct json_buf *j, const struct span *sp)
 	json_str(j, "sonde.link", span_link_name(sp->link));
 }
 
+/* "2026-11-25T19:42:01.123456789Z" */
+static void format_utc(uint64_t ns, char *when, size_t len)
+{
+	time_t secs = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	strftime(when, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + strlen(when), len - strlen(when), ".%09uZ", (unsigned)(ns % 1000000000ull));
+}
+
 static const char *kind_name(enum span_kind k)
 {
 	return k == SPAN_SERVER ? "server" : "client";
@@ -175,14 +186,8 @@ int format_span_json(const struct span *sp, bool with_query, char *buf, size_t l
 	struct span_attrs attrs;
 	struct json_buf j;
 	char when[48];
-	time_t secs = (time_t)(sp->start_ns / 1000000000ull);
-	struct tm tm;
 
-	gmtime_r(&secs, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%09uZ",
-		 (unsigned)(sp->start_ns % 1000000000ull));
-
+	format_utc(sp->start_ns, when, sizeof(when));
 	json_begin(&j, buf, len);
 	json_str(&j, "time", when);
 	json_str(&j, "kind", kind_name(sp->kind));
@@ -199,5 +204,95 @@ int format_span_json(const struct span *sp, bool with_query, char *buf, size_t l
 			 SPAN_ATTRS_CONSOLE | (with_query ? SPAN_ATTRS_QUERY : 0));
 	for (int i = 0; i < attrs.n; i++)
 		json_attr(&j, &attrs.items[i]);
+	return json_end(&j);
+}
+
+/* Application output as it is safe to show on a terminal (format_text):
+ * s[0..n), a tab shown as two spaces (stack traces indent with them). */
+static void put_safe(struct strbuf *sb, const char *s, size_t n)
+{
+	char chunk[1024], safe[4 * sizeof(chunk)];
+
+	while (n) {
+		size_t k = n < sizeof(chunk) - 1 ? n : sizeof(chunk) - 1;
+
+		/* Not between the two bytes of a C1 control's UTF-8. */
+		if (k < n && (unsigned char)s[k - 1] == 0xc2)
+			k--;
+		for (size_t i = 0; i < k; i++)
+			chunk[i] = s[i] == '\t' ? ' ' : s[i];
+		chunk[k] = '\0';
+		for (size_t i = 0; i < k; i++)
+			if (!chunk[i])
+				chunk[i] = ' '; /* a NUL would end the text early */
+		format_text(safe, sizeof(safe), chunk);
+		strbuf_printf(sb, "%s", safe);
+		s += k;
+		n -= k;
+	}
+}
+
+void format_log_text(struct strbuf *sb, const struct log_record *r, const char *comm, int indent,
+		     bool with_ids)
+{
+	char when[32], trace[33], span[17];
+	time_t secs = (time_t)(r->time_ns / 1000000000ull);
+	const char *sev = log_severity_name(r->severity.number);
+	const char *p = r->body, *end = r->body + r->len;
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	strbuf_printf(sb, "%*slog %s.%06u ", indent, "", when,
+		      (unsigned)(r->time_ns % 1000000000ull / 1000));
+	put_safe(sb, comm, strlen(comm));
+	strbuf_printf(sb, "[%u] %s%s", r->tgid, sev, sev[0] ? " " : "");
+	/* The body's lines, the first on this line, the others under it. */
+	for (bool first = true; first || p < end; first = false) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p);
+
+		if (!first)
+			strbuf_printf(sb, "\n%*s", indent + 6, "");
+		put_safe(sb, p, n);
+		p += n + (nl != NULL);
+		if (!nl)
+			break;
+	}
+	if (r->cut)
+		strbuf_printf(sb, " (truncated)");
+	if (with_ids && r->in_request) {
+		span_hex(r->ctx.trace_id, sizeof(r->ctx.trace_id), trace);
+		span_hex(r->ctx.span_id, sizeof(r->ctx.span_id), span);
+		strbuf_printf(sb, " (trace %s/span %s)", trace, span);
+	}
+	strbuf_printf(sb, "\n");
+}
+
+int format_log_json(const struct log_record *r, const char *comm, char *buf, size_t len)
+{
+	struct json_buf j;
+	char when[48], hex[33];
+
+	format_utc(r->time_ns, when, sizeof(when));
+	json_begin(&j, buf, len);
+	json_strn(&j, "log", r->body, r->len);
+	json_str(&j, "time", when);
+	json_u64(&j, "time_unix_nano", r->time_ns);
+	if (r->severity.number) {
+		json_u64(&j, "severity_number", r->severity.number);
+		json_str(&j, "severity_text", r->severity.text);
+	}
+	json_str(&j, "log.iostream", r->fd == 2 ? "stderr" : "stdout");
+	json_u64(&j, "process.pid", r->tgid);
+	json_str(&j, "process.executable.name", comm);
+	if (r->in_request) {
+		span_hex(r->ctx.trace_id, sizeof(r->ctx.trace_id), hex);
+		json_str(&j, "trace_id", hex);
+		span_hex(r->ctx.span_id, sizeof(r->ctx.span_id), hex);
+		json_str(&j, "span_id", hex);
+	}
+	if (r->cut)
+		json_bool(&j, "sonde.truncated", true);
 	return json_end(&j);
 }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export/prom_text.h"
+#include "logs/logs.h"
 #include "spans/span.h"
 
 /* "812us", "1.23ms", "2.50s" */
@@ -31,5 +33,18 @@ int format_span_line(const struct span *sp, bool with_query, char *buf, size_t l
  * and the console-only ones (SPAN_ATTRS_CONSOLE); url.query when with_query.
  * Returns the length, or -1 if it did not fit. */
 int format_span_json(const struct span *sp, bool with_query, char *buf, size_t len);
+
+/* A log record as text, appended to sb: "<indent>log 19:42:01.123456
+ * python3[4242] WARN slow query (trace …/span …)", its further lines
+ * indented under the first. comm: the process's name. with_ids: show the
+ * request's ids (the tree view, under the span itself, does not). */
+void format_log_text(struct strbuf *sb, const struct log_record *r, const char *comm, int indent,
+		     bool with_ids);
+
+/* One JSON object, no newline: {"log": body, "time", "time_unix_nano",
+ * "severity_number", "severity_text", "log.iostream", "process.pid",
+ * "process.executable.name", "trace_id", "span_id" (when written in a
+ * request), "sonde.truncated"}. Returns the length, or -1 if it did not fit. */
+int format_log_json(const struct log_record *r, const char *comm, char *buf, size_t len);
 
 #endif /* SONDE_FORMAT_H */

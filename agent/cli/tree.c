@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,15 @@
 struct tree_node {
 	struct span sp;
 	struct tree_node *prev, *next; /* waiting, oldest first; or the free list */
+};
+
+struct tree_log {
+	struct log_record rec; /* its body is the copy below */
+	char comm[SPAN_COMM_LEN];
+	uint64_t arrived; /* wall clock ns, as span times are */
+	bool shown;
+	struct tree_log *next;
+	char body[]; /* rec.len bytes */
 };
 
 int tree_init(struct tree *t, bool with_query)
@@ -27,6 +37,12 @@ int tree_init(struct tree *t, bool with_query)
 
 void tree_free(struct tree *t)
 {
+	while (t->logs) {
+		struct tree_log *next = t->logs->next;
+
+		free(t->logs);
+		t->logs = next;
+	}
 	free(t->nodes);
 	memset(t, 0, sizeof(*t));
 }
@@ -51,12 +67,26 @@ static bool is_root(const struct span *sp)
 	return !span_has_parent(sp) || sp->link == SPAN_LINK_HEADER;
 }
 
-/* One trace's spans, gathered for rendering. */
+/* One trace's spans, gathered for rendering, and the tree (its logs). */
 struct trace_set {
 	const struct span *spans[TREE_MAX_SPANS + 1];
 	bool shown[TREE_MAX_SPANS + 1];
 	int n;
+	struct tree *t;
+	const uint8_t *trace_id;
 };
+
+/* The log records written in span sp, under it at depth. */
+static void render_logs(struct trace_set *ts, const struct span *sp, int depth, struct strbuf *out)
+{
+	for (struct tree_log *l = ts->t->logs; l; l = l->next) {
+		if (l->shown || memcmp(l->rec.ctx.trace_id, ts->trace_id, 16) ||
+		    (sp && memcmp(l->rec.ctx.span_id, sp->span_id, 8)))
+			continue;
+		l->shown = true;
+		format_log_text(out, &l->rec, l->comm, 2 + 2 * depth, !sp);
+	}
+}
 
 static void indent(struct strbuf *out, int depth)
 {
@@ -126,6 +156,8 @@ static void render(struct trace_set *ts, int i, int depth, bool with_query, stru
 		format_text(server_comm, sizeof(server_comm), s->comm);
 		strbuf_printf(out, "%s  %s[%u] -> %s[%u]  client %s  server %s\n", what, comm,
 			      sp->pid, server_comm, s->pid, dur, server_dur);
+		render_logs(ts, sp, depth + 1, out);
+		render_logs(ts, s, depth + 1, out);
 		render_children(ts, s, depth + 1, with_query, out);
 	} else {
 		char peer[64];
@@ -134,6 +166,7 @@ static void render(struct trace_set *ts, int i, int depth, bool with_query, stru
 		strbuf_printf(out, "%s  %s %s[%u] %s %s:%u  %s\n", what,
 			      sp->kind == SPAN_SERVER ? "server" : "client", comm, sp->pid,
 			      sp->kind == SPAN_SERVER ? "<-" : "->", peer, sp->peer.port, dur);
+		render_logs(ts, sp, depth + 1, out);
 	}
 	render_children(ts, sp, depth + 1, with_query, out);
 }
@@ -169,6 +202,28 @@ static void render_trace(struct tree *t, struct trace_set *ts, struct strbuf *ou
 			render(ts, i, 0, t->with_query, out);
 		}
 	}
+	/* Lines of spans that are not in this tree (ended before, or lost). */
+	render_logs(ts, NULL, 0, out);
+}
+
+/* Forgets the log records already printed. */
+static void drop_shown_logs(struct tree *t)
+{
+	struct tree_log **pp = &t->logs;
+
+	t->logs_tail = NULL;
+	while (*pp) {
+		struct tree_log *l = *pp;
+
+		if (l->shown) {
+			*pp = l->next;
+			free(l);
+			t->nlogs--;
+			continue;
+		}
+		t->logs_tail = l;
+		pp = &l->next;
+	}
 }
 
 /* Gathers the waiting spans of trace_id (and sp, when given), renders them
@@ -180,6 +235,8 @@ static void flush_trace(struct tree *t, const uint8_t trace_id[16], const struct
 	struct tree_node *n = t->oldest;
 
 	ts.n = 0;
+	ts.t = t;
+	ts.trace_id = trace_id;
 	while (n) {
 		struct tree_node *next = n->next;
 
@@ -195,6 +252,8 @@ static void flush_trace(struct tree *t, const uint8_t trace_id[16], const struct
 	}
 	if (ts.n)
 		render_trace(t, &ts, out, rootless);
+	if (ts.n && t->nlogs)
+		drop_shown_logs(t);
 	for (n = t->oldest; n;) {
 		struct tree_node *next = n->next;
 
@@ -232,12 +291,74 @@ void tree_add(struct tree *t, const struct span *sp, struct strbuf *out)
 	t->count++;
 }
 
+/* A log record printed on its own line, with its request's ids. */
+static void log_alone(struct tree *t, struct tree_log *l, struct strbuf *out)
+{
+	t->stats.logs_alone++;
+	l->shown = true;
+	format_log_text(out, &l->rec, l->comm, 0, true);
+}
+
+void tree_add_log(struct tree *t, const struct log_record *r, const char *comm, struct strbuf *out)
+{
+	struct tree_log *l;
+
+	if (!r->in_request) {
+		format_log_text(out, r, comm, 0, false);
+		return;
+	}
+	l = malloc(sizeof(*l) + (r->len ? r->len : 1));
+	if (!l) {
+		t->stats.logs_alone++;
+		format_log_text(out, r, comm, 0, true);
+		return;
+	}
+	if (t->nlogs == TREE_MAX_LOGS) {
+		log_alone(t, t->logs, out);
+		drop_shown_logs(t);
+	}
+	l->rec = *r;
+	memcpy(l->body, r->body, r->len);
+	l->rec.body = l->body;
+	snprintf(l->comm, sizeof(l->comm), "%s", comm);
+	l->arrived = r->time_ns;
+	l->shown = false;
+	l->next = NULL;
+	if (t->logs_tail)
+		t->logs_tail->next = l;
+	else
+		t->logs = l;
+	t->logs_tail = l;
+	t->nlogs++;
+}
+
+/* Whether a span of the trace is waiting here. */
+static bool trace_waiting(const struct tree *t, const uint8_t trace_id[16])
+{
+	for (const struct tree_node *n = t->oldest; n; n = n->next)
+		if (!memcmp(n->sp.trace_id, trace_id, 16))
+			return true;
+	return false;
+}
+
 void tree_expire(struct tree *t, uint64_t now, bool force, struct strbuf *out)
 {
+	bool dropped = false;
+
 	while (t->oldest && (force || t->oldest->sp.end_ns + TREE_WAIT_NS <= now)) {
 		uint8_t trace[16];
 
 		memcpy(trace, t->oldest->sp.trace_id, sizeof(trace));
 		flush_trace(t, trace, NULL, out, true);
 	}
+	/* Lines whose trace was printed before them, or never comes. */
+	for (struct tree_log *l = t->logs; l; l = l->next) {
+		if (force ||
+		    (l->arrived + TREE_WAIT_NS <= now && !trace_waiting(t, l->rec.ctx.trace_id))) {
+			log_alone(t, l, out);
+			dropped = true;
+		}
+	}
+	if (dropped)
+		drop_shown_logs(t);
 }

@@ -105,6 +105,28 @@ static void resolve_target(struct otlp_target *t, const struct otlp_settings *ge
 	t->insecure = PICK(has_insecure, insecure, false);
 }
 
+size_t config_log_comms(const struct sonde_config *c, char buf[CONFIG_LOG_COMMS_LEN],
+			const char *names[CONFIG_MAX_LOG_COMMS])
+{
+	const char *p = c->logs_comm;
+	size_t n = 0;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		if (!len || len >= CONFIG_COMM_LEN || n == CONFIG_MAX_LOG_COMMS)
+			return (size_t)-1;
+		if (buf && names) {
+			names[n] = buf + (p - c->logs_comm);
+			memcpy(buf + (p - c->logs_comm), p, len);
+			buf[(p - c->logs_comm) + len] = '\0';
+		}
+		n++;
+		p += len + (p[len] == ',');
+	}
+	return n;
+}
+
 int config_finish(struct sonde_config *c, char *err, size_t errlen)
 {
 	if (c->bsp_max_export_batch_size > c->bsp_max_queue_size) {
@@ -114,8 +136,22 @@ int config_finish(struct sonde_config *c, char *err, size_t errlen)
 			 c->bsp_max_export_batch_size, c->bsp_max_queue_size);
 		return -EINVAL;
 	}
+	if (c->blrp_max_export_batch_size > c->blrp_max_queue_size) {
+		snprintf(err, errlen,
+			 "invalid logs.batch.max_export_batch_size=%u: larger than "
+			 "logs.batch.max_queue_size=%u",
+			 c->blrp_max_export_batch_size, c->blrp_max_queue_size);
+		return -EINVAL;
+	}
+	if (config_log_comms(c, NULL, NULL) == (size_t)-1) {
+		snprintf(err, errlen,
+			 "invalid logs.comm=%s: names of at most %d characters, at most %d of them",
+			 c->logs_comm, CONFIG_COMM_LEN - 1, CONFIG_MAX_LOG_COMMS);
+		return -EINVAL;
+	}
 	resolve_target(&c->traces_target, &c->otlp, &c->otlp_traces, "v1/traces");
 	resolve_target(&c->metrics_target, &c->otlp, &c->otlp_metrics, "v1/metrics");
+	resolve_target(&c->logs_target, &c->otlp, &c->otlp_logs, "v1/logs");
 
 	/* An endpoint is the one sign that a collector is meant; without one, traces
 	 * go to the console and metrics stay on the Prometheus endpoint. */
@@ -123,6 +159,12 @@ int config_finish(struct sonde_config *c, char *err, size_t errlen)
 		c->traces_exporter = c->otlp.has_endpoint || c->otlp_traces.has_endpoint
 					     ? TRACES_EXPORTER_OTLP
 					     : TRACES_EXPORTER_CONSOLE;
+	/* Application output is not printed unless asked for: with no collector,
+	 * logs stay where the application sent them. */
+	if (c->logs_exporter == LOGS_EXPORTER_AUTO)
+		c->logs_exporter = c->otlp.has_endpoint || c->otlp_logs.has_endpoint
+					   ? LOGS_EXPORTER_OTLP
+					   : LOGS_EXPORTER_NONE;
 	if (c->metrics_exporter == METRICS_EXPORTER_AUTO)
 		c->metrics_exporter = c->otlp.has_endpoint || c->otlp_metrics.has_endpoint
 					      ? METRICS_EXPORTER_OTLP

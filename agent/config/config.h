@@ -61,6 +61,17 @@ enum metrics_exporter {
 	METRICS_EXPORTER_NONE, /* also "prometheus": the pull endpoint only */
 };
 
+/* Same values as traces: logs go where OTEL_LOGS_EXPORTER says. */
+enum logs_exporter {
+	LOGS_EXPORTER_AUTO = 0, /* otlp when an endpoint is configured, else none */
+	LOGS_EXPORTER_OTLP,
+	LOGS_EXPORTER_CONSOLE,
+	LOGS_EXPORTER_NONE,
+};
+
+#define CONFIG_LOG_COMMS_LEN 256
+#define CONFIG_MAX_LOG_COMMS 64
+
 enum k8s_mode {
 	K8S_AUTO = 0, /* on inside a cluster (KUBERNETES_SERVICE_HOST) or with a kubeconfig */
 	K8S_ON,
@@ -143,9 +154,20 @@ struct sonde_config {
 	struct otlp_settings otlp;	   /* OTEL_EXPORTER_OTLP_* */
 	struct otlp_settings otlp_traces;  /* OTEL_EXPORTER_OTLP_TRACES_* */
 	struct otlp_settings otlp_metrics; /* OTEL_EXPORTER_OTLP_METRICS_* */
+	struct otlp_settings otlp_logs;	   /* OTEL_EXPORTER_OTLP_LOGS_* */
 
 	enum traces_exporter traces_exporter;
 	enum metrics_exporter metrics_exporter;
+	enum logs_exporter logs_exporter;
+
+	/* Logs: what traced processes write to stdout and stderr */
+	bool logs_enabled;
+	char logs_comm[CONFIG_LOG_COMMS_LEN]; /* comma list of process names; "" = all traced */
+	uint32_t logs_max_line;		      /* bytes per record */
+	uint32_t logs_rate_limit;	      /* records a second per process, 0 = none */
+	uint32_t blrp_max_queue_size;	      /* log records waiting for export */
+	uint32_t blrp_max_export_batch_size;
+	uint32_t blrp_schedule_delay_ms;
 
 	enum sampler_kind sampler;
 	double sampler_arg; /* ratio in [0, 1] for the traceidratio samplers */
@@ -189,7 +211,14 @@ struct sonde_config {
 	/* Resolved by config_finish() */
 	struct otlp_target traces_target;
 	struct otlp_target metrics_target;
+	struct otlp_target logs_target;
 };
+
+/* logs.comm split into names (at most CONFIG_MAX_LOG_COMMS of up to
+ * CONFIG_COMM_LEN - 1 characters each, as config_finish() checked): fills
+ * names (pointers into buf, a copy) and returns how many. */
+size_t config_log_comms(const struct sonde_config *c, char buf[CONFIG_LOG_COMMS_LEN],
+			const char *names[CONFIG_MAX_LOG_COMMS]);
 
 /* How config_set() reads a setting's text (config_parse.c). */
 enum config_type {

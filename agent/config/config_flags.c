@@ -196,11 +196,19 @@ int config_load_trace(struct sonde_config *c, int argc, char **argv, int *comman
 	int at, ret;
 
 	config_init(c);
+	c->logs_enabled = false; /* the program's output is often on this terminal already */
 	ret = config_apply_flags(c, CONFIG_TRACE, argc, argv, &at, err, errlen);
 	if (ret)
 		return ret;
 	if (c->trace.container[0] && !c->trace.pod[0]) {
 		snprintf(err, errlen, "--container needs --pod NAMESPACE/NAME");
+		return -EINVAL;
+	}
+	if (config_log_comms(c, NULL, NULL) == (size_t)-1) {
+		snprintf(err, errlen,
+			 "invalid --logs-comm=%s: names of at most %d characters, "
+			 "at most %d of them",
+			 c->logs_comm, CONFIG_COMM_LEN - 1, CONFIG_MAX_LOG_COMMS);
 		return -EINVAL;
 	}
 	if (c->trace.pod[0]) {

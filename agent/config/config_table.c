@@ -18,6 +18,10 @@ _Static_assert(sizeof(enum otlp_protocol) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum sampler_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum trace_output) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum node_context_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum logs_exporter) == sizeof(int), "enum size");
+_Static_assert((int)LOGS_EXPORTER_CONSOLE == (int)TRACES_EXPORTER_CONSOLE &&
+		       (int)LOGS_EXPORTER_NONE == (int)TRACES_EXPORTER_NONE,
+	       "logs.exporter shares the traces' spellings");
 
 static const char *const protocol_names[] = { "http/protobuf", "grpc", NULL };
 static const char *const compression_names[] = { "none", "gzip", NULL };
@@ -129,6 +133,24 @@ static const char *const node_context_names[] = { "inject", "off", NULL };
 	.key = "k8s.kubeconfig", .env = "SONDE_K8S_KUBECONFIG", .flag = "kubeconfig",              \
 	.help = "kubeconfig file for the Kubernetes API, instead of the service account",          \
 	.type = CONFIG_T_STRING, .min = 1, .max = CONFIG_PATH_LEN - 1, FIELD(k8s_kubeconfig)
+#define LOGS_ENABLED_ROW                                                                           \
+	.key = "logs.enabled", .env = "SONDE_LOGS", .flag = "logs",                                \
+	.help = "collect what traced processes write to stdout and stderr as log records",         \
+	.type = CONFIG_T_BOOL, FIELD(logs_enabled)
+#define LOGS_COMM_ROW                                                                              \
+	.key = "logs.comm", .env = "SONDE_LOGS_COMM", .flag = "logs-comm", .default_text = "all",  \
+	.help = "collect only the logs of processes with these names (comma list)",                \
+	.type = CONFIG_T_STRING, .min = 1, .max = CONFIG_LOG_COMMS_LEN - 1, FIELD(logs_comm)
+#define LOGS_MAX_LINE_ROW                                                                          \
+	.key = "logs.max_line_bytes", .env = "SONDE_LOGS_MAX_LINE_BYTES",                          \
+	.flag = "logs-max-line-bytes", .default_text = "8192",                                     \
+	.help = "a log record longer than this is cut and counted",                                \
+	.type = CONFIG_T_UINT, .min = 256, .max = 65536, FIELD(logs_max_line)
+#define LOGS_RATE_ROW                                                                              \
+	.key = "logs.rate_limit", .env = "SONDE_LOGS_RATE_LIMIT", .flag = "logs-rate-limit",       \
+	.default_text = "1000",                                                                    \
+	.help = "log records a second per process, more are dropped and counted (0 = no limit)",   \
+	.type = CONFIG_T_UINT, .min = 0, .max = 1000000, FIELD(logs_rate_limit)
 /* clang-format on */
 
 static const struct config_setting settings[] = {
@@ -136,7 +158,7 @@ static const struct config_setting settings[] = {
 	  .env = "OTEL_EXPORTER_OTLP_ENDPOINT",
 	  .flag = "otlp-endpoint",
 	  .default_text = CONFIG_DEFAULT_HTTP_ENDPOINT " (grpc: :4317)",
-	  .help = "collector base URL; http/protobuf appends /v1/traces and /v1/metrics",
+	  .help = "collector base URL; http/protobuf appends /v1/traces, /v1/metrics and /v1/logs",
 	  .type = CONFIG_T_URL,
 	  FIELD(otlp.endpoint),
 	  HAS(otlp.has_endpoint) },
@@ -198,6 +220,8 @@ static const struct config_setting settings[] = {
 			 "otlp-traces", "traces"),
 	OTLP_SIGNAL_ROWS(otlp_metrics, "exporter.otlp.metrics", "OTEL_EXPORTER_OTLP_METRICS",
 			 "otlp-metrics", "metrics"),
+	OTLP_SIGNAL_ROWS(otlp_logs, "exporter.otlp.logs", "OTEL_EXPORTER_OTLP_LOGS", "otlp-logs",
+			 "logs"),
 	{ .key = "traces.exporter",
 	  .env = "OTEL_TRACES_EXPORTER",
 	  .flag = "traces-exporter",
@@ -213,6 +237,42 @@ static const struct config_setting settings[] = {
 	  .help = "otlp, prometheus or none (prometheus: the pull endpoint only)",
 	  .type = CONFIG_T_METRICS_EXPORTER,
 	  FIELD(metrics_exporter) },
+	{ .key = "logs.exporter",
+	  .env = "OTEL_LOGS_EXPORTER",
+	  .flag = "logs-exporter",
+	  .default_text = "otlp with an endpoint, else none",
+	  .help = "otlp, console or none",
+	  .type = CONFIG_T_ENUM,
+	  .names = traces_exporter_names,
+	  FIELD(logs_exporter) },
+	{ LOGS_ENABLED_ROW, .default_text = "true" },
+	{ LOGS_COMM_ROW },
+	{ LOGS_MAX_LINE_ROW },
+	{ LOGS_RATE_ROW },
+	{ .key = "logs.batch.max_queue_size",
+	  .env = "OTEL_BLRP_MAX_QUEUE_SIZE",
+	  .default_text = "2048",
+	  .help = "log records waiting for export; more are dropped",
+	  .type = CONFIG_T_UINT,
+	  .min = 1,
+	  .max = 1000000,
+	  FIELD(blrp_max_queue_size) },
+	{ .key = "logs.batch.max_export_batch_size",
+	  .env = "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE",
+	  .default_text = "512",
+	  .help = "log records per export request, at most the queue size",
+	  .type = CONFIG_T_UINT,
+	  .min = 1,
+	  .max = 1000000,
+	  FIELD(blrp_max_export_batch_size) },
+	{ .key = "logs.batch.schedule_delay",
+	  .env = "OTEL_BLRP_SCHEDULE_DELAY",
+	  .default_text = "1000",
+	  .help = "milliseconds before a partial batch of log records is sent",
+	  .type = CONFIG_T_UINT,
+	  .min = 1,
+	  .max = 600000,
+	  FIELD(blrp_schedule_delay_ms) },
 	{ .key = "traces.sampler",
 	  .env = "OTEL_TRACES_SAMPLER",
 	  .flag = "sampler",
@@ -417,6 +477,10 @@ static const struct config_setting trace_settings[] = {
 	  .help = "print each trace as a tree of its spans once its root ends (text only)",
 	  .type = CONFIG_T_BOOL,
 	  FIELD(trace.tree) },
+	{ LOGS_ENABLED_ROW, .default_text = "false" },
+	{ LOGS_COMM_ROW, .arg = "NAMES" },
+	{ LOGS_MAX_LINE_ROW, .arg = "N" },
+	{ LOGS_RATE_ROW, .arg = "N" },
 	{ .key = "trace.stats",
 	  .flag = "stats",
 	  .help = "print the kernel and agent counters on exit",
@@ -512,6 +576,13 @@ void config_init(struct sonde_config *c)
 	memset(c, 0, sizeof(*c));
 	c->traces_exporter = TRACES_EXPORTER_AUTO;
 	c->metrics_exporter = METRICS_EXPORTER_AUTO;
+	c->logs_exporter = LOGS_EXPORTER_AUTO;
+	c->logs_enabled = true;
+	c->logs_max_line = 8192;
+	c->logs_rate_limit = 1000;
+	c->blrp_max_queue_size = 2048;
+	c->blrp_max_export_batch_size = 512;
+	c->blrp_schedule_delay_ms = 1000;
 	c->sampler = SAMPLER_PARENTBASED_ALWAYS_ON;
 	c->sampler_arg = 1.0;
 	c->bsp_max_queue_size = 2048;

@@ -51,6 +51,9 @@ static void emit_span(void *ctx, struct span *sp)
 	sp->end_ns = clock_mono_to_real(&ec->ig->clock, sp->end_ns);
 	if (sp->end_ns < sp->start_ns)
 		sp->end_ns = sp->start_ns;
+	/* The lines its process wrote while serving it go out before it. */
+	if (sp->kind == SPAN_SERVER && ec->ig->logs.span_end)
+		ec->ig->logs.span_end(ec->ig->logs.ctx, c->key.tgid);
 	linker_end(&ec->ig->linker, sp, c->key.tgid, c->key.fd, ec->now);
 }
 
@@ -295,6 +298,47 @@ static int on_data(struct ingest *ig, const struct sonde_data *ev, size_t size)
 	return 0;
 }
 
+/* Output to fd 1 or 2, with the request its writer was serving. */
+static int on_log(struct ingest *ig, const struct sonde_data *ev, size_t size)
+{
+	struct log_write *last = &ig->last_log;
+	struct linker_where w = {
+		.tgid = ev->hdr.tgid,
+		.fd = ev->hdr.fd,
+		.tid = ev->hdr.tid,
+		.unit = ev->unit,
+		.unit_kind = ev->unit_kind,
+		.ts = ev->hdr.ts_ns,
+	};
+	bool continued;
+
+	if (ev->captured > size - sizeof(*ev) || ev->total < 0 ||
+	    ev->captured > (uint64_t)ev->total)
+		return -EINVAL;
+	ig->stats.log_events++;
+	/* The next piece of a write copied in several events: same writer,
+	 * same time, where the previous piece ended. */
+	continued = last->tgid == ev->hdr.tgid && last->tid == ev->hdr.tid &&
+		    last->fd == ev->hdr.fd && last->ts == ev->hdr.ts_ns && ev->stream_pos &&
+		    last->stream_pos + last->total == ev->stream_pos;
+	if (!continued)
+		last->ctx_state = linker_current(&ig->linker, &w, &last->ctx);
+	last->tgid = ev->hdr.tgid;
+	last->tid = ev->hdr.tid;
+	last->writer = ev->unit_kind == SONDE_UNIT_GOROUTINE ? ev->unit | 1ull << 63 : ev->hdr.tid;
+	last->fd = ev->hdr.fd;
+	last->ts = ev->hdr.ts_ns;
+	last->time_ns = clock_mono_to_real(&ig->clock, ev->hdr.ts_ns);
+	last->stream_pos = ev->stream_pos;
+	last->total = (uint64_t)ev->total;
+	last->data = ev->captured ? (const uint8_t *)(ev + 1) : NULL;
+	last->captured = ev->captured;
+	if (ig->logs.write)
+		ig->logs.write(ig->logs.ctx, last);
+	last->data = NULL;
+	return 0;
+}
+
 static void on_conn_close(struct ingest *ig, const struct sonde_conn_close *ev)
 {
 	struct conn_key key = { ev->hdr.tgid, ev->hdr.fd };
@@ -319,6 +363,8 @@ static void on_proc_exit(struct ingest *ig, const struct sonde_proc_exit *ev)
 			close_conn(ig, c, ev->hdr.ts_ns);
 		c = next;
 	}
+	if (ig->logs.exit)
+		ig->logs.exit(ig->logs.ctx, ev->hdr.tgid);
 	linker_exit(&ig->linker, ev->hdr.tgid);
 	if (ig->exit_out)
 		ig->exit_out(ig->out_ctx, ev->hdr.tgid, ev->hdr.ts_ns);
@@ -342,6 +388,10 @@ int ingest_event(struct ingest *ig, const void *data, size_t size)
 		return 0;
 	case SONDE_EV_CONN_CLOSE:
 		on_conn_close(ig, data);
+		return 0;
+	case SONDE_EV_LOG:
+		if (size < sizeof(struct sonde_data) || on_log(ig, data, size) == -EINVAL)
+			goto malformed;
 		return 0;
 	case SONDE_EV_PROC_EXIT:
 		on_proc_exit(ig, data);

@@ -30,9 +30,34 @@ struct ingest_stats {
 				      * kernel map evicted it or the close was lost */
 	uint64_t spans_lost_evicted;   /* requests in flight on evicted connections */
 	uint64_t session_alloc_failed; /* no memory for a protocol session: bytes ignored */
+	uint64_t log_events;	       /* SONDE_EV_LOG events */
 };
 
 typedef void (*span_out_fn)(void *ctx, const struct span *sp);
+
+/* A write a traced process made to its stdout or stderr (SONDE_EV_LOG), and
+ * the request its execution unit was serving then. */
+struct log_write {
+	uint32_t tgid, tid, fd;
+	uint64_t writer;     /* its execution unit: tid, or a goroutine id with bit 63 */
+	uint64_t ts;	     /* kernel monotonic */
+	uint64_t time_ns;    /* the same, wall clock */
+	uint64_t stream_pos; /* its first byte's position in the fd's output, from 1 */
+	uint64_t total;	     /* bytes it stands for; captured of them follow */
+	const uint8_t *data;
+	uint32_t captured;
+	enum linker_ctx_state ctx_state;
+	struct linker_ctx ctx;
+};
+
+/* Where log writes go (agent/logs/): write for each, span_end when a server
+ * span of process tgid ends (its lines go out first), exit when it exited. */
+struct ingest_logs {
+	void (*write)(void *ctx, const struct log_write *w);
+	void (*span_end)(void *ctx, uint32_t tgid);
+	void (*exit)(void *ctx, uint32_t tgid);
+	void *ctx;
+};
 
 struct ingest {
 	struct conn_table conns;
@@ -44,6 +69,11 @@ struct ingest {
 	void *out_ctx;
 	/* Optional: told when a process exited (after its connections closed). */
 	void (*exit_out)(void *ctx, uint32_t tgid, uint64_t ts_mono);
+	/* Optional: log writes (without, SONDE_EV_LOG events are only counted). */
+	struct ingest_logs logs;
+	/* The last log event: a write copied as several events keeps the
+	 * context its first one found. */
+	struct log_write last_log;
 };
 
 /* settings: what protocols are told (NULL: the defaults). */

@@ -255,18 +255,29 @@ static void set_parent(struct ctx_record *r, uint64_t parent_span, const struct 
 	r->link = link;
 }
 
-/* The client span's parent: what a hint named, else what its unit serves,
- * else what its unit's creator served when it started it. */
-static void find_client_parent(struct linker *l, struct ctx_record *r, const struct linker_where *w)
+/* How the request a unit's call or write belongs to was found. */
+enum found {
+	FOUND_NONE = 0,	  /* none: a root, or output outside any request */
+	FOUND,		  /* *id is in flight */
+	FOUND_GONE,	  /* a hint named a request no longer in flight */
+	FOUND_EVENT_LOOP, /* the unit serves several requests at once: it cannot be told */
+	FOUND_NO_REQUEST, /* a hint said the call serves no request: a root by design */
+};
+
+/* The request an execution unit's call (or write) on fd belongs to: what a
+ * hint named for fd (used up), else what the unit serves, else what its
+ * creator served when it started it. *link says which. */
+static enum found request_of(struct linker *l, const struct linker_where *w, uint64_t *id,
+			     uint8_t *link)
 {
 	struct fd_key fk = fd_at(w->tgid, w->fd);
 	struct sonde_link *hint = lru_map_get(&l->hints, &fk, false);
 	struct unit_key uk = unit_of(w);
 	struct unit_state *u;
-	struct ctx_record *p;
-	uint64_t *idp, id = 0;
-	uint8_t link = SPAN_LINK_ROOT;
+	uint64_t *idp;
 
+	*id = 0;
+	*link = SPAN_LINK_ROOT;
 	if (hint) {
 		if (hint->kind == SONDE_LINK_UNIT) {
 			struct unit_key hk = { .tgid = w->tgid,
@@ -274,44 +285,65 @@ static void find_client_parent(struct linker *l, struct ctx_record *r, const str
 					       .id = hint->unit };
 
 			u = lru_map_get(&l->units, &hk, false);
-			id = u ? u->current : 0;
-			link = SPAN_LINK_HANDOFF;
+			*id = u ? u->current : 0;
+			*link = SPAN_LINK_HANDOFF;
 		} else if (hint->server_fd == SONDE_LINK_NO_REQUEST) {
 			/* Known to serve no request: a root by design. */
 			lru_map_del(&l->hints, &fk);
-			l->stats.roots_no_request++;
-			return;
+			return FOUND_NO_REQUEST;
 		} else {
+			/* ffffffff, "outside any request", is no fd in serving. */
 			fk = fd_at(w->tgid, hint->server_fd);
 			idp = lru_map_get(&l->serving, &fk, false);
-			id = idp ? *idp : 0;
-			link = SPAN_LINK_ASYNC;
+			*id = idp ? *idp : 0;
+			*link = SPAN_LINK_ASYNC;
 		}
 		lru_map_del(&l->hints, &(struct fd_key){ w->tgid, w->fd });
-		p = in_flight(l, id);
-		if (p)
-			set_parent(r, id, p, link);
-		else
-			l->stats.roots_expected++;
-		return;
+		return in_flight(l, *id) ? FOUND : FOUND_GONE;
 	}
 	u = lru_map_get(&l->units, &uk, false);
 	if (u && u->current) {
-		if (u->event_loop || lru_map_get(&l->async_procs, &w->tgid, false)) {
-			l->stats.unlinked_event_loop++;
-			return;
-		}
-		p = in_flight(l, u->current);
-		if (p) {
-			set_parent(r, u->current, p,
-				   w->unit_kind == SONDE_UNIT_GOROUTINE ? SPAN_LINK_GOROUTINE
-									: SPAN_LINK_THREAD);
-			return;
+		if (u->event_loop || lru_map_get(&l->async_procs, &w->tgid, false))
+			return FOUND_EVENT_LOOP;
+		if (in_flight(l, u->current)) {
+			*id = u->current;
+			*link = w->unit_kind == SONDE_UNIT_GOROUTINE ? SPAN_LINK_GOROUTINE
+								     : SPAN_LINK_THREAD;
+			return FOUND;
 		}
 	}
 	idp = lru_map_get(&l->spawned, &uk, false);
-	if (idp && (p = in_flight(l, *idp)))
-		set_parent(r, *idp, p, SPAN_LINK_SPAWN);
+	if (idp && in_flight(l, *idp)) {
+		*id = *idp;
+		*link = SPAN_LINK_SPAWN;
+		return FOUND;
+	}
+	return FOUND_NONE;
+}
+
+/* The client span's parent: what a hint named, else what its unit serves,
+ * else what its unit's creator served when it started it. */
+static void find_client_parent(struct linker *l, struct ctx_record *r, const struct linker_where *w)
+{
+	uint64_t id;
+	uint8_t link;
+
+	switch (request_of(l, w, &id, &link)) {
+	case FOUND:
+		set_parent(r, id, in_flight(l, id), link);
+		break;
+	case FOUND_GONE:
+		l->stats.roots_expected++;
+		break;
+	case FOUND_EVENT_LOOP:
+		l->stats.unlinked_event_loop++;
+		break;
+	case FOUND_NO_REQUEST:
+		l->stats.roots_no_request++;
+		break;
+	case FOUND_NONE:
+		break;
+	}
 }
 
 /* A client exchange that a waiting server was looking for. */
@@ -426,26 +458,37 @@ void linker_begin(struct linker *l, struct span *sp, const struct linker_where *
 }
 
 /* Follows parents up to the record that owns the trace. Returns false while
- * one of them waits for its client; else fills trace and flags. */
-static bool trace_of(struct linker *l, struct ctx_record *r, struct span *sp)
+ * one of them waits for its client; else fills the trace id, its W3C flags
+ * and whether it came with a traceparent. */
+static bool trace_walk(struct linker *l, struct ctx_record *r, uint8_t trace_id[16],
+		       uint8_t *trace_flags, bool *from_header)
 {
 	for (int depth = 0; r && depth < CHAIN_MAX; depth++) {
 		struct ctx_record *p;
 
 		if (r->waiting && r->wait_until > l->now)
 			return false;
-		memcpy(sp->trace_id, r->trace_id, sizeof(sp->trace_id));
-		sp->trace_flags = r->trace_flags;
-		if (r->from_header)
-			sp->flags |= SPAN_F_TRACE_FROM_HEADER;
-		else
-			sp->flags &= ~SPAN_F_TRACE_FROM_HEADER;
+		memcpy(trace_id, r->trace_id, 16);
+		*trace_flags = r->trace_flags;
+		*from_header = r->from_header;
 		p = r->parent ? lru_map_get(&l->records, &r->parent, false) : NULL;
 		if (!p)
 			return true;
 		r = p;
 	}
 	return true;
+}
+
+static bool trace_of(struct linker *l, struct ctx_record *r, struct span *sp)
+{
+	bool from_header = false,
+	     known = trace_walk(l, r, sp->trace_id, &sp->trace_flags, &from_header);
+
+	if (from_header)
+		sp->flags |= SPAN_F_TRACE_FROM_HEADER;
+	else
+		sp->flags &= ~SPAN_F_TRACE_FROM_HEADER;
+	return known;
 }
 
 /* The span's identity from its record, then out; or held (false). */
@@ -617,4 +660,50 @@ void linker_tick(struct linker *l, uint64_t now, bool force)
 		l->held[(l->held_head + l->held_count) % l->held_cap] = *h;
 		l->held_count++;
 	}
+}
+
+/* The trace of the request record id, as far as it is known now. */
+static enum linker_ctx_state trace_now(struct linker *l, uint64_t id, struct linker_ctx *out)
+{
+	struct ctx_record *r = lru_map_get(&l->records, &id, false);
+	bool from_header = false;
+
+	if (!r)
+		return LINKER_CTX_NONE;
+	memcpy(out->span_id, &id, sizeof(out->span_id));
+	if (!trace_walk(l, r, out->trace_id, &out->trace_flags, &from_header))
+		return LINKER_CTX_PENDING;
+	return LINKER_CTX_FINAL;
+}
+
+enum linker_ctx_state linker_current(struct linker *l, const struct linker_where *w,
+				     struct linker_ctx *out)
+{
+	enum linker_ctx_state st;
+	uint64_t id;
+	uint8_t link;
+
+	memset(out, 0, sizeof(*out));
+	if (w->ts > l->now)
+		l->now = w->ts;
+	switch (request_of(l, w, &id, &link)) {
+	case FOUND:
+		break;
+	case FOUND_EVENT_LOOP:
+		l->stats.logs_event_loop++;
+		return LINKER_CTX_NONE;
+	default:
+		return LINKER_CTX_NONE;
+	}
+	st = trace_now(l, id, out);
+	if (st != LINKER_CTX_NONE)
+		l->stats.logs_in_request++;
+	return st;
+}
+
+enum linker_ctx_state linker_context_of(struct linker *l, const uint8_t span_id[8],
+					struct linker_ctx *out)
+{
+	memset(out, 0, sizeof(*out));
+	return trace_now(l, id_of(span_id), out);
 }

@@ -57,6 +57,8 @@ struct linker_stats {
 	uint64_t held;			  /* spans held while their trace waited */
 	uint64_t held_full;		  /* ... sent on unresolved: the hold was full */
 	uint64_t evicted;		  /* entries the bounded tables evicted */
+	uint64_t logs_in_request;	  /* log writes made while serving a request */
+	uint64_t logs_event_loop;	  /* ... by a unit serving several: not told apart */
 };
 
 /* What the core knows of the exchange's connection and of the event whose
@@ -73,6 +75,21 @@ struct linker_where {
 };
 
 struct held;
+
+/* The request a log write was made in: its span and trace. */
+struct linker_ctx {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	uint8_t trace_flags; /* W3C flags of a traceparent parent */
+};
+
+enum linker_ctx_state {
+	LINKER_CTX_NONE = 0, /* made outside any request (or cannot be told) */
+	LINKER_CTX_FINAL,    /* in this request, of this trace */
+	/* in this request, whose trace is not known yet: a server on the way
+	 * waits for its client's side (linker_context_of() later) */
+	LINKER_CTX_PENDING,
+};
 
 struct linker {
 	struct id_rng rng;
@@ -113,6 +130,21 @@ void linker_begin(struct linker *l, struct span *sp, const struct linker_where *
  * it goes to out, now or once its trace is known. tgid, fd: its connection;
  * now: kernel monotonic. */
 void linker_end(struct linker *l, struct span *sp, uint32_t tgid, uint32_t fd, uint64_t now);
+
+/*
+ * The request the unit in w (tgid, tid or goroutine, fd) is serving now, for
+ * its output on fd (a log line): what a runtime hook named for that fd (used
+ * up: Node.js says so before each write to fd 1 or 2), else the unit's
+ * current request, else the one its creator served when it started it. Fills
+ * out's ids unless NONE. Changes nothing but the hint it used.
+ */
+enum linker_ctx_state linker_current(struct linker *l, const struct linker_where *w,
+				     struct linker_ctx *out);
+/* The trace of request span_id as known now (after linker_current() said
+ * PENDING): FINAL once its trace is settled or the wait is over, NONE when
+ * its record is gone. */
+enum linker_ctx_state linker_context_of(struct linker *l, const uint8_t span_id[8],
+					struct linker_ctx *out);
 
 void linker_hint(struct linker *l, const struct sonde_link *ev);
 void linker_spawn(struct linker *l, const struct sonde_unit_spawn *ev);

@@ -18,7 +18,8 @@ static bool syscall_payload(const void *data, size_t size)
 {
 	const struct sonde_data *ev = data;
 
-	return size >= sizeof(*ev) && ev->hdr.type == SONDE_EV_DATA &&
+	return size >= sizeof(*ev) &&
+	       (ev->hdr.type == SONDE_EV_DATA || ev->hdr.type == SONDE_EV_LOG) &&
 	       ev->syscall < SONDE_SYS_TLS_READ;
 }
 

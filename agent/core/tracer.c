@@ -195,6 +195,13 @@ static void set_settings(struct sonde_bpf *skel, const struct tracer_opts *o)
 		if (skel->rodata->targ_wakeup_bytes > o->ringbuf_bytes / 4)
 			skel->rodata->targ_wakeup_bytes = o->ringbuf_bytes / 4;
 	}
+	skel->rodata->targ_logs = o->logs;
+	skel->rodata->targ_logs_comm = o->logs && o->nlog_comms;
+	skel->rodata->targ_log_rate = o->log_rate;
+	skel->rodata->targ_log_burst = o->log_burst;
+	if (o->log_copy_bytes)
+		skel->rodata->targ_log_events =
+			(o->log_copy_bytes + SONDE_MAX_CAPTURE - 1) / SONDE_MAX_CAPTURE;
 	/* Forks only matter when following a command's children. */
 	bpf_program__set_autoload(skel->progs.sched_process_fork, o->follow_children);
 	skel->rodata->targ_tls = o->tls;
@@ -389,6 +396,18 @@ struct tracer *tracer_open(const struct tracer_opts *opts, tracer_event_fn fn, v
 		}
 	}
 	t->debug_links = getenv("SONDE_DEBUG_LINKS") != NULL;
+	for (size_t i = 0; t->opts.logs && i < t->opts.nlog_comms; i++) {
+		char comm[SONDE_COMM_LEN] = { 0 };
+		uint8_t one = 1;
+
+		strncpy(comm, t->opts.log_comms[i], sizeof(comm) - 1);
+		if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.log_comms), comm, &one,
+					BPF_ANY)) {
+			err = -errno;
+			log_error("cannot select the logs of '%s': %s", comm, strerror(-err));
+			goto fail;
+		}
+	}
 	err = open_ring(t);
 	if (err) {
 		log_error("failed to map the ring buffer: %s", strerror(-err));

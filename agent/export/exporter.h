@@ -23,10 +23,12 @@
 struct exporter_opts {
 	const struct otlp_target *traces;  /* NULL: spans are not exported */
 	const struct otlp_target *metrics; /* NULL: metrics are not pushed */
+	const struct otlp_target *logs;	   /* NULL: log records are not exported */
 	uint32_t queue_size;		   /* spans */
 	uint32_t batch_size;		   /* spans per request */
 	uint32_t batch_delay_ms;	   /* longest a span waits for a batch to fill */
 	bool with_query;		   /* export url.query */
+	uint32_t logs_queue_size, logs_batch_size, logs_batch_delay_ms; /* the same for logs */
 	/* Whether the caller may wait for room in a full queue now (what it does
 	 * not read meanwhile must have somewhere to wait); NULL: never wait. */
 	bool (*may_wait)(void *ctx);
@@ -47,6 +49,9 @@ struct exporter_stats {
 	uint64_t metric_exports;
 	uint64_t metric_exports_failed;
 	uint64_t queue_depth;
+	uint64_t logs_queued, logs_exported;
+	uint64_t logs_dropped_full, logs_dropped_failed;
+	uint64_t logs_queue_depth;
 	char last_error[320];
 };
 
@@ -59,6 +64,11 @@ struct exporter *exporter_start(const struct exporter_opts *opts);
  * or out of memory). */
 bool exporter_offer_span(struct exporter *e, const struct span *sp, struct resource *res,
 			 const struct trace_ids *ids, const char *route);
+/* Main thread. Encodes the log record (OTLP LogRecord) into the log queue
+ * with a reference on res, as exporter_offer_span() does; observed_ns: when
+ * sonde saw it (wall clock). false when dropped, or without a logs target. */
+bool exporter_offer_log(struct exporter *e, const struct log_record *r, struct resource *res,
+			uint64_t observed_ns);
 /* Main thread. Takes ownership of body (malloc'ed). A snapshot not yet sent is
  * replaced: cumulative metrics make the newer one enough. */
 void exporter_offer_metrics(struct exporter *e, uint8_t *body, size_t len);

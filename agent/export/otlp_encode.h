@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "logs/logs.h"
 #include "pipeline/metrics.h"
 #include "host/resource.h"
 #include "spans/route.h"
@@ -30,7 +31,8 @@ struct pb_writer;
 
 /*
  * A span already encoded as the Span field of a ScopeSpans (tag and length
- * included), waiting in the export queue. The main thread encodes it while the
+ * included), waiting in the export queue; or a log record as the LogRecord
+ * field of a ScopeLogs (the same field number). The main thread encodes it while the
  * span is in its cache; the exporter thread copies these bytes into a request
  * instead of reading a struct span written on the other core (those reads were
  * most of the exporter's time: perf, `make bench`). Small spans, nearly all of
@@ -70,6 +72,15 @@ void encoded_span_free(struct encoded_span *es);
 /* The request for n encoded spans, grouped by resource in queue order. *out is
  * malloc'ed. Returns 0 or -ENOMEM. */
 int otlp_assemble_traces(const struct encoded_span *spans, size_t n, uint8_t **out, size_t *outlen);
+
+/* A log record as a LogRecord (body, severity, times, log.iostream, its
+ * request's trace and span ids), straight into *es with res. observed_ns:
+ * when sonde saw it. Returns 0 or -ENOMEM. */
+int encoded_log_encode(struct encoded_span *es, struct resource *res, const struct log_record *r,
+		       uint64_t observed_ns);
+/* The ExportLogsServiceRequest for n encoded log records, grouped by
+ * resource in queue order. *out is malloc'ed. Returns 0 or -ENOMEM. */
+int otlp_assemble_logs(const struct encoded_span *logs, size_t n, uint8_t **out, size_t *outlen);
 
 /*
  * Encodes every series of m (cumulative histograms, grouped by resource) and

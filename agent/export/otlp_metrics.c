@@ -18,6 +18,7 @@ typedef Opentelemetry__Proto__Metrics__V1__HistogramDataPoint otlp_hpoint;
 typedef Opentelemetry__Proto__Metrics__V1__Sum otlp_sum;
 typedef Opentelemetry__Proto__Metrics__V1__Gauge otlp_gauge;
 typedef Opentelemetry__Proto__Metrics__V1__NumberDataPoint otlp_npoint;
+typedef Opentelemetry__Proto__Metrics__V1__Exemplar otlp_exemplar;
 
 #define CUMULATIVE \
 	OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE
@@ -152,6 +153,41 @@ static otlp_kv **series_attrs(struct arena *a, const struct series_key *k, size_
 	return kvs;
 }
 
+/* The duration buckets' exemplars: sampled spans, each with its trace. */
+static bool add_exemplars(struct arena *a, const struct series *s, size_t nbuckets, otlp_hpoint *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nbuckets; i++)
+		n += s->exemplars[i].time_ns != 0;
+	if (!n)
+		return true;
+	p->exemplars = arena_alloc(a, sizeof(*p->exemplars) * n);
+	if (!p->exemplars)
+		return false;
+	for (size_t i = 0; i < nbuckets; i++) {
+		const struct exemplar *e = &s->exemplars[i];
+		otlp_exemplar *x;
+
+		if (!e->time_ns)
+			continue;
+		x = arena_alloc(a, sizeof(*x));
+		if (!x)
+			return false;
+		opentelemetry__proto__metrics__v1__exemplar__init(x);
+		x->has_time_unix_nano = x->has_trace_id = x->has_span_id = true;
+		x->time_unix_nano = e->time_ns;
+		x->value_case = OPENTELEMETRY__PROTO__METRICS__V1__EXEMPLAR__VALUE_AS_DOUBLE;
+		x->as_double = e->value;
+		x->trace_id.data = (uint8_t *)e->trace_id;
+		x->trace_id.len = sizeof(e->trace_id);
+		x->span_id.data = (uint8_t *)e->span_id;
+		x->span_id.len = sizeof(e->span_id);
+		p->exemplars[p->n_exemplars++] = x;
+	}
+	return true;
+}
+
 static otlp_hpoint *hist_point(struct arena *a, const struct series *s, enum red_metric m,
 			       uint64_t now_ns)
 {
@@ -184,6 +220,8 @@ static otlp_hpoint *hist_point(struct arena *a, const struct series *s, enum red
 	p->explicit_bounds = (double *)bounds;
 	p->n_bucket_counts = nb + 1;
 	p->bucket_counts = (uint64_t *)h->buckets;
+	if (h == &s->duration && !add_exemplars(a, s, nb + 1, p))
+		return NULL;
 	return p->attributes ? p : NULL;
 }
 

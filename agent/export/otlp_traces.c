@@ -269,28 +269,117 @@ int otlp_encode_span(struct pb_writer *w, const struct span *sp, const struct tr
 	return w->failed ? -ENOMEM : 0;
 }
 
+/* The slot's bytes after an encoder wrote into its borrowed buffer: still
+ * borrowed, they are inline; else the writer moved them to the heap, and the
+ * slot keeps that buffer. Returns 0 or -ENOMEM. */
+static int slot_done(struct encoded_span *es, struct pb_writer *w, struct resource *res, int err)
+{
+	if (err) {
+		pb_writer_free(w);
+		return -ENOMEM;
+	}
+	es->heap = w->borrowed ? NULL : w->buf;
+	es->res = res;
+	es->len = (uint32_t)w->len;
+	return 0;
+}
+
 int encoded_span_encode(struct encoded_span *es, struct resource *res, const struct span *sp,
 			const struct trace_ids *ids, const char *route, bool with_query)
 {
 	struct pb_writer w;
 
 	pb_writer_borrow(&w, es->bytes, sizeof(es->bytes));
-	if (otlp_encode_span(&w, sp, ids, route, with_query)) {
-		pb_writer_free(&w);
-		return -ENOMEM;
+	return slot_done(es, &w, res, otlp_encode_span(&w, sp, ids, route, with_query));
+}
+
+/* LogRecord field numbers: otlp-proto/otlp_logs.proto. */
+enum {
+	LOG_TIME = 1,
+	LOG_SEVERITY_NUMBER = 2,
+	LOG_SEVERITY_TEXT = 3,
+	LOG_BODY = 5,
+	LOG_ATTRIBUTES = 6,
+	LOG_TRACE_ID = 9,
+	LOG_SPAN_ID = 10,
+	LOG_OBSERVED_TIME = 11,
+};
+
+int encoded_log_encode(struct encoded_span *es, struct resource *res, const struct log_record *r,
+		       uint64_t observed_ns)
+{
+	static const char iostream[] = "log.iostream", truncated[] = "sonde.truncated";
+	size_t text_len = strlen(r->severity.text);
+	const char *stream = r->fd == 2 ? "stderr" : "stdout";
+	struct pb_writer w;
+	struct pb_mark m;
+	uint8_t *p;
+
+	pb_writer_borrow(&w, es->bytes, sizeof(es->bytes));
+	/* Fields in field-number order, as protobuf-c writes them. */
+	if (pb_open(&w, SCOPE_SPANS_SPANS,
+		    r->len < 100     ? 1
+		    : r->len < 16000 ? 2
+				     : 3,
+		    &m) &&
+	    pb_room(&w, 64 + text_len + r->len)) {
+		p = w.buf + w.len;
+		if (r->time_ns) {
+			p = pb_put_varint(p, pb_tag(LOG_TIME, PB_I64));
+			p = pb_put_fixed(p, r->time_ns, 8);
+		}
+		if (r->severity.number) {
+			p = pb_put_varint(p, pb_tag(LOG_SEVERITY_NUMBER, PB_VARINT));
+			p = pb_put_varint(p, r->severity.number);
+		}
+		if (text_len)
+			p = pb_put_bytes(p, LOG_SEVERITY_TEXT, r->severity.text, text_len);
+		/* body: an AnyValue holding its string */
+		p = pb_put_varint(p, pb_tag(LOG_BODY, PB_LEN));
+		p = pb_put_varint(p, 1 + pb_varint_size(r->len) + r->len);
+		p = pb_put_bytes(p, ANY_VALUE_STRING, r->body, r->len);
+		w.len = (size_t)(p - w.buf);
+		put_kv(&w, LOG_ATTRIBUTES, iostream, sizeof(iostream) - 1, ANY_VALUE_STRING, stream,
+		       6, 0);
+		if (r->cut)
+			put_kv(&w, LOG_ATTRIBUTES, truncated, sizeof(truncated) - 1, ANY_VALUE_BOOL,
+			       NULL, 0, 1);
+		if (pb_room(&w, 48)) {
+			p = w.buf + w.len;
+			if (r->in_request) {
+				p = pb_put_bytes(p, LOG_TRACE_ID, r->ctx.trace_id,
+						 sizeof(r->ctx.trace_id));
+				p = pb_put_bytes(p, LOG_SPAN_ID, r->ctx.span_id,
+						 sizeof(r->ctx.span_id));
+			}
+			if (observed_ns) {
+				p = pb_put_varint(p, pb_tag(LOG_OBSERVED_TIME, PB_I64));
+				p = pb_put_fixed(p, observed_ns, 8);
+			}
+			w.len = (size_t)(p - w.buf);
+		}
+		pb_close(&w, &m);
 	}
-	/* Still borrowed: the bytes are inline. Else the writer moved them to
-	 * the heap, and the slot keeps that buffer. */
-	es->heap = w.borrowed ? NULL : w.buf;
-	es->res = res;
-	es->len = (uint32_t)w.len;
-	return 0;
+	return slot_done(es, &w, res, w.failed ? -ENOMEM : 0);
 }
 
 void encoded_span_free(struct encoded_span *es)
 {
 	free(es->heap);
 	es->heap = NULL;
+}
+
+/* ExportTraceServiceRequest and ExportLogsServiceRequest have the same
+ * shape up to the items: resource_spans/resource_logs (1) of resource (1)
+ * and scope_spans/scope_logs (2) of scope (1) and spans/log_records (2). */
+_Static_assert(REQUEST_RESOURCE_SPANS == 1 && RESOURCE_SPANS_RESOURCE == 1 &&
+		       RESOURCE_SPANS_SCOPE_SPANS == 2 && SCOPE_SPANS_SCOPE == 1 &&
+		       SCOPE_SPANS_SPANS == 2,
+	       "the OTLP logs request has the traces' field numbers");
+
+int otlp_assemble_logs(const struct encoded_span *logs, size_t n, uint8_t **out, size_t *outlen)
+{
+	return otlp_assemble_traces(logs, n, out, outlen);
 }
 
 int otlp_assemble_traces(const struct encoded_span *spans, size_t n, uint8_t **out, size_t *outlen)

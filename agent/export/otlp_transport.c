@@ -82,6 +82,7 @@ int otlp_transport_global_init(void)
 static const char *const grpc_paths[] = {
 	[OTLP_SIGNAL_TRACES] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
 	[OTLP_SIGNAL_METRICS] = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+	[OTLP_SIGNAL_LOGS] = "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
 };
 
 /* Headers the transport sets itself; a user header of the same name would make
@@ -319,7 +320,7 @@ struct otlp_transport *otlp_transport_new(const struct otlp_target *target, enum
 		errno = -err;
 		return NULL;
 	}
-	if ((unsigned)signal > OTLP_SIGNAL_METRICS) {
+	if ((unsigned)signal > OTLP_SIGNAL_LOGS) {
 		errno = EINVAL;
 		return NULL;
 	}

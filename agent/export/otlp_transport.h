@@ -17,6 +17,7 @@
 enum otlp_signal {
 	OTLP_SIGNAL_TRACES = 0,
 	OTLP_SIGNAL_METRICS,
+	OTLP_SIGNAL_LOGS,
 };
 
 struct otlp_transport;

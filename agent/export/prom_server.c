@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -84,6 +85,33 @@ static ssize_t read_head(int fd, char *buf, size_t cap)
 	return -1;
 }
 
+/* Whether the request's Accept header names OpenMetrics (any q > 0). */
+static bool accepts_openmetrics(const char *req)
+{
+	const char *h = req;
+
+	while ((h = strchr(h, '\n'))) {
+		h++;
+		if (strncasecmp(h, "accept:", 7))
+			continue;
+		for (const char *v = h + 7; *v && *v != '\r' && *v != '\n'; v++) {
+			if (!strncasecmp(v, "application/openmetrics-text", 28)) {
+				const char *q = v + 28;
+
+				/* "…;q=0" refuses it */
+				while (*q && *q != ',' && *q != '\r' && *q != '\n') {
+					if (!strncmp(q, "q=0", 3) && (q[3] < '1' || q[3] > '9') &&
+					    !(q[3] == '.' && q[4] >= '1' && q[4] <= '9'))
+						return false;
+					q++;
+				}
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
 static void serve(struct prom_server *s, int fd)
 {
 	char req[REQUEST_MAX], why[256];
@@ -100,12 +128,18 @@ static void serve(struct prom_server *s, int fd)
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 		respond(fd, 405, "Method Not Allowed", "text/plain", "use GET\n", 8);
 	} else if (strcmp(path, "/metrics") == 0) {
-		s->render(s->ctx, &sb);
+		/* Content negotiation: a scraper that takes OpenMetrics (Prometheus
+		 * does) gets it, with exemplars; anything else the text format. */
+		bool om = accepts_openmetrics(req);
+
+		s->render(s->ctx, &sb, om);
 		if (sb.failed)
 			respond(fd, 500, "Internal Server Error", "text/plain", "out of memory\n",
 				14);
 		else
-			respond(fd, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
+			respond(fd, 200, "OK",
+				om ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+				   : "text/plain; version=0.0.4; charset=utf-8",
 				sb.buf ? sb.buf : "", sb.len);
 		strbuf_free(&sb);
 	} else if (strcmp(path, "/healthz") == 0) {

@@ -7,12 +7,14 @@
 #ifndef SONDE_PROM_SERVER_H
 #define SONDE_PROM_SERVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "export/prom_text.h"
 
-/* Fills sb with the exposition; called on the server thread. */
-typedef void (*prom_render_fn)(void *ctx, struct strbuf *sb);
+/* Fills sb with the exposition (openmetrics: in the OpenMetrics format, with
+ * exemplars); called on the server thread. */
+typedef void (*prom_render_fn)(void *ctx, struct strbuf *sb, bool openmetrics);
 /* Returns 0 when healthy, else writes a one-line reason. */
 typedef int (*prom_health_fn)(void *ctx, char *why, size_t len);
 

@@ -172,7 +172,22 @@ static const struct histogram *hist_of(const struct series *s, int which)
 	return which == 1 ? &s->req_size : which == 2 ? &s->resp_size : &s->duration;
 }
 
-static void render_family(struct strbuf *sb, const struct metrics *m, const struct family *f)
+/* " # {trace_id=…,span_id=…} value time" after a bucket's sample. */
+static void exemplar(struct strbuf *sb, const struct exemplar *e)
+{
+	char trace[33], span[17];
+
+	if (!e->time_ns)
+		return;
+	span_hex(e->trace_id, sizeof(e->trace_id), trace);
+	span_hex(e->span_id, sizeof(e->span_id), span);
+	strbuf_printf(sb, " # {trace_id=\"%s\",span_id=\"%s\"} %.17g %llu.%09llu", trace, span,
+		      e->value, (unsigned long long)(e->time_ns / 1000000000ull),
+		      (unsigned long long)(e->time_ns % 1000000000ull));
+}
+
+static void render_family(struct strbuf *sb, const struct metrics *m, const struct family *f,
+			  bool openmetrics)
 {
 	const double *bounds = f->which == 0   ? metrics_duration_bounds
 			       : f->which == 3 ? metrics_rpc_bounds
@@ -204,11 +219,14 @@ static void render_family(struct strbuf *sb, const struct metrics *m, const stru
 			strbuf_printf(sb, "%s_bucket{", f->name);
 			series_labels(sb, &s->key);
 			if (i < nb)
-				strbuf_printf(sb, ",le=\"%g\"} %llu\n", bounds[i],
+				strbuf_printf(sb, ",le=\"%g\"} %llu", bounds[i],
 					      (unsigned long long)cumulative);
 			else
-				strbuf_printf(sb, ",le=\"+Inf\"} %llu\n",
+				strbuf_printf(sb, ",le=\"+Inf\"} %llu",
 					      (unsigned long long)cumulative);
+			if (openmetrics && h == &s->duration)
+				exemplar(sb, &s->exemplars[i]);
+			strbuf_printf(sb, "\n");
 		}
 		strbuf_printf(sb, "%s_sum{", f->name);
 		series_labels(sb, &s->key);
@@ -230,17 +248,37 @@ static void health_name(char *out, size_t len, const struct health_metric *h)
 		strncat(out, "_total", len - strlen(out) - 1);
 }
 
-void prom_render(struct strbuf *sb, const struct metrics *m, const struct health_metric *health,
-		 size_t nhealth)
+static void render(struct strbuf *sb, const struct metrics *m, const struct health_metric *health,
+		   size_t nhealth, bool openmetrics)
 {
 	char name[128];
 
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
-		render_family(sb, m, &families[i]);
+		render_family(sb, m, &families[i], openmetrics);
 	for (size_t i = 0; i < nhealth; i++) {
+		/* OpenMetrics names a counter's family without the _total its
+		 * sample has. */
+		size_t family = 0;
+
 		health_name(name, sizeof(name), &health[i]);
-		strbuf_printf(sb, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name,
-			      health[i].description, name, health[i].gauge ? "gauge" : "counter",
-			      name, (unsigned long long)health[i].value);
+		family = strlen(name) - (openmetrics && !health[i].gauge ? 6 : 0);
+		strbuf_printf(sb, "# HELP %.*s %s\n# TYPE %.*s %s\n%s %llu\n", (int)family, name,
+			      health[i].description, (int)family, name,
+			      health[i].gauge ? "gauge" : "counter", name,
+			      (unsigned long long)health[i].value);
 	}
+	if (openmetrics)
+		strbuf_printf(sb, "# EOF\n");
+}
+
+void prom_render(struct strbuf *sb, const struct metrics *m, const struct health_metric *health,
+		 size_t nhealth)
+{
+	render(sb, m, health, nhealth, false);
+}
+
+void prom_render_openmetrics(struct strbuf *sb, const struct metrics *m,
+			     const struct health_metric *health, size_t nhealth)
+{
+	render(sb, m, health, nhealth, true);
 }

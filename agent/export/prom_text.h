@@ -26,4 +26,11 @@ void strbuf_free(struct strbuf *sb);
 void prom_render(struct strbuf *sb, const struct metrics *m, const struct health_metric *health,
 		 size_t nhealth);
 
+/* The same in the OpenMetrics text format (1.0.0), which Prometheus asks for
+ * with Accept: application/openmetrics-text: counters named without _total
+ * in their TYPE line, the duration buckets' exemplars (trace_id, span_id,
+ * value, time) after their samples, and "# EOF" at the end. */
+void prom_render_openmetrics(struct strbuf *sb, const struct metrics *m,
+			     const struct health_metric *health, size_t nhealth);
+
 #endif /* SONDE_PROM_TEXT_H */

@@ -38,6 +38,20 @@ int proc_comm(uint32_t pid, char *buf, size_t len)
 	return 0;
 }
 
+uint64_t proc_fd_pipe(uint32_t pid, int fd)
+{
+	char path[48], link[64];
+	unsigned long long ino;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/fd/%d", pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	return sscanf(link, "pipe:[%llu]", &ino) == 1 ? ino : 0;
+}
+
 ssize_t proc_read_cgroup(uint32_t pid, char *buf, size_t size)
 {
 	char path[40];

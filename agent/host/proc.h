@@ -11,6 +11,9 @@
 bool proc_exists(uint32_t pid);
 /* /proc/PID/comm without the newline; -errno on failure. */
 int proc_comm(uint32_t pid, char *buf, size_t len);
+/* The inode of the pipe pid's fd reads or writes ("pipe:[N]" in
+ * /proc/PID/fd/FD), or 0 when that fd is no pipe (or unknown). */
+uint64_t proc_fd_pipe(uint32_t pid, int fd);
 /* The text of /proc/PID/cgroup, up to size bytes (not NUL-terminated): its
  * length, or -errno (-ENOENT: no such process). */
 ssize_t proc_read_cgroup(uint32_t pid, char *buf, size_t size);

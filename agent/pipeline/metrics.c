@@ -193,12 +193,20 @@ void metrics_key(struct series_key *k, struct resource *res, const struct span *
 	client_server_endpoint(k, sp);
 }
 
-static void observe(struct histogram *h, const double *bounds, int nbounds, double v)
+int metrics_bucket(const double *bounds, int nbounds, double v)
 {
 	int i = 0;
 
 	while (i < nbounds && v > bounds[i]) /* buckets are (prev, bound] */
 		i++;
+	return i;
+}
+
+/* Counts v; returns its bucket. */
+static int observe(struct histogram *h, const double *bounds, int nbounds, double v)
+{
+	int i = metrics_bucket(bounds, nbounds, v);
+
 	h->buckets[i]++;
 	if (h->count == 0 || v < h->min)
 		h->min = v;
@@ -206,6 +214,17 @@ static void observe(struct histogram *h, const double *bounds, int nbounds, doub
 		h->max = v;
 	h->count++;
 	h->sum += v;
+	return i;
+}
+
+static void keep_exemplar(struct series *s, int bucket, const struct span *sp, double v)
+{
+	struct exemplar *e = &s->exemplars[bucket];
+
+	memcpy(e->trace_id, sp->trace_id, sizeof(e->trace_id));
+	memcpy(e->span_id, sp->span_id, sizeof(e->span_id));
+	e->value = v;
+	e->time_ns = sp->end_ns ? sp->end_ns : 1;
 }
 
 static struct series *lookup(struct metrics *m, const struct series_key *k, uint64_t hash)
@@ -241,9 +260,17 @@ static struct series *insert(struct metrics *m, const struct series_key *k, uint
 void metrics_record(struct metrics *m, struct resource *res, const struct span *sp,
 		    const char *route)
 {
+	metrics_record_sampled(m, res, sp, route, false);
+}
+
+void metrics_record_sampled(struct metrics *m, struct resource *res, const struct span *sp,
+			    const char *route, bool sampled)
+{
 	struct series_key k;
 	struct series *s;
 	uint64_t hash;
+	double v;
+	int b;
 
 	metrics_key(&k, res, sp, route);
 	hash = key_hash(&k);
@@ -268,17 +295,17 @@ void metrics_record(struct metrics *m, struct resource *res, const struct span *
 	if (sp->start_ns < s->start_ns)
 		s->start_ns = sp->start_ns;
 	if (k.rpc) {
-		observe(&s->duration, metrics_rpc_bounds, RPC_BOUNDS,
-			(double)(sp->end_ns - sp->start_ns) / 1e6);
-		return;
+		v = (double)(sp->end_ns - sp->start_ns) / 1e6;
+		b = observe(&s->duration, metrics_rpc_bounds, RPC_BOUNDS, v);
+	} else {
+		v = (double)(sp->end_ns - sp->start_ns) / 1e9;
+		b = k.db ? observe(&s->duration, metrics_db_bounds, DB_BOUNDS, v)
+			 : observe(&s->duration, metrics_duration_bounds, DURATION_BOUNDS, v);
 	}
-	if (k.db) {
-		observe(&s->duration, metrics_db_bounds, DB_BOUNDS,
-			(double)(sp->end_ns - sp->start_ns) / 1e9);
+	if (sampled)
+		keep_exemplar(s, b, sp, v);
+	if (k.rpc || k.db)
 		return;
-	}
-	observe(&s->duration, metrics_duration_bounds, DURATION_BOUNDS,
-		(double)(sp->end_ns - sp->start_ns) / 1e9);
 	observe(&s->req_size, metrics_size_bounds, SIZE_BOUNDS, (double)sp->request_body_bytes);
 	if (sp->status)
 		observe(&s->resp_size, metrics_size_bounds, SIZE_BOUNDS,

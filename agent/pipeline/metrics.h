@@ -65,14 +65,25 @@ struct series_key {
 	char db_namespace[SPAN_DB_NAMESPACE_LEN];
 };
 
+/* A sampled span that fell in a duration bucket (the last one): the link
+ * from the metric to its trace (OTLP Exemplar, OpenMetrics exemplar). */
+struct exemplar {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	double value;	  /* in the histogram's unit */
+	uint64_t time_ns; /* wall clock: the span's end */
+};
+
 struct series {
 	struct series_key key;
 	uint64_t start_ns;	    /* wall clock: when the series began counting */
 	struct histogram duration;  /* seconds (HTTP, databases), milliseconds (RPC) */
 	struct histogram req_size;  /* bytes */
 	struct histogram resp_size; /* bytes */
-	struct series *next;	    /* hash chain */
-	struct series *list_next;   /* creation order, for stable output */
+	/* Per duration bucket, its last sampled span; time_ns 0: none. */
+	struct exemplar exemplars[MAX_BOUNDS + 1];
+	struct series *next;	  /* hash chain */
+	struct series *list_next; /* creation order, for stable output */
 };
 
 struct metrics_stats {
@@ -89,6 +100,12 @@ void metrics_free(struct metrics *m);
 /* Counts one finished exchange. route may be NULL (no template). */
 void metrics_record(struct metrics *m, struct resource *res, const struct span *sp,
 		    const char *route);
+/* The same; sampled: the span is exported, so it becomes its duration
+ * bucket's exemplar (its trace and span ids). */
+void metrics_record_sampled(struct metrics *m, struct resource *res, const struct span *sp,
+			    const char *route, bool sampled);
+/* The duration bucket of value v (buckets are (prev, bound]). */
+int metrics_bucket(const double *bounds, int nbounds, double v);
 
 /* Drops the series of processes that exited before `before_mono`. */
 void metrics_expire(struct metrics *m, uint64_t before_mono);

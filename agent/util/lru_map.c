@@ -169,6 +169,17 @@ void *lru_map_get(struct lru_map *m, const void *key, bool touch)
 	return value_of(m, entry(m, i));
 }
 
+void *lru_map_oldest(struct lru_map *m, const void **key)
+{
+	struct lru_entry *e;
+
+	if (!m->lru_tail)
+		return NULL;
+	e = entry(m, m->lru_tail);
+	*key = key_of(m, e);
+	return value_of(m, e);
+}
+
 bool lru_map_del(struct lru_map *m, const void *key)
 {
 	uint32_t *slot;

@@ -35,6 +35,11 @@ void *lru_map_get(struct lru_map *m, const void *key, bool touch);
  * Never NULL once the map is initialised. */
 void *lru_map_put(struct lru_map *m, const void *key, bool *evicted);
 
+/* The least recently used entry's value (its key in *key), or NULL when the
+ * map is empty: for callers that must let go of what an entry holds before
+ * it is evicted. */
+void *lru_map_oldest(struct lru_map *m, const void **key);
+
 /* Removes key; returns whether it was there. */
 bool lru_map_del(struct lru_map *m, const void *key);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "logs/logs.h"
 #include "spans/span.h"
 
 #define FUZZ_CHECK(cond)                                                                         \
@@ -51,6 +52,24 @@ static inline void fuzz_check_span(const struct span *sp)
 	FUZZ_CHECK_STR(sp->user_agent);
 	FUZZ_CHECK_STR(sp->traceparent);
 	FUZZ_CHECK(span_path_len(sp) <= strlen(sp->target));
+}
+
+/* A log record as an exporter reads it: valid UTF-8 within the room its cap
+ * gives (each byte may become U+FFFD), a severity OpenTelemetry defines. */
+static inline void fuzz_check_log_record(const struct log_record *r, size_t cap)
+{
+	const unsigned char *s = (const unsigned char *)r->body;
+
+	FUZZ_CHECK(r->len <= 3 * cap);
+	for (size_t i = 0; i < r->len;) {
+		size_t k = s[i] < 0x80 ? 1 : s[i] < 0xe0 ? 2 : s[i] < 0xf0 ? 3 : 4;
+
+		FUZZ_CHECK(s[i] < 0x80 || (s[i] >= 0xc2 && s[i] <= 0xf4 && i + k <= r->len));
+		for (size_t j = 1; j < k; j++)
+			FUZZ_CHECK((s[i + j] & 0xc0) == 0x80);
+		i += k;
+	}
+	FUZZ_CHECK(r->severity.number <= 24);
 }
 
 #endif /* SONDE_FUZZ_CHECKS_H */

@@ -9,6 +9,8 @@
  *
  * Input: records one after another, each [op][conn][time] then its fields:
  *   op & 7: 0 raw bytes, 1 open, 2/6/7 data, 3 close, 4 exit, 5 exec;
+ *   op & 0x20 with data: output to fd 1 or 2 (SONDE_EV_LOG, conn bit 1),
+ *   made into log records by the logs module with the linker's contexts;
  *   op & 0x40: the record lies about its size; op & 0x80: time goes back.
  *   conn: tgid 100 + bit 0, fd 3 + bits 1-2, generation bits 3-4.
  * Run: make fuzz FUZZERS_ONLY=ingest (tests/fuzz/run.py).
@@ -22,9 +24,11 @@
 #include "fuzz_input.h"
 #include "sonde_event.h"
 #include "core/ingest.h"
+#include "logs/logs.h"
 
 #define MAX_CONNS   4
 #define MAX_PAYLOAD 2048
+#define LOG_CAP	    256
 
 /* Records are 8-byte aligned in the ring buffer. */
 static uint64_t record[(sizeof(struct sonde_data) + MAX_PAYLOAD) / 8 + 1];
@@ -58,6 +62,17 @@ static void on_exit_(void *ctx, uint32_t tgid, uint64_t ts)
 	(void)ctx;
 	(void)tgid;
 	(void)ts;
+}
+
+static void on_log(void *ctx, const struct log_record *r)
+{
+	(void)ctx;
+	fuzz_check_log_record(r, LOG_CAP);
+}
+
+static enum linker_ctx_state resolve(void *ctx, const uint8_t span_id[8], struct linker_ctx *out)
+{
+	return linker_context_of(ctx, span_id, out);
 }
 
 static void header(struct sonde_event_hdr *h, uint32_t type, uint8_t conn, uint64_t ts)
@@ -101,7 +116,9 @@ static size_t make_data(struct fuzz_input *in, struct state *st, uint8_t op, uin
 	size_t captured;
 
 	memset(ev, 0, sizeof(*ev));
-	header(&ev->hdr, SONDE_EV_DATA, conn, ts);
+	header(&ev->hdr, (op & 0x20) ? SONDE_EV_LOG : SONDE_EV_DATA, conn, ts);
+	if (op & 0x20)
+		ev->hdr.fd = 1 + ((conn >> 1) & 1);
 	ev->dir = flags & 1;
 	ev->syscall = (flags >> 1) & 15;
 	ev->role = fuzz_byte(in);
@@ -136,11 +153,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input in = { data, size };
 	struct state st = { .ts = 1000000 };
+	struct logs_opts lo = { .max_line = LOG_CAP, .rate = 50, .max_streams = 3, .out = on_log };
+	struct logs *lg;
 	struct ingest ig;
 
 	if (ingest_init(&ig, MAX_CONNS, NULL, on_span, &st))
 		return 0;
+	lo.resolve = resolve;
+	lo.resolve_ctx = &ig.linker;
+	lg = logs_new(&lo);
+	if (!lg) {
+		ingest_destroy(&ig);
+		return 0;
+	}
 	ig.exit_out = on_exit_;
+	ig.logs = (struct ingest_logs){
+		.write = logs_write, .span_end = logs_span_end, .exit = logs_exit, .ctx = lg
+	};
 	while (in.n) {
 		uint8_t op = fuzz_byte(&in), conn = fuzz_byte(&in), dt = fuzz_byte(&in);
 		struct sonde_event_hdr *h = (struct sonde_event_hdr *)record;
@@ -177,7 +206,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((op & 0x40) && (op & 7) != 2 && len)
 			len -= 1 + dt % len;
 		ingest_event(&ig, record, len);
+		logs_tick(lg, st.ts, false);
 	}
+	/* The records still pending resolve against the linker: free them first. */
+	logs_free(lg);
+	ig.logs = (struct ingest_logs){ 0 };
 	ingest_destroy(&ig);
 	return 0;
 }

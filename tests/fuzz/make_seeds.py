@@ -212,10 +212,16 @@ def ev_open(conn, role, proto, comm=b"server"):
         bytes([len(comm)]) + comm
 
 
-def ev_data(conn, ingress, role, proto, payload, pos_mode=1, extra=0):
+def ev_data(conn, ingress, role, proto, payload, pos_mode=1, extra=0, op=2):
     # flags: bit 0 the direction (0 is ingress, enum sonde_dir), syscall 1 (read)
     flags = (0 if ingress else 1) | (1 << 1) | (pos_mode << 5)
-    return bytes([2, conn, 1, flags, role, proto, extra]) + struct.pack(">H", len(payload)) + payload
+    return bytes([op, conn, 1, flags, role, proto, extra]) + struct.pack(">H", len(payload)) + \
+        payload
+
+
+def ev_log(conn, text):
+    """A write to fd 1 (conn bit 1 clear) or 2 by conn's process (bit 0)."""
+    return ev_data(conn, False, 0, 0, text, op=0x22)
 
 
 def ev_simple(op, conn):
@@ -227,6 +233,11 @@ def ingest_seeds():
     ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
     write("ingest", "http1", ev_open(0, 1, 1) + ev_data(0, True, 1, 1, get) +
           ev_data(0, False, 1, 1, ok) + ev_simple(3, 0))
+    # Lines written while serving a request, before it and after it.
+    write("ingest", "logs", ev_log(0, b"listening\n") + ev_open(0, 1, 1) +
+          ev_data(0, True, 1, 1, get) + ev_log(2, b"WARNING:shop:slow query ") +
+          ev_log(2, b"for customer 7\n  detail\n") + ev_data(0, False, 1, 1, ok) +
+          ev_log(0, b'{"level":"info","msg":"after"}\n') + ev_simple(4, 0))
     # Data without an open, another process's connection, then its exit.
     write("ingest", "no-open-exit", ev_data(3, False, 2, 1, get) + ev_data(3, True, 2, 1, ok) +
           ev_data(2, True, 1, 1, get, pos_mode=2) + b"\x00\x00" + ev_simple(4, 3) +
@@ -378,12 +389,59 @@ log:
     write("config", "kv-list", b"\x02" + b"x-tenant=acme,authorization=Bearer%20abc,k=v=w")
 
 
+# ---- log output (fuzz_log_lines.c): [stream][size-1][dt][ctx][how][bytes]
+
+def log_writes(stream, text, dt=1, ctx=0, how=0, size=64):
+    """text as writes of at most size bytes to one stream (bit 1: process,
+    bit 0: stderr), (dt & 0x3f) * 7 ms apart by thread dt >> 6, written in
+    request ctx (0: none)."""
+    if isinstance(text, str):
+        text = text.encode()
+    out = b""
+    for i in range(0, len(text), size):
+        piece = text[i:i + size]
+        out += bytes([stream, len(piece) - 1, dt, ctx, how]) + piece
+    return out
+
+
+def log_seeds():
+    write("log_lines", "python", log_writes(
+        1, "2025-01-01 12:00:00,001 WARNING shop.db slow query table=orders\n", ctx=4))
+    write("log_lines", "json", log_writes(
+        0, '{"level":"error","msg":"payment declined","customer":"c-17"}\n'
+           '{"severity":"INFO","msg":"ok"}\n', ctx=2, size=40))
+    write("log_lines", "logfmt-split", log_writes(
+        0, 'level=warn msg="slow query" duration_ms=34\n', ctx=5, size=7))
+    write("log_lines", "stack-trace", log_writes(
+        1, "ERROR Exception in handler\njava.lang.IllegalStateException: boom\n"
+           "\tat shop.Checkout.pay(Checkout.java:42)\n"
+           "\tat shop.Server.handle(Server.java:7)\n", ctx=2, size=50) +
+        log_writes(1, "[INFO] next request\n", dt=30, ctx=0))
+    write("log_lines", "two-processes", log_writes(0, "[WARN] first half of ", ctx=2) +
+          log_writes(2, "W0101 12:00:00.000 1 main.go:3] other process\n", ctx=3) +
+          log_writes(0, "a line\n", ctx=2, how=0x7f) +
+          log_writes(2, "gone\n", how=0x7e))
+    write("log_lines", "binary-and-gaps", log_writes(
+        0, bytes(range(256)), size=64) +
+        log_writes(1, b"cut \xff\xfe invalid UTF-8 and bytes not copied\n", how=0xc0) +
+        log_writes(1, "after a lost write\n", how=0x30))
+    write("log_lines", "long-line", log_writes(0, "x" * 700 + "\n", ctx=2))
+    # Two threads (dt's top bits) of one process, each in its own request.
+    write("log_lines", "two-threads", log_writes(1, "slow query for ", dt=0x01, ctx=2) +
+          log_writes(1, "customer 8\n  detail\n", dt=0x41, ctx=4) +
+          log_writes(1, "customer 7\n", dt=0x01, ctx=2))
+    write("log_lines", "buffered-flush", log_writes(
+        0, "served customer 1\nserved customer 2\nserved cust", dt=0x01, ctx=2, size=64) +
+        log_writes(0, "omer 3\n", dt=0x81, ctx=4))
+
+
 def main():
     http1_seeds()
     h2_seeds()
     grpc_seeds()
     ingest_seeds()
     k8s_seeds()
+    log_seeds()
 
 
 if __name__ == "__main__":

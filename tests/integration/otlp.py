@@ -136,12 +136,15 @@ class SondeRun:
         return 0
 
 
-def items_server(port, env=None, cgroup=None):
+def items_server(port, env=None, cgroup=None, log=False):
     """A Python HTTP/1.1 service: GET /items/N answers 500 when N % 5 == 0, else
     200 with body 'item N'; POST /orders answers 201; anything else 404. With
-    cgroup, it runs in that cgroup v2 directory from its first instruction."""
+    cgroup, it runs in that cgroup v2 directory from its first instruction.
+    With log, GET /items/N first writes "looking up item N" to its stderr (a
+    file)."""
     code = f"""
-import http.server
+import http.server, os
+LOG = {log!r}
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def log_message(self, *a):
@@ -155,6 +158,8 @@ class H(http.server.BaseHTTPRequestHandler):
         parts = self.path.split("?")[0].split("/")
         if len(parts) == 3 and parts[1] == "items" and parts[2].isdigit():
             n = int(parts[2])
+            if LOG:
+                os.write(2, b"looking up item %d\\n" % n)
             if n % 5 == 0:
                 self.answer(500, b"out of stock")
             else:
@@ -169,7 +174,8 @@ http.server.ThreadingHTTPServer(("127.0.0.1", {port}), H).serve_forever()
 """
     full_env = dict(os.environ)
     full_env.update(env or {})
-    p = Proc(in_cgroup(cgroup, [PYTHON, "-c", code]), env=full_env)
+    err = tempfile.TemporaryFile() if log else subprocess.DEVNULL
+    p = Proc(in_cgroup(cgroup, [PYTHON, "-c", code]), env=full_env, stderr=err)
     wait_port(port)
     return p
 
@@ -258,3 +264,17 @@ def prom_value(text, name):
         if line.startswith(name + " "):
             return float(line.split()[1])
     return None
+
+
+def logs_of(receiver, service=None):
+    """Every log record the receiver decoded: (resource attrs, record, record attrs)."""
+    out = []
+    for req in receiver.requests("logs", accepted_only=True):
+        for rl in req["body"].get("resourceLogs", []):
+            res = attrs(rl.get("resource", {}))
+            if service and res.get("service.name") != service:
+                continue
+            for sl in rl.get("scopeLogs", []):
+                for rec in sl.get("logRecords", []):
+                    out.append((res, rec, attrs(rec)))
+    return out

@@ -12,17 +12,23 @@ import time
 from harness import SONDE, Sonde, check, free_port
 from k8s_node import FakeNode, ids_of
 from kube_api import KubeApi, make_pod
-from otlp import (Receiver, SondeRun, get, items_server, latest_metrics, spans_of,
+from otlp import (Receiver, SondeRun, get, items_server, latest_metrics, logs_of, spans_of,
                   wait_for)
 
 NODE = "ip-10-0-1-23.ec2.internal"
 FAST = {"OTEL_METRIC_EXPORT_INTERVAL": "1000", "OTEL_BSP_SCHEDULE_DELAY": "200"}
 
 
-def server_in(node, pod, container, port, env=None):
+def server_in(node, pod, container, port, env=None, log=False):
     """items_server (otlp.py) inside the container's cgroup."""
     cg = node.container_dir(pod["metadata"]["uid"], ids_of(pod)[container])
-    return items_server(port, env=env, cgroup=cg)
+    return items_server(port, env=env, cgroup=cg, log=log)
+
+
+def logged_by(rcv, pid):
+    """The "looking up item N" records of process pid: (resource, record)."""
+    return [(res, rec) for res, rec, _ in logs_of(rcv) if res.get("process.pid") == pid and
+            rec["body"]["stringValue"].startswith("looking up item")]
 
 
 def served_on(rcv, *ports):
@@ -91,8 +97,8 @@ def test_run_spans_and_metrics_carry_the_pod():
     try:
         checkout, db = c.pods
         p1, p2, p3 = free_port(), free_port(), free_port()
-        c.servers = [server_in(c.node, checkout, "app", p1), server_in(c.node, db, "db", p2),
-                     items_server(p3)]
+        c.servers = [server_in(c.node, checkout, "app", p1, log=True),
+                     server_in(c.node, db, "db", p2), items_server(p3)]
         c.start_agent()
         hit(p1, 6)
         hit(p2, 4)
@@ -114,6 +120,12 @@ def test_run_spans_and_metrics_carry_the_pod():
                     "host.name": NODE}
             got = {k: res.get(k) for k in want}
             check(got == want, f"checkout resource: {got}")
+        # Its log records carry the same resource as its spans.
+        records = wait_for(lambda: len(logged_by(c.rcv, c.servers[0].pid)) >= 6 and
+                           logged_by(c.rcv, c.servers[0].pid), what="6 log records")
+        for res, rec in records:
+            got = {k: res.get(k) for k in by_port[p1][0]}
+            check(got == by_port[p1][0], f"log record's resource {got} vs span's {by_port[p1][0]}")
         for res in by_port[p2]:
             check(res["service.name"] == "orders-postgres", f"label wins over owner: {res}")
             check(res["k8s.statefulset.name"] == "orders-db" and res["k8s.container.name"] == "db",
@@ -151,29 +163,38 @@ def test_run_spans_and_metrics_carry_the_pod():
 
 
 def test_run_holds_spans_until_the_pod_is_known():
-    """Traffic starts before the API has the pod: the spans wait (k8s.metadata_wait)
-    and leave with the pod's metadata; the metric series too."""
+    """Traffic starts before the API has the pod: the spans and log records
+    wait (k8s.metadata_wait) and leave with the pod's metadata; the metric
+    series too."""
     c = Cluster(run_env={"SONDE_K8S_METADATA_WAIT": "5000"},
                 replicasets=[("shop", "checkout-7d9f8b6c5", "checkout")])
     try:
         pod = checkout_pod()
         p1 = free_port()
-        c.servers = [server_in(c.node, pod, "app", p1)]
+        c.servers = [server_in(c.node, pod, "app", p1, log=True)]
         c.start_agent()
         hit(p1, 5)
         time.sleep(1.0)
         check(not served_on(c.rcv, p1), "spans of an unknown pod wait for its metadata")
+        check(not logged_by(c.rcv, c.servers[0].pid), "log records wait for it too")
         c.api.add_pod(pod)
         spans = wait_for(lambda: len(served_on(c.rcv, p1)) >= 5 and served_on(c.rcv, p1),
                          what="5 spans")
         for res, _, _ in spans:
             check(res.get("k8s.pod.name") == "checkout-7d9f8b6c5-x2x9q" and
                   res["service.name"] == "checkout", f"held span got its pod: {res}")
+        records = wait_for(lambda: len(logged_by(c.rcv, c.servers[0].pid)) >= 5 and
+                           logged_by(c.rcv, c.servers[0].pid), what="5 log records")
+        for res, rec in records:
+            check(res.get("k8s.pod.name") == "checkout-7d9f8b6c5-x2x9q" and
+                  res["service.name"] == "checkout", f"held record got its pod: {res}")
         health = wait_for(lambda: latest_metrics(c.rcv, "sonde").get("sonde.k8s.spans.held"),
                           what="health metrics")
         check(int(health[0][2]["asInt"]) == 5, f"5 spans held: {health[0][2]}")
         unresolved = latest_metrics(c.rcv, "sonde")["sonde.k8s.spans.unresolved"]
         check(int(unresolved[0][2]["asInt"]) == 0, "none left without metadata")
+        logs_held = latest_metrics(c.rcv, "sonde")["sonde.k8s.logs.held"]
+        check(int(logs_held[0][2]["asInt"]) == 5, f"5 log records held: {logs_held[0][2]}")
     finally:
         rc = c.stop()
     check(rc == 0, f"sonde run exited {rc}")

@@ -207,6 +207,9 @@ def test_k8s_configmap_passes_check_config():
     endpoint = next(e["value"] for e in container()["env"]
                     if e["name"] == "OTEL_EXPORTER_OTLP_ENDPOINT")
     check(f"# traces: {endpoint}/v1/traces" in r.stdout, r.stdout)
+    # The node's stdout/stderr as OTLP logs, to the same collector.
+    check(f"# logs: {endpoint}/v1/logs" in r.stdout and "logs.enabled = true" in r.stdout,
+          r.stdout)
 
 
 def test_k8s_ports_probes_and_annotations_agree():
@@ -420,6 +423,42 @@ def test_k8s_dashboard_promql_is_valid_and_names_sonde_metrics():
     for fam in ("http_server_request_duration_seconds", "http_client_request_duration_seconds",
                 "rpc_server_duration_milliseconds", "rpc_client_duration_milliseconds"):
         check({fam + "_count", fam + "_bucket"} <= used, f"dashboard lacks {fam}")
+
+
+def test_k8s_exemplars_and_logs_link_the_signals():
+    """Metrics → traces → logs: the collector exposes OpenMetrics (exemplars
+    pass), the latency panels ask for exemplars, the Prometheus data source
+    links the label sonde's exemplars carry to Tempo, Tempo's trace to logs
+    searches Loki by trace id, Loki's lines link back; logs go to Loki's OTLP
+    endpoint and traces to Tempo."""
+    plain, cr = collector_config()
+    for conf in (plain, cr["spec"]["config"]):
+        check(conf["exporters"]["prometheus"].get("enable_open_metrics") is True,
+              "the collector's prometheus exporter would drop exemplars")
+        pipes = conf["service"]["pipelines"]
+        check(pipes["logs"]["exporters"] == ["otlphttp/loki"] and
+              pipes["traces"]["exporters"] == ["otlp/tempo"], f"pipelines {pipes}")
+    with open(os.path.join(ROOT, "agent", "export", "prom_text.c")) as f:
+        label = re.search(r'# \{(\w+)=', f.read()).group(1)
+    with open(os.path.join(K8S, "grafana", "sonde-red.json")) as f:
+        dash = json.load(f)
+    latency = [p for p in dash["panels"] if "duration p50" in p.get("title", "")]
+    check(len(latency) == 4, f"{len(latency)} latency panels")
+    for p in latency:
+        check(all(t.get("exemplar") is True for t in p["targets"]),
+              f"{p['title']}: exemplars not shown")
+    with open(os.path.join(K8S, "grafana", "datasources.yaml")) as f:
+        ds = {d["type"]: d for d in yaml.safe_load(f)["datasources"]}
+    check(sorted(ds) == ["loki", "prometheus", "tempo"], f"data sources {sorted(ds)}")
+    dest = ds["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
+    check(dest == [{"name": label, "datasourceUid": ds["tempo"]["uid"]}],
+          f"exemplar link {dest}: sonde's exemplars carry {label}")
+    t2l = ds["tempo"]["jsonData"]["tracesToLogsV2"]
+    check(t2l["datasourceUid"] == ds["loki"]["uid"] and t2l["filterByTraceID"] is True and
+          "trace_id=" in t2l["query"], f"trace to logs {t2l}")
+    back = ds["loki"]["jsonData"]["derivedFields"]
+    check(back[0]["matcherRegex"] == "trace_id" and back[0]["datasourceUid"] == ds["tempo"]["uid"],
+          f"logs to trace {back}")
 
 
 # tracefs and bpffs read-only, as the DaemonSet's hostPath mounts give them.

@@ -666,8 +666,8 @@ static void test_settings_table(void **state)
 	const struct config_setting *s = config_settings(&n);
 
 	(void)state;
-	/* 7 OTLP settings in three layers and 29 others, each documented once */
-	assert_int_equal(n, 21 + 29);
+	/* 7 OTLP settings in four layers and 37 others, each documented once */
+	assert_int_equal(n, 28 + 37);
 	for (size_t i = 0; i < n; i++) {
 		assert_non_null(s[i].help);
 		assert_non_null(s[i].default_text);
@@ -681,6 +681,50 @@ static void test_settings_table(void **state)
 		}
 	}
 	assert_null(config_find("exporter.otlp"));
+}
+
+static void test_logs_settings(void **state)
+{
+	struct sonde_config c;
+	char err[CONFIG_ERR_LEN], buf[CONFIG_LOG_COMMS_LEN];
+	const char *names[CONFIG_MAX_LOG_COMMS];
+	char *const env[] = { "OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318/",
+			      "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL=grpc",
+			      "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT=http://loki-gw:4317/",
+			      "OTEL_BLRP_SCHEDULE_DELAY=250",
+			      "SONDE_LOGS_COMM=python3,node",
+			      NULL };
+	char *none_env[] = { NULL };
+	char *argv[] = { "run", "--logs-rate-limit", "50", NULL };
+	char *bad[] = { "run", "--logs-comm", "a,averyveryverylongname", NULL };
+
+	(void)state;
+	/* No collector: logs stay where the application sent them. */
+	assert_int_equal(config_load_all(&c, 1, argv, none_env, err, sizeof(err)), 0);
+	assert_int_equal(c.logs_exporter, LOGS_EXPORTER_NONE);
+	assert_true(c.logs_enabled);
+	assert_int_equal(c.logs_max_line, 8192);
+	assert_int_equal(c.blrp_max_queue_size, 2048);
+	assert_int_equal(config_log_comms(&c, buf, names), 0);
+	assert_int_equal(config_load_all(&c, 3, argv, env, err, sizeof(err)), 0);
+	assert_int_equal(c.logs_exporter, LOGS_EXPORTER_OTLP);
+	assert_int_equal(c.logs_rate_limit, 50);
+	assert_int_equal(c.blrp_schedule_delay_ms, 250);
+	assert_string_equal(c.logs_target.url, "http://loki-gw:4317");
+	assert_int_equal(c.logs_target.protocol, OTLP_PROTOCOL_GRPC);
+	assert_string_equal(c.traces_target.url, "http://collector:4318/v1/traces");
+	assert_int_equal(config_log_comms(&c, buf, names), 2);
+	assert_string_equal(names[0], "python3");
+	assert_string_equal(names[1], "node");
+	/* A generic HTTP endpoint gets /v1/logs. */
+	char *http_env[] = { "OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318",
+			     "OTEL_LOGS_EXPORTER=console", NULL };
+	assert_int_equal(config_load_all(&c, 1, argv, http_env, err, sizeof(err)), 0);
+	assert_string_equal(c.logs_target.url, "http://collector:4318/v1/logs");
+	assert_int_equal(c.logs_exporter, LOGS_EXPORTER_CONSOLE);
+	assert_int_equal(config_load_all(&c, 3, bad, none_env, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "invalid logs.comm=a,averyveryverylongname: names of at most 15 "
+				 "characters, at most 64 of them");
 }
 
 static void test_k8s_settings(void **state)
@@ -1042,9 +1086,10 @@ static void test_trace_table_shares_run_rows(void **state)
 		assert_int_equal(r->size, t[i].size);
 	}
 	/* pid, comm, cgroup, kubeconfig, capture-bytes, capture-query, db-query,
-	 * db-query-max-bytes, max-conns, context-nodejs */
-	assert_int_equal(shared, 10);
-	assert_int_equal(n, 10 + 9);
+	 * db-query-max-bytes, max-conns, context-nodejs, logs, logs-comm,
+	 * logs-max-line-bytes, logs-rate-limit */
+	assert_int_equal(shared, 14);
+	assert_int_equal(n, 14 + 9);
 	/* `sonde run` knows no short forms, nor trace's flags */
 	assert_null(config_find_short(CONFIG_RUN, 'p'));
 	assert_load_error((const char *[]){ "--duration", "1s", NULL }, NONE,
@@ -1117,6 +1162,7 @@ int main(void)
 		cmocka_unit_test(test_db_query_settings),
 		cmocka_unit_test(test_settings_table),
 		cmocka_unit_test(test_k8s_settings),
+		cmocka_unit_test(test_logs_settings),
 		cmocka_unit_test(test_format_round_trips),
 		cmocka_unit_test(test_trace_defaults),
 		cmocka_unit_test(test_trace_every_option),

@@ -278,6 +278,49 @@ static void test_failing_collector_gets_no_wait(void **state)
 	assert_drops_at_once(e);
 }
 
+/* Log records go through a queue of their own, batched by its own size and
+ * sent with its own transport; spans and logs counted apart; a full log
+ * queue drops (counted) without touching the spans'. */
+static void test_logs_have_their_own_queue(void **state)
+{
+	struct exporter_opts o = {
+		.traces = &target,
+		.logs = &target,
+		.queue_size = 4,
+		.batch_size = 4,
+		.batch_delay_ms = 10000,
+		.logs_queue_size = 3,
+		.logs_batch_size = 2,
+		.logs_batch_delay_ms = 10000,
+		.backoff_initial_ms = 10,
+		.backoff_max_ms = 10,
+		.retry_max_elapsed_ms = 1,
+	};
+	struct log_record r = { .tgid = 1, .fd = 2, .body = "slow query", .len = 10 };
+	struct exporter *e;
+	struct exporter_stats st;
+
+	(void)state;
+	fake_reset(EXPORT_OK);
+	e = exporter_start(&o);
+	assert_non_null(e);
+	assert_true(offer(e));
+	assert_true(exporter_offer_log(e, &r, res, 1));
+	assert_true(exporter_offer_log(e, &r, res, 1)); /* a full batch of 2 goes */
+	fake_wait_sends(1);
+	for (int i = 0; i < 3; i++)
+		assert_true(exporter_offer_log(e, &r, res, 1));
+	assert_false(exporter_offer_log(e, &r, res, 1)); /* full, and no may_wait */
+	exporter_get_stats(e, &st);
+	assert_int_equal(st.logs_queued, 5);
+	assert_int_equal(st.logs_dropped_full, 1);
+	assert_int_equal(st.logs_queue_depth, 3);
+	assert_int_equal(st.spans_dropped_full, 0);
+	st = stop(e);
+	assert_int_equal(st.logs_exported, 5);
+	assert_int_equal(st.spans_exported, 1);
+}
+
 static const struct otlp_target metrics_target = { 0 };
 
 /* An exporter of spans and metrics that retries: backoff 200 ms. */
@@ -421,6 +464,7 @@ int main(void)
 	static const char env[] = "OTEL_SERVICE_NAME=test";
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_queue_waits_for_room),
+		cmocka_unit_test(test_logs_have_their_own_queue),
 		cmocka_unit_test(test_full_ring_drops_at_once),
 		cmocka_unit_test(test_failing_collector_gets_no_wait),
 		cmocka_unit_test(test_retry_waits_whatever_wakes_the_thread),

@@ -38,9 +38,32 @@ static void collect(void *ctx, const struct span *sp)
 	c->n++;
 }
 
+/* Log writes as ingest hands them on, with their context. */
+struct logged {
+	char text[16][64];
+	enum linker_ctx_state state[16];
+	struct linker_ctx ctx[16];
+	uint64_t writer[16];
+	int n;
+};
+
+static void collect_log(void *ctx, const struct log_write *w)
+{
+	struct logged *l = ctx;
+
+	assert_true(l->n < 16);
+	snprintf(l->text[l->n], sizeof(l->text[0]), "%.*s", (int)w->captured,
+		 (const char *)w->data);
+	l->state[l->n] = w->ctx_state;
+	l->ctx[l->n] = w->ctx;
+	l->writer[l->n] = w->writer;
+	l->n++;
+}
+
 struct fixture {
 	struct ingest ig;
 	struct collected out;
+	struct logged logs;
 };
 
 static int setup(void **state)
@@ -49,6 +72,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	assert_int_equal(ingest_init(&f->ig, 64, NULL, collect, &f->out), 0);
+	f->ig.logs = (struct ingest_logs){ .write = collect_log, .ctx = &f->logs };
 	*state = f;
 	return 0;
 }
@@ -493,6 +517,151 @@ static void test_async_hints_on_an_event_loop(void **state)
 	assert_int_equal(f->ig.linker.stats.roots_expected, 1);
 }
 
+/* A write to fd (1 or 2) of process tgid by thread tid (or goroutine goid). */
+static void log_line(struct fixture *f, uint32_t tgid, uint32_t fd, uint32_t tid, uint64_t goid,
+		     uint64_t ts, const char *text)
+{
+	size_t n = strlen(text);
+	uint8_t *buf = calloc(1, sizeof(struct sonde_data) + n);
+	struct sonde_data *ev = (struct sonde_data *)buf;
+
+	assert_non_null(buf);
+	ev->hdr = (struct sonde_event_hdr){
+		.type = SONDE_EV_LOG, .tgid = tgid, .tid = tid, .fd = fd, .ts_ns = ts
+	};
+	ev->total = (int64_t)n;
+	ev->captured = (uint32_t)n;
+	ev->dir = SONDE_DIR_EGRESS;
+	ev->syscall = SONDE_SYS_WRITE;
+	ev->stream_pos = ts; /* any increasing position */
+	ev->unit = goid;
+	ev->unit_kind = goid ? SONDE_UNIT_GOROUTINE : SONDE_UNIT_THREAD;
+	memcpy(ev + 1, text, n);
+	assert_int_equal(ingest_event(&f->ig, buf, sizeof(*ev) + n), 0);
+	free(buf);
+}
+
+static void assert_logged_in(struct fixture *f, int i, const struct span *sp)
+{
+	assert_int_equal(f->logs.state[i], LINKER_CTX_FINAL);
+	assert_memory_equal(f->logs.ctx[i].span_id, sp->span_id, 8);
+	assert_memory_equal(f->logs.ctx[i].trace_id, sp->trace_id, 16);
+}
+
+/* A thread-per-request server's lines carry the request the writing thread
+ * serves; lines before it and after its response carry none; another
+ * thread's line carries its own request. */
+static void test_log_lines_carry_the_threads_request(void **state)
+{
+	struct fixture *f = *state;
+	static const struct conn_def in2 = { 100, 5, SONDE_ROLE_SERVER, 8000, 50001 };
+
+	open_conn(f, &front_in, 1);
+	open_conn(f, &in2, 1);
+	open_conn(f, &front_out, 2);
+	open_conn(f, &back_in, 3);
+	log_line(f, 100, 2, 101, 0, 5 * MS, "starting\n");
+	data(f, &front_in, 101, 0, SONDE_DIR_INGRESS, 5000, 10 * MS, request("/a"));
+	data(f, &in2, 102, 0, SONDE_DIR_INGRESS, 1, 10 * MS, request("/other"));
+	log_line(f, 100, 2, 101, 0, 11 * MS, "customer 7\n");
+	log_line(f, 100, 1, 102, 0, 11 * MS, "customer 8\n");
+	data(f, &front_out, 101, 0, SONDE_DIR_EGRESS, 77000, 12 * MS, request("/b"));
+	data(f, &back_in, 201, 0, SONDE_DIR_INGRESS, 77000, 13 * MS, request("/b"));
+	log_line(f, 200, 1, 201, 0, 14 * MS, "backend for 7\n");
+	data(f, &back_in, 201, 0, SONDE_DIR_EGRESS, 1, 15 * MS, RESPONSE);
+	data(f, &front_out, 101, 0, SONDE_DIR_INGRESS, 1, 16 * MS, RESPONSE);
+	data(f, &front_in, 101, 0, SONDE_DIR_EGRESS, 1, 17 * MS, RESPONSE);
+	data(f, &in2, 102, 0, SONDE_DIR_EGRESS, 1, 17 * MS, RESPONSE);
+	log_line(f, 100, 2, 101, 0, 18 * MS, "after\n");
+	assert_int_equal(f->logs.n, 5);
+	assert_string_equal(f->logs.text[0], "starting\n");
+	assert_int_equal(f->logs.state[0], LINKER_CTX_NONE);
+	assert_logged_in(f, 1, find(f, SPAN_SERVER, 100, "/a"));
+	assert_logged_in(f, 2, find(f, SPAN_SERVER, 100, "/other"));
+	/* The backend's line: its own span, the front's trace. */
+	assert_logged_in(f, 3, find(f, SPAN_SERVER, 200, "/b"));
+	assert_memory_equal(f->logs.ctx[3].trace_id, find(f, SPAN_SERVER, 100, "/a")->trace_id, 16);
+	assert_int_equal(f->logs.state[4], LINKER_CTX_NONE);
+	assert_int_equal(f->ig.linker.stats.logs_in_request, 3);
+	/* Nothing else changed: the spans link as before. */
+	assert_child_of(find(f, SPAN_CLIENT, 100, "/b"), find(f, SPAN_SERVER, 100, "/a"),
+			SPAN_LINK_THREAD);
+}
+
+/* Go: the goroutine serving the request, or one it started. */
+static void test_log_lines_of_goroutines(void **state)
+{
+	struct fixture *f = *state;
+
+	open_conn(f, &front_in, 1);
+	data(f, &front_in, 101, 7, SONDE_DIR_INGRESS, 1, 10 * MS, request("/a"));
+	spawn(f, 100, 7, 9);
+	log_line(f, 100, 2, 103, 7, 11 * MS, "handler\n"); /* another thread, same goroutine */
+	log_line(f, 100, 2, 101, 9, 12 * MS, "worker\n");
+	log_line(f, 100, 2, 101, 0, 12 * MS, "scheduler thread\n"); /* not a goroutine */
+	data(f, &front_in, 101, 7, SONDE_DIR_EGRESS, 1, 13 * MS, RESPONSE);
+	assert_logged_in(f, 0, find(f, SPAN_SERVER, 100, "/a"));
+	assert_logged_in(f, 1, find(f, SPAN_SERVER, 100, "/a"));
+	assert_int_equal(f->logs.state[2], LINKER_CTX_NONE);
+	/* The writer a line's pieces must share: the goroutine, wherever it ran. */
+	assert_true(f->logs.writer[0] == (1ull << 63 | 7));
+	assert_true(f->logs.writer[1] == (1ull << 63 | 9));
+	assert_int_equal(f->logs.writer[2], 101);
+}
+
+/* Node.js: one thread serves every request; the hook names the request
+ * before each console write (fd 1 or 2). Without a hint, nothing. */
+static void test_log_lines_named_by_a_hook(void **state)
+{
+	struct fixture *f = *state;
+	static const struct conn_def in2 = { 100, 5, SONDE_ROLE_SERVER, 8000, 50001 };
+
+	open_conn(f, &front_in, 1);
+	open_conn(f, &in2, 1);
+	data(f, &front_in, 101, 0, SONDE_DIR_INGRESS, 1, 10 * MS, request("/a1"));
+	data(f, &in2, 101, 0, SONDE_DIR_INGRESS, 1, 11 * MS, request("/a2"));
+	hint(f, 100, 1, SONDE_LINK_SERVER_FD, 0, in2.fd);
+	log_line(f, 100, 1, 101, 0, 12 * MS, "for a2\n");
+	hint(f, 100, 2, SONDE_LINK_SERVER_FD, 0, front_in.fd);
+	log_line(f, 100, 2, 101, 0, 13 * MS, "for a1\n");
+	log_line(f, 100, 2, 101, 0, 14 * MS, "a timer\n");
+	hint(f, 100, 1, SONDE_LINK_SERVER_FD, 0, 0xffffffffu); /* outside any request */
+	log_line(f, 100, 1, 101, 0, 15 * MS, "outside\n");
+	data(f, &in2, 101, 0, SONDE_DIR_EGRESS, 1, 18 * MS, RESPONSE);
+	data(f, &front_in, 101, 0, SONDE_DIR_EGRESS, 1, 19 * MS, RESPONSE);
+	assert_logged_in(f, 0, find(f, SPAN_SERVER, 100, "/a2"));
+	assert_logged_in(f, 1, find(f, SPAN_SERVER, 100, "/a1"));
+	assert_int_equal(f->logs.state[2], LINKER_CTX_NONE);
+	assert_int_equal(f->logs.state[3], LINKER_CTX_NONE);
+	assert_int_equal(f->ig.linker.stats.logs_event_loop, 1);
+}
+
+/* A server waiting for its client's side: its line's trace is pending until
+ * the client's write comes, then it is the client's trace. */
+static void test_log_line_of_a_waiting_server_is_pending(void **state)
+{
+	struct fixture *f = *state;
+	struct linker_ctx ctx;
+
+	open_conn(f, &front_in, 1);
+	open_conn(f, &front_out, 2);
+	open_conn(f, &back_in, 3);
+	data(f, &front_in, 101, 0, SONDE_DIR_INGRESS, 5000, 10 * MS, request("/a"));
+	data(f, &back_in, 201, 0, SONDE_DIR_INGRESS, 77000, 11 * MS, request("/b"));
+	log_line(f, 200, 1, 201, 0, 12 * MS, "backend\n");
+	assert_int_equal(f->logs.state[0], LINKER_CTX_PENDING);
+	assert_int_equal(linker_context_of(&f->ig.linker, f->logs.ctx[0].span_id, &ctx),
+			 LINKER_CTX_PENDING);
+	data(f, &front_out, 101, 0, SONDE_DIR_EGRESS, 77000, 11 * MS, request("/b"));
+	assert_int_equal(linker_context_of(&f->ig.linker, f->logs.ctx[0].span_id, &ctx),
+			 LINKER_CTX_FINAL);
+	data(f, &back_in, 201, 0, SONDE_DIR_EGRESS, 1, 15 * MS, RESPONSE);
+	data(f, &front_out, 101, 0, SONDE_DIR_INGRESS, 1, 16 * MS, RESPONSE);
+	data(f, &front_in, 101, 0, SONDE_DIR_EGRESS, 1, 17 * MS, RESPONSE);
+	assert_memory_equal(ctx.trace_id, find(f, SPAN_SERVER, 100, "/a")->trace_id, 16);
+	assert_memory_equal(ctx.span_id, find(f, SPAN_SERVER, 200, "/b")->span_id, 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +681,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_goroutines_handoff_and_spawn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_async_hints_on_an_event_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_lines_carry_the_threads_request, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_log_lines_of_goroutines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_lines_named_by_a_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_line_of_a_waiting_server_is_pending, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("linker", tests, NULL, NULL);

@@ -551,10 +551,50 @@ static void test_rpc_metrics(void **state)
 	resource_put(res);
 }
 
+/* A sampled span is its duration bucket's OTLP Exemplar: trace and span ids,
+ * value (the histogram's unit) and time; unsampled ones are not. */
+static void test_exemplars(void **state)
+{
+	static const char env[] = "OTEL_SERVICE_NAME=greeter";
+	struct resource *res = proc(100, env, sizeof(env));
+	struct metrics *m = metrics_new(100);
+	struct export_span es = grpc_span(res, SPAN_SERVER, 0);
+	const otlp_hpoint *p;
+	metrics_request *req;
+	uint8_t *buf;
+	size_t len;
+
+	(void)state;
+	memset(es.span.trace_id, 0xab, 16);
+	memset(es.span.span_id, 0xcd, 8);
+	metrics_record_sampled(m, res, &es.span, NULL, true); /* 25 ms */
+	es.span.end_ns += 100 * MS;
+	metrics_record_sampled(m, res, &es.span, NULL, false);
+	assert_int_equal(otlp_encode_metrics(m, NULL, 0, res, T0, T0 + 1000 * MS, &buf, &len), 0);
+	req = opentelemetry__proto__metrics__v1__export_metrics_service_request__unpack(NULL, len,
+											buf);
+	free(buf);
+	assert_non_null(req);
+	p = find_metric(req, 0, "rpc.server.duration")->histogram->data_points[0];
+	assert_int_equal(p->n_exemplars, 1);
+	assert_int_equal(p->exemplars[0]->value_case,
+			 OPENTELEMETRY__PROTO__METRICS__V1__EXEMPLAR__VALUE_AS_DOUBLE);
+	assert_float_equal(p->exemplars[0]->as_double, 25, 1e-9);
+	assert_int_equal(p->exemplars[0]->trace_id.len, 16);
+	assert_int_equal(p->exemplars[0]->trace_id.data[15], 0xab);
+	assert_int_equal(p->exemplars[0]->span_id.len, 8);
+	assert_int_equal(p->exemplars[0]->span_id.data[0], 0xcd);
+	assert_int_equal(p->exemplars[0]->time_unix_nano, es.span.end_ns - 100 * MS);
+	opentelemetry__proto__metrics__v1__export_metrics_service_request__free_unpacked(req, NULL);
+	metrics_free(m);
+	resource_put(res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grpc_spans),
+		cmocka_unit_test(test_exemplars),
 		cmocka_unit_test(test_rpc_metrics),
 		cmocka_unit_test(test_traces_grouped_by_resource),
 		cmocka_unit_test(test_query_only_when_asked),

@@ -4,7 +4,8 @@
  * while a writer thread records requests into the metrics it renders (as the
  * event loop does, under the lock the render takes). Every scrape is a whole,
  * consistent page: its request count equals its span counter, and neither
- * ever goes back. Also built with ThreadSanitizer (make test-tsan).
+ * ever goes back. One scraper asks for OpenMetrics (with exemplars of the
+ * sampled half of the requests), the other for the text format. Also built with ThreadSanitizer (make test-tsan).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,7 +41,7 @@ struct shared {
 	bool writer_done; /* atomic: scrapes go on at least until then */
 };
 
-static void render(void *ctx, struct strbuf *sb)
+static void render(void *ctx, struct strbuf *sb, bool openmetrics)
 {
 	struct shared *sh = ctx;
 	struct health_metric health = { .name = "sonde.spans",
@@ -49,7 +50,10 @@ static void render(void *ctx, struct strbuf *sb)
 
 	pthread_mutex_lock(&sh->lock);
 	health.value = sh->spans;
-	prom_render(sb, sh->m, &health, 1);
+	if (openmetrics)
+		prom_render_openmetrics(sb, sh->m, &health, 1);
+	else
+		prom_render(sb, sh->m, &health, 1);
 	pthread_mutex_unlock(&sh->lock);
 }
 
@@ -74,7 +78,9 @@ static void *writer(void *arg)
 	for (int i = 0; i < RECORDS; i++) {
 		snprintf(s.target, sizeof(s.target), "/items/%d", i % 3);
 		pthread_mutex_lock(&sh->lock);
-		metrics_record(sh->m, sh->res, &s, i % 3 ? "/items/{id}" : "/items/0");
+		s.trace_id[0] = s.span_id[0] = (uint8_t)(i + 1);
+		metrics_record_sampled(sh->m, sh->res, &s, i % 3 ? "/items/{id}" : "/items/0",
+				       i % 2);
 		sh->spans++;
 		pthread_mutex_unlock(&sh->lock);
 		if (i % 100 == 0)
@@ -150,9 +156,15 @@ static uint64_t sum_of(const char *body, const char *prefix)
 	return sum;
 }
 
+#define TEXT_REQUEST "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+#define OPENMETRICS_REQUEST                                                         \
+	"GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: application/openmetrics-text;" \
+	"version=1.0.0\r\n\r\n"
+
 struct scraper {
 	struct shared *sh;
 	uint16_t port;
+	bool openmetrics; /* asks for OpenMetrics (exemplars, # EOF) */
 	int bad_pages;
 	int went_back;
 	int scrapes;
@@ -165,10 +177,13 @@ static void *scrape(void *arg)
 
 	while (sc->scrapes + sc->bad_pages < SCRAPES ||
 	       !__atomic_load_n(&sc->sh->writer_done, __ATOMIC_ACQUIRE)) {
-		char *page = fetch(sc->port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+		char *page = fetch(sc->port, sc->openmetrics ? OPENMETRICS_REQUEST : TEXT_REQUEST);
 		const char *body = body_of(page);
 		uint64_t spans;
 
+		if (body && sc->openmetrics &&
+		    (strlen(body) < 6 || strcmp(body + strlen(body) - 6, "# EOF\n")))
+			body = NULL;
 		if (!body) {
 			sc->bad_pages++;
 			free(page);
@@ -205,7 +220,9 @@ static void test_concurrent_scrapes_while_writing(void **state)
 
 	assert_int_equal(pthread_create(&w, NULL, writer, &sh), 0);
 	for (int i = 0; i < SCRAPERS; i++) {
-		sc[i] = (struct scraper){ .sh = &sh, .port = prom_server_port(ps) };
+		sc[i] = (struct scraper){ .sh = &sh,
+					  .port = prom_server_port(ps),
+					  .openmetrics = i & 1 };
 		assert_int_equal(pthread_create(&t[i], NULL, scrape, &sc[i]), 0);
 	}
 	pthread_join(w, NULL);
@@ -220,6 +237,11 @@ static void test_concurrent_scrapes_while_writing(void **state)
 	page = fetch(prom_server_port(ps), "GET /metrics HTTP/1.1\r\n\r\n");
 	assert_non_null(body_of(page));
 	assert_int_equal(sum_of(body_of(page), COUNT_PREFIX), RECORDS);
+	free(page);
+	page = fetch(prom_server_port(ps), OPENMETRICS_REQUEST);
+	assert_non_null(body_of(page));
+	assert_int_equal(sum_of(body_of(page), COUNT_PREFIX), RECORDS);
+	assert_non_null(strstr(body_of(page), "\"} 0.001 1764000000.001000000\n"));
 	free(page);
 	page = fetch(prom_server_port(ps), "GET /healthz HTTP/1.1\r\n\r\n");
 	assert_non_null(body_of(page));

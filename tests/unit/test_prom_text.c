@@ -383,6 +383,56 @@ static void test_db_histograms(void **state)
 	resource_put(res);
 }
 
+/* OpenMetrics: a sampled span is its bucket's exemplar, with its trace and
+ * span ids, value and time; the newest in a bucket wins; counters' families
+ * lose their _total; the exposition ends in # EOF. The text format has no
+ * exemplars. */
+static void test_openmetrics_exemplars(void **state)
+{
+	struct metrics *m = metrics_new(100);
+	struct resource *res = proc(10, "shop");
+	struct strbuf om = { 0 }, text = { 0 };
+	struct health_metric health[] = {
+		{ "sonde.spans", "Spans.", "{span}", false, 7 },
+		{ "sonde.export.queue.depth", "Queued.", "{span}", true, 2 },
+	};
+	struct span s = { 0 };
+
+	(void)state;
+	s.kind = SPAN_SERVER;
+	strcpy(s.method, "GET");
+	strcpy(s.target, "/cart");
+	s.status = 200;
+	s.start_ns = 1764000000000000000ull;
+	s.end_ns = s.start_ns + 30 * MS; /* the 0.05 bucket */
+	memset(s.trace_id, 0x4b, sizeof(s.trace_id));
+	memset(s.span_id, 0x11, sizeof(s.span_id));
+	metrics_record_sampled(m, res, &s, "/cart", true);
+	memset(s.span_id, 0x22, sizeof(s.span_id)); /* the newer one in the same bucket */
+	metrics_record_sampled(m, res, &s, "/cart", true);
+	memset(s.span_id, 0x33, sizeof(s.span_id)); /* not sampled: no exemplar */
+	s.end_ns = s.start_ns + 2 * MS;
+	metrics_record_sampled(m, res, &s, "/cart", false);
+	prom_render_openmetrics(&om, m, health, 2);
+	prom_render(&text, m, health, 2);
+	assert_false(om.failed);
+	assert_has(om.buf,
+		   "le=\"0.05\"} 3 # {trace_id=\"4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b\","
+		   "span_id=\"2222222222222222\"} 0.029999999999999999 1764000000.030000000\n");
+	assert_has(om.buf, "le=\"0.005\"} 1\n");
+	assert_int_equal(occurrences(om.buf, " # {"), 1);
+	assert_has(om.buf, "# TYPE sonde_spans counter\nsonde_spans_total 7\n");
+	assert_has(om.buf, "# TYPE sonde_export_queue_depth gauge\nsonde_export_queue_depth 2\n");
+	assert_int_equal(strcmp(om.buf + om.len - 6, "# EOF\n"), 0);
+	assert_lacks(text.buf, "trace_id");
+	assert_lacks(text.buf, "# EOF");
+	assert_has(text.buf, "# TYPE sonde_spans_total counter\n");
+	strbuf_free(&om);
+	strbuf_free(&text);
+	metrics_free(m);
+	resource_put(res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_overflow_series),
 		cmocka_unit_test(test_health_metrics),
 		cmocka_unit_test(test_strbuf_grows),
+		cmocka_unit_test(test_openmetrics_exemplars),
 	};
 
 	return cmocka_run_group_tests_name("prom_text", tests, NULL, NULL);

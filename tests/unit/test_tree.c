@@ -121,12 +121,76 @@ static void test_tree_escapes_and_hides_the_query(void **state)
 	tree_free(&t);
 }
 
+static struct log_record line(const char *body, uint8_t span, bool in_request, uint64_t t)
+{
+	struct log_record r = { .tgid = 20, .fd = 2, .body = body, .len = strlen(body) };
+
+	r.in_request = in_request;
+	memset(r.ctx.trace_id, 0xab, sizeof(r.ctx.trace_id));
+	r.ctx.span_id[7] = span;
+	r.time_ns = t;
+	r.severity.number = LOG_SEV_WARN;
+	return r;
+}
+
+/* Log lines under their span (a stack trace's lines under the first); a
+ * line outside any request at once; a line whose trace was printed before
+ * it, on its own after the wait, with its ids. */
+static void test_log_lines_under_their_span(void **state)
+{
+	struct tree t;
+	struct strbuf out = { 0 };
+	struct span root = make(SPAN_SERVER, 1, 0, SPAN_LINK_ROOT, "shop", 20, "/cart", 0, 30 * MS);
+	struct span query =
+		make(SPAN_CLIENT, 4, 1, SPAN_LINK_THREAD, "shop", 20, "/db", 4 * MS, 25 * MS);
+	struct log_record warn = line("slow query", 1, true, 26 * MS);
+	struct log_record stack = line("ERROR boom\n  at f()", 4, true, 10 * MS);
+	struct log_record alone = line("starting", 0, false, 0);
+	struct log_record late = line("late line", 1, true, 31 * MS);
+	char *p;
+
+	(void)state;
+	assert_int_equal(tree_init(&t, false), 0);
+	tree_add_log(&t, &alone, "shop", &out);
+	assert_non_null(strstr(out.buf, "log "));
+	assert_non_null(strstr(out.buf, " shop[20] WARN starting\n"));
+	assert_null(strstr(out.buf, "trace "));
+	strbuf_free(&out);
+	tree_add_log(&t, &stack, "shop", &out);
+	tree_add(&t, &query, &out);
+	tree_add_log(&t, &warn, "shop", &out);
+	assert_int_equal(out.len, 0);
+	tree_add(&t, &root, &out);
+	p = strstr(out.buf, "  GET /cart 200  server shop[20]");
+	assert_non_null(p);
+	p = strchr(p, '\n') + 1;
+	assert_memory_equal(p, "    log ", 8);
+	assert_non_null(strstr(p, "WARN slow query\n"));
+	p = strstr(p, "    GET /db 200  client shop[20]");
+	if (!p)
+		fail_msg("%s", out.buf);
+	p = strchr(p, '\n') + 1;
+	assert_memory_equal(p, "      log ", 10);
+	assert_non_null(strstr(p, "WARN ERROR boom\n              at f()\n"));
+	assert_null(strstr(out.buf, "(trace "));
+	strbuf_free(&out);
+	tree_add_log(&t, &late, "shop", &out);
+	tree_expire(&t, 31 * MS + TREE_WAIT_NS, false, &out);
+	assert_non_null(strstr(out.buf, "WARN late line (trace abababababababababababababababab/"
+					"span 0000000000000001)\n"));
+	assert_int_equal(t.stats.logs_alone, 1);
+	assert_int_equal(t.nlogs, 0);
+	strbuf_free(&out);
+	tree_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tree_of_a_request),
 		cmocka_unit_test(test_rootless_trace_after_the_wait),
 		cmocka_unit_test(test_tree_escapes_and_hides_the_query),
+		cmocka_unit_test(test_log_lines_under_their_span),
 	};
 
 	return cmocka_run_group_tests_name("tree", tests, NULL, NULL);

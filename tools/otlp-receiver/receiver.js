@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
 //
-// Test OTLP collector for sonde. Takes OTLP/HTTP (protobuf) and OTLP/gRPC exports,
-// decodes them with the protobuf code the OpenTelemetry JS SDK itself ships
-// (@opentelemetry/otlp-transformer), and appends one JSON line per request to --out,
+// Test OTLP collector for sonde. Takes OTLP/HTTP (protobuf) and OTLP/gRPC exports
+// of traces, metrics and logs, decodes them with the protobuf code the OpenTelemetry
+// JS SDK itself ships (@opentelemetry/otlp-transformer; logs from the official
+// .proto files of @opentelemetry/otlp-grpc-exporter-base), and appends one JSON
+// line per request to --out,
 // so tests check what a real collector would have understood rather than what our
 // own encoder believes it wrote.
 //
@@ -33,6 +35,27 @@ const protoLoader = require('@grpc/proto-loader');
 const otlpRoot = require('@opentelemetry/otlp-transformer/build/src/generated/root.js');
 
 const collector = otlpRoot.opentelemetry.proto.collector;
+
+// The generated module has no logs: their messages come from the official .proto
+// files the gRPC exporter package ships, loaded with the same protobufjs.
+function officialProtoDir() {
+	const pkgDir = path.dirname(
+		require.resolve('@opentelemetry/otlp-grpc-exporter-base/package.json'));
+	return path.join(pkgDir, 'build', 'protos');
+}
+
+function loadLogsTypes() {
+	const protobuf = require('protobufjs');
+	const root = new protobuf.Root();
+	root.resolvePath = (origin, target) => path.join(officialProtoDir(), target);
+	root.loadSync('opentelemetry/proto/collector/logs/v1/logs_service.proto', { keepCase: false });
+	return {
+		request: root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest'),
+		response: root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse'),
+	};
+}
+const logsTypes = loadLogsTypes();
+
 const SIGNALS = {
 	traces: {
 		request: collector.trace.v1.ExportTraceServiceRequest,
@@ -47,6 +70,13 @@ const SIGNALS = {
 		httpPath: '/v1/metrics',
 		service: 'opentelemetry.proto.collector.metrics.v1.MetricsService',
 		proto: 'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
+	},
+	logs: {
+		request: logsTypes.request,
+		response: logsTypes.response,
+		httpPath: '/v1/logs',
+		service: 'opentelemetry.proto.collector.logs.v1.LogsService',
+		proto: 'opentelemetry/proto/collector/logs/v1/logs_service.proto',
 	},
 };
 
@@ -453,9 +483,7 @@ function grpcExport(signal) {
 // .proto files; the message coding is swapped for root.js so requests are decoded by
 // the same generated code as the HTTP path, and decode errors reach our handler.
 function grpcServices() {
-	const pkgDir = path.dirname(
-		require.resolve('@opentelemetry/otlp-grpc-exporter-base/package.json'));
-	const protoDir = path.join(pkgDir, 'build', 'protos');
+	const protoDir = officialProtoDir();
 	const def = protoLoader.loadSync(
 		Object.values(SIGNALS).map((s) => s.proto),
 		{ includeDirs: [protoDir], keepCase: false });
