@@ -22,7 +22,7 @@ struct tracer_opts {
 	/* Put the request-context script into traced Node.js processes (see
 	 * nodejs/node_inject.h; started by tracer_start_node). */
 	bool node_context;
-	bool verbose;		/* show libbpf's messages (verifier log) */
+	bool verbose; /* show libbpf's messages (verifier log) */
 	/* Logs (bpf/logs.bpf.h): writes to fd 1 and 2 as SONDE_EV_LOG events. */
 	bool logs;
 	const char *const *log_comms; /* only processes with these names; NULL: all traced */
