@@ -147,6 +147,7 @@ int config_finish(struct sonde_config *c, char *err, size_t errlen)
 		snprintf(err, errlen,
 			 "invalid logs.comm=%s: names of at most %d characters, at most %d of them",
 			 c->logs_comm, CONFIG_COMM_LEN - 1, CONFIG_MAX_LOG_COMMS);
+		utf8_one_line(err); /* the value is quoted as given */
 		return -EINVAL;
 	}
 	resolve_target(&c->traces_target, &c->otlp, &c->otlp_traces, "v1/traces");
