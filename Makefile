@@ -82,7 +82,8 @@ PURE_SRCS := $(wildcard agent/protocols/*.c agent/protocols/*/*.c agent/spans/*.
 HOST_SRCS := agent/tls/elf_file.c agent/tls/go_pclntab.c agent/tls/go_buildinfo.c \
 	     agent/tls/go_layout.c agent/tls/x86_ret.c agent/tls/tls_target.c \
 	     agent/util/log.c agent/util/file.c agent/export/exporter.c agent/export/prom_server.c \
-	     agent/k8s/kube_config_load.c agent/config/config_load.c agent/host/tracepoints.c
+	     agent/k8s/kube_config_load.c agent/config/config_load.c agent/host/tracepoints.c \
+	     agent/host/path_access.c
 AGENT_SRCS := $(PURE_SRCS) $(HOST_SRCS) \
 	      $(wildcard agent/cli/*.c agent/host/*.c agent/core/*.c agent/pipeline/*.c \
 			 agent/tls/*.c agent/export/*.c agent/k8s/*.c agent/util/*.c \

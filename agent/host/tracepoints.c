@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
 
+#include "host/path_access.h"
 #include "host/tracepoints.h"
 
 /* "tracepoint/syscalls/sys_exit_read" (or "tp/…") -> "syscalls/sys_exit_read" */
@@ -34,7 +36,9 @@ int tracepoints_skip_missing(struct bpf_object *obj, const char *tracefs, char *
 		if (!event || !bpf_program__autoload(prog))
 			continue;
 		snprintf(path, sizeof(path), "%s/events/%s", tracefs, event);
-		if (!access(path, F_OK))
+		/* Only an event that is not there is left out; stat, not access(),
+		 * so that a non-root user's capabilities count (host/path_access.h). */
+		if (path_lookup(path) != -ENOENT)
 			continue;
 		bpf_program__set_autoload(prog, false);
 		n++;

@@ -331,10 +331,10 @@ def curl(*args, check_rc=True):
 def server_spans(spans, pid=None, path=None):
     return [s for s in spans if s["kind"] == "server"
             and (pid is None or s["process.pid"] == pid)
-            and (path is None or s["url.path"] == path)]
+            and (path is None or s.get("url.path") == path)]
 
 
 def client_spans(spans, pid=None, path=None):
     return [s for s in spans if s["kind"] == "client"
             and (pid is None or s["process.pid"] == pid)
-            and (path is None or s["url.path"] == path)]
+            and (path is None or s.get("url.path") == path)]

@@ -187,6 +187,10 @@ class Captured:
 
 def sonde_env(extra=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SONDE_"))}
+    # The clients print what they read (redis-cli GET prints the value): log
+    # bodies are the application's output, sent as written (README, Privacy).
+    # What is checked here is what sonde takes from traffic.
+    env["SONDE_LOGS"] = "false"
     env.update(extra or {})
     return env
 
