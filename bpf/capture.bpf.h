@@ -46,7 +46,13 @@ static __always_inline __u32 capture_iov(struct data_scratch *s, const struct io
 	if (iovcnt > SONDE_MAX_IOV)
 		iovcnt = SONDE_MAX_IOV;
 	/* One read for the whole array: a helper call costs more than the bytes. */
-	if (!iovcnt || bpf_probe_read_user(iovs, iovcnt * sizeof(iovs[0]), uiov)) {
+	/* The size as a mask keeps within [1, SONDE_MAX_IOV] iovecs for every
+	 * verifier: 6.1's lost the clamp above and refused a size it saw as
+	 * possibly negative (iovcnt is within that range here, so it is unchanged). */
+	_Static_assert((SONDE_MAX_IOV & (SONDE_MAX_IOV - 1)) == 0, "a power of two");
+	if (!iovcnt ||
+	    bpf_probe_read_user(iovs, (((iovcnt - 1) & (SONDE_MAX_IOV - 1)) + 1) * sizeof(iovs[0]),
+				uiov)) {
 		count(SONDE_CNT_CAPTURE_FAIL);
 		return 0;
 	}
