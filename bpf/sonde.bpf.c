@@ -415,7 +415,7 @@ static __always_inline bool is_response_dir(const struct sonde_conn_state *st, _
 #define TLS_SEQ_KNOWN (1ull << 32)
 static __always_inline int handle_data_ts(__u32 fd, __s64 ret, __u8 dir, __u8 sys, const void *ubuf,
 					  const struct iovec *uiov, __u64 iovcnt, __u64 ts,
-					  __u64 tls_seq)
+					  __u64 tls_seq, const bool syscall)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct sonde_conn_key key = { .tgid = pid_tgid >> 32, .fd = fd };
@@ -428,7 +428,9 @@ static __always_inline int handle_data_ts(__u32 fd, __s64 ret, __u8 dir, __u8 sy
 	 * positive where it bounds the capture size. */
 	if (ret <= 0)
 		return 0;
-	if (log_fd(fd, dir, sys) &&
+	/* syscall is a constant: the TLS hooks never call log_write, whose
+	 * stack on top of theirs was more than 6.1's verifier allows. */
+	if (syscall && log_fd(fd, dir, sys) &&
 	    log_write(fd | (__u64)sys << 32, ret, (__u64)ubuf, (__u64)uiov, iovcnt))
 		return 0;
 	st = conn_lookup(&key);
@@ -486,7 +488,7 @@ static __always_inline int handle_data_ts(__u32 fd, __s64 ret, __u8 dir, __u8 sy
 static __always_inline int handle_data(__u32 fd, __s64 ret, __u8 dir, __u8 sys, const void *ubuf,
 				       const struct iovec *uiov, __u64 iovcnt)
 {
-	return handle_data_ts(fd, ret, dir, sys, ubuf, uiov, iovcnt, 0, 0);
+	return handle_data_ts(fd, ret, dir, sys, ubuf, uiov, iovcnt, 0, 0, true);
 }
 
 static __always_inline int data_exit(struct trace_event_raw_sys_exit *ctx, __u8 dir, __u8 sys)

@@ -50,7 +50,7 @@ static __always_inline int tls_plaintext(__u32 fd, __s64 n, __u8 dir, __u8 sys, 
 		}
 	}
 	return handle_data_ts(fd, n, dir, sys, buf, NULL, 0, dir == SONDE_DIR_EGRESS ? entry_ts : 0,
-			      tls_seq);
+			      tls_seq, false);
 }
 
 #endif /* SONDE_TLS_PLAINTEXT_BPF_H */
